@@ -1,0 +1,204 @@
+"""Opening a store (SQLite file by default, PostgreSQL by URL), schema versions, transactions.
+
+A store is picked by, in order: an explicit URL (``--db``), the ``QA_CALIBRATE_DB`` environment
+variable, then the default SQLite file in the user data directory. A plain path is taken as a
+SQLite file. ``postgresql://`` URLs use the psycopg 3 driver.
+
+Schema versions: a new store is created from the models and stamped with ``SCHEMA_VERSION``;
+an older store is brought up to date by the numbered steps in ``MIGRATIONS`` in one transaction.
+A store stamped newer than this code refuses to open rather than guess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlmodel import Session, SQLModel, create_engine
+
+from . import locations
+from . import models as m
+from .errors import StoreError
+
+ENV_VAR = "QA_CALIBRATE_DB"
+SCHEMA_VERSION = 1
+
+# Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+
+
+def resolve_url(url: str | None = None) -> str:
+    """Turn ``--db`` / ``QA_CALIBRATE_DB`` / the default into an SQLAlchemy URL."""
+    raw = url or os.environ.get(ENV_VAR) or str(locations.default_db_path())
+    if "://" not in raw:
+        path = Path(raw).expanduser()
+        return f"sqlite:///{path}"
+    if raw.startswith("postgresql://") or raw.startswith("postgres://"):
+        return "postgresql+psycopg://" + raw.split("://", 1)[1]
+    return raw
+
+
+def describe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA busy_timeout = 30000")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
+        # instead of one failing with "database is locked" when it upgrades a read lock.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+_AUDIT_TRIGGERS_SQLITE = [
+    """CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log
+       BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    """CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
+       BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+]
+
+_AUDIT_TRIGGERS_PG = [
+    """CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger AS $$
+       BEGIN RAISE EXCEPTION 'audit_log is append-only'; END; $$ LANGUAGE plpgsql""",
+    "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+    """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+       FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
+]
+
+
+def _install_triggers(conn: Connection) -> None:
+    statements = _AUDIT_TRIGGERS_PG if conn.dialect.name == "postgresql" else _AUDIT_TRIGGERS_SQLITE
+    for statement in statements:
+        conn.exec_driver_sql(statement)
+
+
+@dataclass
+class Store:
+    """An open store: the engine plus the helpers every core module uses."""
+
+    engine: Engine
+    url: str
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits on success, rolls everything back on any error."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            with session.begin():
+                yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(url: str | None = None, *, create: bool = True) -> Store:
+    """Open (and create or upgrade) the store at ``url``; see module docstring for the order."""
+    resolved = resolve_url(url)
+    kwargs: dict[str, Any] = {}
+    if resolved.startswith("sqlite"):
+        db_path = make_url(resolved).database
+        if db_path and db_path != ":memory:":
+            parent = Path(db_path).expanduser().parent
+            if not parent.exists():
+                if not create:
+                    raise StoreError(f"no store at {db_path}")
+                parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+    try:
+        engine = create_engine(resolved, **kwargs)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise StoreError(f"cannot use database URL {describe_url(resolved)}: {exc}") from exc
+    if resolved.startswith("sqlite"):
+        _install_sqlite_hooks(engine)
+    store = Store(engine=engine, url=resolved)
+    try:
+        _prepare_schema(store)
+    except OperationalError as exc:
+        engine.dispose()
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise StoreError(f"cannot open store {describe_url(resolved)}: {reason}") from exc
+    return store
+
+
+def _prepare_schema(store: Store) -> None:
+    with store.engine.begin() as conn:
+        has_meta = inspect(conn).has_table("meta")
+        if not has_meta:
+            SQLModel.metadata.create_all(conn)
+            _install_triggers(conn)
+            conn.execute(
+                m.Meta.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+            )
+            return
+        row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise StoreError(
+                f"store {describe_url(store.url)} has schema version {current}, newer than this "
+                f"qa-calibrate ({SCHEMA_VERSION}); upgrade qa-calibrate"
+            )
+        if current < SCHEMA_VERSION:
+            for version in range(current + 1, SCHEMA_VERSION + 1):
+                MIGRATIONS[version](conn)
+            _install_triggers(conn)
+            conn.execute(
+                text("UPDATE meta SET value = :v WHERE key = 'schema_version'"),
+                {"v": str(SCHEMA_VERSION)},
+            )
+
+
+def schema_version(store: Store) -> int:
+    with store.engine.connect() as conn:
+        row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
+    return int(row[0]) if row else 0
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    entity: str,
+    entity_id: object,
+    action: str,
+    before: object = None,
+    after: object = None,
+) -> None:
+    """Append one row to the audit log, inside the caller's transaction."""
+    session.add(
+        m.AuditLog(
+            actor=actor,
+            entity=entity,
+            entity_id=None if entity_id is None else str(entity_id),
+            action=action,
+            before=None if before is None else json.dumps(before, default=str, sort_keys=True),
+            after=None if after is None else json.dumps(after, default=str, sort_keys=True),
+        )
+    )

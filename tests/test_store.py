@@ -1,0 +1,96 @@
+"""Store basics on every backend: schema, constraints, audit log, transactions, versions."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import select
+
+from qa_calibrate import models as m
+from qa_calibrate.errors import StoreError
+from qa_calibrate.store import SCHEMA_VERSION, audit, open_store, resolve_url, schema_version
+
+
+def test_new_store_is_stamped_with_current_schema(store):
+    assert schema_version(store) == SCHEMA_VERSION
+
+
+def test_reopening_keeps_data(db_url):
+    s = open_store(db_url)
+    with s.session() as session:
+        session.add(m.Evaluator(name="Ana", role="lead"))
+    s.close()
+    s = open_store(db_url)
+    with s.session() as session:
+        assert session.exec(select(m.Evaluator.name)).all() == ["Ana"]
+    s.close()
+
+
+def test_transaction_rolls_back_everything_on_error(store):
+    with pytest.raises(IntegrityError):
+        with store.session() as session:
+            session.add(m.Evaluator(name="Ana"))
+            session.flush()
+            session.add(m.Evaluator(name="Ana"))  # unique name
+            session.flush()
+    with store.session() as session:
+        assert session.exec(select(m.Evaluator)).all() == []
+
+
+def test_interaction_external_id_unique_per_source(store):
+    with store.session() as session:
+        session.add(m.Interaction(source="crm", external_id="A1", channel="chat"))
+        session.add(m.Interaction(source="other", external_id="A1", channel="chat"))
+    with pytest.raises(IntegrityError):
+        with store.session() as session:
+            session.add(m.Interaction(source="crm", external_id="A1", channel="voice"))
+
+
+def test_foreign_keys_are_enforced(store):
+    with pytest.raises(IntegrityError):
+        with store.session() as session:
+            session.add(m.Turn(interaction_id=999, seq=0, speaker="agent", text="hi"))
+
+
+def test_audit_log_is_append_only(store):
+    with store.session() as session:
+        audit(session, actor="ana", entity="evaluator", entity_id=1, action="create",
+              after={"name": "Ana"})
+    with pytest.raises(SQLAlchemyError):
+        with store.session() as session:
+            session.exec(text("UPDATE audit_log SET actor = 'mallory'"))
+    with pytest.raises(SQLAlchemyError):
+        with store.session() as session:
+            session.exec(text("DELETE FROM audit_log"))
+    with store.session() as session:
+        rows = session.exec(select(m.AuditLog)).all()
+    assert [(r.actor, r.action) for r in rows] == [("ana", "create")]
+
+
+def test_store_newer_than_code_refuses_to_open(db_url):
+    s = open_store(db_url)
+    with s.session() as session:
+        session.exec(text("UPDATE meta SET value = '999' WHERE key = 'schema_version'"))
+    s.close()
+    with pytest.raises(StoreError, match="newer"):
+        open_store(db_url)
+
+
+def test_resolve_url_forms(tmp_path, monkeypatch):
+    assert resolve_url(str(tmp_path / "a.db")) == f"sqlite:///{tmp_path / 'a.db'}"
+    assert resolve_url("postgresql://u@h/db") == "postgresql+psycopg://u@h/db"
+    monkeypatch.setenv("QA_CALIBRATE_DB", "sqlite:///x.db")
+    assert resolve_url(None) == "sqlite:///x.db"
+    assert resolve_url("sqlite:///y.db") == "sqlite:///y.db"
+
+
+def test_sqlite_uses_wal_and_foreign_keys(sqlite_store):
+    with sqlite_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_unreachable_postgres_is_one_clear_error():
+    with pytest.raises(StoreError, match="cannot open store"):
+        open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
