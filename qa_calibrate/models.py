@@ -251,3 +251,32 @@ class AuditLog(SQLModel, table=True):
     action: str = Field(max_length=64)
     before: Optional[str] = Field(default=None, sa_column=Column(Text))  # JSON
     after: Optional[str] = Field(default=None, sa_column=Column(Text))  # JSON
+
+
+class Assignment(SQLModel, table=True):
+    """A coaching assignment: a refresher module for an agent, or recalibration for an
+    evaluator. Added in schema version 2."""
+
+    __tablename__ = "assignment"
+    __table_args__ = (
+        Index("ix_assignment_dedupe", "dedupe_key", "status"),
+        Index("ix_assignment_assignee", "assignee"),
+    )
+    id: Optional[int] = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # refresher | recalibration
+    assignee: str = Field(max_length=255)
+    role: str = Field(max_length=16)  # agent | evaluator
+    team: Optional[str] = Field(default=None, max_length=128)
+    site: Optional[str] = Field(default=None, max_length=128)
+    module_id: str = Field(max_length=64)
+    module_title: str = Field(max_length=255)
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    evidence: str = Field(default="{}", sa_column=Column(Text, nullable=False))  # JSON
+    priority: str = Field(default="medium", max_length=8)  # high | medium | low
+    assigned_on: date
+    due_on: date
+    trainer: Optional[str] = Field(default=None, max_length=255)
+    status: str = Field(default="Not started", max_length=16)  # Not started | In progress | Done
+    dedupe_key: str = Field(max_length=512)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -29,10 +29,16 @@ from . import models as m
 from .errors import StoreError
 
 ENV_VAR = "QA_CALIBRATE_DB"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+
+def _v2_assignments(conn: Connection) -> None:
+    """Version 2: coaching assignments."""
+    m.Assignment.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
 
 # Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_assignments}
 
 
 def resolve_url(url: str | None = None) -> str:

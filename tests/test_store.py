@@ -94,3 +94,20 @@ def test_sqlite_uses_wal_and_foreign_keys(sqlite_store):
 def test_unreachable_postgres_is_one_clear_error():
     with pytest.raises(StoreError, match="cannot open store"):
         open_store("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_old_store_is_migrated_on_open(db_url):
+    """A store at schema version 1 (before coaching assignments) opens and is upgraded."""
+    s = open_store(db_url)
+    with s.session() as session:
+        session.add(m.Evaluator(name="Kept"))
+    with s.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE assignment")
+        conn.exec_driver_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    s.close()
+    s = open_store(db_url)
+    assert schema_version(s) == SCHEMA_VERSION
+    with s.session() as session:
+        assert session.exec(select(m.Evaluator.name)).all() == ["Kept"]
+        assert session.exec(select(m.Assignment)).all() == []
+    s.close()

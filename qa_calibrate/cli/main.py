@@ -20,6 +20,8 @@ from ..store import ENV_VAR, Store, open_store
 F = TypeVar("F", bound=Callable[..., Any])
 
 console = Console()
+if not console.is_terminal:  # piped or captured: no terminal width to respect
+    console.width = max(console.width, 160)
 err_console = Console(stderr=True)
 
 
@@ -167,10 +169,16 @@ def emit(
             console.print(f"[dim]{title + ': ' if title else ''}nothing to show[/dim]")
             return
         table = Table(title=title, header_style="bold", show_lines=False)
-        for c in cols:
-            table.add_column(c.replace("_", " "), overflow="fold")
-        for r in rows:
-            table.add_row(*[_cell(r.get(c)) for c in cols])
+        cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+        for n, c in enumerate(cols):
+            widest = max([len(row[n]) for row in cells] + [len(c)])
+            if widest <= 24:  # short values stay on one line; long text wraps
+                table.add_column(c.replace("_", " "), no_wrap=True,
+                                 min_width=min(widest, 24))
+            else:
+                table.add_column(c.replace("_", " "), overflow="fold", ratio=1, min_width=12)
+        for row in cells:
+            table.add_row(*row)
         console.print(table)
 
 

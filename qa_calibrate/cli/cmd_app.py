@@ -1,0 +1,68 @@
+"""``init`` and ``demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .. import demo as demo_core
+from .. import interactions, locations
+from ..store import describe_url, open_store, schema_version
+from .main import AppContext, cli, console, pass_app
+
+
+@cli.command("init")
+@pass_app
+def init_cmd(app: AppContext) -> None:
+    """Create the store (or bring an old one up to date) and say where it is."""
+    store = app.store
+    console.print(
+        f"store ready: {describe_url(store.url)} (schema version {schema_version(store)}, "
+        f"{interactions.count_interactions(store)} interactions)"
+    )
+
+
+def _demo_store(app: AppContext):  # noqa: ANN202 - returns Store
+    """The demo uses its own store unless --db/QA_CALIBRATE_DB names one."""
+    if app.db_url is None:
+        app.db_url = str(locations.demo_db_path())
+    return app.store
+
+
+@cli.command("demo")
+@click.option("--sample-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder with the sample data (default: sample_data/ of this checkout).")
+@click.option("--no-tui", is_flag=True, help="Load and print a summary; do not open the TUI.")
+@pass_app
+def demo_cmd(app: AppContext, sample_dir: Path | None, no_tui: bool) -> None:
+    """Load the bundled sample data into a demo store (once) and open the TUI on it."""
+    store = _demo_store(app)
+    console.print(f"demo store: {describe_url(store.url)}")
+    result = demo_core.load_sample_data(
+        store, sample_dir=sample_dir, actor=app.actor, say=lambda t: console.print(f"  {t}")
+    )
+    if not result.loaded:
+        console.print("  already loaded")
+    _print_demo_summary(app)
+    if not no_tui:
+        from .cmd_tui import run_app
+
+        run_app(app, demo=True)
+
+
+def _print_demo_summary(app: AppContext) -> None:
+    from .. import sessions
+    from ..rubric import list_rubrics
+
+    store = app.store
+    console.print(
+        f"{interactions.count_interactions(store)} interactions, "
+        f"{len(list_rubrics(store))} rubric versions, "
+        f"{len(sessions.list_sessions(store))} calibration sessions"
+    )
+    for row in sessions.list_sessions(store):
+        console.print(
+            f"  session [bold]{row['name']}[/bold]: {row['state']}, "
+            f"{row['submitted']}/{row['expected']} evaluations submitted"
+        )

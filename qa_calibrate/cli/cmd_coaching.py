@@ -1,0 +1,140 @@
+"""``drift``, ``coaching plan|list|export|import-status`` and ``audit list``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .main import AppContext, cli, console, emit, listing_options, pass_app
+
+
+@cli.command("drift")
+@click.option("--since", type=click.DateTime(), help="Only flags first raised on/after this date.")
+@click.option("--evaluator", help="Only this evaluator's flags.")
+@click.option("--source", type=click.Choice(["routine", "calibration", "both"]), default="both",
+              show_default=True, help="Evidence: routine scoring, calibration sessions, or both.")
+@click.option("--threshold", type=float, default=None, help="CUSUM limit h (default 6).")
+@listing_options
+@pass_app
+def drift_cmd(app: AppContext, since: datetime | None, evaluator: str | None, source: str,
+              threshold: float | None, fmt: str, limit: int | None) -> None:
+    """Evaluators drifting lenient or harsh on a criterion (risk-adjusted CUSUM)."""
+    from ..drift import FLAG_KEYS, DriftSettings, detect_drift
+
+    settings = DriftSettings() if threshold is None else DriftSettings(threshold=threshold)
+    sources = ("routine", "calibration") if source == "both" else (source,)
+    flags = detect_drift(app.store, since=since, evaluator=evaluator, settings=settings,
+                         sources=sources)
+    rows = [f.as_row() for f in flags]
+    if fmt == "table":
+        emit(rows, fmt, limit=limit, title="Drift flags",
+             columns=["evaluator", "rubric", "criterion", "direction", "size", "onset_date",
+                      "first_date", "evidence_count", "z", "source", "examples"])
+        return
+    cols = list(FLAG_KEYS) + [k for k in rows[0] if k not in FLAG_KEYS and k != "trend"] \
+        if rows else list(FLAG_KEYS)
+    emit(rows, fmt, limit=limit, columns=cols)
+
+
+@cli.group()
+def coaching() -> None:
+    """Coaching plans for agents and evaluators, and the trainers' Excel workbook."""
+
+
+def _settings(**kw: Any) -> Any:
+    from ..coaching import CoachingSettings
+
+    return CoachingSettings(fail_threshold=kw["fail_threshold"], min_answers=kw["min_answers"],
+                            due_days=kw["due_days"])
+
+
+@coaching.command("plan")
+@click.option("--since", type=click.DateTime(), help="Findings from this date on.")
+@click.option("--until", type=click.DateTime(), help="Findings before this date.")
+@click.option("--team", help="Only this team's agents.")
+@click.option("--fail-threshold", type=float, default=0.25, show_default=True,
+              help="Fail rate that calls for a refresher module.")
+@click.option("--min-answers", type=int, default=5, show_default=True,
+              help="Fewest answers on a criterion before its rate counts.")
+@click.option("--due-days", type=int, default=14, show_default=True,
+              help="Days until due (high priority: 7).")
+@click.option("--dry-run", is_flag=True, help="Show what would be assigned; store nothing.")
+@listing_options
+@pass_app
+def coaching_plan(app: AppContext, since: datetime | None, until: datetime | None,
+                  team: str | None, dry_run: bool, fmt: str, limit: int | None,
+                  **kw: Any) -> None:
+    """Assign refresher modules and recalibration from the findings; list the open plan."""
+    from ..coaching import PLAN_KEYS, plan
+
+    rows = plan(app.store, actor=app.actor, since=since, until=until, team=team,
+                settings=_settings(**kw), save=not dry_run)
+    cols = list(PLAN_KEYS) if fmt != "table" else [
+        "id", "assignee", "role", "team", "module_title", "priority", "due_on", "trainer",
+        "status", "reason"]
+    emit(rows, fmt, limit=limit, columns=cols, title="Coaching plan")
+
+
+@coaching.command("list")
+@click.option("--status", type=click.Choice(["Not started", "In progress", "Done"]))
+@click.option("--team")
+@click.option("--trainer")
+@listing_options
+@pass_app
+def coaching_list(app: AppContext, status: str | None, team: str | None, trainer: str | None,
+                  fmt: str, limit: int | None) -> None:
+    """Stored assignments."""
+    from ..coaching import PLAN_KEYS, list_assignments
+
+    rows = list_assignments(app.store, status=status, team=team, trainer=trainer)
+    emit(rows, fmt, limit=limit, columns=list(PLAN_KEYS) if fmt != "table" else [
+        "id", "assignee", "role", "team", "module_title", "priority", "due_on", "trainer",
+        "status"], title="Assignments")
+
+
+@coaching.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--open-only", is_flag=True, help="Leave out assignments already Done.")
+@click.option("--team")
+@click.option("--trainer")
+@pass_app
+def coaching_export(app: AppContext, out: Path, open_only: bool, team: str | None,
+                    trainer: str | None) -> None:
+    """Write the trainers' workbook (Assignments, By trainer, Evidence, Failure rates)."""
+    from ..export_xlsx import export_plan
+
+    n = export_plan(app.store, out, open_only=open_only, team=team, trainer=trainer)
+    console.print(f"{out}: {n} assignments")
+
+
+@coaching.command("import-status")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_app
+def coaching_import_status(app: AppContext, path: Path) -> None:
+    """Read the Status column of a trainer's workbook back into the store."""
+    from ..export_xlsx import import_statuses
+
+    n = import_statuses(app.store, path, actor=app.actor)
+    console.print(f"{path}: {n} statuses changed")
+
+
+@cli.group()
+def audit() -> None:
+    """The append-only audit log."""
+
+
+@audit.command("list")
+@click.option("--entity", help="Only this kind of record (evaluation, consensus, ...).")
+@click.option("--actor", help="Only changes by this person.")
+@listing_options
+@pass_app
+def audit_list(app: AppContext, entity: str | None, actor: str | None, fmt: str,
+               limit: int | None) -> None:
+    """Every change, oldest first."""
+    from ..audit import list_audit
+
+    emit(list_audit(app.store, entity=entity, actor=actor, limit=limit), fmt, title="Audit log",
+         columns=["id", "at", "actor", "entity", "entity_id", "action", "before", "after"])

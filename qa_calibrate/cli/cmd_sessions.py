@@ -1,0 +1,345 @@
+"""``session create|list|show|answers|reveal|consensus|close``, ``score`` and ``report``."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import click
+from rich.table import Table
+
+from .. import sessions
+from ..errors import InputError
+from ..output import to_json
+from .main import AppContext, cli, console, emit, format_option, listing_options, pass_app
+
+
+@cli.group()
+def session() -> None:
+    """Calibration sessions: blind scoring, reveal, consensus, close."""
+
+
+@session.command("create")
+@click.argument("name")
+@click.option("--rubric", required=True, help="Rubric NAME or NAME@VERSION (latest by default).")
+@click.option("--lead", required=True, help="The lead running the session (role lead).")
+@click.option("--evaluator", "evaluators", multiple=True, required=True,
+              help="An evaluator taking part (repeat the option).")
+@click.option("--benchmark", help="The expert whose answers are the standard (often the lead).")
+@click.option("--interaction", "interactions", multiple=True,
+              help="Hand-pick an interaction (external id or SOURCE:ID; repeat).")
+@click.option("--sample", "sample_size", type=click.IntRange(min=1),
+              help="Draw this many interactions at random instead.")
+@click.option("--stratify-by", type=click.Choice(sessions.STRATA),
+              help="Spread the draw over agents, channels, sites, teams or queues.")
+@click.option("--seed", type=int, help="Seed for the draw (same seed, same sample).")
+@click.option("--channel", type=click.Choice(["chat", "voice", "email"]),
+              help="Draw from this channel (default: the rubric's).")
+@click.option("--source", help="Only interactions from this source.")
+@click.option("--since", type=click.DateTime(), help="Draw from interactions started on/after.")
+@click.option("--until", type=click.DateTime(), help="Draw from interactions started before.")
+@click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), help="Due date (YYYY-MM-DD).")
+@format_option
+@pass_app
+def session_create(
+    app: AppContext, name: str, rubric: str, lead: str, evaluators: tuple[str, ...],
+    benchmark: str | None, interactions: tuple[str, ...], sample_size: int | None,
+    stratify_by: str | None, seed: int | None, channel: str | None, source: str | None,
+    since: datetime | None, until: datetime | None, due: datetime | None, fmt: str,
+) -> None:
+    """Create an open (blind) calibration session."""
+    if interactions and sample_size:
+        raise InputError("give --interaction or --sample, not both")
+    if not interactions and not sample_size:
+        raise InputError("give the sample: --interaction ID (repeat) or --sample N")
+    row = sessions.create_session(
+        app.store, name=name, rubric=rubric, lead=lead, evaluators=list(evaluators),
+        benchmark=benchmark, interactions=list(interactions) or None, sample_size=sample_size,
+        stratify_by=stratify_by, seed=seed, channel=channel, source=source, since=since,
+        until=until, due_on=due.date() if due else None,
+    )
+    _print_summary(row, fmt, "created")
+
+
+def _print_summary(row: dict[str, Any], fmt: str, verb: str) -> None:
+    if fmt == "table":
+        console.print(
+            f"session [bold]{row['name']}[/bold] {verb}: {row['state']}, rubric {row['rubric']}, "
+            f"{row['evaluators']} people × {row['interactions']} interactions "
+            f"({row['submitted']}/{row['expected']} evaluations submitted)"
+        )
+    else:
+        emit([row], fmt)
+
+
+@session.command("list")
+@click.option("--state", type=click.Choice(sessions.STATES))
+@listing_options
+@pass_app
+def session_list(app: AppContext, state: str | None, fmt: str, limit: int | None) -> None:
+    """List calibration sessions, newest first."""
+    emit(sessions.list_sessions(app.store, state=state), fmt, limit=limit, title="Sessions",
+         columns=["id", "name", "state", "rubric", "lead", "benchmark", "evaluators",
+                  "interactions", "submitted", "expected", "due_on", "created_at"])
+
+
+@session.command("show")
+@click.argument("name")
+@format_option
+@pass_app
+def session_show(app: AppContext, name: str, fmt: str) -> None:
+    """Show a session: who has scored what, and the sample."""
+    detail = sessions.session_detail(app.store, name)
+    if fmt == "json":
+        click.echo(to_json(detail))
+        return
+    if fmt == "csv":
+        emit(detail["sample"], "csv")
+        return
+    _print_summary(detail, "table", "is")
+    emit(detail["people"], "table", title="People")
+    emit(detail["sample"], "table", title="Sample")
+
+
+@session.command("answers")
+@click.argument("name")
+@click.option("--evaluator", help="Only this evaluator's answers.")
+@listing_options
+@pass_app
+def session_answers(app: AppContext, name: str, evaluator: str | None, fmt: str,
+                    limit: int | None) -> None:
+    """Answers you may see (blind: while open, an evaluator sees only their own)."""
+    from ..people import find_evaluator
+
+    if evaluator:
+        rows = sessions.answers_of(app.store, name, viewer=app.actor, evaluator=evaluator)
+    else:
+        with app.store.session() as s:
+            cal = sessions.find_session(s, name)
+            rows = sessions.session_answers(s, cal, find_evaluator(s, app.actor))
+    emit(rows, fmt, limit=limit, title="Answers",
+         columns=["interaction_id", "evaluator", "criterion", "value", "na", "comment", "status"])
+
+
+@session.command("reveal")
+@click.argument("name")
+@format_option
+@pass_app
+def session_reveal(app: AppContext, name: str, fmt: str) -> None:
+    """Lock scoring and show everyone's answers (lead only: use --as LEAD)."""
+    _print_summary(sessions.reveal(app.store, name, actor=app.actor), fmt, "revealed")
+
+
+@session.command("consensus")
+@click.argument("name")
+@click.option("--interaction", help="Interaction (external id or SOURCE:ID).")
+@click.option("--criterion", help="Criterion key.")
+@click.option("--value", help="Agreed answer: yes/no, 1..N, points or n/a.")
+@click.option("--note", help="Why: so the decision is not argued again next month.")
+@click.option("--fill", type=click.Choice(["unanimous", "benchmark"]),
+              help="Fill every cell still without consensus from unanimous answers or the benchmark.")
+@pass_app
+def session_consensus(app: AppContext, name: str, interaction: str | None, criterion: str | None,
+                      value: str | None, note: str | None, fill: str | None) -> None:
+    """Record the agreed answer for one criterion of one interaction (lead only)."""
+    if fill:
+        n = sessions.fill_consensus(app.store, name, method=fill, actor=app.actor)
+        console.print(f"{n} consensus cells filled ({fill})")
+        return
+    if not (interaction and criterion and value is not None):
+        raise InputError("give --interaction, --criterion and --value (or --fill)")
+    row = sessions.set_consensus(app.store, name, interaction=interaction, criterion=criterion,
+                                 value=value, note=note, actor=app.actor)
+    console.print(f"consensus {row['criterion']} = {'n/a' if row['na'] else row['value']}")
+
+
+@session.command("close")
+@click.argument("name")
+@format_option
+@pass_app
+def session_close(app: AppContext, name: str, fmt: str) -> None:
+    """Close a revealed session once consensus is complete (lead only); it becomes read-only."""
+    _print_summary(sessions.close(app.store, name, actor=app.actor), fmt, "closed")
+
+
+@cli.command("score")
+@click.argument("session_name")
+@click.option("--interaction", help="Score this interaction without the TUI.")
+@click.option("--answer", "answers", multiple=True, metavar="KEY=VALUE",
+              help="An answer (repeat); with --interaction, saves without opening the TUI.")
+@click.option("--comment", "comments", multiple=True, metavar="KEY=TEXT")
+@click.option("--submit", is_flag=True, help="Submit after saving (every criterion must be answered).")
+@pass_app
+def score_cmd(app: AppContext, session_name: str, interaction: str | None,
+              answers: tuple[str, ...], comments: tuple[str, ...], submit: bool) -> None:
+    """Score a session's sample as --as NAME: opens the scoring queue in the TUI, or saves the
+    given --answer values for one --interaction."""
+    if interaction is None:
+        from .cmd_tui import open_scoring
+
+        open_scoring(app, session_name)
+        return
+
+    def pairs(items: tuple[str, ...], what: str) -> dict[str, str]:
+        out = {}
+        for item in items:
+            if "=" not in item:
+                raise InputError(f"{what} {item!r}: write KEY=VALUE")
+            key, val = item.split("=", 1)
+            out[key.strip()] = val.strip()
+        return out
+
+    result = sessions.score(
+        app.store, session_name, evaluator=app.actor, interaction=interaction,
+        answers=pairs(answers, "--answer"), comments=pairs(comments, "--comment"),
+        submit_now=submit,
+    )
+    score = result["score"]
+    console.print(
+        f"evaluation {result['evaluation_id']} {result['status']}: score "
+        f"{'–' if score is None else f'{score:.1f}'}{' (auto-fail)' if result['auto_failed'] else ''}"
+    )
+
+
+# ----------------------------------------------------------------------------- reports
+
+
+@cli.group("report")
+def report_group() -> None:
+    """Calibration reports."""
+
+
+def _settings_options(func: Any) -> Any:
+    for option in reversed([
+        click.option("--tolerance", type=float, default=5.0, show_default=True,
+                     help="Score-gap band in points."),
+        click.option("--objective-target", type=float, default=0.90, show_default=True,
+                     help="Agreement target on objective criteria."),
+        click.option("--subjective-target", type=float, default=0.80, show_default=True,
+                     help="Agreement target on subjective criteria."),
+        click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
+                     help="Bootstrap resamples for confidence intervals (0: none)."),
+        click.option("--seed", type=int, default=20240601, show_default=True),
+    ]):
+        func = option(func)
+    return func
+
+
+def _settings(**kw: Any) -> Any:
+    from ..report import ReportSettings
+
+    return ReportSettings(
+        tolerance=kw["tolerance"], objective_target=kw["objective_target"],
+        subjective_target=kw["subjective_target"], n_resamples=kw["resamples"], seed=kw["seed"],
+    )
+
+
+def _fmt(fig: dict[str, Any], pct: bool = False) -> str:
+    v = fig["value"]
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return f"undefined ({fig.get('undefined')})" if fig.get("undefined") else "undefined"
+    scale = 100 if pct else 1
+    text = f"{v * scale:.0f}%" if pct else f"{v:.2f}"
+    lo, hi = fig.get("ci_low"), fig.get("ci_high")
+    if lo is not None and not math.isnan(lo):
+        text += f" [{lo * scale:.0f}–{hi * scale:.0f}]" if pct else f" [{lo:.2f}, {hi:.2f}]"
+    return text
+
+
+def _long_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    from ..report import CRITERION_COEFFICIENTS
+
+    out = []
+    for c in report["criteria"]:
+        for name in CRITERION_COEFFICIENTS:
+            f = c[name]
+            out.append({"section": "criterion", "subject": c["criterion"], "figure": name,
+                        "value": f["value"], "ci_low": f["ci_low"], "ci_high": f["ci_high"],
+                        "se": f["se"], "label": f.get("label") or f.get("undefined") or ""})
+        out.append({"section": "criterion", "subject": c["criterion"], "figure": "flagged",
+                    "value": c["flagged"]})
+    for e in report["evaluators"]:
+        for name in ("match_rate", "calibration_score", "ordinal_bias", "binary_bias",
+                     "mean_gap", "mean_abs_gap", "interactions_outside_band", "out_of_band"):
+            out.append({"section": "evaluator", "subject": e["evaluator"], "figure": name,
+                        "value": e.get(name), "label": e.get("direction", "")})
+    icc = report["overall_score_icc"]
+    out.append({"section": "session", "subject": report["session"]["name"], "figure": "icc_2_1",
+                "value": icc["value"], "ci_low": icc["ci_low"], "ci_high": icc["ci_high"],
+                "label": icc.get("undefined") or ""})
+    return out
+
+
+@report_group.command("agreement")
+@click.argument("session_name")
+@_settings_options
+@format_option
+@pass_app
+def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) -> None:
+    """Agreement report for a session: per criterion, per evaluator, overall-score ICC."""
+    from ..report import session_report
+
+    report = session_report(app.store, session_name, _settings(**kw), viewer=app.actor_name
+                                or app.actor)
+    if fmt == "json":
+        click.echo(to_json(report))
+        return
+    if fmt == "csv":
+        emit(_long_rows(report), "csv",
+             columns=["section", "subject", "figure", "value", "ci_low", "ci_high", "se", "label"])
+        return
+    s = report["session"]
+    console.print(f"[bold]{s['name']}[/bold] ({s['state']}, {s['rubric']}): "
+                  f"{s['interactions']} interactions, {len(s['evaluators'])} evaluators, "
+                  f"reference: {report['reference']}")
+    table = Table(title="Criteria, widest split first", header_style="bold")
+    for col in ("criterion", "scale", "agreement", "Gwet AC1", "Krippendorff α", "flag"):
+        table.add_column(col, overflow="fold")
+    for c in report["criteria"]:
+        alpha = c["krippendorff_alpha"]
+        table.add_row(
+            c["criterion"] + (" ⚠critical" if c["critical"] else ""), c["scale"],
+            _fmt(c["percent_agreement"], pct=True), _fmt(c["gwet_ac1"]),
+            _fmt(alpha) + (f" {alpha['label']}" if alpha.get("label") else ""),
+            f"[red]below {c['target']:.0%}[/red]" if c["flagged"] else "",
+        )
+    console.print(table)
+    table = Table(title=f"Evaluators vs {report['reference']}", header_style="bold")
+    for col in ("evaluator", "match", "calibration score", "mean gap", "mean |gap|",
+                "ordinal bias", "outside ±band", "direction"):
+        table.add_column(col)
+    for e in report["evaluators"]:
+        table.add_row(
+            e["evaluator"], _num(e["match_rate"], pct=True), _num(e["calibration_score"]),
+            _num(e["mean_gap"], signed=True), _num(e["mean_abs_gap"]),
+            _num(e["ordinal_bias"], signed=True),
+            f"{e['interactions_outside_band']}/{e['interactions_scored']}",
+            f"[red]{e['direction']}[/red]" if e["out_of_band"] else e["direction"],
+        )
+    console.print(table)
+    icc = report["overall_score_icc"]
+    console.print(f"Overall-score ICC(2,1): {_fmt(icc)} over {icc['interactions']} interactions")
+
+
+def _num(v: Any, pct: bool = False, signed: bool = False) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if pct:
+        return f"{v:.0%}"
+    return f"{v:+.1f}" if signed else f"{v:.1f}"
+
+
+@report_group.command("evaluators")
+@_settings_options
+@listing_options
+@pass_app
+def report_evaluators(app: AppContext, fmt: str, limit: int | None, **kw: Any) -> None:
+    """Each evaluator across every revealed or closed session."""
+    settings = _settings(**{**kw, "resamples": 0})
+    from ..report import evaluators_report
+
+    rows = evaluators_report(app.store, settings)
+    emit(rows, fmt, limit=limit, title="Evaluators across sessions",
+         columns=["evaluator", "sessions", "interactions", "match_rate", "calibration_score",
+                  "mean_gap", "mean_abs_gap", "ordinal_bias", "out_of_band", "last_session"])

@@ -1,0 +1,35 @@
+"""``tui`` and the TUI entry points used by ``demo`` and ``score``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .main import AppContext, cli, pass_app
+
+
+def run_app(app: AppContext, *, demo: bool = False, start: tuple[str, Any] | None = None) -> None:
+    """Open the TUI on the context's store as the context's person."""
+    from ..tui.app import make_app
+
+    user = app.actor_name or app.actor
+    if demo and not app.actor_name:
+        from ..demo import demo_user
+
+        user = demo_user(app.store) or user
+    make_app(app.store, user, demo=demo, start=start).run()
+
+
+def open_scoring(app: AppContext, session_name: str) -> None:
+    """``qa-calibrate score SESSION --as NAME``: straight into the scoring queue."""
+    from ..sessions import find_session
+
+    with app.store.session() as s:
+        session_id = find_session(s, session_name).id
+    run_app(app, start=("score", session_id))
+
+
+@cli.command("tui")
+@pass_app
+def tui_cmd(app: AppContext) -> None:
+    """Open the terminal interface at the home screen (as --as NAME or the OS user)."""
+    run_app(app)

@@ -1,0 +1,126 @@
+"""Loading the bundled sample data into a store (``qa-calibrate demo``)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from . import models as m
+from .errors import InputError
+from .store import Store
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def sample_directory() -> Path:
+    """``sample_data/`` of the source tree this package runs from."""
+    return PROJECT_ROOT / "sample_data"
+
+
+def rubric_directory() -> Path:
+    return PROJECT_ROOT / "rubrics"
+
+
+@dataclass
+class DemoLoad:
+    loaded: bool
+    steps: list[str] = field(default_factory=list)
+
+
+def store_is_empty(store: Store) -> bool:
+    with store.session() as session:
+        return not session.exec(select(func.count()).select_from(m.Interaction)).one()
+
+
+def load_sample_data(
+    store: Store,
+    *,
+    sample_dir: Path | None = None,
+    rubrics_dir: Path | None = None,
+    actor: str = "demo",
+    say: Callable[[str], None] | None = None,
+) -> DemoLoad:
+    """Load rubrics, people, transcripts, historical scores and the sample calibration session.
+
+    Does nothing when the store already holds interactions (the demo is loaded once)."""
+    from .evaluations import import_evaluations
+    from .importers import import_transcripts
+    from .people import import_evaluators
+    from .rubric import load_rubric_paths
+    from .sessions import create_session
+
+    sample_dir = sample_dir or sample_directory()
+    rubrics_dir = rubrics_dir or rubric_directory()
+    if not sample_dir.is_dir() or not rubrics_dir.is_dir():
+        raise InputError(
+            f"sample data not found at {sample_dir} (run from a clone of the repository, or pass "
+            "--sample-dir)"
+        )
+    result = DemoLoad(loaded=False)
+    if not store_is_empty(store):
+        return result
+
+    def step(text: str) -> None:
+        result.steps.append(text)
+        if say is not None:
+            say(text)
+
+    loaded = load_rubric_paths(store, [rubrics_dir], actor=actor)
+    step(f"rubrics: {len(loaded)} files from {rubrics_dir}")
+    people_file = sample_dir / "evaluators.csv"
+    if people_file.exists():
+        step(f"people: {import_evaluators(store, people_file, actor=actor)} from {people_file.name}")
+    transcripts = sorted(
+        p for p in sample_dir.iterdir()
+        if p.name.startswith("transcripts") and p.suffix in (".csv", ".json", ".jsonl")
+    )
+    for res in import_transcripts(store, transcripts, actor=actor):
+        step(f"transcripts: {res.interactions_added} interactions from {Path(res.path).name}")
+    history = sorted(sample_dir.glob("evaluations_history*.csv"))
+    for res in import_evaluations(store, history, actor=actor):
+        step(f"evaluations: {res.evaluations_added} from {Path(res.path).name}")
+    sessions_file = sample_dir / "calibration_sessions.json"
+    if sessions_file.exists():
+        for spec in json.loads(sessions_file.read_text(encoding="utf-8")):
+            create_session(
+                store, name=spec["name"], rubric=spec["rubric"], lead=spec["lead"],
+                evaluators=spec["evaluators"], benchmark=spec.get("benchmark"),
+                interactions=spec["interactions"], source=spec.get("source"),
+                due_on=_date(spec.get("due_on")), created_at=_datetime(spec.get("created_at")),
+            )
+            step(f"session: {spec['name']}")
+        calibration = sorted(sample_dir.glob("evaluations_calibration*.csv"))
+        for res in import_evaluations(store, calibration, actor=actor):
+            step(f"calibration scores: {res.evaluations_added} from {Path(res.path).name}")
+    result.loaded = True
+    return result
+
+
+def _date(raw: Any) -> date | None:
+    return date.fromisoformat(raw) if raw else None
+
+
+def _datetime(raw: Any) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def demo_user(store: Store) -> str | None:
+    """Who the demo starts as: an evaluator with samples still to score, else the lead."""
+    from .sessions import list_sessions, queue_for
+
+    with store.session() as session:
+        people = session.exec(select(m.Evaluator).order_by(m.Evaluator.name)).all()
+    for person in people:
+        if person.role == "evaluator" and any(q["to_score"] for q in queue_for(store, person.name)):
+            return person.name
+    leads = [p.name for p in people if p.role == "lead"]
+    if leads:
+        return leads[0]
+    return people[0].name if people and list_sessions(store) is not None else None

@@ -1,0 +1,495 @@
+"""Evaluations: saving drafts, submitting, and importing historical scores.
+
+An evaluation is bound to the rubric version it was scored with. ``context`` is 0 for routine
+scoring and the calibration session's id for calibration scoring. ``version`` is an optimistic
+lock: a writer that read version N may only write if the row is still at version N.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import insert, update
+from sqlmodel import Session, select
+
+from . import models as m
+from .errors import Conflict, InputError, NotFound, PermissionDenied
+from .interactions import find_interaction
+from .people import find_evaluator
+from .rubric import get_rubric, rubric_criteria
+from .scoring import parse_answer, score, score_matrix
+from .store import Store, audit
+
+EVALUATION_COLUMNS = (
+    "interaction", "source", "evaluator", "rubric", "criterion", "value", "comment",
+    "root_cause", "scored_at", "session",
+)
+REQUIRED_COLUMNS = ("interaction", "evaluator", "rubric", "criterion", "value")
+
+
+@dataclass
+class AnswerIn:
+    """An answer as given by a person or a file: value (None with na=True for N/A).
+
+    ``comment``/``root_cause``: None keeps the stored one, an empty string clears it."""
+
+    value: float | None
+    na: bool = False
+    comment: str | None = None
+    root_cause: str | None = None
+
+
+def parse_when(raw: str, where: str) -> datetime:
+    """ISO 8601 date or date-time; naive means UTC."""
+    text = (raw or "").strip()
+    if not text:
+        raise InputError(f"{where}: empty")
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{where}: {text!r} is not an ISO 8601 date-time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def _answers_of(session: Session, evaluation_id: int) -> dict[int, m.Answer]:
+    rows = session.exec(select(m.Answer).where(m.Answer.evaluation_id == evaluation_id)).all()
+    return {a.criterion_id: a for a in rows}
+
+
+def _answer_snapshot(answers: Mapping[int, m.Answer], keys: Mapping[int, str]) -> dict[str, Any]:
+    return {
+        keys[cid]: ("n/a" if a.na else a.value) for cid, a in sorted(answers.items())
+        if cid in keys
+    }
+
+
+def find_evaluation(
+    session: Session, *, evaluator_id: int, interaction_id: int, rubric_id: int, context: int = 0
+) -> m.Evaluation | None:
+    return session.exec(
+        select(m.Evaluation).where(
+            m.Evaluation.evaluator_id == evaluator_id,
+            m.Evaluation.interaction_id == interaction_id,
+            m.Evaluation.rubric_id == rubric_id,
+            m.Evaluation.context == context,
+        )
+    ).first()
+
+
+def save_answers(
+    session: Session,
+    *,
+    evaluator: m.Evaluator,
+    interaction_id: int,
+    rubric_id: int,
+    answers: Mapping[str, AnswerIn | None],
+    actor: str,
+    calibration_session_id: int | None = None,
+    expected_version: int | None = None,
+    scored_at: datetime | None = None,
+) -> m.Evaluation:
+    """Create or update a draft evaluation with these answers (None clears an answer).
+
+    Refuses to touch a submitted evaluation, and raises Conflict when ``expected_version`` is
+    given and someone else saved the evaluation since it was read.
+    """
+    criteria = {c.key: c for c in rubric_criteria(session, rubric_id)}
+    for key in answers:
+        if key not in criteria:
+            raise InputError(f"criterion {key!r} is not in this rubric")
+    context = calibration_session_id or 0
+    evaluation = find_evaluation(
+        session, evaluator_id=evaluator.id or 0, interaction_id=interaction_id,
+        rubric_id=rubric_id, context=context,
+    )
+    now = m.utcnow()
+    if evaluation is None:
+        if expected_version not in (None, 0):
+            raise Conflict("this evaluation was deleted or never saved; reload it")
+        evaluation = m.Evaluation(
+            evaluator_id=evaluator.id or 0, interaction_id=interaction_id, rubric_id=rubric_id,
+            session_id=calibration_session_id, context=context, status="draft",
+            scored_at=scored_at or now, created_at=now, updated_at=now, version=1,
+        )
+        session.add(evaluation)
+        session.flush()
+        before: dict[str, Any] = {}
+    else:
+        if evaluation.status == "submitted":
+            raise PermissionDenied("this evaluation is submitted and read-only")
+        if expected_version is not None and evaluation.version != expected_version:
+            raise Conflict(
+                f"evaluation {evaluation.id} was changed elsewhere (version {evaluation.version},"
+                f" you had {expected_version}); reload it before saving"
+            )
+        # Compare-and-set on the version column so two writers cannot both win.
+        result = session.execute(
+            update(m.Evaluation.__table__)
+            .where(m.Evaluation.__table__.c.id == evaluation.id)
+            .where(m.Evaluation.__table__.c.version == evaluation.version)
+            .values(version=evaluation.version + 1, updated_at=now)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"evaluation {evaluation.id} was changed elsewhere; reload it")
+        session.refresh(evaluation)
+        before = _answer_snapshot(_answers_of(session, evaluation.id or 0),
+                                  {c.id: c.key for c in criteria.values() if c.id})
+    existing = _answers_of(session, evaluation.id or 0)
+    for key, given in answers.items():
+        criterion = criteria[key]
+        row = existing.get(criterion.id or 0)
+        if given is None:
+            if row is not None:
+                session.delete(row)
+                existing.pop(criterion.id or 0)
+            continue
+        if given.na and not criterion.na_allowed:
+            raise InputError(f"criterion {key!r}: N/A is not allowed")
+        if row is None:
+            row = m.Answer(evaluation_id=evaluation.id or 0, criterion_id=criterion.id or 0)
+            existing[criterion.id or 0] = row
+        row.value = None if given.na else given.value
+        row.na = given.na
+        # None keeps what is there (answering again keeps the comment); "" clears it.
+        if given.comment is not None:
+            row.comment = given.comment or None
+        if given.root_cause is not None:
+            row.root_cause = given.root_cause or None
+        session.add(row)
+    session.flush()
+    _rescore(evaluation, criteria.values(), existing)
+    session.add(evaluation)
+    after = _answer_snapshot(existing, {c.id: c.key for c in criteria.values() if c.id})
+    audit(session, actor=actor, entity="evaluation", entity_id=evaluation.id,
+          action="save_draft", before=before or None, after=after)
+    session.flush()
+    return evaluation
+
+
+def _rescore(
+    evaluation: m.Evaluation, criteria: Iterable[m.Criterion], answers: Mapping[int, m.Answer]
+) -> None:
+    by_id = {c.id: c for c in criteria}
+    given = {by_id[cid].key: (a.value, a.na) for cid, a in answers.items() if cid in by_id}
+    result = score(list(by_id.values()), given)
+    evaluation.score = result.score
+    evaluation.auto_failed = result.auto_failed
+
+
+def missing_criteria(session: Session, evaluation: m.Evaluation) -> list[str]:
+    """Keys of criteria not yet answered (N/A counts as answered)."""
+    answered = set(_answers_of(session, evaluation.id or 0))
+    return [c.key for c in rubric_criteria(session, evaluation.rubric_id) if c.id not in answered]
+
+
+def submit(session: Session, evaluation: m.Evaluation, *, actor: str) -> m.Evaluation:
+    """Submit a draft: every criterion must be answered; afterwards it is read-only."""
+    if evaluation.status == "submitted":
+        raise Conflict(f"evaluation {evaluation.id} is already submitted")
+    missing = missing_criteria(session, evaluation)
+    if missing:
+        raise InputError(f"cannot submit: {len(missing)} criteria unanswered: {', '.join(missing)}")
+    now = m.utcnow()
+    result = session.execute(
+        update(m.Evaluation.__table__)
+        .where(m.Evaluation.__table__.c.id == evaluation.id)
+        .where(m.Evaluation.__table__.c.version == evaluation.version)
+        .where(m.Evaluation.__table__.c.status == "draft")
+        .values(status="submitted", submitted_at=now, updated_at=now,
+                version=evaluation.version + 1)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"evaluation {evaluation.id} was changed or submitted elsewhere; reload it")
+    session.refresh(evaluation)
+    audit(session, actor=actor, entity="evaluation", entity_id=evaluation.id, action="submit",
+          before={"status": "draft"}, after={"status": "submitted", "score": evaluation.score})
+    return evaluation
+
+
+# ----------------------------------------------------------------------------- import
+
+
+@dataclass
+class EvaluationImportResult:
+    path: str
+    evaluations_added: int = 0
+    evaluations_already_stored: int = 0
+    answers_added: int = 0
+    sessions: list[str] = field(default_factory=list)
+
+
+def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
+    """Header and (row number, record) pairs from a CSV or XLSX file."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a broken file
+            raise InputError(f"{path}: not a readable Excel workbook ({exc})") from None
+        ws = wb.active
+        rows_iter = ws.iter_rows(values_only=True)
+        header_row = next(rows_iter, None) or ()
+        header = [str(h or "").strip().lower() for h in header_row]
+        records = []
+        for number, values in enumerate(rows_iter, start=2):
+            if values is None or all(v is None or str(v).strip() == "" for v in values):
+                continue
+            rec = {}
+            for h, v in zip(header, values, strict=False):
+                if isinstance(v, datetime):
+                    v = v.isoformat()
+                rec[h] = "" if v is None else str(v).strip()
+            records.append((number, rec))
+        wb.close()
+        return header, records
+    raw = path.read_bytes()
+    if b"\x00" in raw:
+        raise InputError(f"{path}: row 1: file contains NUL bytes; not a text CSV")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="strict") if _cp1252_ok(raw) else None
+        if text is None:
+            raise InputError(f"{path}: row 1: not UTF-8 or cp1252 text") from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel  # type: ignore[assignment]
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [h.strip().lower() for h in next(reader, [])]
+    records = []
+    for values in reader:
+        number = reader.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) > len(header):
+            raise InputError(
+                f"{path}: row {number}: {len(values)} fields but the header has {len(header)}"
+            )
+        records.append((number, {h: v.strip() for h, v in zip(header, values, strict=False)}))
+    return header, records
+
+
+def _cp1252_ok(raw: bytes) -> bool:
+    try:
+        raw.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+@dataclass
+class _Group:
+    interaction_id: int
+    evaluator_id: int
+    rubric_id: int
+    session_id: int | None
+    scored_at: datetime
+    first_row: int
+    answers: dict[int, tuple[float | None, bool, str | None, str | None]] = field(
+        default_factory=dict
+    )
+
+
+def import_evaluations(
+    store: Store,
+    paths: Sequence[Path],
+    *,
+    actor: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[EvaluationImportResult]:
+    """Import historical scores (long format CSV/XLSX), each file in one transaction.
+
+    Columns: interaction, source (optional), evaluator, rubric (NAME or NAME@VERSION), criterion,
+    value, comment, root_cause, scored_at, session (optional calibration session name). Rows of
+    the same interaction × evaluator × rubric × session form one submitted evaluation. An
+    evaluation already in the store is left as it is, so importing a file twice adds nothing.
+    """
+    results = []
+    for path in paths:
+        results.append(_import_one(store, Path(path), actor=actor, progress=progress))
+    return results
+
+
+def _import_one(
+    store: Store, path: Path, *, actor: str, progress: Callable[[int, int], None] | None
+) -> EvaluationImportResult:
+    from . import sessions as sess  # sessions imports this module
+
+    header, records = _read_rows(path)
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise InputError(f"{path}: row 1: field {missing[0]!r}: missing column")
+    result = EvaluationImportResult(path=str(path))
+    with store.session() as session:
+        caches: dict[str, dict[Any, Any]] = {
+            "interaction": {}, "evaluator": {}, "rubric": {}, "criteria": {}, "session": {},
+        }
+
+        def lookup(kind: str, key: Any, make: Callable[[], Any]) -> Any:
+            cache = caches[kind]
+            if key not in cache:
+                cache[key] = make()
+            return cache[key]
+
+        groups: dict[tuple[int, int, int, int], _Group] = {}
+        total = len(records)
+        for done, (number, rec) in enumerate(records, start=1):
+            where = f"{path}: row {number}"
+            try:
+                source = rec.get("source") or None
+                interaction = lookup(
+                    "interaction", (source, rec["interaction"]),
+                    lambda: find_interaction(session, rec["interaction"], source=source),
+                )
+            except (NotFound, InputError) as exc:
+                raise InputError(f"{where}: field 'interaction': {exc}") from None
+            try:
+                evaluator = lookup(
+                    "evaluator", rec["evaluator"], lambda: find_evaluator(session, rec["evaluator"])
+                )
+            except NotFound as exc:
+                raise InputError(
+                    f"{where}: field 'evaluator': {exc} (add people first: evaluator add/import)"
+                ) from None
+            try:
+                rubric = lookup("rubric", rec["rubric"], lambda: get_rubric(session, rec["rubric"]))
+            except NotFound as exc:
+                raise InputError(f"{where}: field 'rubric': {exc}") from None
+            criteria = lookup(
+                "criteria", rubric.id, lambda: {c.key: c for c in rubric_criteria(session, rubric.id)}
+            )
+            criterion = criteria.get(rec["criterion"])
+            if criterion is None:
+                raise InputError(
+                    f"{where}: field 'criterion': {rec['criterion']!r} is not in rubric "
+                    f"{rubric.name}@{rubric.version}"
+                )
+            try:
+                value, na = parse_answer(criterion, rec["value"])
+            except ValueError as exc:
+                raise InputError(f"{where}: field 'value': {exc}") from None
+            scored_at = (
+                parse_when(rec["scored_at"], f"{where}: field 'scored_at'")
+                if rec.get("scored_at") else m.utcnow()
+            )
+            if scored_at > m.utcnow():
+                raise InputError(f"{where}: field 'scored_at': {rec['scored_at']} is in the future")
+            session_id = None
+            if rec.get("session"):
+                cal = lookup("session", rec["session"],
+                             lambda: sess.find_session(session, rec["session"]))
+                sess.check_can_import(session, cal, evaluator, interaction, rubric, where=where)
+                session_id = cal.id
+                if cal.name not in result.sessions:
+                    result.sessions.append(cal.name)
+            key = (interaction.id, evaluator.id, rubric.id, session_id or 0)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(
+                    interaction_id=interaction.id, evaluator_id=evaluator.id,
+                    rubric_id=rubric.id, session_id=session_id, scored_at=scored_at,
+                    first_row=number,
+                )
+            if criterion.id in group.answers:
+                raise InputError(
+                    f"{where}: field 'criterion': {criterion.key!r} answered twice for this "
+                    f"evaluation (first at row {group.first_row})"
+                )
+            group.scored_at = max(group.scored_at, scored_at)
+            group.answers[criterion.id] = (
+                value, na, rec.get("comment") or None, rec.get("root_cause") or None
+            )
+            if progress is not None and (done % 1000 == 0 or done == total):
+                progress(done, total)
+        _write_groups(session, groups, caches["criteria"], result)
+        audit(session, actor=actor, entity="import", entity_id=str(path),
+              action="import_evaluations",
+              after={"evaluations_added": result.evaluations_added,
+                     "already_stored": result.evaluations_already_stored,
+                     "answers_added": result.answers_added})
+    return result
+
+
+def _write_groups(
+    session: Session,
+    groups: Mapping[tuple[int, int, int, int], _Group],
+    criteria_by_rubric: Mapping[int, Mapping[str, m.Criterion]],
+    result: EvaluationImportResult,
+) -> None:
+    if not groups:
+        return
+    table = m.Evaluation.__table__
+    existing: set[tuple[int, int, int, int]] = set()
+    keys = list(groups)
+    interaction_ids = sorted({k[0] for k in keys})
+    for start in range(0, len(interaction_ids), 1000):
+        chunk = interaction_ids[start : start + 1000]
+        rows = session.execute(
+            select(table.c.interaction_id, table.c.evaluator_id, table.c.rubric_id,
+                   table.c.context).where(table.c.interaction_id.in_(chunk))
+        ).all()
+        existing.update((r[0], r[1], r[2], r[3]) for r in rows)
+    new_keys = [k for k in keys if k not in existing]
+    result.evaluations_already_stored = len(keys) - len(new_keys)
+    if not new_keys:
+        return
+    # Score every new evaluation at once, rubric by rubric.
+    scores: dict[tuple[int, int, int, int], tuple[float | None, bool]] = {}
+    by_rubric: dict[int, list[tuple[int, int, int, int]]] = {}
+    for k in new_keys:
+        by_rubric.setdefault(k[2], []).append(k)
+    for rubric_id, rkeys in by_rubric.items():
+        crit = list(criteria_by_rubric[rubric_id].values())
+        col = {c.id: j for j, c in enumerate(crit)}
+        values = np.full((len(rkeys), len(crit)), np.nan)
+        na = np.zeros((len(rkeys), len(crit)), dtype=bool)
+        for i, k in enumerate(rkeys):
+            for cid, (value, is_na, _c, _r) in groups[k].answers.items():
+                j = col[cid]
+                na[i, j] = is_na
+                values[i, j] = np.nan if is_na or value is None else value
+        s, failed = score_matrix(crit, values, na)
+        for i, k in enumerate(rkeys):
+            scores[k] = (None if np.isnan(s[i]) else float(s[i]), bool(failed[i]))
+    now = m.utcnow()
+    eval_rows = []
+    for k in new_keys:
+        g = groups[k]
+        eval_rows.append({
+            "evaluator_id": g.evaluator_id, "interaction_id": g.interaction_id,
+            "rubric_id": g.rubric_id, "session_id": g.session_id, "context": g.session_id or 0,
+            "status": "submitted", "score": scores[k][0], "auto_failed": scores[k][1],
+            "created_at": now, "updated_at": now, "submitted_at": g.scored_at,
+            "scored_at": g.scored_at, "version": 1,
+        })
+    inserted = session.execute(
+        insert(table).returning(
+            table.c.id, table.c.interaction_id, table.c.evaluator_id, table.c.rubric_id,
+            table.c.context,
+        ),
+        eval_rows,
+    ).all()
+    ids = {(r[1], r[2], r[3], r[4]): r[0] for r in inserted}
+    answer_rows = []
+    for k in new_keys:
+        eid = ids[k]
+        for cid, (value, is_na, comment, root_cause) in groups[k].answers.items():
+            answer_rows.append({
+                "evaluation_id": eid, "criterion_id": cid, "value": value, "na": is_na,
+                "comment": comment, "root_cause": root_cause,
+            })
+    for start in range(0, len(answer_rows), 20000):
+        session.execute(insert(m.Answer.__table__), answer_rows[start : start + 20000])
+    result.evaluations_added = len(new_keys)
+    result.answers_added = len(answer_rows)

@@ -1,0 +1,234 @@
+"""The trainers' workbook: assignments to Excel and their Status column back.
+
+The workbook is written in openpyxl's write-only mode (memory stays flat for 100,000 rows) to a
+temporary file beside the target, then renamed over it, so a crash never leaves a half-written
+workbook in place of a good one. Text from user data is written so that no spreadsheet runs it as
+a formula: a value starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe
+and is stored as a string.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .coaching import STATUSES, normalise_status, set_statuses
+from .errors import InputError
+from .store import Store
+
+ASSIGNMENT_COLUMNS: list[tuple[str, str, int]] = [
+    # (header, key, width)
+    ("ID", "id", 7), ("Assignee", "assignee", 22), ("Role", "role", 10), ("Team", "team", 14),
+    ("Site", "site", 24), ("Module ID", "module_id", 14), ("Module", "module_title", 34),
+    ("Reason", "reason", 60), ("Priority", "priority", 9), ("Assigned on", "assigned_on", 12),
+    ("Due on", "due_on", 12), ("Trainer", "trainer", 20), ("Status", "status", 13),
+]
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in user text (OWASP CSV-injection rule)."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _col(n: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(n)
+
+
+def _text_cell(ws: Any, value: Any, style: dict[str, Any] | None = None) -> Any:
+    from openpyxl.cell import WriteOnlyCell
+
+    cell = WriteOnlyCell(ws, value=safe_text(value))
+    if isinstance(value, str):
+        cell.data_type = "s"  # never a formula, whatever the text
+    for key, val in (style or {}).items():
+        setattr(cell, key, val)
+    return cell
+
+
+def write_workbook(
+    path: Path,
+    assignments: Iterable[Mapping[str, Any]],
+    *,
+    failure_rates: Sequence[Mapping[str, Any]] = (),
+    today: date | None = None,
+) -> int:
+    """Write the workbook atomically; returns the number of assignment rows."""
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart, Reference
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    today = today or datetime.now(timezone.utc).date()
+    path = Path(path)
+    wb = Workbook(write_only=True)
+    header_style = {"font": Font(bold=True, color="FFFFFF"),
+                    "fill": PatternFill("solid", fgColor="305496"),
+                    "alignment": Alignment(vertical="center")}
+
+    # --- Assignments
+    ws = wb.create_sheet("Assignments")
+    for n, (_h, _k, width) in enumerate(ASSIGNMENT_COLUMNS, start=1):
+        ws.column_dimensions[_col(n)].width = width
+    ws.freeze_panes = "A2"
+    ws.append([_text_cell(ws, h, header_style) for h, _k, _w in ASSIGNMENT_COLUMNS])
+    by_trainer: Counter[tuple[str, str, str, str]] = Counter()
+    evidence_rows: list[list[Any]] = []
+    count = 0
+    for a in assignments:
+        count += 1
+        # Plain values: openpyxl stores str as text (safe_text has removed any leading "=")
+        # and gives date values a date number format; no per-cell objects are needed.
+        ws.append([safe_text(a.get(key)) for _h, key, _w in ASSIGNMENT_COLUMNS])
+        by_trainer[(a.get("trainer") or "", a.get("module_id") or "",
+                    a.get("module_title") or "", a.get("status") or "")] += 1
+        ev = a.get("evidence") or {}
+        if isinstance(ev, str):
+            ev = json.loads(ev or "{}")
+        examples = ", ".join(ev.get("examples", []))
+        for c in ev.get("criteria", []) or [{}]:
+            evidence_rows.append([
+                a.get("id"), a.get("assignee"), c.get("rubric"), c.get("criterion"),
+                c.get("answers"), c.get("fails"), c.get("rate"), c.get("team_rate"),
+                c.get("critical_fails"), c.get("direction"), examples,
+            ])
+    last = count + 1
+    status_col = _col(len(ASSIGNMENT_COLUMNS))
+    due_col = _col([k for _h, k, _w in ASSIGNMENT_COLUMNS].index("due_on") + 1)
+    ws.auto_filter.ref = f"A1:{status_col}{max(last, 2)}"
+    dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=False,
+                        showErrorMessage=True, errorTitle="Status",
+                        error="Pick Not started, In progress or Done")
+    dv.add(f"{status_col}2:{status_col}{max(last, 2)}")
+    ws.data_validations.append(dv)
+    ws.conditional_formatting.add(
+        f"A2:{status_col}{max(last, 2)}",
+        FormulaRule(formula=[f'AND(${due_col}2<TODAY(),${status_col}2<>"Done")'],
+                    fill=PatternFill("solid", fgColor="F8CBAD"), font=Font(color="9C0006")),
+    )
+
+    # --- By trainer
+    wt = wb.create_sheet("By trainer")
+    for n, width in enumerate((22, 14, 34, 13, 8), start=1):
+        wt.column_dimensions[_col(n)].width = width
+    wt.freeze_panes = "A2"
+    wt.append([_text_cell(wt, h, header_style) for h in
+               ("Trainer", "Module ID", "Module", "Status", "Count")])
+    for (trainer, mid, title, status), n in sorted(by_trainer.items()):
+        wt.append([safe_text(trainer), safe_text(mid), safe_text(title), safe_text(status), n])
+
+    # --- Evidence
+    we = wb.create_sheet("Evidence")
+    for n, width in enumerate((7, 22, 16, 22, 9, 7, 8, 10, 9, 10, 60), start=1):
+        we.column_dimensions[_col(n)].width = width
+    we.freeze_panes = "A2"
+    we.append([_text_cell(we, h, header_style) for h in
+               ("Assignment ID", "Assignee", "Rubric", "Criterion", "Answers", "Fails",
+                "Rate", "Team rate", "Critical fails", "Direction", "Example interactions")])
+    for r in evidence_rows:
+        we.append([safe_text(v) for v in r])
+
+    # --- Failure rates + native chart
+    wc = wb.create_sheet("Failure rates")
+    wc.column_dimensions["A"].width = 16
+    wc.column_dimensions["B"].width = 24
+    wc.append([_text_cell(wc, h, header_style) for h in
+               ("Rubric", "Criterion", "Answers", "Fails", "Fail rate")])
+    for fr in failure_rates:
+        from openpyxl.cell import WriteOnlyCell
+
+        rate = WriteOnlyCell(wc, value=fr["fail_rate"])
+        rate.number_format = "0.0%"
+        wc.append([safe_text(fr["rubric"]), safe_text(fr["criterion"]), fr["answers"],
+                   fr["fails"], rate])
+    if failure_rates:
+        chart = BarChart()
+        chart.type = "bar"
+        chart.title = "Failure rate per criterion"
+        chart.y_axis.title = "fail rate"
+        chart.y_axis.numFmt = "0%"
+        chart.height = max(7.5, 0.45 * len(failure_rates))
+        chart.width = 18
+        n = len(failure_rates) + 1
+        chart.add_data(Reference(wc, min_col=5, min_row=1, max_row=n), titles_from_data=True)
+        chart.set_categories(Reference(wc, min_col=2, min_row=2, max_row=n))
+        chart.legend = None
+        wc.add_chart(chart, "G2")
+
+    # Write beside the target and rename: a crash leaves the old workbook intact.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return count
+
+
+def export_plan(
+    store: Store, path: Path, *, open_only: bool = False, team: str | None = None,
+    trainer: str | None = None, since: datetime | None = None, today: date | None = None,
+) -> int:
+    """Export stored assignments (and the criterion failure rates) to ``path``."""
+    from .coaching import criterion_failure_rates, list_assignments
+
+    rows = list_assignments(store, open_only=open_only, team=team, trainer=trainer)
+    rates = criterion_failure_rates(store, since=since)
+    return write_workbook(path, rows, failure_rates=rates, today=today)
+
+
+def read_statuses(path: Path) -> dict[int, tuple[str, str]]:
+    """{assignment id: (status, "file: row N")} from the Assignments sheet."""
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise InputError(f"{path}: not a readable Excel workbook ({exc.__class__.__name__})") from None
+    try:
+        if "Assignments" not in wb.sheetnames:
+            raise InputError(f"{path}: row 1: no sheet named 'Assignments'")
+        ws = wb["Assignments"]
+        rows = ws.iter_rows(values_only=True)
+        header = [str(h or "").strip().casefold() for h in next(rows, ())]
+        try:
+            id_col, status_col = header.index("id"), header.index("status")
+        except ValueError:
+            raise InputError(f"{path}: row 1: field 'ID'/'Status': missing column") from None
+        out: dict[int, tuple[str, str]] = {}
+        for number, values in enumerate(rows, start=2):
+            if not values or all(v is None or str(v).strip() == "" for v in values):
+                continue
+            where = f"{path}: row {number}"
+            raw_id = values[id_col] if id_col < len(values) else None
+            try:
+                assignment_id = int(str(raw_id).strip())
+            except ValueError:
+                raise InputError(f"{where}: field 'ID': {raw_id!r} is not an assignment id") from None
+            if assignment_id in out:
+                raise InputError(f"{where}: field 'ID': assignment {assignment_id} appears twice")
+            status = normalise_status(values[status_col] if status_col < len(values) else None,
+                                      where)
+            out[assignment_id] = (status, where)
+        return out
+    finally:
+        wb.close()
+
+
+def import_statuses(store: Store, path: Path, *, actor: str) -> int:
+    """Read a trainer's workbook and apply its Status column; nothing else is changed."""
+    return set_statuses(store, read_statuses(Path(path)), actor=actor)

@@ -1,0 +1,495 @@
+"""Calibration reports built from the store: per criterion, per evaluator, per session.
+
+Definitions (also in the README):
+- Agreement among evaluators uses the session's evaluators without the benchmark. An N/A answer
+  counts as a missing rating for the coefficients (it has no place on an ordinal or interval
+  scale) but as an answer of its own for matching the reference.
+- The reference is the benchmark evaluator's answers, or the consensus when there is no benchmark.
+- Match rate: share of an evaluator's answers equal to the reference answer.
+- Calibration score (per interaction): weighted share of answers matching the reference, x100;
+  a mismatch on a critical criterion makes it 0. An evaluator's calibration score is the mean over
+  the interactions both scored.
+- Score gap: evaluator's interaction score minus the reference's, in points. Mean gap is bias
+  (+ lenient, - harsh); mean |gap| is noise; an evaluator whose mean |gap| exceeds the tolerance
+  (5 points by default) is out of the band.
+- Bias on ordinal criteria: mean of (evaluator value - reference value) over ordinal answers, in
+  scale steps; on binary criteria: evaluator pass rate minus reference pass rate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlmodel import Session, select
+
+from . import agreement as ag
+from . import models as m
+from .errors import NotFound
+from .rubric import rubric_criteria
+from .scoring import score_matrix
+from .sessions import (
+    check_can_see_all,
+    consensus_rows,
+    find_session,
+    participants,
+    sample_interactions,
+)
+from .store import Store
+
+LEVEL_OF_SCALE = {"binary": "nominal", "ordinal": "ordinal", "points": "interval"}
+CRITERION_COEFFICIENTS = ("percent_agreement", "gwet_ac1", "krippendorff_alpha", "fleiss_kappa")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Thresholds a QA team may change (CLI options map onto these)."""
+
+    tolerance: float = 5.0
+    objective_target: float = 0.90
+    subjective_target: float = 0.80
+    alpha_thresholds: tuple[float, float] = (0.667, 0.8)
+    kappa_bands: tuple[tuple[float, str], ...] | None = None
+    n_resamples: int = 1000
+    confidence: float = 0.95
+    seed: int = 20240601
+
+
+@dataclass
+class SessionData:
+    """A session's answers as arrays: values[i, e, c] (NaN = no answer), na[i, e, c]."""
+
+    session: m.CalibrationSession
+    rubric: m.Rubric
+    criteria: list[m.Criterion]
+    interactions: list[m.Interaction]
+    evaluators: list[m.Evaluator]  # everyone who scores, benchmark included
+    benchmark_index: int | None
+    values: np.ndarray
+    na: np.ndarray
+    answered: np.ndarray
+    comments: dict[tuple[int, int, int], str] = field(default_factory=dict)
+    consensus_values: np.ndarray | None = None  # (i, c), NaN where none
+    consensus_na: np.ndarray | None = None
+    consensus_notes: dict[tuple[int, int], str] = field(default_factory=dict)
+
+
+def load_session_data(session: Session, ref: str | int) -> SessionData:
+    """Read every submitted answer of a session into arrays (one query)."""
+    cal = find_session(session, ref)
+    rubric = session.get(m.Rubric, cal.rubric_id)
+    if rubric is None:
+        raise NotFound(f"rubric of session {cal.name!r} is missing")
+    criteria = rubric_criteria(session, cal.rubric_id)
+    items = sample_interactions(session, cal)
+    people = participants(session, cal)
+    if cal.benchmark_id is not None:
+        people = [p for p in people if p.id != cal.benchmark_id] + [
+            p for p in people if p.id == cal.benchmark_id
+        ]
+    i_idx = {it.id: n for n, it in enumerate(items)}
+    e_idx = {p.id: n for n, p in enumerate(people)}
+    c_idx = {c.id: n for n, c in enumerate(criteria)}
+    shape = (len(items), len(people), len(criteria))
+    values = np.full(shape, np.nan)
+    na = np.zeros(shape, dtype=bool)
+    answered = np.zeros(shape, dtype=bool)
+    comments: dict[tuple[int, int, int], str] = {}
+    rows = session.exec(
+        select(m.Evaluation.interaction_id, m.Evaluation.evaluator_id, m.Answer.criterion_id,
+               m.Answer.value, m.Answer.na, m.Answer.comment)
+        .join(m.Answer, m.Answer.evaluation_id == m.Evaluation.id)
+        .where(m.Evaluation.session_id == cal.id, m.Evaluation.status == "submitted")
+    ).all()
+    if rows:
+        ii = np.array([i_idx.get(r[0], -1) for r in rows])
+        ee = np.array([e_idx.get(r[1], -1) for r in rows])
+        cc = np.array([c_idx.get(r[2], -1) for r in rows])
+        vv = np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=float)
+        nn = np.array([bool(r[4]) for r in rows])
+        ok = (ii >= 0) & (ee >= 0) & (cc >= 0)
+        values[ii[ok], ee[ok], cc[ok]] = np.where(nn[ok], np.nan, vv[ok])
+        na[ii[ok], ee[ok], cc[ok]] = nn[ok]
+        answered[ii[ok], ee[ok], cc[ok]] = True
+        for r, i, e, c in zip(rows, ii, ee, cc, strict=True):
+            if r[5] and i >= 0 and e >= 0 and c >= 0:
+                comments[(int(i), int(e), int(c))] = r[5]
+    cons_v = np.full((len(items), len(criteria)), np.nan)
+    cons_na = np.zeros((len(items), len(criteria)), dtype=bool)
+    cons_notes: dict[tuple[int, int], str] = {}
+    for row in consensus_rows(session, cal):
+        i, c = i_idx.get(row.interaction_id), c_idx.get(row.criterion_id)
+        if i is None or c is None:
+            continue
+        cons_v[i, c] = np.nan if row.value is None else row.value
+        cons_na[i, c] = row.na
+        if row.note:
+            cons_notes[(i, c)] = row.note
+    has_consensus = ~np.isnan(cons_v) | cons_na
+    return SessionData(
+        session=cal, rubric=rubric, criteria=criteria, interactions=items, evaluators=people,
+        benchmark_index=e_idx.get(cal.benchmark_id) if cal.benchmark_id else None,
+        values=values, na=na, answered=answered, comments=comments,
+        consensus_values=cons_v if has_consensus.any() else None,
+        consensus_na=cons_na if has_consensus.any() else None,
+        consensus_notes=cons_notes,
+    )
+
+
+def _categories(criterion: m.Criterion) -> list[float]:
+    if criterion.scale == "points" and float(criterion.max_value).is_integer():
+        return [float(v) for v in range(int(criterion.min_value), int(criterion.max_value) + 1)]
+    if criterion.scale in ("binary", "ordinal"):
+        return [float(v) for v in range(int(criterion.min_value), int(criterion.max_value) + 1)]
+    return []
+
+
+def _figure(
+    name: str, ratings: np.ndarray, settings: ReportSettings, **kwargs: Any
+) -> dict[str, Any]:
+    """A coefficient with its bootstrap CI, closed-form SE where one exists, and a label."""
+    value = ag.COEFFICIENTS[name](ratings, **kwargs)
+    out: dict[str, Any] = {"value": value, "ci_low": math.nan, "ci_high": math.nan,
+                           "se": math.nan, "undefined": None}
+    if math.isnan(value):
+        out["undefined"] = ag.undefined_reason(name, ratings, **kwargs) or "not defined here"
+        return out
+    if settings.n_resamples > 0:
+        low, high = ag.bootstrap_ci(
+            name, ratings, n_resamples=settings.n_resamples, confidence=settings.confidence,
+            seed=settings.seed, **kwargs,
+        )
+        out["ci_low"], out["ci_high"] = low, high
+    if name != "krippendorff_alpha" and name != "icc":
+        try:
+            out["se"] = ag.standard_error(name, ratings, **kwargs)
+        except (KeyError, ValueError):
+            pass
+    if name == "krippendorff_alpha":
+        out["label"] = ag.krippendorff_label(value, thresholds=settings.alpha_thresholds)
+    elif name in ("fleiss_kappa", "gwet_ac1", "cohen_kappa", "conger_kappa"):
+        out["label"] = ag.landis_koch(value, bands=settings.kappa_bands)
+    return out
+
+
+def _scores(data: SessionData, values: np.ndarray, na: np.ndarray) -> np.ndarray:
+    """Interaction scores (0-100, NaN where nothing answered) for a (n, criteria) answer array."""
+    if values.size == 0:
+        return np.full(values.shape[0], np.nan)
+    s, _failed = score_matrix(data.criteria, values, na)
+    return np.asarray(s, dtype=float)
+
+
+def reference_answers(data: SessionData) -> tuple[str, np.ndarray | None, np.ndarray | None]:
+    if data.benchmark_index is not None:
+        b = data.benchmark_index
+        answered = data.answered[:, b, :]
+        values = np.where(answered, data.values[:, b, :], np.nan)
+        na = data.na[:, b, :]
+        if answered.any():
+            return f"benchmark: {data.evaluators[b].name}", values, na
+    if data.consensus_values is not None:
+        return "consensus", data.consensus_values, data.consensus_na
+    return "none", None, None
+
+
+def session_report(
+    store: Store,
+    ref: str | int,
+    settings: ReportSettings | None = None,
+    *,
+    viewer: str | None = None,
+    check_access: bool = True,
+) -> dict[str, Any]:
+    """Everything the calibration meeting needs, as plain data (JSON-ready).
+
+    While the session is open only a lead (``viewer``) may see it: the blind rule."""
+    settings = settings or ReportSettings()
+    with store.session() as session:
+        if check_access:
+            check_can_see_all(session, find_session(session, ref), viewer)
+        data = load_session_data(session, ref)
+        summary = {
+            "id": data.session.id, "name": data.session.name, "state": data.session.state,
+            "rubric": f"{data.rubric.name}@{data.rubric.version}",
+            "interactions": len(data.interactions),
+            "evaluators": [p.name for n, p in enumerate(data.evaluators)
+                           if n != data.benchmark_index],
+            "benchmark": (data.evaluators[data.benchmark_index].name
+                          if data.benchmark_index is not None else None),
+        }
+    raters = [n for n in range(len(data.evaluators)) if n != data.benchmark_index]
+    ref_name, ref_values, ref_na = reference_answers(data)
+    criteria_rows = _criteria_rows(data, raters, settings)
+    evaluator_rows, overall_icc = _evaluator_rows(data, raters, ref_values, ref_na, settings)
+    return {
+        "session": summary,
+        "reference": ref_name,
+        "settings": asdict(settings),
+        "overall_score_icc": overall_icc,
+        "criteria": criteria_rows,
+        "evaluators": evaluator_rows,
+        "flagged_criteria": [r["criterion"] for r in criteria_rows if r["flagged"]],
+        "out_of_band": [r["evaluator"] for r in evaluator_rows if r["out_of_band"]],
+    }
+
+
+def _criteria_rows(
+    data: SessionData, raters: Sequence[int], settings: ReportSettings
+) -> list[dict[str, Any]]:
+    rows = []
+    for c, crit in enumerate(data.criteria):
+        ratings = data.values[:, raters, c]  # N/A and missing are NaN
+        answered = data.answered[:, raters, c]
+        na = data.na[:, raters, c]
+        cats = _categories(crit)
+        level = LEVEL_OF_SCALE.get(crit.scale, "interval")
+        kw_cat: dict[str, Any] = {"categories": cats} if cats else {}
+        figures = {
+            "percent_agreement": _figure("percent_agreement", ratings, settings, **kw_cat),
+            "gwet_ac1": _figure("gwet_ac1", ratings, settings, **kw_cat),
+            "krippendorff_alpha": _figure(
+                "krippendorff_alpha", ratings, settings, level=level, **kw_cat
+            ),
+            "fleiss_kappa": _figure("fleiss_kappa", ratings, settings, **kw_cat),
+        }
+        # Raw share of pairs giving the same answer, N/A included as an answer of its own.
+        coded = np.where(na, -1.0, ratings)
+        pa_with_na = ag.percent_agreement(np.where(answered, coded, np.nan))
+        target = settings.subjective_target if crit.subjective else settings.objective_target
+        pa = figures["percent_agreement"]["value"]
+        split_values = ratings[~np.isnan(ratings)]
+        rows.append({
+            "criterion": crit.key, "section": crit.section, "question": crit.question,
+            "scale": crit.scale, "level": level, "critical": crit.critical,
+            "subjective": crit.subjective, "weight": crit.weight,
+            "units_rated": int((answered.sum(axis=1) >= 2).sum()),
+            "ratings": int(answered.sum()), "na_answers": int(na.sum()),
+            "percent_agreement_with_na": pa_with_na,
+            **figures,
+            "target": target,
+            "flagged": bool(not math.isnan(pa) and pa < target),
+            "spread": float(np.std(split_values)) if split_values.size else math.nan,
+        })
+    rows.sort(key=lambda r: (
+        math.inf if math.isnan(r["percent_agreement"]["value"]) else r["percent_agreement"]["value"],
+        -(r["spread"] if not math.isnan(r["spread"]) else 0.0),
+    ))
+    return rows
+
+
+def _evaluator_rows(
+    data: SessionData,
+    raters: Sequence[int],
+    ref_values: np.ndarray | None,
+    ref_na: np.ndarray | None,
+    settings: ReportSettings,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    weights = np.array([c.weight for c in data.criteria], dtype=float)
+    critical = np.array([c.critical for c in data.criteria], dtype=bool)
+    ordinal = np.array([c.scale == "ordinal" for c in data.criteria], dtype=bool)
+    binary = np.array([c.scale == "binary" for c in data.criteria], dtype=bool)
+    # Interaction scores for every evaluator: (interactions, evaluators)
+    n_i, n_e, n_c = data.values.shape
+    flat_v = np.where(data.na, np.nan, data.values).transpose(1, 0, 2).reshape(n_e * n_i, n_c)
+    flat_na = data.na.transpose(1, 0, 2).reshape(n_e * n_i, n_c)
+    has_eval = data.answered.any(axis=2).T.reshape(-1)
+    scores = np.where(has_eval, _scores(data, flat_v, flat_na), np.nan).reshape(n_e, n_i).T
+    ref_scores = (
+        _scores(data, ref_values, ref_na) if ref_values is not None and ref_na is not None
+        else np.full(n_i, np.nan)
+    )
+    if ref_values is not None and ref_na is not None:
+        ref_answered = ~np.isnan(ref_values) | ref_na
+        ref_scores = np.where(ref_answered.any(axis=1), ref_scores, np.nan)
+    rows = []
+    for e in raters:
+        answered = data.answered[:, e, :]
+        row: dict[str, Any] = {
+            "evaluator": data.evaluators[e].name, "interactions_scored": int(answered.any(axis=1).sum()),
+            "answers": int(answered.sum()),
+        }
+        if ref_values is None or ref_na is None:
+            row.update({"match_rate": math.nan, "calibration_score": math.nan,
+                        "ordinal_bias": math.nan, "binary_bias": math.nan,
+                        "mean_gap": math.nan, "mean_abs_gap": math.nan,
+                        "interactions_outside_band": 0, "out_of_band": False,
+                        "direction": "no reference", "gaps": []})
+            rows.append(row)
+            continue
+        ref_answered = ~np.isnan(ref_values) | ref_na
+        both = answered & ref_answered
+        same = np.where(
+            data.na[:, e, :] | ref_na,
+            data.na[:, e, :] & ref_na,
+            data.values[:, e, :] == ref_values,
+        ) & both
+        w = np.broadcast_to(weights, both.shape)
+        per_item_w = (w * both).sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cal_score = 100.0 * (w * same).sum(axis=1) / per_item_w
+        critical_miss = (both & ~same & critical).any(axis=1)
+        cal_score = np.where(critical_miss, 0.0, cal_score)
+        cal_score = np.where(per_item_w > 0, cal_score, np.nan)
+        numeric = both & ~data.na[:, e, :] & ~ref_na
+        diff = np.where(numeric, data.values[:, e, :] - np.nan_to_num(ref_values), np.nan)
+        gaps = scores[:, e] - ref_scores
+        valid_gaps = gaps[~np.isnan(gaps)]
+        mean_gap = float(valid_gaps.mean()) if valid_gaps.size else math.nan
+        mean_abs = float(np.abs(valid_gaps).mean()) if valid_gaps.size else math.nan
+        out = int((np.abs(valid_gaps) > settings.tolerance).sum())
+        ord_diff = diff[:, ordinal][~np.isnan(diff[:, ordinal])]
+        bin_diff = diff[:, binary][~np.isnan(diff[:, binary])]
+        row.update({
+            "match_rate": float(same.sum() / both.sum()) if both.sum() else math.nan,
+            "calibration_score": float(np.nanmean(cal_score)) if (~np.isnan(cal_score)).any()
+            else math.nan,
+            "critical_mismatches": int((both & ~same & critical).sum()),
+            "ordinal_bias": float(ord_diff.mean()) if ord_diff.size else math.nan,
+            "binary_bias": float(bin_diff.mean()) if bin_diff.size else math.nan,
+            "mean_gap": mean_gap, "mean_abs_gap": mean_abs,
+            "interactions_outside_band": out,
+            "out_of_band": bool(not math.isnan(mean_abs) and mean_abs > settings.tolerance),
+            "direction": (
+                "no data" if math.isnan(mean_gap)
+                else "lenient" if mean_gap > settings.tolerance / 2
+                else "harsh" if mean_gap < -settings.tolerance / 2 else "in line"
+            ),
+            "gaps": [
+                {"interaction": f"{data.interactions[i].source}:{data.interactions[i].external_id}",
+                 "score": None if math.isnan(scores[i, e]) else float(scores[i, e]),
+                 "reference_score": None if math.isnan(ref_scores[i]) else float(ref_scores[i]),
+                 "gap": None if math.isnan(gaps[i]) else float(gaps[i])}
+                for i in range(n_i)
+            ],
+        })
+        rows.append(row)
+    rows.sort(key=lambda r: -(r["mean_abs_gap"] if not math.isnan(r["mean_abs_gap"]) else -1))
+    icc_matrix = scores[:, list(raters)]
+    complete = ~np.isnan(icc_matrix).any(axis=1)
+    icc_fig = _figure("icc", icc_matrix[complete], settings, form="2,1") if complete.sum() >= 2 else {
+        "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "se": math.nan,
+        "undefined": "fewer than two interactions scored by every evaluator",
+    }
+    icc_fig["form"] = "2,1"
+    icc_fig["interactions"] = int(complete.sum())
+    return rows, icc_fig
+
+
+def evaluators_report(
+    store: Store, settings: ReportSettings | None = None, *, states: Sequence[str] = ("revealed", "closed")
+) -> list[dict[str, Any]]:
+    """Each evaluator across every revealed or closed session: match, calibration score, gaps."""
+    settings = settings or ReportSettings(n_resamples=0)
+    with store.session() as session:
+        cals = session.exec(
+            select(m.CalibrationSession).where(m.CalibrationSession.state.in_(states))  # type: ignore[attr-defined]
+            .order_by(m.CalibrationSession.created_at)
+        ).all()
+        refs = [c.id for c in cals]
+    totals: dict[str, dict[str, Any]] = {}
+    for ref in refs:
+        report = session_report(store, ref or 0, settings, check_access=False)
+        for r in report["evaluators"]:
+            t = totals.setdefault(r["evaluator"], {
+                "evaluator": r["evaluator"], "sessions": 0, "interactions": 0,
+                "_match": [], "_cal": [], "_gap": [], "_abs": [], "_ord": [], "last_session": None,
+            })
+            t["sessions"] += 1
+            n = r["interactions_scored"]
+            t["interactions"] += n
+            for key, src in (("_match", "match_rate"), ("_cal", "calibration_score"),
+                             ("_gap", "mean_gap"), ("_abs", "mean_abs_gap"), ("_ord", "ordinal_bias")):
+                if not math.isnan(r[src]):
+                    t[key].append((r[src], n))
+            t["last_session"] = report["session"]["name"]
+    out = []
+    for t in totals.values():
+        def wmean(pairs: list[tuple[float, int]]) -> float:
+            total = sum(n for _v, n in pairs)
+            return sum(v * n for v, n in pairs) / total if total else math.nan
+        mean_abs = wmean(t.pop("_abs"))
+        mean_gap = wmean(t.pop("_gap"))
+        out.append({
+            **t, "match_rate": wmean(t.pop("_match")), "calibration_score": wmean(t.pop("_cal")),
+            "ordinal_bias": wmean(t.pop("_ord")), "mean_gap": mean_gap, "mean_abs_gap": mean_abs,
+            "out_of_band": bool(not math.isnan(mean_abs) and mean_abs > settings.tolerance),
+        })
+    out.sort(key=lambda r: r["evaluator"])
+    return out
+
+
+def report_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, default=str)
+
+
+def headline(store: Store, ref: str | int, *, viewer: str | None) -> dict[str, Any]:
+    """The one-line summary the home screen shows: mean raw agreement over criteria, how many
+    criteria are flagged and how many evaluators are out of the band (no bootstrap)."""
+    rep = session_report(store, ref, ReportSettings(n_resamples=0), viewer=viewer)
+    pas = [c["percent_agreement"]["value"] for c in rep["criteria"]]
+    pas = [v for v in pas if not math.isnan(v)]
+    return {
+        "agreement": sum(pas) / len(pas) if pas else math.nan,
+        "flagged": len(rep["flagged_criteria"]),
+        "out_of_band": len(rep["out_of_band"]),
+    }
+
+
+def meeting_view(store: Store, ref: str | int, *, viewer: str | None, position: int) -> dict[str, Any]:
+    """The meeting matrix for one sampled interaction: criteria × evaluators (+ benchmark and
+    consensus), the widest split first. Blind rule: only a lead while the session is open."""
+    with store.session() as session:
+        check_can_see_all(session, find_session(session, ref), viewer)
+        data = load_session_data(session, ref)
+    n_items = len(data.interactions)
+    if n_items == 0:
+        raise NotFound(f"session {data.session.name!r} has no interactions")
+    i = max(0, min(position, n_items - 1))
+    raters = [e for e in range(len(data.evaluators)) if e != data.benchmark_index]
+    rows = []
+    for c, crit in enumerate(data.criteria):
+        answered = data.answered[i, raters, c]
+        coded = np.where(data.na[i, raters, c], -1.0, data.values[i, raters, c])[answered]
+        if coded.size >= 2:
+            _vals, counts = np.unique(coded, return_counts=True)
+            pairs = coded.size * (coded.size - 1)
+            agree = float((counts * (counts - 1)).sum() / pairs)
+            modal = float(_vals[np.argmax(counts)])
+        else:
+            agree, modal = math.nan, math.nan
+        cells = []
+        for e in range(len(data.evaluators)):
+            if not data.answered[i, e, c]:
+                cells.append({"answer": None, "na": False, "comment": None, "agrees": None})
+                continue
+            is_na = bool(data.na[i, e, c])
+            value = None if is_na else float(data.values[i, e, c])
+            code = -1.0 if is_na else value
+            cells.append({"answer": value, "na": is_na,
+                          "comment": data.comments.get((i, e, c)),
+                          "agrees": None if math.isnan(modal) else code == modal})
+        consensus = None
+        if data.consensus_values is not None and data.consensus_na is not None:
+            cv, cn = data.consensus_values[i, c], bool(data.consensus_na[i, c])
+            if cn or not math.isnan(cv):
+                consensus = {"answer": None if cn else float(cv), "na": cn,
+                             "note": data.consensus_notes.get((i, c))}
+        rows.append({"criterion": crit, "agreement": agree, "distinct": int(np.unique(coded).size),
+                     "cells": cells, "consensus": consensus})
+    rows.sort(key=lambda r: (math.inf if math.isnan(r["agreement"]) else r["agreement"],
+                             -r["distinct"], r["criterion"].position))
+    item = data.interactions[i]
+    return {
+        "session_id": data.session.id, "session": data.session.name, "state": data.session.state,
+        "position": i, "total": n_items,
+        "interaction": {"id": item.id, "ref": f"{item.source}:{item.external_id}",
+                        "agent": item.agent, "channel": item.channel, "team": item.team},
+        "evaluators": [p.name for p in data.evaluators],
+        "benchmark_index": data.benchmark_index,
+        "rows": rows,
+    }

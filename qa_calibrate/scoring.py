@@ -1,0 +1,148 @@
+"""The scoring rule, and reading answers typed by people or found in files.
+
+Interaction score = 100 × Σ(weight × earned) / Σ(weight × possible) over the criteria answered,
+N/A removed from both sums. Per criterion: binary earns value/1 (yes = 1); ordinal 1..N earns
+(value − 1)/(N − 1); points earns value/max_points. A critical criterion that fails (value below
+its ``pass_at``) makes the score 0 (auto-fail). Nothing answered → no score (None).
+
+Works on ``rubric.CriterionDef`` and ``models.Criterion`` alike: both carry ``key, scale,
+min_value, max_value, pass_at, weight, critical, na_allowed, labels``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+YES = {"yes", "y", "true", "pass", "passed", "1", "met"}
+NO = {"no", "n", "false", "fail", "failed", "0", "not met"}
+NA = {"n/a", "na", "not applicable", "n.a."}
+
+
+class CriterionLike(Protocol):
+    key: str
+    scale: str
+    min_value: float
+    max_value: float
+    pass_at: float
+    weight: float
+    critical: bool
+    na_allowed: bool
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    score: float | None
+    auto_failed: bool
+    earned: float
+    possible: float
+    answered: int
+
+
+def _labels(criterion: Any) -> dict[int, str]:
+    raw = criterion.labels
+    if isinstance(raw, str):
+        raw = json.loads(raw or "{}")
+    return {int(k): str(v) for k, v in (raw or {}).items()}
+
+
+def scale_text(criterion: Any) -> str:
+    if criterion.scale == "binary":
+        return "yes/no"
+    return f"{criterion.min_value:g}–{criterion.max_value:g}"
+
+
+def parse_answer(criterion: Any, raw: str | float | int | None) -> tuple[float | None, bool]:
+    """(value, na) from a typed or imported answer; ValueError with a short reason if it is not
+    on the criterion's scale."""
+    if raw is None or (isinstance(raw, float) and math.isnan(raw)):
+        raise ValueError("empty answer")
+    text = str(raw).strip()
+    low = text.casefold()
+    if low in NA:
+        if not criterion.na_allowed:
+            raise ValueError("N/A is not allowed on this criterion")
+        return None, True
+    if not text:
+        raise ValueError("empty answer")
+    if criterion.scale == "binary":
+        if low in YES:
+            return 1.0, False
+        if low in NO:
+            return 0.0, False
+        raise ValueError(f"{text!r} is not yes or no")
+    if criterion.scale == "ordinal":
+        for value, label in _labels(criterion).items():
+            if label.casefold() == low:
+                return float(value), False
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not on the scale {scale_text(criterion)}") from None
+    if not math.isfinite(value) or value < criterion.min_value or value > criterion.max_value:
+        raise ValueError(f"{text!r} is not on the scale {scale_text(criterion)}")
+    if criterion.scale == "ordinal" and not value.is_integer():
+        raise ValueError(f"{text!r} is not a whole step of the scale {scale_text(criterion)}")
+    return value, False
+
+
+def is_fail(criterion: Any, value: float | None) -> bool:
+    """A value below ``pass_at`` fails the criterion (N/A never fails)."""
+    return value is not None and value < criterion.pass_at
+
+
+def earned_fraction(criterion: Any, value: float) -> float:
+    span = criterion.max_value - criterion.min_value
+    return (value - criterion.min_value) / span if span > 0 else 1.0
+
+
+def score(
+    criteria: Sequence[Any], answers: Mapping[str, tuple[float | None, bool]]
+) -> ScoreResult:
+    """The interaction score for one evaluation (see the module docstring)."""
+    earned = possible = 0.0
+    answered = 0
+    auto_failed = False
+    for c in criteria:
+        if c.key not in answers:
+            continue
+        value, na = answers[c.key]
+        answered += 1
+        if na or value is None:
+            continue
+        earned += c.weight * earned_fraction(c, value)
+        possible += c.weight
+        if c.critical and is_fail(c, value):
+            auto_failed = True
+    if possible == 0:
+        return ScoreResult(None, False, earned, possible, answered)
+    value = 0.0 if auto_failed else 100.0 * earned / possible
+    return ScoreResult(value, auto_failed, earned, possible, answered)
+
+
+def score_matrix(
+    criteria: Sequence[Any], values: np.ndarray, na: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Scores of many evaluations at once: ``values`` is (evaluations × criteria) with NaN for
+    unanswered or N/A cells. Returns (scores with NaN where nothing scorable, auto_failed)."""
+    values = np.asarray(values, dtype=float)
+    lo = np.array([c.min_value for c in criteria], dtype=float)
+    hi = np.array([c.max_value for c in criteria], dtype=float)
+    weight = np.array([c.weight for c in criteria], dtype=float)
+    pass_at = np.array([c.pass_at for c in criteria], dtype=float)
+    critical = np.array([bool(c.critical) for c in criteria])
+    span = np.where(hi > lo, hi - lo, 1.0)
+    present = ~np.isnan(values) & ~np.asarray(na, dtype=bool)
+    frac = np.where(present, (np.nan_to_num(values) - lo) / span, 0.0)
+    earned = (frac * weight).sum(axis=1)
+    possible = (present * weight).sum(axis=1)
+    failed = (present & (np.nan_to_num(values) < pass_at) & critical).any(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scores = np.where(possible > 0, 100.0 * earned / possible, np.nan)
+    scores = np.where(failed & (possible > 0), 0.0, scores)
+    return scores, failed & (possible > 0)

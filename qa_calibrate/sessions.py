@@ -1,0 +1,700 @@
+"""Calibration sessions: sampling, blind scoring rules, reveal, consensus, close.
+
+States: ``open`` (evaluators score blind: each sees only their own answers; only a lead may read
+everyone's) → ``revealed`` (scoring is locked; everyone sees everything; the lead records
+consensus) → ``closed`` (read-only). Every change is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from . import models as m
+from .errors import Conflict, InputError, NotFound, PermissionDenied
+from .evaluations import AnswerIn, find_evaluation, save_answers, submit
+from .interactions import find_interaction
+from .people import find_evaluator
+from .rubric import get_rubric, rubric_criteria
+from .scoring import parse_answer
+from .store import Store, audit
+
+STATES = ("open", "revealed", "closed")
+STRATA = ("agent", "channel", "site", "team", "queue")
+
+
+# ----------------------------------------------------------------------------- sampling
+
+
+def draw_sample(
+    candidates: Sequence[Mapping[str, Any]],
+    n: int,
+    *,
+    stratify_by: str | None = None,
+    seed: int | None = None,
+) -> list[int]:
+    """Pick ``n`` interaction ids at random, optionally stratified; the same seed gives the same
+    draw. Strata get seats in proportion to their size (largest remainder), and every stratum gets
+    at least one seat when ``n`` is at least the number of strata, so rare cases come up too."""
+    if n <= 0:
+        raise InputError("sample size must be at least 1")
+    ordered = sorted(candidates, key=lambda r: r["id"])
+    if n > len(ordered):
+        raise InputError(f"sample size {n} is larger than the {len(ordered)} matching interactions")
+    rng = np.random.default_rng(seed)
+    ids = np.array([r["id"] for r in ordered])
+    if not stratify_by:
+        return sorted(int(i) for i in rng.choice(ids, size=n, replace=False))
+    if stratify_by not in STRATA:
+        raise InputError(f"cannot stratify by {stratify_by!r}; use one of {', '.join(STRATA)}")
+    labels = np.array([str(r.get(stratify_by) or "") for r in ordered])
+    strata, inverse, sizes = np.unique(labels, return_inverse=True, return_counts=True)
+    quota = n * sizes / sizes.sum()
+    seats = np.floor(quota).astype(int)
+    if n >= len(strata):
+        seats = np.maximum(seats, 1)
+    # Hand out (or take back) the remaining seats by largest remainder, ties broken at random.
+    order = np.lexsort((rng.random(len(strata)), -(quota - np.floor(quota))))
+    while seats.sum() < n:
+        for s in order:
+            if seats.sum() < n and seats[s] < sizes[s]:
+                seats[s] += 1
+    while seats.sum() > n:
+        for s in order[::-1]:
+            if seats.sum() > n and seats[s] > 1:
+                seats[s] -= 1
+    picked: list[int] = []
+    for s in range(len(strata)):
+        members = ids[inverse == s]
+        picked.extend(int(i) for i in rng.choice(members, size=int(seats[s]), replace=False))
+    return sorted(picked)
+
+
+# ----------------------------------------------------------------------------- lookups
+
+
+def find_session(session: Session, ref: str | int) -> m.CalibrationSession:
+    """A calibration session by name or id."""
+    row = None
+    if isinstance(ref, int) or str(ref).lstrip("#").isdigit():
+        row = session.get(m.CalibrationSession, int(str(ref).lstrip("#")))
+    if row is None:
+        row = session.exec(
+            select(m.CalibrationSession).where(m.CalibrationSession.name == str(ref))
+        ).first()
+    if row is None:
+        raise NotFound(f"no calibration session {ref!r}")
+    return row
+
+
+def participants(session: Session, cal: m.CalibrationSession) -> list[m.Evaluator]:
+    """Everyone scoring in the session (benchmark included), by name."""
+    return list(
+        session.exec(
+            select(m.Evaluator)
+            .join(m.SessionEvaluator, m.SessionEvaluator.evaluator_id == m.Evaluator.id)
+            .where(m.SessionEvaluator.session_id == cal.id)
+            .order_by(m.Evaluator.name)
+        ).all()
+    )
+
+
+def sample_interactions(session: Session, cal: m.CalibrationSession) -> list[m.Interaction]:
+    """The session's interactions in scoring order."""
+    return list(
+        session.exec(
+            select(m.Interaction)
+            .join(m.SessionInteraction, m.SessionInteraction.interaction_id == m.Interaction.id)
+            .where(m.SessionInteraction.session_id == cal.id)
+            .order_by(m.SessionInteraction.position)
+        ).all()
+    )
+
+
+def _require_lead(person: m.Evaluator, cal: m.CalibrationSession | None, what: str) -> None:
+    if person.role != "lead":
+        raise PermissionDenied(f"{person.name} is {person.role}, not a lead: cannot {what}")
+
+
+def _require_state(cal: m.CalibrationSession, allowed: Sequence[str], what: str) -> None:
+    if cal.state not in allowed:
+        raise Conflict(f"session {cal.name!r} is {cal.state}: cannot {what}")
+
+
+# ----------------------------------------------------------------------------- create
+
+
+def create_session(
+    store: Store,
+    *,
+    name: str,
+    rubric: str,
+    lead: str,
+    evaluators: Sequence[str],
+    benchmark: str | None = None,
+    interactions: Sequence[str] | None = None,
+    sample_size: int | None = None,
+    stratify_by: str | None = None,
+    seed: int | None = None,
+    channel: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    source: str | None = None,
+    due_on: date | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """Create an open session from a rubric version, evaluators, an optional benchmark and a
+    sample chosen by hand (``interactions``) or drawn (``sample_size``, ``stratify_by``, ``seed``)."""
+    name = " ".join(name.split())
+    if not name:
+        raise InputError("session name is empty")
+    if (interactions is None) == (sample_size is None):
+        raise InputError("give either the interactions or a sample size, not both or neither")
+    with store.session() as session:
+        if session.exec(
+            select(m.CalibrationSession).where(m.CalibrationSession.name == name)
+        ).first():
+            raise Conflict(f"a session named {name!r} exists already")
+        rub = get_rubric(session, rubric)
+        lead_row = find_evaluator(session, lead)
+        _require_lead(lead_row, None, "create a calibration session")
+        people = [find_evaluator(session, e) for e in dict.fromkeys(evaluators)]
+        if len(people) < 2:
+            raise InputError("a calibration session needs at least two evaluators")
+        bench_row = find_evaluator(session, benchmark) if benchmark else None
+        if interactions is not None:
+            chosen = [find_interaction(session, ref, source=source) for ref in interactions]
+            ids = list(dict.fromkeys(int(i.id or 0) for i in chosen))
+            sampling: dict[str, Any] = {"method": "hand-picked"}
+        else:
+            query = select(m.Interaction)
+            wanted_channel = channel or rub.channel
+            if wanted_channel:
+                query = query.where(m.Interaction.channel == wanted_channel)
+            if source:
+                query = query.where(m.Interaction.source == source)
+            if since:
+                query = query.where(m.Interaction.started_at >= since)
+            if until:
+                query = query.where(m.Interaction.started_at < until)
+            candidates = [
+                {"id": i.id, "agent": i.agent, "channel": i.channel, "site": i.site,
+                 "team": i.team, "queue": i.queue}
+                for i in session.exec(query).all()
+            ]
+            ids = draw_sample(candidates, int(sample_size or 0), stratify_by=stratify_by, seed=seed)
+            sampling = {
+                "method": "stratified" if stratify_by else "random", "stratify_by": stratify_by,
+                "seed": seed, "size": sample_size, "channel": wanted_channel,
+                "since": since, "until": until, "candidates": len(candidates),
+            }
+        cal = m.CalibrationSession(
+            name=name, rubric_id=rub.id or 0, lead_id=lead_row.id or 0,
+            benchmark_id=bench_row.id if bench_row else None, state="open",
+            sampling=json.dumps(sampling, default=str), due_on=due_on,
+            created_at=created_at or m.utcnow(),
+        )
+        session.add(cal)
+        session.flush()
+        members = {p.id: p for p in people}
+        if bench_row is not None:
+            members[bench_row.id] = bench_row
+        for person_id in members:
+            session.add(m.SessionEvaluator(session_id=cal.id or 0, evaluator_id=person_id or 0))
+        for position, interaction_id in enumerate(ids):
+            session.add(m.SessionInteraction(
+                session_id=cal.id or 0, interaction_id=interaction_id, position=position
+            ))
+        audit(session, actor=lead_row.name, entity="calibration_session", entity_id=cal.id,
+              action="create", after={
+                  "name": name, "rubric": f"{rub.name}@{rub.version}",
+                  "evaluators": sorted(p.name for p in people),
+                  "benchmark": bench_row.name if bench_row else None,
+                  "interactions": ids, "sampling": sampling,
+              })
+        session.flush()
+        return _summary(session, cal)
+
+
+# ----------------------------------------------------------------------------- read
+
+
+def _summary(session: Session, cal: m.CalibrationSession) -> dict[str, Any]:
+    rub = session.get(m.Rubric, cal.rubric_id)
+    lead = session.get(m.Evaluator, cal.lead_id)
+    bench = session.get(m.Evaluator, cal.benchmark_id) if cal.benchmark_id else None
+    n_people = session.exec(
+        select(func.count()).select_from(m.SessionEvaluator)
+        .where(m.SessionEvaluator.session_id == cal.id)
+    ).one()
+    n_items = session.exec(
+        select(func.count()).select_from(m.SessionInteraction)
+        .where(m.SessionInteraction.session_id == cal.id)
+    ).one()
+    submitted = session.exec(
+        select(func.count()).select_from(m.Evaluation)
+        .where(m.Evaluation.session_id == cal.id, m.Evaluation.status == "submitted")
+    ).one()
+    return {
+        "id": cal.id, "name": cal.name, "state": cal.state,
+        "rubric": f"{rub.name}@{rub.version}" if rub else None,
+        "lead": lead.name if lead else None, "benchmark": bench.name if bench else None,
+        "evaluators": int(n_people), "interactions": int(n_items),
+        "submitted": int(submitted), "expected": int(n_people) * int(n_items),
+        "created_at": cal.created_at, "due_on": cal.due_on,
+        "revealed_at": cal.revealed_at, "closed_at": cal.closed_at,
+    }
+
+
+def list_sessions(store: Store, *, state: str | None = None) -> list[dict[str, Any]]:
+    with store.session() as session:
+        query = select(m.CalibrationSession).order_by(
+            m.CalibrationSession.created_at.desc(), m.CalibrationSession.id.desc()  # type: ignore[attr-defined]
+        )
+        if state:
+            query = query.where(m.CalibrationSession.state == state)
+        return [_summary(session, cal) for cal in session.exec(query).all()]
+
+
+def session_detail(store: Store, ref: str | int) -> dict[str, Any]:
+    """Summary plus who has submitted what, and the sampling used."""
+    with store.session() as session:
+        cal = find_session(session, ref)
+        out = _summary(session, cal)
+        people = participants(session, cal)
+        items = sample_interactions(session, cal)
+        done = {
+            (e.evaluator_id, e.interaction_id): e.status
+            for e in session.exec(select(m.Evaluation).where(m.Evaluation.session_id == cal.id))
+        }
+        out["sampling"] = json.loads(cal.sampling or "{}")
+        out["people"] = [
+            {"name": p.name, "role": "benchmark" if p.id == cal.benchmark_id else p.role,
+             "submitted": sum(done.get((p.id, i.id)) == "submitted" for i in items),
+             "drafts": sum(done.get((p.id, i.id)) == "draft" for i in items)}
+            for p in people
+        ]
+        out["sample"] = [
+            {"position": n + 1, "interaction": f"{i.source}:{i.external_id}", "agent": i.agent,
+             "channel": i.channel, "site": i.site, "team": i.team}
+            for n, i in enumerate(items)
+        ]
+        return out
+
+
+def session_answers(
+    session: Session, cal: m.CalibrationSession, viewer: m.Evaluator
+) -> list[dict[str, Any]]:
+    """Every answer given in the session that ``viewer`` may see.
+
+    While the session is open the rule is blind: an evaluator sees only their own answers; a lead
+    sees everyone's. Asking for others' answers is refused by ``answers_of``; this listing simply
+    leaves them out for non-leads.
+    """
+    query = (
+        select(m.Evaluation, m.Answer, m.Criterion, m.Evaluator)
+        .join(m.Answer, m.Answer.evaluation_id == m.Evaluation.id)
+        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
+        .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
+        .where(m.Evaluation.session_id == cal.id)
+    )
+    if cal.state == "open" and viewer.role != "lead":
+        query = query.where(m.Evaluation.evaluator_id == viewer.id)
+    return [
+        {"interaction_id": ev.interaction_id, "evaluator": person.name,
+         "evaluator_id": person.id, "criterion": crit.key, "criterion_id": crit.id,
+         "value": ans.value, "na": ans.na, "comment": ans.comment,
+         "root_cause": ans.root_cause, "status": ev.status}
+        for ev, ans, crit, person in session.exec(query).all()
+    ]
+
+
+def check_can_see_all(session: Session, cal: m.CalibrationSession, viewer: str | None) -> None:
+    """Everyone's answers (and figures built from them) are for a lead while a session is open;
+    once revealed or closed, anyone may look."""
+    if cal.state != "open":
+        return
+    if not viewer:
+        raise PermissionDenied(f"session {cal.name!r} is open (blind): only a lead may see it; use --as")
+    who = find_evaluator(session, viewer)
+    if who.role != "lead":
+        raise PermissionDenied(
+            f"session {cal.name!r} is open (blind): {who.name} cannot see others' answers"
+        )
+
+
+def answers_of(
+    store: Store, ref: str | int, *, viewer: str, evaluator: str
+) -> list[dict[str, Any]]:
+    """One evaluator's answers in a session, as ``viewer`` asks for them.
+
+    Refused (PermissionDenied) while the session is open unless the viewer is that evaluator or a
+    lead: this is the blind rule, enforced here so no screen or command can get around it."""
+    with store.session() as session:
+        cal = find_session(session, ref)
+        who = find_evaluator(session, viewer)
+        target = find_evaluator(session, evaluator)
+        if cal.state == "open" and who.id != target.id and who.role != "lead":
+            raise PermissionDenied(
+                f"session {cal.name!r} is open (blind): {who.name} cannot see {target.name}'s answers"
+            )
+        return [r for r in session_answers(session, cal, who) if r["evaluator_id"] == target.id]
+
+
+# ----------------------------------------------------------------------------- scoring
+
+
+def check_can_import(
+    session: Session,
+    cal: m.CalibrationSession,
+    evaluator: m.Evaluator,
+    interaction: m.Interaction,
+    rubric: m.Rubric,
+    *,
+    where: str,
+) -> None:
+    """The rules for a row of imported calibration scores (see ``score``)."""
+    if cal.state != "open":
+        raise InputError(f"{where}: field 'session': session {cal.name!r} is {cal.state}")
+    if rubric.id != cal.rubric_id:
+        raise InputError(f"{where}: field 'rubric': session {cal.name!r} uses another rubric version")
+    if not session.get(m.SessionEvaluator, (cal.id, evaluator.id)):
+        raise InputError(f"{where}: field 'evaluator': {evaluator.name} is not in session {cal.name!r}")
+    if not session.get(m.SessionInteraction, (cal.id, interaction.id)):
+        raise InputError(
+            f"{where}: field 'interaction': {interaction.external_id} is not in session {cal.name!r}"
+        )
+
+
+def score(
+    store: Store,
+    ref: str | int,
+    *,
+    evaluator: str,
+    interaction: str | int,
+    answers: Mapping[str, Any],
+    comments: Mapping[str, str] | None = None,
+    root_causes: Mapping[str, str] | None = None,
+    submit_now: bool = False,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Save (and optionally submit) one evaluator's answers for one sampled interaction.
+
+    ``answers`` maps criterion keys to raw answers ("yes", 3, "n/a", or None to clear); a key
+    present only in ``comments``/``root_causes`` changes just that note of a given answer."""
+    with store.session() as session:
+        cal = find_session(session, ref)
+        _require_state(cal, ("open",), "score (scoring is locked once revealed)")
+        person = find_evaluator(session, evaluator)
+        item = find_interaction(session, interaction)
+        rub = session.get(m.Rubric, cal.rubric_id)
+        assert rub is not None
+        check_can_import(session, cal, person, item, rub, where=f"session {cal.name}")
+        criteria = {c.key: c for c in rubric_criteria(session, cal.rubric_id)}
+        comments, root_causes = comments or {}, root_causes or {}
+        parsed: dict[str, AnswerIn | None] = {}
+        current: dict[str, m.Answer] = {}
+        evaluation = evaluation_for(session, cal, person, item.id or 0)
+        if evaluation is not None:
+            by_id = {c.id: c.key for c in criteria.values()}
+            current = {by_id[a.criterion_id]: a for a in session.exec(
+                select(m.Answer).where(m.Answer.evaluation_id == evaluation.id))}
+        for key in dict.fromkeys([*answers, *comments, *root_causes]):
+            if key not in criteria:
+                raise InputError(f"criterion {key!r} is not in rubric {rub.name}@{rub.version}")
+            if key in answers:
+                raw = answers[key]
+                if raw is None:
+                    parsed[key] = None
+                    continue
+                try:
+                    value, na = parse_answer(criteria[key], raw)
+                except ValueError as exc:
+                    raise InputError(f"criterion {key!r}: {exc}") from None
+            elif key in current:
+                value, na = current[key].value, current[key].na
+            else:
+                raise InputError(f"criterion {key!r}: answer it before adding a comment")
+            cause = root_causes.get(key)
+            allowed = json.loads(criteria[key].root_causes or "[]")
+            if cause and cause not in allowed:
+                raise InputError(f"criterion {key!r}: root cause {cause!r} is not one of {allowed}")
+            parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause)
+        evaluation = save_answers(
+            session, evaluator=person, interaction_id=item.id or 0, rubric_id=cal.rubric_id,
+            answers=parsed, actor=person.name, calibration_session_id=cal.id,
+            expected_version=expected_version,
+        )
+        if submit_now:
+            submit(session, evaluation, actor=person.name)
+        return {"evaluation_id": evaluation.id, "status": evaluation.status,
+                "score": evaluation.score, "auto_failed": evaluation.auto_failed,
+                "version": evaluation.version}
+
+
+def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
+    """Open sessions this person scores in, with how many sampled interactions are still to do."""
+    with store.session() as session:
+        person = find_evaluator(session, evaluator)
+        cals = session.exec(
+            select(m.CalibrationSession)
+            .join(m.SessionEvaluator, m.SessionEvaluator.session_id == m.CalibrationSession.id)
+            .where(m.SessionEvaluator.evaluator_id == person.id,
+                   m.CalibrationSession.state == "open")
+            .order_by(m.CalibrationSession.due_on, m.CalibrationSession.id)
+        ).all()
+        out = []
+        for cal in cals:
+            items = sample_interactions(session, cal)
+            status = {
+                e.interaction_id: e.status
+                for e in session.exec(select(m.Evaluation).where(
+                    m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
+            }
+            todo = [i for i in items if status.get(i.id) != "submitted"]
+            out.append({"session_id": cal.id, "session": cal.name, "due_on": cal.due_on,
+                        "to_score": len(todo), "total": len(items),
+                        "drafts": sum(1 for i in items if status.get(i.id) == "draft"),
+                        "next_interaction_id": todo[0].id if todo else None})
+        return out
+
+
+# ----------------------------------------------------------------------------- lead actions
+
+
+def reveal(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
+    """Lock scoring and show everyone's answers. Lead only."""
+    with store.session() as session:
+        cal = find_session(session, ref)
+        lead = find_evaluator(session, actor)
+        _require_lead(lead, cal, "reveal a session")
+        _require_state(cal, ("open",), "reveal")
+        cal.state, cal.revealed_at = "revealed", m.utcnow()
+        session.add(cal)
+        audit(session, actor=lead.name, entity="calibration_session", entity_id=cal.id,
+              action="reveal", before={"state": "open"}, after={"state": "revealed"})
+        session.flush()
+        return _summary(session, cal)
+
+
+def set_consensus(
+    store: Store,
+    ref: str | int,
+    *,
+    interaction: str | int,
+    criterion: str,
+    value: Any,
+    note: str | None = None,
+    actor: str,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    """Record (or change) the agreed answer for one criterion of one interaction. Lead only,
+    after reveal, before close."""
+    with store.session() as session:
+        cal = find_session(session, ref)
+        lead = find_evaluator(session, actor)
+        _require_lead(lead, cal, "record consensus")
+        _require_state(cal, ("revealed",), "record consensus (reveal it first; closed is final)")
+        item = find_interaction(session, interaction)
+        if not session.get(m.SessionInteraction, (cal.id, item.id)):
+            raise InputError(f"interaction {item.external_id} is not in session {cal.name!r}")
+        crit = {c.key: c for c in rubric_criteria(session, cal.rubric_id)}.get(criterion)
+        if crit is None:
+            raise InputError(f"criterion {criterion!r} is not in the session's rubric")
+        try:
+            parsed, na = parse_answer(crit, value)
+        except ValueError as exc:
+            raise InputError(f"criterion {criterion!r}: {exc}") from None
+        return _write_consensus(session, cal, item.id or 0, crit, parsed, na, note, lead,
+                                expected_version)
+
+
+def _write_consensus(
+    session: Session,
+    cal: m.CalibrationSession,
+    interaction_id: int,
+    crit: m.Criterion,
+    value: float | None,
+    na: bool,
+    note: str | None,
+    lead: m.Evaluator,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    row = session.exec(select(m.Consensus).where(
+        m.Consensus.session_id == cal.id, m.Consensus.interaction_id == interaction_id,
+        m.Consensus.criterion_id == crit.id,
+    )).first()
+    before = None
+    if row is None:
+        row = m.Consensus(session_id=cal.id or 0, interaction_id=interaction_id,
+                          criterion_id=crit.id or 0, decided_by=lead.id or 0)
+    else:
+        if expected_version is not None and row.version != expected_version:
+            raise Conflict("this consensus was changed by someone else; reload it")
+        before = {"value": "n/a" if row.na else row.value, "note": row.note}
+        row.version += 1
+    row.value, row.na, row.note = value, na, note or row.note
+    row.decided_by, row.decided_at = lead.id or 0, m.utcnow()
+    session.add(row)
+    session.flush()
+    audit(session, actor=lead.name, entity="consensus", entity_id=row.id, action="set",
+          before=before, after={"session": cal.name, "interaction_id": interaction_id,
+                                "criterion": crit.key, "value": "n/a" if na else value,
+                                "note": row.note})
+    return {"interaction_id": interaction_id, "criterion": crit.key, "value": value, "na": na,
+            "note": row.note, "version": row.version}
+
+
+def consensus_rows(session: Session, cal: m.CalibrationSession) -> list[m.Consensus]:
+    return list(session.exec(select(m.Consensus).where(m.Consensus.session_id == cal.id)).all())
+
+
+def fill_consensus(store: Store, ref: str | int, *, method: str, actor: str) -> int:
+    """Fill the cells that have no consensus yet: ``unanimous`` (where every submitted evaluator
+    gave the same answer) or ``benchmark`` (the benchmark's answer). Returns cells filled."""
+    if method not in ("unanimous", "benchmark"):
+        raise InputError("fill method must be 'unanimous' or 'benchmark'")
+    with store.session() as session:
+        cal = find_session(session, ref)
+        lead = find_evaluator(session, actor)
+        _require_lead(lead, cal, "record consensus")
+        _require_state(cal, ("revealed",), "record consensus")
+        if method == "benchmark" and cal.benchmark_id is None:
+            raise InputError(f"session {cal.name!r} has no benchmark evaluator")
+        done = {(c.interaction_id, c.criterion_id) for c in consensus_rows(session, cal)}
+        criteria = {c.id: c for c in rubric_criteria(session, cal.rubric_id)}
+        cells: dict[tuple[int, int], list[tuple[int, float | None, bool]]] = {}
+        for r in session_answers(session, cal, lead):
+            if r["status"] == "submitted":
+                cells.setdefault((r["interaction_id"], r["criterion_id"]), []).append(
+                    (r["evaluator_id"], r["value"], r["na"])
+                )
+        filled = 0
+        for (iid, cid), given in sorted(cells.items()):
+            if (iid, cid) in done:
+                continue
+            if method == "benchmark":
+                bench = [(v, na) for who, v, na in given if who == cal.benchmark_id]
+                if not bench:
+                    continue
+                value, na = bench[0]
+                note = "from benchmark"
+            else:
+                distinct = {(v, na) for _who, v, na in given}
+                if len(distinct) != 1 or len(given) < 2:
+                    continue
+                value, na = distinct.pop()
+                note = "unanimous"
+            _write_consensus(session, cal, iid, criteria[cid], value, na, note, lead)
+            filled += 1
+        return filled
+
+
+def close(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
+    """Close a revealed session once every criterion of every interaction has a consensus."""
+    with store.session() as session:
+        cal = find_session(session, ref)
+        lead = find_evaluator(session, actor)
+        _require_lead(lead, cal, "close a session")
+        _require_state(cal, ("revealed",), "close (reveal it and record consensus first)")
+        n_cells = len(sample_interactions(session, cal)) * len(rubric_criteria(session, cal.rubric_id))
+        n_done = len(consensus_rows(session, cal))
+        if n_done < n_cells:
+            raise Conflict(
+                f"session {cal.name!r} has consensus on {n_done} of {n_cells} cells; record the rest"
+                " (or fill them: session consensus --fill unanimous|benchmark) before closing"
+            )
+        cal.state, cal.closed_at = "closed", m.utcnow()
+        session.add(cal)
+        audit(session, actor=lead.name, entity="calibration_session", entity_id=cal.id,
+              action="close", before={"state": "revealed"}, after={"state": "closed"})
+        session.flush()
+        return _summary(session, cal)
+
+
+def evaluation_for(
+    session: Session, cal: m.CalibrationSession, evaluator: m.Evaluator, interaction_id: int
+) -> m.Evaluation | None:
+    return find_evaluation(
+        session, evaluator_id=evaluator.id or 0, interaction_id=interaction_id,
+        rubric_id=cal.rubric_id, context=cal.id or 0,
+    )
+
+
+# ----------------------------------------------------------------------------- scoring view
+
+
+def scoring_item(store: Store, ref: str | int, *, evaluator: str, position: int) -> dict[str, Any]:
+    """What the scoring screen shows for the ``position``-th sampled interaction (0-based):
+    the interaction, its transcript, the rubric's criteria and the evaluator's OWN answers only."""
+    from .interactions import get_transcript
+
+    with store.session() as session:
+        cal = find_session(session, ref)
+        person = find_evaluator(session, evaluator)
+        if not session.get(m.SessionEvaluator, (cal.id, person.id)):
+            raise PermissionDenied(f"{person.name} is not scoring in session {cal.name!r}")
+        items = sample_interactions(session, cal)
+        if not items:
+            raise NotFound(f"session {cal.name!r} has no interactions")
+        position = max(0, min(position, len(items) - 1))
+        item = items[position]
+        criteria = rubric_criteria(session, cal.rubric_id)
+        evaluation = evaluation_for(session, cal, person, item.id or 0)
+        answers: dict[str, dict[str, Any]] = {}
+        if evaluation is not None:
+            by_id = {c.id: c.key for c in criteria}
+            for a in session.exec(select(m.Answer).where(m.Answer.evaluation_id == evaluation.id)):
+                answers[by_id[a.criterion_id]] = {"value": a.value, "na": a.na,
+                                                  "comment": a.comment, "root_cause": a.root_cause}
+        statuses = {
+            e.interaction_id: e.status
+            for e in session.exec(select(m.Evaluation).where(
+                m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
+        }
+        rubric = session.get(m.Rubric, cal.rubric_id)
+        return {
+            "session_id": cal.id, "session": cal.name, "state": cal.state,
+            "rubric": f"{rubric.name}@{rubric.version}" if rubric else "",
+            "position": position, "total": len(items),
+            "statuses": [statuses.get(i.id, "todo") for i in items],
+            "interaction": {
+                "id": item.id, "ref": f"{item.source}:{item.external_id}",
+                "external_id": item.external_id, "channel": item.channel, "agent": item.agent,
+                "team": item.team, "site": item.site, "queue": item.queue,
+                "started_at": item.started_at, "redacted": item.redacted,
+            },
+            "transcript": [
+                {"seq": t.seq, "speaker": t.speaker, "offset_seconds": t.offset_seconds,
+                 "text": t.text} for t in get_transcript(session, item.id or 0)
+            ],
+            "criteria": criteria,
+            "answers": answers,
+            "status": evaluation.status if evaluation else "todo",
+            "version": evaluation.version if evaluation else 0,
+            "score": evaluation.score if evaluation else None,
+            "auto_failed": evaluation.auto_failed if evaluation else False,
+        }
+
+
+def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id: int,
+                expected_version: int | None = None) -> dict[str, Any]:
+    """Submit the evaluator's draft for one sampled interaction."""
+    with store.session() as session:
+        cal = find_session(session, ref)
+        _require_state(cal, ("open",), "submit (scoring is locked once revealed)")
+        person = find_evaluator(session, evaluator)
+        evaluation = evaluation_for(session, cal, person, interaction_id)
+        if evaluation is None:
+            raise InputError("nothing to submit: no answers yet")
+        if expected_version is not None and evaluation.version != expected_version:
+            raise Conflict("this evaluation was changed elsewhere; reload it")
+        submit(session, evaluation, actor=person.name)
+        return {"evaluation_id": evaluation.id, "status": evaluation.status,
+                "score": evaluation.score, "version": evaluation.version}

@@ -1,0 +1,138 @@
+"""The App: who is using it, the store, global actions, and the screens it opens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from ..errors import NotFound, QAError
+from ..store import Store
+
+
+class QACalibrateApp(App[None]):
+    """qa-calibrate's TUI. Build it with :func:`make_app` so tests and the CLI agree."""
+
+    TITLE = "qa-calibrate"
+    CSS_PATH = ["app.tcss"]
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        store: Store,
+        user: str | None,
+        *,
+        demo: bool = False,
+        start: tuple[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.store = store
+        self.demo = demo
+        self.start = start
+        self.user_name: str | None = None
+        self.user_role: str | None = None
+        self.set_user(user)
+
+    # ----------------------------------------------------------------- identity
+    def set_user(self, name: str | None) -> None:
+        """Look the person up in the store; an unknown name can browse but not score."""
+        from ..people import find_evaluator
+
+        self.user_name, self.user_role = name, None
+        if not name:
+            return
+        try:
+            with self.store.session() as session:
+                person = find_evaluator(session, name)
+                self.user_name, self.user_role = person.name, person.role
+        except NotFound:
+            self.user_role = None
+
+    @property
+    def is_lead(self) -> bool:
+        return self.user_role == "lead"
+
+    # ----------------------------------------------------------------- life cycle
+    def on_mount(self) -> None:
+        from .screens.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+        if self.start is not None:
+            kind, ref = self.start
+            if kind == "score":
+                self.action_open_scoring(ref)
+            elif kind == "meeting":
+                self.action_open_meeting(ref)
+
+    def fail(self, exc: Exception) -> None:
+        """Show an expected error as a notification, never a traceback."""
+        message = str(exc) if isinstance(exc, QAError) else f"{exc.__class__.__name__}: {exc}"
+        self.notify(message, severity="error", timeout=6)
+
+    # ----------------------------------------------------------------- actions
+    def action_help(self) -> None:
+        from .screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_home(self) -> None:
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_open_scoring(self, session_ref: Any, position: int | None = None) -> None:
+        from .screens.scoring import ScoringScreen
+
+        if not self.user_role:
+            self.notify("Pick who you are first (--as NAME).", severity="error")
+            return
+        self.push_screen(ScoringScreen(session_ref, position))
+
+    def action_open_meeting(self, session_ref: Any) -> None:
+        from .screens.meeting import MeetingScreen
+
+        self.push_screen(MeetingScreen(session_ref))
+
+    def action_open_report(self, session_ref: Any = None) -> None:
+        from .screens.report import ReportScreen
+
+        self.push_screen(ReportScreen(session_ref))
+
+    def action_open_drift(self) -> None:
+        from .screens.drift import DriftScreen
+
+        self.push_screen(DriftScreen())
+
+    def action_open_coaching(self) -> None:
+        from .screens.coaching import CoachingScreen
+
+        self.push_screen(CoachingScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Home", "Back to the home screen", self.action_home)
+        yield SystemCommand("Help", "Key bindings of this screen", self.action_help)
+        yield SystemCommand("Evaluator report", "Every evaluator across sessions",
+                            lambda: self.action_open_report(None))
+        yield SystemCommand("Drift", "Evaluators drifting lenient or harsh", self.action_open_drift)
+        yield SystemCommand("Coaching", "Coaching plan and Excel export", self.action_open_coaching)
+        yield SystemCommand("Toggle light/dark theme", "Switch theme", self.action_toggle_theme)
+        for binding in getattr(screen, "PALETTE", ()):
+            action, title, help_text = binding
+            yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
+
+
+def make_app(
+    store: Store, user: str | None, *, demo: bool = False, start: tuple[str, Any] | None = None
+) -> QACalibrateApp:
+    """The one factory for the App: the CLI and the tests both build it here."""
+    return QACalibrateApp(store, user, demo=demo, start=start)

@@ -1,0 +1,149 @@
+"""Coaching: the open plan, filters, new assignments from the findings, export to Excel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, LoadingIndicator, Static
+
+from ...errors import QAError
+
+
+class CoachingScreen(Screen[None]):
+    BINDINGS = [
+        Binding("p", "plan", "Plan from findings"),
+        Binding("x", "export", "Export .xlsx"),
+        Binding("t", "team_filter", "Team filter"),
+        Binding("s", "status_filter", "Status filter"),
+        Binding("escape", "back", "Back"),
+    ]
+    PALETTE = [
+        ("plan", "Plan coaching", "Create assignments from the QA findings"),
+        ("export", "Export coaching workbook", "Write the trainers' Excel workbook"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, Any]] = []
+        self.team: str | None = None
+        self.status: str | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Label("Coaching plan", classes="title", id="coaching-title")
+        yield LoadingIndicator(id="coaching-loading")
+        yield DataTable(id="assignments", cursor_type="row")
+        yield Static(id="assignment-detail", classes="panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#coaching-loading").display = False
+        self.query_one(DataTable).add_columns("id", "assignee", "role", "team", "module",
+                                              "priority", "due", "trainer", "status")
+        self.reload()
+
+    def reload(self) -> None:
+        from ...coaching import list_assignments
+
+        app: Any = self.app
+        self.rows = list_assignments(app.store, team=self.team, status=self.status)
+        table = self.query_one(DataTable)
+        table.clear()
+        for r in self.rows:
+            table.add_row(str(r["id"]), r["assignee"], r["role"], r["team"] or "",
+                          r["module_title"], r["priority"], str(r["due_on"]), r["trainer"] or "",
+                          r["status"], key=str(r["id"]))
+        filters = [f"team {self.team}" if self.team else "", f"status {self.status}"
+                   if self.status else ""]
+        label = ", ".join(f for f in filters if f) or "all"
+        self.query_one("#coaching-title", Label).update(
+            f"Coaching plan: {len(self.rows)} assignments ({label})")
+        self._detail()
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._detail()
+
+    def _detail(self) -> None:
+        table = self.query_one(DataTable)
+        panel = self.query_one("#assignment-detail", Static)
+        if not self.rows or table.row_count == 0:
+            panel.update("Nothing planned yet: press p to plan from the findings.")
+            return
+        r = self.rows[table.cursor_row]
+        ex = ", ".join(r["evidence"].get("examples", [])) or "—"
+        panel.update(f"[b]{r['assignee']}[/b] → {r['module_title']} ({r['module_id']})\n"
+                     f"{r['reason']}\nexamples: {ex}")
+
+    def action_plan(self) -> None:
+        self.query_one("#coaching-loading").display = True
+        self.make_plan()
+
+    @work(exclusive=True, thread=True)
+    def make_plan(self) -> None:
+        from ...coaching import plan
+
+        app: Any = self.app
+        try:
+            before = len(self.rows)
+            plan(app.store, actor=app.user_name or "tui")
+            self.app.call_from_thread(self._planned, before)
+        except QAError as exc:
+            self.app.call_from_thread(app.fail, exc)
+
+    def _planned(self, before: int) -> None:
+        self.query_one("#coaching-loading").display = False
+        self.reload()
+        self.notify(f"Plan updated: {len(self.rows)} assignments shown (was {before}).")
+
+    def action_export(self) -> None:
+        from .modals import PromptScreen
+
+        def chosen(path: str | None) -> None:
+            if not path:
+                return
+            from ...export_xlsx import export_plan
+
+            app: Any = self.app
+            try:
+                n = export_plan(app.store, Path(path).expanduser(), team=self.team)
+            except (QAError, OSError) as exc:
+                app.fail(exc)
+                return
+            self.notify(f"Exported {n} assignments to {path}")
+
+        self.app.push_screen(PromptScreen("Export the coaching workbook to…", "",
+                                          str(Path.cwd() / "coaching_plan.xlsx")), chosen)
+
+    def action_team_filter(self) -> None:
+        teams = sorted({r["team"] for r in self._all() if r["team"]})
+        self.team = _cycle(self.team, teams)
+        self.reload()
+
+    def action_status_filter(self) -> None:
+        from ...coaching import STATUSES
+
+        self.status = _cycle(self.status, list(STATUSES))
+        self.reload()
+
+    def _all(self) -> list[dict[str, Any]]:
+        from ...coaching import list_assignments
+
+        return list_assignments(self.app.store)  # type: ignore[attr-defined]
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def _cycle(current: str | None, options: list[str]) -> str | None:
+    """None → first → … → last → None."""
+    if not options:
+        return None
+    if current is None:
+        return options[0]
+    i = options.index(current) if current in options else -1
+    return options[i + 1] if i + 1 < len(options) else None

@@ -1,0 +1,184 @@
+"""Home: the user's scoring queue, recent sessions with headline agreement, entry points."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Label, Static
+
+from ...errors import QAError
+
+
+def store_label(url: str) -> str:
+    """The store's file name (SQLite) or host/database (server), without secrets."""
+    from pathlib import Path
+
+    from ...store import describe_url
+
+    if url.startswith("sqlite"):
+        return Path(url.split("///", 1)[-1]).name
+    return describe_url(url).split("@")[-1]
+
+
+class HomeScreen(Screen[None]):
+    BINDINGS = [
+        Binding("enter", "open_selected", "Open"),
+        Binding("s", "score", "Score"),
+        Binding("m", "meeting", "Meeting"),
+        Binding("r", "report", "Report"),
+        Binding("d", "drift", "Drift"),
+        Binding("c", "coaching", "Coaching"),
+        Binding("u", "switch_user", "Switch person"),
+        Binding("f5", "refresh", "Refresh"),
+    ]
+    PALETTE = [
+        ("score", "Score the selected session", "Open the scoring queue"),
+        ("meeting", "Calibration meeting", "Open the meeting screen of the selected session"),
+        ("report", "Evaluator report", "Match, bias and score gaps per evaluator"),
+        ("drift", "Drift flags", "Evaluators drifting lenient or harsh"),
+        ("coaching", "Coaching plan", "Assignments and the Excel export"),
+        ("switch_user", "Switch person", "Use the tool as someone else (demo)"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="who")
+        yield Label("Your queue", classes="title")
+        yield DataTable(id="queue", cursor_type="row")
+        yield Label("Calibration sessions", classes="title")
+        yield DataTable(id="sessions", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        queue = self.query_one("#queue", DataTable)
+        queue.add_columns("session", "to score", "drafts", "due")
+        table = self.query_one("#sessions", DataTable)
+        table.add_columns("session", "state", "rubric", "submitted", "agreement", "flagged",
+                          "out of band")
+        self.action_refresh()
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
+
+    # ---------------------------------------------------------------- data
+    def action_refresh(self) -> None:
+        from ...sessions import list_sessions, queue_for
+
+        app: Any = self.app
+        who = app.user_name or "nobody"
+        role = app.user_role or "not in the store"
+        hint = "  ·  u: switch person" if app.demo else ""
+        self.query_one("#who", Static).update(
+            f"[b]{who}[/b] ({role})  ·  store {store_label(app.store.url)}{hint}"
+        )
+        queue = self.query_one("#queue", DataTable)
+        queue.clear()
+        if app.user_role:
+            try:
+                for row in queue_for(app.store, app.user_name):
+                    queue.add_row(row["session"], f"{row['to_score']}/{row['total']}",
+                                  str(row["drafts"]), str(row["due_on"] or ""),
+                                  key=str(row["session_id"]))
+            except QAError as exc:
+                app.fail(exc)
+        table = self.query_one("#sessions", DataTable)
+        table.clear()
+        self._sessions = list_sessions(app.store)
+        for row in self._sessions:
+            table.add_row(row["name"], row["state"], row["rubric"],
+                          f"{row['submitted']}/{row['expected']}", "…", "", "",
+                          key=str(row["id"]))
+        self.load_headlines()
+
+    @work(exclusive=True, thread=True, group="headlines")
+    def load_headlines(self) -> None:
+        from ...report import headline
+
+        app: Any = self.app
+        for row in list(getattr(self, "_sessions", [])):
+            if row["state"] == "open" and not app.is_lead:
+                cells = ("blind", "", "")
+            else:
+                try:
+                    h = headline(app.store, row["id"], viewer=app.user_name)
+                    agreement = "–" if math.isnan(h["agreement"]) else f"{h['agreement']:.0%}"
+                    cells = (agreement, str(h["flagged"]), str(h["out_of_band"]))
+                except QAError:
+                    cells = ("–", "", "")
+            self.app.call_from_thread(self._set_headline, str(row["id"]), cells)
+
+    def _set_headline(self, key: str, cells: tuple[str, str, str]) -> None:
+        table = self.query_one("#sessions", DataTable)
+        try:
+            for column, value in zip(("agreement", "flagged", "out of band"), cells, strict=True):
+                col_key = next(c.key for c in table.columns.values() if str(c.label) == column)
+                table.update_cell(key, col_key, value)
+        except Exception:  # the table was refreshed meanwhile: nothing to update
+            pass
+
+    # ---------------------------------------------------------------- actions
+    def _selected(self, table_id: str) -> str | None:
+        table = self.query_one(table_id, DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return key.value
+
+    def action_open_selected(self) -> None:
+        focused = self.focused
+        if focused is not None and focused.id == "queue":
+            self.action_score()
+        else:
+            app: Any = self.app
+            if app.is_lead:
+                self.action_meeting()
+            else:
+                self.action_score()
+
+    def action_score(self) -> None:
+        ref = self._selected("#queue") if self.focused and self.focused.id == "queue" else None
+        ref = ref or self._selected("#sessions") or self._selected("#queue")
+        if ref is None:
+            self.notify("Nothing to score.", severity="warning")
+            return
+        self.app.action_open_scoring(int(ref))  # type: ignore[attr-defined]
+
+    def action_meeting(self) -> None:
+        ref = self._selected("#sessions")
+        if ref is None:
+            self.notify("No session yet.", severity="warning")
+            return
+        self.app.action_open_meeting(int(ref))  # type: ignore[attr-defined]
+
+    def action_report(self) -> None:
+        self.app.action_open_report(None)  # type: ignore[attr-defined]
+
+    def action_drift(self) -> None:
+        self.app.action_open_drift()  # type: ignore[attr-defined]
+
+    def action_coaching(self) -> None:
+        self.app.action_open_coaching()  # type: ignore[attr-defined]
+
+    def action_switch_user(self) -> None:
+        from ...people import list_evaluators
+        from .modals import ChoiceScreen
+
+        app: Any = self.app
+        if not app.demo:
+            self.notify("Start with --as NAME to act as someone else.", severity="warning")
+            return
+        people = list_evaluators(app.store)
+        options = [(p["name"], f"{p['name']} ({p['role']}, {p['site'] or '–'})") for p in people]
+
+        def chosen(name: str | None) -> None:
+            if name:
+                app.set_user(name)
+                self.action_refresh()
+                self.notify(f"You are now {name}.")
+
+        self.app.push_screen(ChoiceScreen("Use the tool as…", options), chosen)

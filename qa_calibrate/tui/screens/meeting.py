@@ -1,0 +1,335 @@
+"""The calibration meeting (lead): criteria × evaluators for one interaction, widest split first,
+per-criterion agreement with CIs, consensus with a note, reveal and close."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, LoadingIndicator, Static
+
+from ...errors import QAError
+from .scoring import answer_text
+
+
+def short(name: str) -> str:
+    """A column header that fits 80 columns: first name and initial."""
+    parts = name.split()
+    return parts[0][:9] + (f" {parts[-1][0]}." if len(parts) > 1 else "")
+
+
+def fmt_fig(fig: dict[str, Any], pct: bool = False) -> str:
+    v = fig.get("value", math.nan)
+    if v is None or math.isnan(v):
+        return f"undefined ({fig.get('undefined') or 'n/a'})"
+    lo, hi = fig.get("ci_low", math.nan), fig.get("ci_high", math.nan)
+    if pct:
+        ci = "" if math.isnan(lo) else f" [{lo:.0%}–{hi:.0%}]"
+        return f"{v:.0%}{ci}"
+    ci = "" if math.isnan(lo) else f" [{lo:.2f}, {hi:.2f}]"
+    return f"{v:.2f}{ci}" + (f" {fig['label']}" if fig.get("label") else "")
+
+
+class MeetingScreen(Screen[None]):
+    BINDINGS = [
+        Binding("right_square_bracket", "next", "Next", key_display="]"),
+        Binding("left_square_bracket", "previous", "Prev", key_display="["),
+        Binding("e", "consensus", "Consensus"),
+        Binding("enter", "cell", "Comment", show=False),
+        Binding("f", "fill", "Fill unanimous"),
+        Binding("p", "panel", "Session report"),
+        Binding("R", "reveal", "Reveal", key_display="R"),
+        Binding("C", "close_session", "Close", key_display="C"),
+        Binding("escape", "back", "Back"),
+    ]
+    PALETTE = [
+        ("reveal", "Reveal the session", "Lock scoring and show everyone's answers"),
+        ("close_session", "Close the session", "Read-only once consensus is complete"),
+        ("consensus", "Set consensus", "Agreed answer and note for the highlighted criterion"),
+        ("fill", "Fill unanimous consensus", "Cells where every evaluator agreed"),
+        ("panel", "Session report", "Per-evaluator calibration figures"),
+    ]
+
+    def __init__(self, session_ref: Any, position: int = 0) -> None:
+        super().__init__()
+        self.session_ref = session_ref
+        self.position = position
+        self.view: dict[str, Any] = {}
+        self.report: dict[str, Any] | None = None
+        self.show_panel = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="meeting-head", classes="title")
+        with Horizontal(id="meeting-body"):
+            yield DataTable(id="matrix", cursor_type="cell", classes="panel")
+            with Vertical(id="meeting-side", classes="panel"):
+                yield Static(id="criterion-stats")
+                yield LoadingIndicator(id="stats-loading")
+                yield Static(id="cell-detail")
+                yield Static(id="session-panel")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#session-panel").display = False
+        self.load(self.position)
+        self.query_one("#matrix").focus()
+        self.compute_report()
+
+    # ---------------------------------------------------------------- data
+    def load(self, position: int) -> None:
+        from ...report import meeting_view
+
+        app: Any = self.app
+        try:
+            self.view = meeting_view(app.store, self.session_ref, viewer=app.user_name,
+                                     position=position)
+        except QAError as exc:
+            app.fail(exc)
+            self.app.pop_screen()
+            return
+        self.position = self.view["position"]
+        it = self.view["interaction"]
+        self.query_one("#meeting-head", Static).update(
+            f"{self.view['session']} · [b]{self.view['state']}[/b] · interaction "
+            f"{self.position + 1}/{self.view['total']} {it['ref']} · agent {it['agent'] or '–'}"
+        )
+        self._fill_matrix()
+        self._update_side()
+
+    def _fill_matrix(self) -> None:
+        table = self.query_one("#matrix", DataTable)
+        row, col = table.cursor_coordinate
+        table.clear(columns=True)
+        names = self.view["evaluators"]
+        bench = self.view["benchmark_index"]
+        headers = ["criterion", "agree"] + [
+            ("★" + short(n)) if i == bench else short(n) for i, n in enumerate(names)
+        ] + ["consensus"]
+        table.add_columns(*headers)
+        for r in self.view["rows"]:
+            crit = r["criterion"]
+            label = Text(("‼ " if crit.critical else "") + crit.key)
+            agree = "–" if math.isnan(r["agreement"]) else f"{r['agreement']:.0%}"
+            cells: list[Any] = [label, agree]
+            for cell in r["cells"]:
+                if cell["answer"] is None and not cell["na"]:
+                    cells.append(Text("·", style="dim"))
+                    continue
+                text = Text(answer_text(crit, {"value": cell["answer"], "na": cell["na"]}))
+                if cell["agrees"] is True:
+                    text.stylize("green")
+                elif cell["agrees"] is False:
+                    text.stylize("bold red")
+                if cell["comment"]:
+                    text.append(" ✎", style="dim")
+                cells.append(text)
+            cons = r["consensus"]
+            cells.append(Text(answer_text(crit, cons), style="bold") if cons else Text("—", "dim"))
+            table.add_row(*cells, key=crit.key)
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1),
+                              column=min(col, len(headers) - 1))
+
+    def _current_row(self) -> dict[str, Any] | None:
+        table = self.query_one("#matrix", DataTable)
+        if not self.view or table.row_count == 0:
+            return None
+        return self.view["rows"][table.cursor_coordinate.row]
+
+    def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
+        self._update_side()
+
+    def _update_side(self) -> None:
+        r = self._current_row()
+        stats = self.query_one("#criterion-stats", Static)
+        detail = self.query_one("#cell-detail", Static)
+        if r is None:
+            stats.update("")
+            detail.update("")
+            return
+        crit = r["criterion"]
+        lines = [f"[b]{crit.key}[/b] ({crit.scale}{', critical' if crit.critical else ''})",
+                 crit.question]
+        if self.report is not None:
+            fig = next((c for c in self.report["criteria"] if c["criterion"] == crit.key), None)
+            if fig is not None:
+                lines += [
+                    f"agreement  {fmt_fig(fig['percent_agreement'], pct=True)}"
+                    + ("  [red]below target[/red]" if fig["flagged"] else ""),
+                    f"Gwet AC1   {fmt_fig(fig['gwet_ac1'])}",
+                    f"Kripp. α   {fmt_fig(fig['krippendorff_alpha'])}",
+                ]
+        stats.update("\n".join(lines))
+        col = self.query_one("#matrix", DataTable).cursor_coordinate.column
+        info = ""
+        if 2 <= col < 2 + len(self.view["evaluators"]):
+            cell = r["cells"][col - 2]
+            who = self.view["evaluators"][col - 2]
+            info = f"[b]{who}[/b]: " + (cell["comment"] or "[dim]no comment[/dim]")
+        elif col == 2 + len(self.view["evaluators"]) and r["consensus"]:
+            info = f"[b]consensus note[/b]: {r['consensus'].get('note') or '—'}"
+        detail.update(info)
+
+    @work(exclusive=True, thread=True, group="report")
+    def compute_report(self) -> None:
+        """Agreement figures with bootstrap CIs are computed off the UI thread."""
+        from ...report import session_report
+
+        app: Any = self.app
+        try:
+            report = session_report(app.store, self.session_ref, viewer=app.user_name)
+        except QAError as exc:
+            self.app.call_from_thread(app.fail, exc)
+            report = None
+        self.app.call_from_thread(self._report_ready, report)
+
+    def _report_ready(self, report: dict[str, Any] | None) -> None:
+        self.report = report
+        self.query_one("#stats-loading").display = False
+        self._update_side()
+        self._update_panel()
+
+    def _update_panel(self) -> None:
+        panel = self.query_one("#session-panel", Static)
+        if self.report is None:
+            panel.update("")
+            return
+        rep = self.report
+        lines = [f"[b]Evaluators vs {rep['reference']}[/b]",
+                 f"{'who':<14}{'match':>6}{'cal.':>6}{'gap':>7}{'|gap|':>7}"]
+        for e in rep["evaluators"]:
+            def n(v: float, f: str) -> str:
+                return "–" if v is None or math.isnan(v) else format(v, f)
+            mark = " [red]out[/red]" if e["out_of_band"] else ""
+            lines.append(f"{e['evaluator'][:13]:<14}{n(e['match_rate'], '.0%'):>6}"
+                         f"{n(e['calibration_score'], '.0f'):>6}{n(e['mean_gap'], '+.1f'):>7}"
+                         f"{n(e['mean_abs_gap'], '.1f'):>7}{mark}")
+        icc = rep["overall_score_icc"]
+        lines.append(f"score ICC(2,1): {fmt_fig(icc)}")
+        if rep["flagged_criteria"]:
+            lines.append("[red]flagged:[/red] " + ", ".join(rep["flagged_criteria"]))
+        panel.update("\n".join(lines))
+
+    # ---------------------------------------------------------------- actions
+    def action_next(self) -> None:
+        if self.view and self.position < self.view["total"] - 1:
+            self.load(self.position + 1)
+
+    def action_previous(self) -> None:
+        if self.position > 0:
+            self.load(self.position - 1)
+
+    def action_cell(self) -> None:
+        self._update_side()
+        detail = self.query_one("#cell-detail", Static)
+        self.notify(str(detail.render()) or "No comment.", title="Comment")
+
+    def action_panel(self) -> None:
+        self.show_panel = not self.show_panel
+        self.query_one("#session-panel").display = self.show_panel
+
+    def _refresh_after_change(self) -> None:
+        self.load(self.position)
+        self.query_one("#stats-loading").display = True
+        self.compute_report()
+
+    def action_consensus(self) -> None:
+        from .modals import PromptScreen
+
+        r = self._current_row()
+        if r is None:
+            return
+        crit = r["criterion"]
+        current = r["consensus"]
+
+        def got_value(value: str | None) -> None:
+            if not value:
+                return
+
+            def got_note(note: str | None) -> None:
+                self._set_consensus(crit.key, value.strip(), note)
+
+            self.app.push_screen(
+                PromptScreen(f"Why {crit.key} = {value}?", "A note, so it is not argued again",
+                             (current or {}).get("note") or ""), got_note)
+
+        from .scoring import choices_text
+
+        self.app.push_screen(
+            PromptScreen(f"Consensus for {crit.key}", choices_text(crit)
+                         .replace("1 Yes", "yes").replace("2 No", "no").replace("n N/A", "n/a"),
+                         answer_text(crit, current).split(" ")[0] if current else ""),
+            got_value,
+        )
+
+    def _set_consensus(self, key: str, value: str, note: str | None) -> None:
+        from ...sessions import set_consensus
+
+        app: Any = self.app
+        try:
+            set_consensus(app.store, self.session_ref,
+                          interaction=f"#{self.view['interaction']['id']}", criterion=key,
+                          value=value, note=note or None, actor=app.user_name)
+        except QAError as exc:
+            app.fail(exc)
+            return
+        self.notify(f"Consensus recorded for {key}.")
+        self._refresh_after_change()
+
+    def action_fill(self) -> None:
+        from ...sessions import fill_consensus
+
+        app: Any = self.app
+        try:
+            n = fill_consensus(app.store, self.session_ref, method="unanimous",
+                               actor=app.user_name)
+        except QAError as exc:
+            app.fail(exc)
+            return
+        self.notify(f"{n} unanimous cells recorded as consensus.")
+        self._refresh_after_change()
+
+    def _confirm(self, question: str, then: Any) -> None:
+        from .modals import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen(question), lambda ok: then() if ok == "yes" else None)
+
+    def action_reveal(self) -> None:
+        from ...sessions import reveal
+
+        def go() -> None:
+            app: Any = self.app
+            try:
+                reveal(app.store, self.session_ref, actor=app.user_name)
+            except QAError as exc:
+                app.fail(exc)
+                return
+            self.notify("Revealed: scoring is locked, answers are visible.")
+            self._refresh_after_change()
+
+        self._confirm("Reveal the session? Scoring locks.", go)
+
+    def action_close_session(self) -> None:
+        from ...sessions import close
+
+        def go() -> None:
+            app: Any = self.app
+            try:
+                close(app.store, self.session_ref, actor=app.user_name)
+            except QAError as exc:
+                app.fail(exc)
+                return
+            self.notify("Session closed.")
+            self._refresh_after_change()
+
+        self._confirm("Close the session? It becomes read-only.", go)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,388 @@
+"""Scoring: the transcript on the left, the rubric on the right, the live score below.
+
+Every answer is saved as a draft at once (through the core, with the optimistic version), so a
+killed terminal loses nothing. Only the evaluator's own answers are ever loaded here.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from ...errors import Conflict, QAError
+from ...scoring import is_fail
+from ..widgets.transcript import TranscriptView
+
+# Number keys answer; only "1" is shown in the footer, as "1-9".
+ANSWER_KEYS = [
+    Binding(str(d), f"answer({d})", "Answer", show=d == 1, key_display="1-9" if d == 1 else None)
+    for d in range(10)
+]
+
+
+def answer_text(criterion: Any, answer: dict[str, Any] | None) -> str:
+    """How an answer reads in the criteria list."""
+    if not answer:
+        return "·"
+    if answer["na"]:
+        return "N/A"
+    value = answer["value"]
+    if criterion.scale == "binary":
+        return "Yes" if value >= 1 else "No"
+    labels = json.loads(criterion.labels or "{}")
+    if criterion.scale == "ordinal":
+        label = labels.get(str(int(value)), "")
+        return f"{int(value)} {label}".strip()
+    return f"{value:g}/{criterion.max_value:g}"
+
+
+def choices_text(criterion: Any) -> str:
+    """The keys that answer this criterion."""
+    if criterion.scale == "binary":
+        parts = ["1 Yes", "2 No"]
+    elif criterion.scale == "ordinal":
+        labels = json.loads(criterion.labels or "{}")
+        parts = [f"{v} {labels.get(str(v), '')}".strip()
+                 for v in range(int(criterion.min_value), int(criterion.max_value) + 1)]
+    else:
+        top = int(criterion.max_value)
+        parts = [f"0–{min(top, 9)} points" + (" (Enter: type a value)" if top > 9 else "")]
+    if criterion.na_allowed:
+        parts.append("n N/A")
+    return "   ".join(parts)
+
+
+class ScoringScreen(Screen[None]):
+    BINDINGS = [
+        *ANSWER_KEYS,
+        Binding("n", "na", "N/A"),
+        Binding("c", "comment", "Comment"),
+        Binding("t", "root_cause", "Root cause", show=False),
+        Binding("g", "guidance", "Guidance"),
+        Binding("enter", "enter_value", "Type value", show=False),
+        Binding("slash", "search", "Search", key_display="/"),
+        Binding("right_square_bracket", "next", "Next", key_display="]"),
+        Binding("left_square_bracket", "previous", "Prev", key_display="["),
+        Binding("S", "submit", "Submit", key_display="S"),
+        Binding("escape", "back", "Back"),
+    ]
+    PALETTE = [
+        ("submit", "Submit this evaluation", "Check every criterion is answered, then submit"),
+        ("next", "Next sample", "Go to the next interaction in the queue"),
+        ("previous", "Previous sample", "Go to the previous interaction"),
+        ("search", "Search transcript", "Find text in the transcript"),
+        ("guidance", "Toggle guidance", "Show every behavioural anchor of the criterion"),
+    ]
+
+    def __init__(self, session_ref: Any, position: int | None = None) -> None:
+        super().__init__()
+        self.session_ref = session_ref
+        self.position = position
+        self.item: dict[str, Any] = {}
+        self.show_all_guidance = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(id="scoring-head", classes="title")
+        with Horizontal(id="scoring-body"):
+            yield TranscriptView(id="transcript", classes="panel")
+            with Vertical(id="rubric-side"):
+                yield DataTable(id="criteria", cursor_type="row", classes="panel")
+                yield Static(id="criterion-detail", classes="panel")
+        yield Static(id="score-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#criteria", DataTable)
+        table.add_columns("", "criterion", "answer")
+        if self.position is None:
+            self.position = self._first_todo()
+        self.load(self.position)
+        table.focus()
+
+    # ---------------------------------------------------------------- loading
+    def _first_todo(self) -> int:
+        from ...sessions import scoring_item
+
+        app: Any = self.app
+        try:
+            item = scoring_item(app.store, self.session_ref, evaluator=app.user_name, position=0)
+        except QAError as exc:
+            app.fail(exc)
+            return 0
+        for n, status in enumerate(item["statuses"]):
+            if status != "submitted":
+                return n
+        return 0
+
+    def load(self, position: int, keep_row: bool = False) -> None:
+        from ...sessions import scoring_item
+
+        app: Any = self.app
+        try:
+            self.item = scoring_item(app.store, self.session_ref, evaluator=app.user_name,
+                                     position=position)
+        except QAError as exc:
+            app.fail(exc)
+            self.app.pop_screen()
+            return
+        self.position = self.item["position"]
+        it = self.item["interaction"]
+        head = (f"{self.item['session']} · {self.position + 1}/{self.item['total']} · "
+                f"{it['ref']} · {it['channel']} · agent {it['agent'] or '–'} · {it['team'] or ''}"
+                f" · {self.item['status']}")
+        self.query_one("#scoring-head", Static).update(head)
+        self.query_one(TranscriptView).show(self.item["transcript"])
+        self._fill_criteria(keep_row)
+        self._update_detail()
+        self._update_score_bar()
+
+    def _fill_criteria(self, keep_row: bool) -> None:
+        table = self.query_one("#criteria", DataTable)
+        row = table.cursor_row if keep_row else 0
+        table.clear()
+        for c in self.item["criteria"]:
+            ans = self.item["answers"].get(c.key)
+            mark = "‼" if c.critical else ""
+            text = Text(answer_text(c, ans))
+            if ans and not ans["na"] and is_fail(c, ans["value"]):
+                text.stylize("bold red")
+            elif ans:
+                text.stylize("green")
+            table.add_row(mark, c.question if len(c.question) < 60 else c.question[:57] + "…",
+                          text, key=c.key)
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+
+    @property
+    def criterion(self) -> Any:
+        table = self.query_one("#criteria", DataTable)
+        if not self.item or table.row_count == 0:
+            return None
+        return self.item["criteria"][table.cursor_row]
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._update_detail()
+
+    def _update_detail(self) -> None:
+        c = self.criterion
+        panel = self.query_one("#criterion-detail", Static)
+        if c is None:
+            panel.update("")
+            return
+        ans = self.item["answers"].get(c.key)
+        guidance = json.loads(c.guidance or "{}")
+        lines = [f"[b]{c.section}[/b] · weight {c.weight:g}"
+                 + (" · [red]critical: a fail sets the score to 0[/red]" if c.critical else "")
+                 + (" · subjective" if c.subjective else ""),
+                 c.question, f"[dim]keys:[/dim] {choices_text(c)}"]
+        if self.show_all_guidance:
+            lines += [f"  [b]{k}[/b]: {v}" for k, v in guidance.items()]
+        elif ans and not ans["na"]:
+            key = ("yes" if ans["value"] >= 1 else "no") if c.scale == "binary" else str(
+                int(ans["value"]))
+            if key in guidance:
+                lines.append(f"  [dim]{key}:[/dim] {guidance[key]}")
+        if ans and ans.get("comment"):
+            lines.append(f"[dim]comment:[/dim] {ans['comment']}")
+        if ans and ans.get("root_cause"):
+            lines.append(f"[dim]root cause:[/dim] {ans['root_cause']}")
+        panel.update("\n".join(lines))
+
+    def _update_score_bar(self) -> None:
+        bar = self.query_one("#score-bar", Static)
+        answered = len(self.item.get("answers", {}))
+        total = len(self.item.get("criteria", []))
+        score = self.item.get("score")
+        failed = [c.key for c in self.item.get("criteria", []) if c.critical
+                  and (a := self.item["answers"].get(c.key)) and not a["na"]
+                  and is_fail(c, a["value"])]
+        bar.set_class(bool(failed), "auto-fail")
+        score_text = "–" if score is None else f"{score:.1f}"
+        text = f"Score {score_text}  ·  {answered}/{total} answered  ·  {self.item.get('status')}"
+        if failed:
+            text = f"AUTO-FAIL ({', '.join(failed)}): score 0  ·  {answered}/{total} answered"
+        if self.item.get("status") == "submitted":
+            text += "  ·  submitted: read-only"
+        bar.update(text)
+
+    # ---------------------------------------------------------------- saving
+    def _editable(self) -> bool:
+        if self.item.get("status") == "submitted":
+            self.notify("Submitted evaluations are read-only.", severity="warning")
+            return False
+        if self.item.get("state") != "open":
+            self.notify(f"The session is {self.item.get('state')}: scoring is locked.",
+                        severity="warning")
+            return False
+        return True
+
+    def save(self, *, answers: dict[str, Any] | None = None,
+             comments: dict[str, str] | None = None,
+             root_causes: dict[str, str] | None = None) -> bool:
+        """Save through the core at once (a draft), then reload what is stored."""
+        from ...sessions import score
+
+        if not self._editable():
+            return False
+        app: Any = self.app
+        try:
+            score(app.store, self.session_ref, evaluator=app.user_name,
+                  interaction=f"#{self.item['interaction']['id']}", answers=answers or {},
+                  comments=comments, root_causes=root_causes,
+                  expected_version=self.item["version"])
+        except Conflict as exc:
+            app.fail(exc)
+            self.load(self.position or 0, keep_row=True)
+            return False
+        except QAError as exc:
+            app.fail(exc)
+            return False
+        self.load(self.position or 0, keep_row=True)
+        return True
+
+    # ---------------------------------------------------------------- actions
+    def action_answer(self, digit: int) -> None:
+        c = self.criterion
+        if c is None:
+            return
+        if c.scale == "binary":
+            raw: Any = {1: "yes", 2: "no"}.get(digit)
+        elif c.scale == "ordinal":
+            raw = digit if c.min_value <= digit <= c.max_value else None
+        else:
+            raw = digit if digit <= c.max_value else None
+        if raw is None:
+            self.notify(f"{digit} is not an answer here: {choices_text(c)}", severity="warning")
+            return
+        if self.save(answers={c.key: raw}):
+            self._advance()
+
+    def _advance(self) -> None:
+        table = self.query_one("#criteria", DataTable)
+        if table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1)
+
+    def action_na(self) -> None:
+        c = self.criterion
+        if c is None:
+            return
+        if not c.na_allowed:
+            self.notify("N/A is not allowed on this criterion.", severity="warning")
+            return
+        if self.save(answers={c.key: "n/a"}):
+            self._advance()
+
+    def action_enter_value(self) -> None:
+        from .modals import PromptScreen
+
+        c = self.criterion
+        if c is None or not self._editable():
+            return
+
+        def done(value: str | None) -> None:
+            if value is not None and value.strip():
+                self.save(answers={c.key: value.strip()})
+
+        self.app.push_screen(PromptScreen(f"Answer: {c.key}", choices_text(c)), done)
+
+    def action_comment(self) -> None:
+        from .modals import PromptScreen
+
+        c = self.criterion
+        if c is None or not self._editable():
+            return
+        ans = self.item["answers"].get(c.key)
+        if not ans:
+            self.notify("Answer the criterion first, then comment.", severity="warning")
+            return
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                self.save(comments={c.key: value})
+
+        self.app.push_screen(
+            PromptScreen(f"Comment on {c.key}", c.question, ans.get("comment") or ""), done
+        )
+
+    def action_root_cause(self) -> None:
+        from .modals import ChoiceScreen
+
+        c = self.criterion
+        if c is None or not self._editable():
+            return
+        causes = json.loads(c.root_causes or "[]")
+        if not causes:
+            self.notify("This criterion has no root-cause tags.", severity="warning")
+            return
+        if not self.item["answers"].get(c.key):
+            self.notify("Answer the criterion first.", severity="warning")
+            return
+
+        def done(value: str | None) -> None:
+            if value:
+                self.save(root_causes={c.key: value})
+
+        self.app.push_screen(ChoiceScreen(f"Root cause: {c.key}", [(k, k) for k in causes]), done)
+
+    def action_guidance(self) -> None:
+        self.show_all_guidance = not self.show_all_guidance
+        self._update_detail()
+
+    def action_search(self) -> None:
+        from .modals import PromptScreen
+
+        def done(value: str | None) -> None:
+            if value:
+                hits = self.query_one(TranscriptView).search(value)
+                self.notify(f"{hits} turn(s) match {value!r}" if hits else f"No match for {value!r}",
+                            severity="information" if hits else "warning")
+
+        self.app.push_screen(PromptScreen("Search the transcript"), done)
+
+    def action_next(self) -> None:
+        if self.item and (self.position or 0) < self.item["total"] - 1:
+            self.load((self.position or 0) + 1)
+        else:
+            self.notify("This is the last sample.")
+
+    def action_previous(self) -> None:
+        if (self.position or 0) > 0:
+            self.load((self.position or 0) - 1)
+        else:
+            self.notify("This is the first sample.")
+
+    def action_submit(self) -> None:
+        from ...sessions import submit_item
+
+        if not self._editable():
+            return
+        app: Any = self.app
+        try:
+            result = submit_item(app.store, self.session_ref, evaluator=app.user_name,
+                                 interaction_id=self.item["interaction"]["id"],
+                                 expected_version=self.item["version"])
+        except QAError as exc:
+            app.fail(exc)
+            return
+        self.notify(f"Submitted: score {result['score']:.1f}" if result["score"] is not None
+                    else "Submitted.")
+        statuses = self.item["statuses"]
+        statuses[self.position or 0] = "submitted"
+        todo = [n for n, s in enumerate(statuses) if s != "submitted"]
+        if todo:
+            following = [n for n in todo if n > (self.position or 0)]
+            self.load(following[0] if following else todo[0])
+        else:
+            self.load(self.position or 0)
+            self.notify("Queue done: every sample of this session is submitted.")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

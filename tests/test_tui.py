@@ -1,0 +1,175 @@
+"""Every screen driven with the keyboard through Pilot; assertions on the store, not only the
+screen."""
+
+from __future__ import annotations
+
+import pytest
+from helpers import EVALUATORS, FULL_PASS, LEAD, seed_basics
+from sqlmodel import select
+
+from qa_calibrate import models as m
+from qa_calibrate import sessions
+from qa_calibrate.tui.app import make_app
+from qa_calibrate.tui.screens.coaching import CoachingScreen
+from qa_calibrate.tui.screens.drift import DriftScreen
+from qa_calibrate.tui.screens.help import HelpScreen
+from qa_calibrate.tui.screens.home import HomeScreen
+from qa_calibrate.tui.screens.meeting import MeetingScreen
+from qa_calibrate.tui.screens.report import ReportScreen
+from qa_calibrate.tui.screens.scoring import ScoringScreen
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def cal(sqlite_store):
+    ids = seed_basics(sqlite_store)
+    row = sessions.create_session(sqlite_store, name="Sept chat", rubric="mini", lead=LEAD,
+                                  evaluators=EVALUATORS, benchmark=LEAD, interactions=ids[:3])
+    return sqlite_store, row["id"], ids[:3]
+
+
+def _answers(store, who, ext):
+    with store.session() as s:
+        q = (select(m.Criterion.key, m.Answer.value, m.Answer.na, m.Answer.comment,
+                    m.Evaluation.status, m.Evaluation.score)
+             .join(m.Answer, m.Answer.criterion_id == m.Criterion.id)
+             .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
+             .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
+             .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
+             .where(m.Evaluator.name == who, m.Interaction.external_id == ext))
+        return {r[0]: r[1:] for r in s.exec(q).all()}
+
+
+async def test_score_a_whole_transcript_with_the_keyboard(cal):
+    store, sid, ids = cal
+    app = make_app(store, "Ann", start=("score", sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen)
+        await pilot.press("1", "1", "4", "3", "n")
+        await pilot.press("c")
+        await pilot.press(*"kind", "enter")  # comment on the highlighted criterion
+        bar = str(app.screen.query_one("#score-bar").render())
+        assert "87.5" in bar
+        await pilot.press("S")
+        await pilot.pause()
+        # after submit the screen moves on to the next sample
+        assert app.screen.item["position"] == 1
+    stored = _answers(store, "Ann", ids[0])
+    assert stored["greeting"][0] == 1 and stored["empathy"][0] == 4
+    assert stored["accuracy"][0] == 3 and stored["hold_etiquette"][1] is True
+    assert stored["hold_etiquette"][2] == "kind"
+    assert {v[3] for v in stored.values()} == {"submitted"}
+    assert stored["greeting"][4] == pytest.approx(87.5)
+
+
+async def test_killed_midway_the_draft_is_intact(cal):
+    store, sid, ids = cal
+    app = make_app(store, "Bob", start=("score", sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("2", "1")  # greeting no, verify yes
+    # the app exited without submitting: the draft is in the store
+    stored = _answers(store, "Bob", ids[0])
+    assert stored["greeting"][0] == 0 and stored["verify_identity"][0] == 1
+    assert {v[3] for v in stored.values()} == {"draft"}
+    app = make_app(store, "Bob", start=("score", sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScoringScreen)
+        assert set(screen.item["answers"]) == {"greeting", "verify_identity"}
+
+
+async def test_auto_fail_shows_the_moment_a_critical_criterion_fails(cal):
+    store, sid, _ids = cal
+    app = make_app(store, "Cy", start=("score", sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("1", "2")  # greeting yes, verify_identity NO (critical)
+        bar = app.screen.query_one("#score-bar")
+        assert "AUTO-FAIL" in str(bar.render())
+        assert bar.has_class("auto-fail")
+
+
+async def test_evaluator_cannot_reach_others_answers_in_an_open_session(cal):
+    store, sid, ids = cal
+    sessions.score(store, sid, evaluator="Bob", interaction=ids[0], answers=FULL_PASS,
+                   submit_now=True)
+    app = make_app(store, "Ann")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.action_open_meeting(sid)
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)  # refused, with a notification
+        assert any("blind" in n.message for n in app._notifications)
+        app.action_open_scoring(sid)
+        await pilot.pause()
+        assert isinstance(app.screen, ScoringScreen)
+        assert app.screen.item["answers"] == {}  # Bob's answers are not loaded
+
+
+async def test_lead_reveals_sets_consensus_and_closes(cal):
+    store, sid, ids = cal
+    for who in [*EVALUATORS, LEAD]:
+        for ext in ids:
+            answers = dict(FULL_PASS, empathy=2 if who == "Cy" else 4)
+            sessions.score(store, sid, evaluator=who, interaction=ext, answers=answers,
+                           submit_now=True)
+    app = make_app(store, LEAD)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("m")
+        await pilot.pause()
+        assert isinstance(app.screen, MeetingScreen)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        # the widest split is first: empathy (Cy says 2, the others 4)
+        assert app.screen.view["rows"][0]["criterion"].key == "empathy"
+        await pilot.press("R")
+        await pilot.press("enter")  # "Yes" is the first option
+        await pilot.pause()
+        assert sessions.session_detail(store, sid)["state"] == "revealed"
+        await pilot.press("e")
+        await pilot.press("backspace", "backspace", "3", "enter")
+        await pilot.press(*"split the difference", "enter")
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+        await pilot.press("C")
+        await pilot.press("enter")
+        await pilot.pause()
+    detail = sessions.session_detail(store, sid)
+    assert detail["state"] == "closed"
+    with store.session() as s:
+        note = s.exec(select(m.Consensus).join(m.Criterion).where(
+            m.Criterion.key == "empathy", m.Consensus.note == "split the difference")).one()
+        assert note.value == 3
+
+
+async def test_report_drift_coaching_and_help_screens_open(cal):
+    store, sid, ids = cal
+    app = make_app(store, LEAD)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("r")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, ReportScreen)
+        assert "No revealed or closed session" in str(app.screen.query_one("#chart").render())
+        await pilot.press("escape", "d")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, DriftScreen)
+        assert "No drift flags" in str(app.screen.query_one("#flag-grid").render())
+        await pilot.press("escape", "c")
+        await pilot.pause()
+        assert isinstance(app.screen, CoachingScreen)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CoachingScreen)
