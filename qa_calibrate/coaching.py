@@ -104,19 +104,30 @@ def agent_criterion_stats(
         q = q.where(m.Evaluation.scored_at < until)
     with store.engine.connect() as conn:
         rows = conn.execute(q).all()
-    stats = [
-        CriterionStat(agent=r[0], team=r[1], site=r[2], rubric=r[3], criterion=r[4], module=r[5],
-                      critical=bool(r[6]), answers=int(r[7]), fails=int(r[8] or 0),
-                      critical_fails=int(r[8] or 0) if r[6] else 0)
-        for r in rows
-    ]
-    totals: dict[tuple[Any, ...], list[int]] = {}
+    # Rows come per agent × team × site (an agent may have moved team); fold them per agent,
+    # naming the team and site where the agent has most answers.
+    merged: dict[tuple[str, str, str], CriterionStat] = {}
+    where: dict[str, dict[tuple[Any, Any], int]] = {}
+    team_totals: dict[tuple[Any, str, str], list[int]] = {}
+    for agent, team_name, site, rubric, key, module, critical, n, fails in rows:
+        n, fails = int(n), int(fails or 0)
+        spot = where.setdefault(agent, {})
+        spot[(team_name, site)] = spot.get((team_name, site), 0) + n
+        t = team_totals.setdefault((team_name, rubric, key), [0, 0])
+        t[0] += n
+        t[1] += fails
+        s = merged.get((agent, rubric, key))
+        if s is None:
+            s = merged[(agent, rubric, key)] = CriterionStat(
+                agent=agent, team=None, site=None, rubric=rubric, criterion=key, module=module,
+                critical=bool(critical), answers=0, fails=0, critical_fails=0)
+        s.answers += n
+        s.fails += fails
+        s.critical_fails += fails if critical else 0
+    stats = list(merged.values())
     for s in stats:
-        t = totals.setdefault((s.team, s.rubric, s.criterion), [0, 0])
-        t[0] += s.answers
-        t[1] += s.fails
-    for s in stats:
-        s.team_answers, s.team_fails = totals[(s.team, s.rubric, s.criterion)]
+        s.team, s.site = max(where[s.agent].items(), key=lambda kv: kv[1])[0]
+        s.team_answers, s.team_fails = team_totals.get((s.team, s.rubric, s.criterion), [0, 0])
     if team is not None:
         stats = [s for s in stats if s.team == team]
     return stats

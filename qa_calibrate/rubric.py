@@ -35,9 +35,16 @@ Module catalogue (a file whose top-level key is ``modules``)::
       - {id: MOD-VERIFY, title: Identity verification refresher, duration_minutes: 30,
          owner: Priya Natarajan, description: ...}
 
-The content hash is taken over the parsed definition (canonical JSON), so comments and
+Scales: ``binary`` stores 1 = yes / 0 = no and passes on yes; ``ordinal`` stores 1..N (the
+position of the label) and passes at ``pass_at``; ``points`` stores 0..max_points. Unknown fields,
+repeated YAML keys and repeated criterion keys are errors, so a typo never passes silently.
+Errors are one line naming the file, the section or criterion and the field.
+
+The content hash is the sha256 of a canonical JSON of the parsed definition, so comments and
 formatting do not make a new version; any change of meaning does. Loading a changed file stores
-a new version; evaluations stay bound to the version they were scored with.
+a new version (the old one and its criteria stay); evaluations stay bound to the version they were
+scored with. A file whose content equals an older version is not stored again (the store allows
+one version per content): the load reports which version it matches.
 """
 
 from __future__ import annotations
@@ -73,6 +80,8 @@ MODULE_FIELDS = {"id", "title", "duration_minutes", "owner", "description"}
 
 @dataclass(frozen=True)
 class CriterionDef:
+    """A validated criterion; attribute names match ``models.Criterion`` so scoring takes both."""
+
     key: str
     section: str
     position: int
@@ -93,6 +102,8 @@ class CriterionDef:
 
 @dataclass(frozen=True)
 class RubricDef:
+    """A validated rubric file: its criteria in order and the hash of its meaning."""
+
     name: str
     title: str
     channel: str | None
@@ -102,11 +113,14 @@ class RubricDef:
     source_path: str
 
     def canonical(self) -> dict[str, Any]:
+        """The parsed definition as plain JSON-able data (what the hash is taken over)."""
         return _canonical(self.name, self.title, self.channel, self.description, self.criteria)
 
 
 @dataclass(frozen=True)
 class ModuleDef:
+    """A refresher module from the catalogue."""
+
     id: str
     title: str
     duration_minutes: int | None
@@ -131,9 +145,30 @@ def _hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key repeated in one mapping (PyYAML keeps the last silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _value in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            try:
+                repeated = key in seen
+            except TypeError:  # unhashable key: the base class reports it
+                continue
+            if repeated:
+                raise yaml.constructor.ConstructorError(
+                    "while reading a mapping", node.start_mark,
+                    f"field {str(key)!r} appears twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def _yaml(text: str, source: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}" if mark is not None else "?"
@@ -176,10 +211,10 @@ def _unknown(data: dict[str, Any], allowed: set[str], where: str) -> None:
                          f"{', '.join(sorted(allowed))})")
 
 
-def _criterion(raw: Any, section: str, position: int, source: str) -> CriterionDef:
+def _criterion(raw: Any, section: str, position: int, number: int, source: str) -> CriterionDef:
     key = raw.get("key") if isinstance(raw, dict) else None
     where = f"{source}: criterion {key!r} (section {section!r})" if key else \
-        f"{source}: criterion {position + 1} (section {section!r})"
+        f"{source}: criterion {number} (section {section!r})"
     if not isinstance(raw, dict):
         raise InputError(f"{where}: must be a mapping of fields")
     _unknown(raw, CRITERION_FIELDS, where)
@@ -188,7 +223,9 @@ def _criterion(raw: Any, section: str, position: int, source: str) -> CriterionD
     if not KEY_RE.match(key):
         raise InputError(f"{where}: field 'key': use lower-case letters, digits and _ only")
     question = _text(raw.get("question"), where, "question")
-    scale = str(raw.get("scale", "")).strip()
+    if raw.get("scale") is None:
+        raise InputError(f"{where}: field 'scale': missing (use {', '.join(SCALES)})")
+    scale = str(raw.get("scale")).strip()
     if scale not in SCALES:
         raise InputError(f"{where}: field 'scale': unknown scale {raw.get('scale')!r} "
                          f"(use {', '.join(SCALES)})")
@@ -231,6 +268,10 @@ def _criterion(raw: Any, section: str, position: int, source: str) -> CriterionD
     if not lo < pass_at <= hi:
         raise InputError(f"{where}: field 'pass_at': {pass_at:g} is outside the scale "
                          f"{lo:g}–{hi:g} (must be above the lowest value)")
+    if scale == "ordinal" and not pass_at.is_integer():
+        raise InputError(f"{where}: field 'pass_at': {pass_at:g} is not a step of the scale "
+                         f"{lo:g}–{hi:g}")
+    na_allowed = _bool(raw.get("na_allowed", False), where, "na_allowed")
     guidance_raw = raw.get("guidance") or {}
     if not isinstance(guidance_raw, dict):
         raise InputError(f"{where}: field 'guidance': must map answers to text")
@@ -238,6 +279,9 @@ def _criterion(raw: Any, section: str, position: int, source: str) -> CriterionD
     for g_key, g_text in guidance_raw.items():
         k = {True: "yes", False: "no"}.get(g_key, str(g_key)).strip().lower() \
             if isinstance(g_key, bool) else str(g_key).strip().lower()
+        if k == "n/a" and not na_allowed:
+            raise InputError(f"{where}: field 'guidance': guidance for n/a, but na_allowed is "
+                             "false")
         if scale == "binary" and k not in ("yes", "no", "n/a"):
             raise InputError(f"{where}: field 'guidance': {g_key!r} is not yes, no or n/a")
         if scale != "binary" and k != "n/a":
@@ -249,6 +293,11 @@ def _criterion(raw: Any, section: str, position: int, source: str) -> CriterionD
             if not lo <= g_value <= hi:
                 raise InputError(f"{where}: field 'guidance': {g_key!r} is outside the scale")
             k = f"{g_value:g}"
+        if not isinstance(g_text, str | int | float) or isinstance(g_text, bool) \
+                or not str(g_text).strip():
+            raise InputError(f"{where}: field 'guidance': the text for {g_key!r} is missing")
+        if k in guidance:
+            raise InputError(f"{where}: field 'guidance': {g_key!r} is given twice")
         guidance[k] = " ".join(str(g_text).split())
     causes = raw.get("root_causes") or []
     if not isinstance(causes, list) or not all(isinstance(c, str) and KEY_RE.match(c)
@@ -259,7 +308,7 @@ def _criterion(raw: Any, section: str, position: int, source: str) -> CriterionD
         key=key, section=section, position=position, question=question or "", scale=scale,
         max_value=hi, min_value=lo, pass_at=pass_at, weight=weight,
         critical=_bool(raw.get("critical", False), where, "critical"),
-        na_allowed=_bool(raw.get("na_allowed", False), where, "na_allowed"),
+        na_allowed=na_allowed,
         subjective=_bool(raw.get("subjective", False), where, "subjective"),
         refresher_module=module, labels=labels, guidance=guidance, root_causes=tuple(causes),
     )
@@ -292,8 +341,8 @@ def parse_rubric(text: str, source: str) -> RubricDef:
         items = section.get("criteria")
         if not isinstance(items, list) or not items:
             raise InputError(f"{source}: section {sname!r}: field 'criteria': needs a list")
-        for raw in items:
-            c = _criterion(raw, sname or "", len(criteria), source)
+        for number, raw in enumerate(items, start=1):
+            c = _criterion(raw, sname or "", len(criteria), number, source)
             if c.key in seen:
                 raise InputError(f"{source}: criterion {c.key!r} (section {sname!r}): field "
                                  f"'key': duplicate key (also in section {seen[c.key]!r})")
@@ -317,10 +366,12 @@ def _read(path: Path) -> str:
 
 
 def load_rubric_file(path: Path) -> RubricDef:
+    """Read and validate one rubric file (no store involved)."""
     return parse_rubric(_read(Path(path)), str(path))
 
 
 def parse_modules(text: str, source: str) -> list[ModuleDef]:
+    """Validate a module catalogue (``modules: [...]``); InputError names file, module, field."""
     data = _yaml(text, source)
     if not isinstance(data, dict) or not isinstance(data.get("modules"), list):
         raise InputError(f"{source}: a module catalogue is a mapping with a 'modules' list")
@@ -353,6 +404,7 @@ def parse_modules(text: str, source: str) -> list[ModuleDef]:
 
 
 def load_modules_file(path: Path) -> list[ModuleDef]:
+    """Read and validate one module catalogue file."""
     return parse_modules(_read(Path(path)), str(path))
 
 
@@ -366,12 +418,19 @@ def _is_catalogue(text: str) -> bool:
 
 @dataclass
 class LoadResult:
+    """What loading one file did.
+
+    ``status``: ``loaded`` (new version or changed modules), ``unchanged`` (same content as the
+    latest version / modules as stored) or ``older`` (same content as an older, non-latest
+    version: nothing stored, ``version`` is the matching one, ``latest`` the newest)."""
+
     path: str
     kind: str  # rubric | modules
     name: str
     version: int | None
-    status: str  # loaded | unchanged
+    status: str  # loaded | unchanged | older
     count: int  # criteria or modules
+    latest: int | None = None
 
 
 def _expand(paths: Sequence[Path]) -> list[Path]:
@@ -383,12 +442,18 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
             files.append(p)
         else:
             raise InputError(f"{p}: no such file or directory")
-    return files
+    seen: set[Path] = set()
+    unique = []
+    for f in files:  # a file named twice (alone and through its folder) is read once
+        if f.resolve() not in seen:
+            seen.add(f.resolve())
+            unique.append(f)
+    return unique
 
 
-def load_rubric_paths(store: Store, paths: Sequence[Path], *, actor: str) -> list[LoadResult]:
-    """Load rubric files, directories of them and module catalogues: everything is validated
-    first, then written in one transaction (all or nothing)."""
+def read_paths(paths: Sequence[Path]) -> tuple[list[RubricDef], list[tuple[Path, list[ModuleDef]]]]:
+    """Parse and validate every rubric and catalogue under ``paths`` (files or folders; a file is
+    a catalogue when its top-level key is ``modules``). Nothing touches the store."""
     rubrics: list[RubricDef] = []
     catalogues: list[tuple[Path, list[ModuleDef]]] = []
     for path in _expand(paths):
@@ -397,12 +462,26 @@ def load_rubric_paths(store: Store, paths: Sequence[Path], *, actor: str) -> lis
             catalogues.append((path, parse_modules(text, str(path))))
         else:
             rubrics.append(parse_rubric(text, str(path)))
-    names = [r.name for r in rubrics]
-    for name in set(names):
-        if names.count(name) > 1:
-            files = [r.source_path for r in rubrics if r.name == name]
-            raise InputError(f"{files[1]}: field 'name': rubric {name!r} is also defined in "
-                             f"{files[0]}")
+    first: dict[str, str] = {}
+    for r in rubrics:
+        if r.name in first:
+            raise InputError(f"{r.source_path}: field 'name': rubric {r.name!r} is also defined "
+                             f"in {first[r.name]}")
+        first[r.name] = r.source_path
+    modules: dict[str, tuple[Path, ModuleDef]] = {}
+    for path, mods in catalogues:
+        for mod in mods:
+            if mod.id in modules and modules[mod.id][1] != mod:
+                raise InputError(f"{path}: module {mod.id!r}: field 'id': also defined, "
+                                 f"differently, in {modules[mod.id][0]}")
+            modules[mod.id] = (path, mod)
+    return rubrics, catalogues
+
+
+def load_rubric_paths(store: Store, paths: Sequence[Path], *, actor: str) -> list[LoadResult]:
+    """Load rubric files, directories of them and module catalogues: everything is validated
+    first, then written in one transaction (all or nothing)."""
+    rubrics, catalogues = read_paths(paths)
     results: list[LoadResult] = []
     with store.session() as session:
         known = set(session.exec(select(m.Module.id)).all())
@@ -421,9 +500,16 @@ def load_rubric_paths(store: Store, paths: Sequence[Path], *, actor: str) -> lis
                                       "loaded" if changed else "unchanged", len(mods)))
         for r in rubrics:
             row, created = save_rubric(session, r, actor=actor)
-            results.append(LoadResult(r.source_path, "rubric", r.name, row.version,
-                                      "loaded" if created else "unchanged", len(r.criteria)))
+            latest = _latest_version(session, r.name)
+            status = "loaded" if created else "unchanged" if row.version == latest else "older"
+            results.append(LoadResult(r.source_path, "rubric", r.name, row.version, status,
+                                      len(r.criteria), latest))
     return results
+
+
+def _latest_version(session: Session, name: str) -> int:
+    return int(session.exec(select(func.max(m.Rubric.version))
+                            .where(m.Rubric.name == name)).one() or 0)
 
 
 def _save_module(session: Session, mod: ModuleDef, actor: str) -> bool:
@@ -446,14 +532,14 @@ def _save_module(session: Session, mod: ModuleDef, actor: str) -> bool:
 
 
 def save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubric, bool]:
-    """Store a rubric version unless one with the same content is there: (row, created)."""
+    """Store a rubric version unless one with the same content is there: (row, created).
+    Refresher modules are not checked here (``load_rubric_paths`` does that)."""
     same = session.exec(select(m.Rubric).where(m.Rubric.name == r.name,
                                                m.Rubric.content_hash == r.content_hash)).first()
     if same is not None:
         return same, False
-    latest = session.exec(select(func.max(m.Rubric.version)).where(m.Rubric.name == r.name)).one()
-    row = m.Rubric(name=r.name, version=int(latest or 0) + 1, title=r.title, channel=r.channel,
-                   content_hash=r.content_hash, source_path=r.source_path,
+    row = m.Rubric(name=r.name, version=_latest_version(session, r.name) + 1, title=r.title,
+                   channel=r.channel, content_hash=r.content_hash, source_path=r.source_path,
                    definition=json.dumps(r.canonical(), sort_keys=True, ensure_ascii=False))
     session.add(row)
     session.flush()
@@ -475,29 +561,36 @@ def save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubric
 
 
 def get_rubric(session: Session, name: str, version: int | None = None) -> m.Rubric:
-    """A rubric version: ``name`` (latest), ``name@3`` or name + version."""
+    """A rubric version: ``name`` (latest), ``name@3`` or name + version; NotFound otherwise."""
     text = str(name).strip()
-    if "@" in text and version is None:
+    if "@" in text:
         text, _, v = text.partition("@")
         try:
-            version = int(v)
+            at = int(v)
         except ValueError:
             raise NotFound(f"rubric {name!r}: version {v!r} is not a number") from None
+        if version is not None and version != at:
+            raise NotFound(f"rubric {name!r}: asked for version {version} and {at}")
+        version = at
     q = select(m.Rubric).where(m.Rubric.name == text)
     q = q.where(m.Rubric.version == version) if version is not None else q.order_by(
         m.Rubric.version.desc())  # type: ignore[attr-defined]
     row = session.exec(q).first()
     if row is None:
-        raise NotFound(f"no rubric {text!r}" + (f" version {version}" if version else ""))
+        raise NotFound(f"no rubric {text!r}" + (f" version {version}" if version is not None
+                                                 else "") + " (see: rubric list)")
     return row
 
 
 def rubric_criteria(session: Session, rubric_id: int) -> list[m.Criterion]:
+    """The criteria of one rubric version, in the order of the file."""
     return list(session.exec(select(m.Criterion).where(m.Criterion.rubric_id == rubric_id)
                              .order_by(m.Criterion.position)).all())
 
 
 def list_rubrics(store: Store) -> list[dict[str, Any]]:
+    """Every stored rubric version (name, version, title, channel, criteria count, short hash,
+    loaded_at, latest)."""
     with store.session() as session:
         counts = dict(session.exec(select(m.Criterion.rubric_id, func.count())
                                    .group_by(m.Criterion.rubric_id)).all())
@@ -510,26 +603,32 @@ def list_rubrics(store: Store) -> list[dict[str, Any]]:
                  "loaded_at": r.loaded_at, "latest": r.version == latest[r.name]} for r in rows]
 
 
+def criterion_row(c: m.Criterion) -> dict[str, Any]:
+    """A stored criterion as plain data (JSON columns decoded)."""
+    return {"key": c.key, "section": c.section, "position": c.position, "question": c.question,
+            "scale": c.scale, "min_value": c.min_value, "max_value": c.max_value,
+            "pass_at": c.pass_at, "weight": c.weight, "critical": c.critical,
+            "na_allowed": c.na_allowed, "subjective": c.subjective,
+            "refresher_module": c.refresher_module, "labels": json.loads(c.labels),
+            "guidance": json.loads(c.guidance), "root_causes": json.loads(c.root_causes)}
+
+
 def show_rubric(store: Store, name: str) -> dict[str, Any]:
+    """One rubric version (``name`` or ``name@version``) with its criteria as plain data."""
     with store.session() as session:
         r = get_rubric(session, name)
         return {
             "name": r.name, "version": r.version, "title": r.title, "channel": r.channel,
-            "content_hash": r.content_hash,
-            "criteria": [
-                {"key": c.key, "section": c.section, "question": c.question, "scale": c.scale,
-                 "min_value": c.min_value, "max_value": c.max_value, "pass_at": c.pass_at,
-                 "weight": c.weight, "critical": c.critical, "na_allowed": c.na_allowed,
-                 "subjective": c.subjective, "refresher_module": c.refresher_module,
-                 "labels": json.loads(c.labels), "guidance": json.loads(c.guidance),
-                 "root_causes": json.loads(c.root_causes)}
-                for c in rubric_criteria(session, r.id or 0)
-            ],
+            "content_hash": r.content_hash, "loaded_at": r.loaded_at,
+            "latest": r.version == _latest_version(session, r.name),
+            "description": json.loads(r.definition).get("description"),
+            "criteria": [criterion_row(c) for c in rubric_criteria(session, r.id or 0)],
         }
 
 
 def list_modules(store: Store) -> list[dict[str, Any]]:
+    """The module catalogue, by id."""
     with store.session() as session:
         return [{"id": mod.id, "title": mod.title, "duration_minutes": mod.duration_minutes,
-                 "owner": mod.owner}
+                 "owner": mod.owner, "description": mod.description}
                 for mod in session.exec(select(m.Module).order_by(m.Module.id)).all()]

@@ -1,9 +1,13 @@
 """The scoring rule, and reading answers typed by people or found in files.
 
 Interaction score = 100 × Σ(weight × earned) / Σ(weight × possible) over the criteria answered,
-N/A removed from both sums. Per criterion: binary earns value/1 (yes = 1); ordinal 1..N earns
-(value − 1)/(N − 1); points earns value/max_points. A critical criterion that fails (value below
-its ``pass_at``) makes the score 0 (auto-fail). Nothing answered → no score (None).
+N/A removed from both sums (possible is 1 per criterion, so the denominator is Σ weight).
+Per criterion: binary earns value/1 (yes = 1); ordinal 1..N earns (value − 1)/(N − 1); points
+earns value/max_points. A critical criterion that fails (value below its ``pass_at``) makes the
+score 0 (auto-fail). Nothing answered, or only N/A, → no score (None).
+
+Example: greeting (binary, weight 1) yes, empathy (ordinal 1–5, weight 2) 4, accuracy (points
+0–10, weight 3) 5, hold (weight 1) N/A → 100 × (1·1 + 2·0.75 + 3·0.5) / (1 + 2 + 3) = 66.7.
 
 Works on ``rubric.CriterionDef`` and ``models.Criterion`` alike: both carry ``key, scale,
 min_value, max_value, pass_at, weight, critical, na_allowed, labels``.
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -37,6 +42,9 @@ class CriterionLike(Protocol):
 
 @dataclass(frozen=True)
 class ScoreResult:
+    """One evaluation's score. ``answered`` counts answers including N/A; ``earned`` and
+    ``possible`` are the weighted sums before the auto-fail rule."""
+
     score: float | None
     auto_failed: bool
     earned: float
@@ -52,6 +60,7 @@ def _labels(criterion: Any) -> dict[int, str]:
 
 
 def scale_text(criterion: Any) -> str:
+    """The scale for messages: ``yes/no``, ``1–5`` or ``0–10``."""
     if criterion.scale == "binary":
         return "yes/no"
     return f"{criterion.min_value:g}–{criterion.max_value:g}"
@@ -62,6 +71,10 @@ def parse_answer(criterion: Any, raw: str | float | int | None) -> tuple[float |
     on the criterion's scale."""
     if raw is None or (isinstance(raw, float) and math.isnan(raw)):
         raise ValueError("empty answer")
+    if isinstance(raw, bool):
+        raw = "yes" if raw else "no"
+    elif isinstance(raw, numbers.Real):  # a spreadsheet cell or JSON number: 1.0 is "1"
+        raw = f"{float(raw):g}" if math.isfinite(float(raw)) else str(raw)
     text = str(raw).strip()
     low = text.casefold()
     if low in NA:
@@ -97,6 +110,7 @@ def is_fail(criterion: Any, value: float | None) -> bool:
 
 
 def earned_fraction(criterion: Any, value: float) -> float:
+    """Share of the criterion's points earned by ``value`` (0..1)."""
     span = criterion.max_value - criterion.min_value
     return (value - criterion.min_value) / span if span > 0 else 1.0
 
@@ -112,8 +126,10 @@ def score(
         if c.key not in answers:
             continue
         value, na = answers[c.key]
+        if value is None and not na:  # not answered (yet)
+            continue
         answered += 1
-        if na or value is None:
+        if na:
             continue
         earned += c.weight * earned_fraction(c, value)
         possible += c.weight

@@ -29,7 +29,7 @@ def seed_basics(store: Store, n_interactions: int = 6) -> list[str]:
         for n in range(n_interactions):
             ext = f"C-{n:03d}"
             i = m.Interaction(source="crm", external_id=ext, channel="chat",
-                              agent=f"Agent {n % 3}", team="Billing" if n % 2 else "Tech",
+                              agent=f"Agent {n % 3}", team="Tech" if n % 3 == 2 else "Billing",
                               site="Leeds", started_at=start + timedelta(hours=n))
             s.add(i)
             s.flush()

@@ -85,8 +85,10 @@ def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, t
     assert len(ws.conditional_formatting) == 1
     last = ws.max_row
     values = {c.value for c in ws[last]}
-    for text in ("'=1+2", "'+team", "'@site", "'-M", "'\tTab", "'\rCR"):
+    for text in ("'=1+2", "'+team", "'@site", "'-M", "'\tTab"):
         assert text in values
+    # XML turns a stored carriage return into a line feed on reading; the apostrophe stays
+    assert {"'\rCR", "'\nCR"} & values
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     # hostile text that arrived through the store (an evaluator's comment is not exported, but
     # assignee/team/reason are) is escaped too
@@ -121,12 +123,13 @@ def test_unknown_row_or_status_is_one_error_and_changes_nothing(scored, tmp_path
     wb = load_workbook(out)
     ws = wb["Assignments"]
     ws.cell(row=2, column=13).value = "Done"
+    original_id = ws.cell(row=3, column=1).value
     ws.cell(row=3, column=1).value = 4242
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'ID': no assignment 4242"):
         import_statuses(scored, out, actor="trainer")
     assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored))
-    ws.cell(row=3, column=1).value = 1
+    ws.cell(row=3, column=1).value = original_id
     ws.cell(row=3, column=13).value = "Finished"
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'Status'"):

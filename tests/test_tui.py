@@ -131,22 +131,27 @@ async def test_lead_reveals_sets_consensus_and_closes(cal):
         await pilot.press("enter")  # "Yes" is the first option
         await pilot.pause()
         assert sessions.session_detail(store, sid)["state"] == "revealed"
-        await pilot.press("e")
-        await pilot.press("backspace", "backspace", "3", "enter")
-        await pilot.press(*"split the difference", "enter")
+        for _ in ids:  # empathy is split on every interaction: decide it on each
+            assert app.screen.view["rows"][0]["criterion"].key == "empathy"
+            await pilot.press("e", "3", "enter")
+            await pilot.press(*"split the difference", "enter")
+            await pilot.pause()
+            await pilot.press("right_square_bracket")
+            await pilot.pause()
+        await pilot.press("C", "enter")  # refused: the unanimous cells have no consensus yet
         await pilot.pause()
+        assert sessions.session_detail(store, sid)["state"] == "revealed"
+        assert any("consensus on 3 of 15" in n.message for n in app._notifications)
         await pilot.press("f")
         await pilot.pause()
-        await pilot.press("right_square_bracket")
-        await pilot.press("C")
-        await pilot.press("enter")
+        await pilot.press("C", "enter")
         await pilot.pause()
     detail = sessions.session_detail(store, sid)
     assert detail["state"] == "closed"
     with store.session() as s:
-        note = s.exec(select(m.Consensus).join(m.Criterion).where(
-            m.Criterion.key == "empathy", m.Consensus.note == "split the difference")).one()
-        assert note.value == 3
+        notes = s.exec(select(m.Consensus).join(m.Criterion).where(
+            m.Criterion.key == "empathy", m.Consensus.note == "split the difference")).all()
+        assert [c.value for c in notes] == [3, 3, 3]
 
 
 async def test_report_drift_coaching_and_help_screens_open(cal):

@@ -131,7 +131,8 @@ class MeetingScreen(Screen[None]):
                     text.append(" ✎", style="dim")
                 cells.append(text)
             cons = r["consensus"]
-            cells.append(Text(answer_text(crit, cons), style="bold") if cons else Text("—", "dim"))
+            cells.append(Text(answer_text(crit, {"value": cons["answer"], "na": cons["na"]}),
+                              style="bold") if cons else Text("—", style="dim"))
             table.add_row(*cells, key=crit.key)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1),
@@ -265,7 +266,8 @@ class MeetingScreen(Screen[None]):
         self.app.push_screen(
             PromptScreen(f"Consensus for {crit.key}", choices_text(crit)
                          .replace("1 Yes", "yes").replace("2 No", "no").replace("n N/A", "n/a"),
-                         answer_text(crit, current).split(" ")[0] if current else ""),
+                         answer_text(crit, {"value": current["answer"], "na": current["na"]})
+                         .split(" ")[0] if current else ""),
             got_value,
         )
 
