@@ -66,8 +66,11 @@ def encode(ratings: Any, categories: Sequence[Any] | None = None) -> Coded:
     if arr.ndim != 2:
         raise ValueError("ratings must be a matrix shaped (units, raters)")
     if arr.dtype.kind in "fiub":
-        num = arr.astype(float)
+        num = arr.astype(float, copy=False)
         missing = np.isnan(num)
+        fast = _encode_small_integers(num, missing, categories)
+        if fast is not None:
+            return fast
         observed = np.unique(num[~missing])
         if categories is None:
             cats: list[Any] = [float(v) for v in observed]
@@ -116,6 +119,41 @@ def encode(ratings: Any, categories: Sequence[Any] | None = None) -> Coded:
         cats = [cats[i] for i in order]
         values = values[order]
     return Coded(codes.reshape(arr.shape), cats, values, numeric)
+
+
+def _encode_small_integers(
+    num: np.ndarray, missing: np.ndarray, categories: Sequence[Any] | None
+) -> Coded | None:
+    """O(n) encoding for the usual case (whole-number scales such as 0/1 or 1..5): a lookup
+    table replaces sorting. None when the data or categories do not fit it."""
+    vals = num[~missing]
+    if vals.size == 0:
+        return None
+    lo, hi = float(vals.min()), float(vals.max())
+    if hi - lo > 100_000 or not np.array_equal(vals, np.floor(vals)):
+        return None
+    if categories is not None:
+        if not _all_numeric(list(categories)):
+            return None
+        cat_values = np.sort(np.asarray(categories, dtype=float))
+        if np.unique(cat_values).size != cat_values.size:
+            raise ValueError("categories repeat")
+        if not np.array_equal(cat_values, np.floor(cat_values)):
+            return None
+    offsets = (vals - lo).astype(np.int64)
+    if categories is None:
+        cat_values = np.flatnonzero(np.bincount(offsets)) + lo
+    lut = np.full(int(hi - lo) + 1, -1, dtype=np.int64)
+    inside = (cat_values >= lo) & (cat_values <= hi)
+    lut[(cat_values[inside] - lo).astype(np.int64)] = np.flatnonzero(inside)
+    codes_present = lut[offsets]
+    if (codes_present < 0).any():
+        bad = vals[codes_present < 0][0]
+        raise ValueError(f"rating {bad!r} is not one of the categories")
+    codes = np.full(num.shape, -1, dtype=np.int64)
+    codes[~missing] = codes_present
+    cats = [float(v) for v in cat_values] if categories is None else sorted(categories)
+    return Coded(codes, cats, cat_values.astype(float), True)
 
 
 def _all_numeric(items: Sequence[Any]) -> bool:
