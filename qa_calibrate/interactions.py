@@ -100,9 +100,13 @@ def get_transcript(session: Session, interaction_id: int) -> list[m.Turn]:
     )
 
 
-def show_interaction(store: Store, ref: str) -> dict[str, Any]:
-    """One interaction with its transcript: ``{... , "transcript": [{seq, speaker, ...}]}``."""
+def show_interaction(store: Store, ref: str, *, viewer: str | None = None) -> dict[str, Any]:
+    """One interaction with its transcript: ``{... , "transcript": [{seq, speaker, ...}]}``.
+    A trainer is refused the transcript text unless the store allows it (``access``)."""
+    from .access import check_transcript_access
+
     with store.session() as session:
+        check_transcript_access(session, viewer)
         interaction = find_interaction(session, ref)
         turns = get_transcript(session, interaction.id or 0)
         row = _as_row(interaction, len(turns))

@@ -49,6 +49,7 @@ one version per content): the load reports which version it matches.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
@@ -145,6 +146,10 @@ def _hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+class _RepeatedKey(yaml.constructor.ConstructorError):
+    """A key given twice in one YAML mapping."""
+
+
 class _StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses a key repeated in one mapping (PyYAML keeps the last silently)."""
 
@@ -159,7 +164,7 @@ class _StrictLoader(yaml.SafeLoader):
             except TypeError:  # unhashable key: the base class reports it
                 continue
             if repeated:
-                raise yaml.constructor.ConstructorError(
+                raise _RepeatedKey(
                     "while reading a mapping", node.start_mark,
                     f"field {str(key)!r} appears twice", key_node.start_mark)
             seen.add(key)
@@ -172,6 +177,8 @@ def _yaml(text: str, source: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}" if mark is not None else "?"
+        if isinstance(exc, _RepeatedKey):
+            raise InputError(f"{source}: {where}: {exc.problem}") from None
         raise InputError(f"{source}: {where}: not valid YAML: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML: {exc}") from None
@@ -207,8 +214,9 @@ def _text(value: Any, where: str, name: str, required: bool = True) -> str | Non
 def _unknown(data: dict[str, Any], allowed: set[str], where: str) -> None:
     extra = sorted(set(map(str, data)) - allowed)
     if extra:
-        raise InputError(f"{where}: field {extra[0]!r}: unknown field (allowed: "
-                         f"{', '.join(sorted(allowed))})")
+        close = difflib.get_close_matches(extra[0], sorted(allowed), n=1)
+        hint = f"did you mean {close[0]!r}?" if close else f"allowed: {', '.join(sorted(allowed))}"
+        raise InputError(f"{where}: field {extra[0]!r}: unknown field ({hint})")
 
 
 def _criterion(raw: Any, section: str, position: int, number: int, source: str) -> CriterionDef:
@@ -451,7 +459,9 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     return unique
 
 
-def read_paths(paths: Sequence[Path]) -> tuple[list[RubricDef], list[tuple[Path, list[ModuleDef]]]]:
+def read_paths(
+    paths: Sequence[Path],
+) -> tuple[list[RubricDef], list[tuple[Path, list[ModuleDef]]]]:
     """Parse and validate every rubric and catalogue under ``paths`` (files or folders; a file is
     a catalogue when its top-level key is ``modules``). Nothing touches the store."""
     rubrics: list[RubricDef] = []

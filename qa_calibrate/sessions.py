@@ -633,11 +633,13 @@ def evaluation_for(
 def scoring_item(store: Store, ref: str | int, *, evaluator: str, position: int) -> dict[str, Any]:
     """What the scoring screen shows for the ``position``-th sampled interaction (0-based):
     the interaction, its transcript, the rubric's criteria and the evaluator's OWN answers only."""
+    from .access import check_transcript_access
     from .interactions import get_transcript
 
     with store.session() as session:
         cal = find_session(session, ref)
         person = find_evaluator(session, evaluator)
+        check_transcript_access(session, person.name)
         if not session.get(m.SessionEvaluator, (cal.id, person.id)):
             raise PermissionDenied(f"{person.name} is not scoring in session {cal.name!r}")
         items = sample_interactions(session, cal)

@@ -53,7 +53,7 @@ def interaction_list(
 @pass_app
 def interaction_show(app: AppContext, ref: str, fmt: str) -> None:
     """Show one interaction and its transcript (REF: external id, SOURCE:ID or #store-id)."""
-    row = interactions.show_interaction(app.store, ref)
+    row = interactions.show_interaction(app.store, ref, viewer=app.actor)
     if fmt == "json":
         click.echo(to_json(row))
         return

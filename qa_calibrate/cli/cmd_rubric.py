@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import click
 
 from .. import rubric
-from ..output import to_json
 from .main import AppContext, cli, console, emit, format_option, listing_options, pass_app
+
+SHOW_COLUMNS = ["key", "section", "question", "scale", "weight", "critical", "na_allowed",
+                "refresher_module"]
 
 
 @cli.group("rubric")
@@ -18,16 +21,31 @@ def rubric_group() -> None:
 
 @rubric_group.command("load")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@format_option
 @pass_app
-def rubric_load(app: AppContext, paths: tuple[Path, ...]) -> None:
-    """Load rubric files, folders of them and module catalogues (all or nothing)."""
-    for r in rubric.load_rubric_paths(app.store, list(paths), actor=app.actor):
+def rubric_load(app: AppContext, paths: tuple[Path, ...], fmt: str) -> None:
+    """Load rubric files, folders of them and module catalogues (all or nothing).
+
+    A changed rubric is stored as a new version; an unchanged one is left alone."""
+    results = rubric.load_rubric_paths(app.store, list(paths), actor=app.actor)
+    if fmt != "table":
+        emit([asdict(r) for r in results], fmt)
+        return
+    for r in results:
         if r.kind == "modules":
-            console.print(f"{r.path}: {r.count} modules ({r.status})")
+            what = "loaded" if r.status == "loaded" else "unchanged"
+            console.print(f"{r.path}: module catalogue, {r.count} modules ({what})",
+                          markup=False, highlight=False)
         elif r.status == "loaded":
-            console.print(f"{r.path}: {r.name} loaded as version {r.version} ({r.count} criteria)")
+            console.print(f"{r.path}: {r.name} loaded as version {r.version} "
+                          f"({r.count} criteria)", markup=False, highlight=False)
+        elif r.status == "older":
+            console.print(f"{r.path}: {r.name} is identical to version {r.version}, not the "
+                          f"latest (version {r.latest}); nothing stored", markup=False,
+                          highlight=False)
         else:
-            console.print(f"{r.path}: {r.name} unchanged (version {r.version})")
+            console.print(f"{r.path}: {r.name} unchanged (version {r.version})",
+                          markup=False, highlight=False)
 
 
 @rubric_group.command("list")
@@ -45,19 +63,24 @@ def rubric_list(app: AppContext, fmt: str, limit: int | None) -> None:
 @format_option
 @pass_app
 def rubric_show(app: AppContext, name: str, fmt: str) -> None:
-    """One rubric version (NAME or NAME@VERSION): its sections and criteria."""
+    """One rubric version (NAME or NAME@VERSION): its sections and criteria.
+
+    JSON and CSV give one object/row per criterion, with the rubric name and version."""
     data = rubric.show_rubric(app.store, name)
-    if fmt == "json":
-        click.echo(to_json(data))
+    if fmt != "table":
+        rows = [{"rubric": data["name"], "version": data["version"], **c}
+                for c in data["criteria"]]
+        emit(rows, fmt)
         return
-    cols = ["key", "section", "question", "scale", "weight", "critical", "na_allowed",
-            "refresher_module"]
-    if fmt == "csv":
-        emit(data["criteria"], "csv", columns=cols)
-        return
+    latest = "" if data["latest"] else " — not the latest version"
     console.print(f"[bold]{data['title']}[/bold] ({data['name']}@{data['version']}, "
-                  f"{data['channel'] or 'any channel'})")
-    emit(data["criteria"], "table", columns=[c for c in cols if c != "section"] + ["section"])
+                  f"{data['channel'] or 'any channel'}, {len(data['criteria'])} criteria{latest})")
+    sections: dict[str, list[dict]] = {}
+    for c in data["criteria"]:
+        sections.setdefault(c["section"], []).append(c)
+    for section, criteria in sections.items():
+        emit(criteria, "table", title=section, columns=[c for c in SHOW_COLUMNS
+                                                        if c != "section"])
 
 
 @rubric_group.command("modules")
@@ -65,5 +88,7 @@ def rubric_show(app: AppContext, name: str, fmt: str) -> None:
 @pass_app
 def rubric_modules(app: AppContext, fmt: str, limit: int | None) -> None:
     """The refresher-module catalogue."""
-    emit(rubric.list_modules(app.store), fmt, limit=limit, title="Refresher modules",
-         columns=["id", "title", "duration_minutes", "owner"])
+    rows = rubric.list_modules(app.store)
+    columns = ["id", "title", "duration_minutes", "owner"]
+    emit(rows, fmt, limit=limit, title="Refresher modules",
+         columns=columns if fmt == "table" else columns + ["description"])

@@ -7,3 +7,4 @@ from . import cmd_app  # noqa: F401
 from . import cmd_tui  # noqa: F401
 from . import cmd_coaching  # noqa: F401
 from . import cmd_rubric  # noqa: F401
+from . import cmd_admin  # noqa: F401

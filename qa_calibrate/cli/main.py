@@ -23,7 +23,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 console = Console()
 if not console.is_terminal:  # piped or captured: no terminal width to respect
     console.width = max(console.width, 160)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # an error stays on one line
 
 
 @dataclass

@@ -1,0 +1,119 @@
+"""Keeping a store healthy: online backup and consistency checks."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from .errors import InputError
+from .store import Store, describe_url
+
+# (what, SQL counting orphan rows) — foreign keys prevent these, unless they were switched off
+# by another tool writing to the file.
+ORPHAN_CHECKS = [
+    ("answers without their evaluation",
+     "SELECT count(*) FROM answer a LEFT JOIN evaluation e ON e.id = a.evaluation_id "
+     "WHERE e.id IS NULL"),
+    ("answers to a criterion of another rubric version",
+     "SELECT count(*) FROM answer a JOIN evaluation e ON e.id = a.evaluation_id "
+     "JOIN criterion c ON c.id = a.criterion_id WHERE c.rubric_id <> e.rubric_id"),
+    ("turns without their interaction",
+     "SELECT count(*) FROM turn t LEFT JOIN interaction i ON i.id = t.interaction_id "
+     "WHERE i.id IS NULL"),
+    ("evaluations without their interaction, evaluator or rubric",
+     "SELECT count(*) FROM evaluation e LEFT JOIN interaction i ON i.id = e.interaction_id "
+     "LEFT JOIN evaluator v ON v.id = e.evaluator_id LEFT JOIN rubric r ON r.id = e.rubric_id "
+     "WHERE i.id IS NULL OR v.id IS NULL OR r.id IS NULL"),
+    ("criteria without their rubric",
+     "SELECT count(*) FROM criterion c LEFT JOIN rubric r ON r.id = c.rubric_id "
+     "WHERE r.id IS NULL"),
+    ("consensus cells outside their session's sample",
+     "SELECT count(*) FROM consensus c LEFT JOIN session_interaction s "
+     "ON s.session_id = c.session_id AND s.interaction_id = c.interaction_id "
+     "WHERE s.session_id IS NULL"),
+    ("submitted evaluations without answers",
+     "SELECT count(*) FROM evaluation e WHERE e.status = 'submitted' AND NOT EXISTS "
+     "(SELECT 1 FROM answer a WHERE a.evaluation_id = e.id)"),
+]
+
+
+@dataclass
+class CheckReport:
+    ok: bool = True
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, check: str, status: str, detail: str) -> None:
+        self.findings.append({"check": check, "status": status, "detail": detail})
+        if status != "ok":
+            self.ok = False
+
+
+def check_store(store: Store) -> CheckReport:
+    """Integrity check (SQLite), orphan rows, and rubric versions whose stored definition no
+    longer matches their content hash."""
+    from .rubric import _hash
+
+    report = CheckReport()
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
+            report.add("sqlite integrity_check", "ok" if rows == ["ok"] else "error",
+                       "; ".join(rows[:5]))
+            fk = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+            report.add("foreign keys", "ok" if not fk else "error",
+                       f"{len(fk)} rows break a foreign key" if fk else "all references resolve")
+        for what, sql in ORPHAN_CHECKS:
+            n = conn.execute(text(sql)).scalar() or 0
+            report.add(what, "ok" if n == 0 else "error", f"{n} rows")
+        bad = []
+        for rid, name, version, content_hash, definition in conn.execute(
+            text("SELECT id, name, version, content_hash, definition FROM rubric")
+        ).all():
+            try:
+                if _hash(json.loads(definition)) != content_hash:
+                    bad.append(f"{name}@{version}")
+            except ValueError:
+                bad.append(f"{name}@{version} (definition is not JSON)")
+        report.add("rubric content hashes", "ok" if not bad else "error",
+                   ", ".join(bad) if bad else "every version matches its hash")
+    return report
+
+
+def backup_store(store: Store, target: Path) -> str:
+    """Copy a SQLite store with the online backup API (safe while others write). For
+    PostgreSQL, say how to use pg_dump instead."""
+    if store.dialect != "sqlite":
+        url = make_url(store.url)
+        raise InputError(
+            f"backup of a PostgreSQL store is pg_dump's job: pg_dump -h {url.host or 'localhost'}"
+            f" -p {url.port or 5432} -U {url.username or 'postgres'} -Fc -f {target} "
+            f"{url.database} ({describe_url(store.url)})"
+        )
+    source_path = make_url(store.url).database
+    if not source_path:
+        raise InputError("this store has no file to back up")
+    target = Path(target)
+    if target.exists():
+        raise InputError(f"{target}: exists already; choose a new file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.partial")
+    src = sqlite3.connect(source_path)
+    dst = sqlite3.connect(tmp)
+    try:
+        with dst:
+            src.backup(dst)
+        dst.close()
+        tmp.replace(target)
+    finally:
+        src.close()
+        if tmp.exists():
+            tmp.unlink()
+    digest = hashlib.sha256(target.read_bytes()).hexdigest()[:16]
+    return digest
