@@ -387,7 +387,8 @@ def parse_modules(text: str, source: str) -> list[ModuleDef]:
     out: list[ModuleDef] = []
     seen: set[str] = set()
     for n, raw in enumerate(data["modules"], start=1):
-        where = f"{source}: module {n}"
+        where = f"{source}: module {raw['id']!r}" if isinstance(raw, dict) and raw.get("id") \
+            else f"{source}: module {n}"
         if not isinstance(raw, dict):
             raise InputError(f"{where}: must be a mapping")
         _unknown(raw, MODULE_FIELDS, where)

@@ -74,7 +74,8 @@ def parse_answer(criterion: Any, raw: str | float | int | None) -> tuple[float |
     if isinstance(raw, bool):
         raw = "yes" if raw else "no"
     elif isinstance(raw, numbers.Real):  # a spreadsheet cell or JSON number: 1.0 is "1"
-        raw = f"{float(raw):g}" if math.isfinite(float(raw)) else str(raw)
+        number = float(raw)
+        raw = str(int(number)) if number.is_integer() else repr(number)
     text = str(raw).strip()
     low = text.casefold()
     if low in NA:

@@ -426,11 +426,14 @@ def score(
             if cause and cause not in allowed:
                 raise InputError(f"criterion {key!r}: root cause {cause!r} is not one of {allowed}")
             parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause)
-        evaluation = save_answers(
-            session, evaluator=person, interaction_id=item.id or 0, rubric_id=cal.rubric_id,
-            answers=parsed, actor=person.name, calibration_session_id=cal.id,
-            expected_version=expected_version,
-        )
+        if parsed or evaluation is None:
+            evaluation = save_answers(
+                session, evaluator=person, interaction_id=item.id or 0, rubric_id=cal.rubric_id,
+                answers=parsed, actor=person.name, calibration_session_id=cal.id,
+                expected_version=expected_version,
+            )
+        elif expected_version is not None and evaluation.version != expected_version:
+            raise Conflict(f"evaluation {evaluation.id} was changed elsewhere; reload it")
         if submit_now:
             submit(session, evaluation, actor=person.name)
         return {"evaluation_id": evaluation.id, "status": evaluation.status,

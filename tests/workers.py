@@ -1,0 +1,80 @@
+"""Functions run in child processes by the concurrency and crash tests (importable by name so
+the 'spawn' start method can find them)."""
+
+from __future__ import annotations
+
+import time
+
+from qa_calibrate import sessions
+from qa_calibrate.errors import Conflict, PermissionDenied
+from qa_calibrate.store import open_store
+
+ANSWERS = [("greeting", "yes"), ("verify_identity", "yes"), ("empathy", 4), ("accuracy", 3),
+           ("hold_etiquette", "n/a")]
+
+
+def score_everything(url: str, session_name: str, evaluator: str, interactions: list[str]) -> int:
+    """Answer every criterion one save at a time (as the TUI does), then submit. Returns saves."""
+    store = open_store(url)
+    saves = 0
+    try:
+        for ext in interactions:
+            version = None
+            for key, value in ANSWERS:
+                r = sessions.score(store, session_name, evaluator=evaluator, interaction=ext,
+                                   answers={key: value}, expected_version=version)
+                version = r["version"]
+                saves += 1
+            sessions.score(store, session_name, evaluator=evaluator, interaction=ext,
+                           answers={}, submit_now=True, expected_version=version)
+    finally:
+        store.close()
+    return saves
+
+
+def fight_over_one(url: str, session_name: str, evaluator: str, ext: str, rounds: int,
+                   value: int) -> dict[str, int]:
+    """Two copies of the same evaluator edit the same draft: each save names the version it
+    read; a conflict is counted, the draft re-read, and the edit tried again."""
+    store = open_store(url)
+    out = {"saved": 0, "conflicts": 0, "submitted": 0, "refused": 0}
+    try:
+        for _ in range(rounds):
+            while True:
+                item = sessions.scoring_item(store, session_name, evaluator=evaluator, position=0)
+                if item["status"] == "submitted":
+                    break
+                try:
+                    sessions.score(store, session_name, evaluator=evaluator, interaction=ext,
+                                   answers={"empathy": value},
+                                   expected_version=item["version"])
+                    out["saved"] += 1
+                    break
+                except Conflict:
+                    out["conflicts"] += 1
+                    time.sleep(0.001)
+                except PermissionDenied:  # the other copy submitted meanwhile: read-only now
+                    out["refused"] += 1
+                    break
+        for key, answer in ANSWERS:
+            while True:  # re-read and retry on conflict; stop once it is submitted
+                item = sessions.scoring_item(store, session_name, evaluator=evaluator, position=0)
+                try:
+                    sessions.score(store, session_name, evaluator=evaluator, interaction=ext,
+                                   answers={key: answer}, expected_version=item["version"])
+                    break
+                except Conflict:
+                    out["conflicts"] += 1
+                except PermissionDenied:
+                    break
+        try:
+            item = sessions.scoring_item(store, session_name, evaluator=evaluator, position=0)
+            sessions.submit_item(store, session_name, evaluator=evaluator,
+                                 interaction_id=item["interaction"]["id"],
+                                 expected_version=item["version"])
+            out["submitted"] += 1
+        except (Conflict, PermissionDenied):
+            out["refused"] += 1
+    finally:
+        store.close()
+    return out
