@@ -237,6 +237,15 @@ def test_two_files_defining_one_rubric_are_refused(tmp_path: Path) -> None:
     assert len(rubrics) == 3 and len(catalogues) == 1
 
 
+def test_one_module_defined_differently_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("modules: [{id: MOD-A, title: One}]\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("modules: [{id: MOD-A, title: Two}]\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"b\.yaml: module 'MOD-A': field 'id': also defined"):
+        read_paths([tmp_path])
+    (tmp_path / "b.yaml").write_text("modules: [{id: MOD-A, title: One}]\n", encoding="utf-8")
+    assert len(read_paths([tmp_path])[1]) == 2  # the same definition twice is harmless
+
+
 def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="nope.yaml: no such file or directory"):
         read_paths([tmp_path / "nope.yaml"])

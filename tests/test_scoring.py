@@ -20,17 +20,17 @@ title: Scoring test
 sections:
   - name: All
     criteria:
-      - {key: greeting, question: Greeted?, scale: binary, weight: 1}
-      - {key: verify, question: Verified?, scale: binary, weight: 2, critical: true,
+      - {key: greeting, question: "Greeted?", scale: binary, weight: 1}
+      - {key: verify, question: "Verified?", scale: binary, weight: 2, critical: true,
          na_allowed: true}
       - key: empathy
         question: Empathy?
         scale: ordinal
         labels: [Dismissive, Flat, Adequate, Warm, Exceptional]
         weight: 2
-      - {key: accuracy, question: Accurate?, scale: points, max_points: 10, weight: 3,
+      - {key: accuracy, question: "Accurate?", scale: points, max_points: 10, weight: 3,
          pass_at: 6}
-      - {key: hold, question: Hold etiquette?, scale: binary, weight: 1, na_allowed: true}
+      - {key: hold, question: "Hold etiquette?", scale: binary, weight: 1, na_allowed: true}
 """, "scoring.yaml")
 C = {c.key: c for c in RUBRIC.criteria}
 

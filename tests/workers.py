@@ -78,3 +78,36 @@ def fight_over_one(url: str, session_name: str, evaluator: str, ext: str, rounds
     finally:
         store.close()
     return out
+
+
+def save_drafts_forever(url: str, session_name: str, evaluator: str, ext: str) -> None:
+    """Alternate answers on one draft until killed."""
+    store = open_store(url)
+    n = 0
+    while True:
+        n += 1
+        sessions.score(store, session_name, evaluator=evaluator, interaction=ext,
+                       answers={"empathy": 1 + n % 5, "greeting": "yes" if n % 2 else "no",
+                                "verify_identity": "yes" if n % 3 else "no"})
+
+
+def consensus_forever(url: str, session_name: str, lead: str, ext: str) -> None:
+    store = open_store(url)
+    n = 0
+    while True:
+        n += 1
+        sessions.set_consensus(store, session_name, interaction=ext, criterion="empathy",
+                               value=1 + n % 5, note=f"round {n}", actor=lead)
+
+
+def export_forever(url: str, path: str) -> None:
+    from datetime import date
+
+    from qa_calibrate.export_xlsx import write_workbook
+
+    rows = [{"id": i, "assignee": f"Agent {i}", "role": "agent", "team": "T", "site": "S",
+             "module_id": "M", "module_title": "Module", "reason": "r" * 50, "priority": "high",
+             "assigned_on": date(2026, 1, 1), "due_on": date(2026, 1, 8), "trainer": "T",
+             "status": "Not started", "evidence": {}} for i in range(20000)]
+    while True:
+        write_workbook(__import__("pathlib").Path(path), rows)
