@@ -129,6 +129,11 @@ class HomeScreen(Screen[None]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
         return key.value
 
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: the queue opens scoring; a session opens the meeting for a lead."""
+        event.stop()
+        self.action_open_selected()
+
     def action_open_selected(self) -> None:
         focused = self.focused
         if focused is not None and focused.id == "queue":

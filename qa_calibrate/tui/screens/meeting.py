@@ -19,9 +19,19 @@ from .scoring import answer_text
 
 
 def short(name: str) -> str:
-    """A column header that fits 80 columns: first name and initial."""
-    parts = name.split()
-    return parts[0][:9] + (f" {parts[-1][0]}." if len(parts) > 1 else "")
+    """A column header that fits 80 columns: the first name, cut to 7 letters."""
+    return name.split()[0][:7] if name.strip() else name
+
+
+def cell_text(criterion: Any, value: float | None, na: bool) -> str:
+    """A matrix cell: Y/N, the scale value, or N/A — narrow enough for 80 columns."""
+    if na:
+        return "N/A"
+    if value is None:
+        return "·"
+    if criterion.scale == "binary":
+        return "Y" if value >= 1 else "N"
+    return f"{value:g}"
 
 
 def fmt_fig(fig: dict[str, Any], pct: bool = False) -> str:
@@ -76,7 +86,12 @@ class MeetingScreen(Screen[None]):
                 yield Static(id="session-panel")
         yield Footer()
 
+    def on_resize(self, event: Any) -> None:
+        """Below 110 columns the figures go under the matrix instead of beside it."""
+        self.query_one("#meeting-body").set_class(event.size.width < 110, "narrow")
+
     def on_mount(self) -> None:
+        self.query_one("#meeting-body").set_class(self.app.size.width < 110, "narrow")
         self.query_one("#session-panel").display = False
         self.load(self.position)
         self.query_one("#matrix").focus()
@@ -111,7 +126,7 @@ class MeetingScreen(Screen[None]):
         bench = self.view["benchmark_index"]
         headers = ["criterion", "agree"] + [
             ("★" + short(n)) if i == bench else short(n) for i, n in enumerate(names)
-        ] + ["consensus"]
+        ] + ["agreed"]
         table.add_columns(*headers)
         for r in self.view["rows"]:
             crit = r["criterion"]
@@ -122,7 +137,7 @@ class MeetingScreen(Screen[None]):
                 if cell["answer"] is None and not cell["na"]:
                     cells.append(Text("·", style="dim"))
                     continue
-                text = Text(answer_text(crit, {"value": cell["answer"], "na": cell["na"]}))
+                text = Text(cell_text(crit, cell["answer"], cell["na"]))
                 if cell["agrees"] is True:
                     text.stylize("green")
                 elif cell["agrees"] is False:
@@ -131,8 +146,8 @@ class MeetingScreen(Screen[None]):
                     text.append(" ✎", style="dim")
                 cells.append(text)
             cons = r["consensus"]
-            cells.append(Text(answer_text(crit, {"value": cons["answer"], "na": cons["na"]}),
-                              style="bold") if cons else Text("—", style="dim"))
+            cells.append(Text(cell_text(crit, cons["answer"], cons["na"]), style="bold")
+                         if cons else Text("—", style="dim"))
             table.add_row(*cells, key=crit.key)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1),

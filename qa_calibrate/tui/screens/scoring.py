@@ -156,8 +156,11 @@ class ScoringScreen(Screen[None]):
                 text.stylize("bold red")
             elif ans:
                 text.stylize("green")
-            table.add_row(mark, c.question if len(c.question) < 60 else c.question[:57] + "…",
-                          text, key=c.key)
+            table.add_row(mark, c.key.replace("_", " "), text, key=c.key)
+        if not keep_row:  # a fresh sample opens on its first unanswered criterion
+            todo = [n for n, c in enumerate(self.item["criteria"])
+                    if c.key not in self.item["answers"]]
+            row = todo[0] if todo else 0
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 
