@@ -45,7 +45,7 @@ class DriftSettings:
     window_days: float = 60.0
     shrink: float = 20.0
     odds_ratio: float = 3.0
-    threshold: float = 6.0  # h
+    threshold: float = 8.0  # h
     min_evidence: int = 10
     z_crit: float = 3.5
     ewma_lambda: float = 0.1
@@ -143,25 +143,54 @@ def ewma(r: np.ndarray, lam: float) -> np.ndarray:
 def _window_counts(
     group: np.ndarray, time: np.ndarray, y: np.ndarray, half: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each row: rows and y-sum of the same group with |time - t| <= half."""
-    order = np.lexsort((time, group))
-    g, t, yy = group[order], time[order], y[order].astype(float)
-    span = float(t.max() - t.min()) + 4 * half + 1.0 if t.size else 1.0
-    key = g * span + (t - t.min())
-    lo = np.searchsorted(key, key - half, side="left")
-    hi = np.searchsorted(key, key + half, side="right")
-    cum = np.r_[0.0, np.cumsum(yy)]
-    n_sorted = (hi - lo).astype(float)
-    s_sorted = cum[hi] - cum[lo]
-    n, s = np.empty_like(n_sorted), np.empty_like(s_sorted)
-    n[order], s[order] = n_sorted, s_sorted
-    return n, s
+    """For each row: rows and y-sum of the same group within ``half`` days of it.
+
+    Days are whole-day bins: per-group daily counts are summed cumulatively once and each row
+    reads its window off the cumulative sums, O(rows + groups × days). Very sparse data (more
+    cells than rows × 20) falls back to sorting by group and time."""
+    if time.size == 0:
+        return np.zeros(0), np.zeros(0)
+    day = np.floor(time - time.min()).astype(np.int64)
+    n_days = int(day.max()) + 1
+    g, n_groups = _dense(group)
+    w = int(math.floor(half)) if math.isfinite(half) else n_days
+    if n_groups * n_days <= max(time.size * 20, 1_000_000):
+        flat = g * n_days + day
+        size = n_groups * n_days
+        cnt = np.bincount(flat, minlength=size).reshape(n_groups, n_days).cumsum(axis=1)
+        tot = np.bincount(flat, weights=y.astype(float), minlength=size).reshape(
+            n_groups, n_days).cumsum(axis=1)
+        cnt = np.concatenate([np.zeros((n_groups, 1)), cnt], axis=1)
+        tot = np.concatenate([np.zeros((n_groups, 1)), tot], axis=1)
+        hi = np.minimum(day + w, n_days - 1) + 1
+        lo = np.maximum(day - w, 0)
+        return cnt[g, hi] - cnt[g, lo], tot[g, hi] - tot[g, lo]
+    order = np.lexsort((day, g))
+    gs, ds, ys = g[order], day[order], y[order].astype(float)
+    key = gs * (n_days + 2 * w + 2) + ds
+    lo_i = np.searchsorted(key, key - w, side="left")
+    hi_i = np.searchsorted(key, key + w, side="right")
+    cum = np.r_[0.0, np.cumsum(ys)]
+    n, sm = np.empty(time.size), np.empty(time.size)
+    n[order], sm[order] = hi_i - lo_i, cum[hi_i] - cum[lo_i]
+    return n, sm
+
+
+def _dense(col: np.ndarray) -> tuple[np.ndarray, int]:
+    """(codes 0..k-1, k): small non-negative integer columns are used as they are."""
+    if col.dtype.kind in "iu" and col.size and col.min() >= 0 and col.max() < 1_000_000:
+        return col.astype(np.int64, copy=False), int(col.max()) + 1
+    _u, inv = np.unique(col, return_inverse=True)
+    return inv.ravel(), int(inv.max(initial=0)) + 1
 
 
 def _codes(*columns: np.ndarray) -> np.ndarray:
-    """One integer code per distinct combination of the columns."""
-    stacked = np.stack([np.unique(c, return_inverse=True)[1].ravel() for c in columns], axis=1)
-    return np.unique(stacked, axis=0, return_inverse=True)[1].ravel()
+    """One dense integer code per distinct combination of the columns."""
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        codes, k = _dense(col)
+        combined = combined * k + codes
+    return np.unique(combined, return_inverse=True)[1].ravel()
 
 
 def expected_rates(obs: Observations, settings: DriftSettings) -> np.ndarray:
@@ -235,56 +264,97 @@ def find_alarms(
 
 @dataclass
 class _Answers:
-    evaluator: np.ndarray
-    rubric: np.ndarray
-    criterion: np.ndarray
-    stratum: np.ndarray
-    when: np.ndarray  # datetime64[s]
+    """Answers as integer-coded arrays; names are looked up only for the flags."""
+
+    evaluator: np.ndarray  # codes into evaluator_names
+    criterion: np.ndarray  # codes into criterion_names: (rubric name, key)
+    stratum: np.ndarray  # codes (team for routine scoring, session for calibration)
+    day: np.ndarray  # days since the epoch (float)
     fail: np.ndarray
-    ref: np.ndarray  # interaction refs
-    session: np.ndarray | None = None
+    interaction: np.ndarray  # interaction ids, for examples
+    evaluator_names: list[str]
+    criterion_names: list[tuple[str, str]]
     ref_fail: np.ndarray | None = None
 
 
+def _day_sql(dialect: str, column: str) -> str:
+    if dialect == "sqlite":
+        return f"(julianday({column}) - 2440587.5)"
+    return f"(EXTRACT(EPOCH FROM {column}) / 86400.0)"
+
+
 def _routine_answers(store: Store) -> _Answers:
-    from sqlalchemy import select
-
-    from . import models as m
-
-    q = (
-        select(m.Evaluator.name, m.Rubric.name, m.Criterion.key, m.Interaction.team,
-               m.Evaluation.scored_at, m.Answer.value, m.Criterion.pass_at,
-               m.Interaction.source, m.Interaction.external_id)
-        .select_from(m.Answer)
-        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Rubric, m.Rubric.id == m.Evaluation.rubric_id)
-        .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
-        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
-        .where(m.Evaluation.context == 0, m.Evaluation.status == "submitted",
-               m.Answer.na.is_(False), m.Answer.value.is_not(None))  # type: ignore[union-attr]
-    )
+    """Every routine answer as (evaluator, criterion, team, day, fail, interaction), fetched with
+    one query of numbers (the fail test and the date arithmetic run in the database)."""
+    day = _day_sql(store.dialect, "scored_at")
     with store.engine.connect() as conn:
-        rows = conn.execute(q).all()
-    return _to_arrays(rows)
-
-
-def _to_arrays(rows: Sequence[Any]) -> _Answers:
-    if not rows:
-        empty = np.array([], dtype=object)
-        return _Answers(empty, empty, empty, empty, np.array([], dtype="datetime64[s]"),
-                        np.array([], dtype=bool), empty)
-    cols = list(zip(*rows, strict=True))
-    value = np.array(cols[5], dtype=float)
-    pass_at = np.array(cols[6], dtype=float)
-    when = np.array([_naive(w) for w in cols[4]], dtype="datetime64[s]")
+        evals = _numbers(conn, f"SELECT id, evaluator_id, interaction_id, {day} FROM evaluation "
+                         "WHERE context = 0 AND status = 'submitted'", 4)
+        answers = _numbers(conn, "SELECT evaluation_id, criterion_id, value FROM answer "
+                           "WHERE NOT na AND value IS NOT NULL", 3)
+        crit_rows = conn.exec_driver_sql(
+            "SELECT c.id, r.name, c.key, c.pass_at FROM criterion c "
+            "JOIN rubric r ON r.id = c.rubric_id"
+        ).all()
+        people = conn.exec_driver_sql("SELECT id, name FROM evaluator").all()
+        teams = conn.exec_driver_sql("SELECT id, team FROM interaction").all()
+    if answers.size == 0 or evals.size == 0:
+        return _empty()
+    eval_row = np.full(int(answers[:, 0].max()) + 1, -1, dtype=np.int64)
+    keep_ids = evals[:, 0].astype(np.int64)
+    eval_row[keep_ids[keep_ids < eval_row.size]] = np.flatnonzero(keep_ids < eval_row.size)
+    which = eval_row[answers[:, 0].astype(np.int64)]
+    answers, which = answers[which >= 0], which[which >= 0]  # routine, submitted only
+    if answers.size == 0:
+        return _empty()
+    evaluator_ids = evals[which, 1].astype(np.int64)
+    criterion_ids = answers[:, 1].astype(np.int64)
+    interaction_ids = evals[which, 2].astype(np.int64)
+    data = np.column_stack([evals[which, 3], answers[:, 2]])
+    # criteria of every rubric version with the same (rubric name, key) are one series
+    names = sorted({(r, k) for _i, r, k, _p in crit_rows})
+    code_of_name = {nk: n for n, nk in enumerate(names)}
+    crit_lut = np.full(max(i for i, _r, _k, _p in crit_rows) + 1, -1, dtype=np.int64)
+    pass_lut = np.zeros(crit_lut.size)
+    for cid, r, k, pass_at in crit_rows:
+        crit_lut[cid] = code_of_name[(r, k)]
+        pass_lut[cid] = pass_at
+    person_names = [n for _i, n in sorted(people)]
+    person_lut = np.full(max(i for i, _n in people) + 1, -1, dtype=np.int64)
+    for n, (pid, _name) in enumerate(sorted(people)):
+        person_lut[pid] = n
+    team_names = sorted({t or "" for _i, t in teams})
+    team_code = {t: n for n, t in enumerate(team_names)}
+    team_lut = np.zeros(max(i for i, _t in teams) + 1, dtype=np.int64)
+    for iid, t in teams:
+        team_lut[iid] = team_code[t or ""]
     return _Answers(
-        evaluator=np.array(cols[0], dtype=object), rubric=np.array(cols[1], dtype=object),
-        criterion=np.array(cols[2], dtype=object),
-        stratum=np.array([t or "" for t in cols[3]], dtype=object), when=when,
-        fail=value < pass_at,
-        ref=np.array([f"{s}:{e}" for s, e in zip(cols[7], cols[8], strict=True)], dtype=object),
+        evaluator=person_lut[evaluator_ids], criterion=crit_lut[criterion_ids],
+        stratum=team_lut[interaction_ids], day=data[:, 0],
+        fail=data[:, 1] < pass_lut[criterion_ids],
+        interaction=interaction_ids, evaluator_names=person_names, criterion_names=names,
     )
+
+
+def _numbers(conn: Any, sql: str, columns: int) -> np.ndarray:
+    """A query of numbers straight from the driver into a (rows × columns) float array."""
+    import itertools
+
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=float,
+                       count=len(rows) * columns)
+    return flat.reshape(len(rows), columns)
+
+
+def _empty() -> _Answers:
+    e = np.array([], dtype=np.int64)
+    return _Answers(e, e, e, np.array([], dtype=float), np.array([], dtype=bool), e, [], [],
+                    np.array([], dtype=bool))
 
 
 def _naive(when: datetime) -> datetime:
@@ -301,13 +371,13 @@ def _calibration_answers(store: Store) -> _Answers:
     from . import models as m
     from .report import load_session_data, reference_answers
 
+    parts: list[tuple[Any, ...]] = []
     with store.session() as session:
         cals = session.exec(
             select(m.CalibrationSession).where(
                 m.CalibrationSession.state.in_(("revealed", "closed")))  # type: ignore[attr-defined]
             .order_by(m.CalibrationSession.created_at)
         ).all()
-        parts: list[tuple[Any, ...]] = []
         for cal in cals:
             data = load_session_data(session, cal.id or 0)
             _name, ref_v, ref_na = reference_answers(data)
@@ -316,33 +386,50 @@ def _calibration_answers(store: Store) -> _Answers:
             pass_at = np.array([c.pass_at for c in data.criteria])
             ref_ok = ~np.isnan(ref_v) & ~ref_na
             ref_fail = np.where(ref_ok, ref_v < pass_at, False)
+            when = _naive(cal.revealed_at or cal.created_at)
+            day = (when - datetime(1970, 1, 1)).total_seconds() / 86400.0
             for e, person in enumerate(data.evaluators):
                 if e == data.benchmark_index:
                     continue
                 ok = data.answered[:, e, :] & ~data.na[:, e, :] & ref_ok
                 ii, cc = np.nonzero(ok)
                 fail = data.values[ii, e, cc] < pass_at[cc]
-                when = _naive(cal.revealed_at or cal.created_at)
                 for i, c, f, rf in zip(ii, cc, fail, ref_fail[ii, cc], strict=True):
-                    it = data.interactions[i]
-                    parts.append((person.name, data.rubric.name, data.criteria[c].key, cal.name,
-                                  when, bool(f), bool(rf), f"{it.source}:{it.external_id}"))
+                    parts.append((person.name, (data.rubric.name, data.criteria[c].key),
+                                  cal.id, day, bool(f), bool(rf),
+                                  data.interactions[i].id))
     if not parts:
-        empty = np.array([], dtype=object)
-        return _Answers(empty, empty, empty, empty, np.array([], dtype="datetime64[s]"),
-                        np.array([], dtype=bool), empty, empty, np.array([], dtype=bool))
-    cols = list(zip(*parts, strict=True))
+        return _empty()
+    people = sorted({p[0] for p in parts})
+    crits = sorted({p[1] for p in parts})
+    p_code = {n: k for k, n in enumerate(people)}
+    c_code = {n: k for k, n in enumerate(crits)}
     return _Answers(
-        evaluator=np.array(cols[0], dtype=object), rubric=np.array(cols[1], dtype=object),
-        criterion=np.array(cols[2], dtype=object), stratum=np.array(cols[3], dtype=object),
-        when=np.array(cols[4], dtype="datetime64[s]"), fail=np.array(cols[5], dtype=bool),
-        ref=np.array(cols[7], dtype=object), session=np.array(cols[3], dtype=object),
-        ref_fail=np.array(cols[6], dtype=bool),
+        evaluator=np.array([p_code[p[0]] for p in parts]),
+        criterion=np.array([c_code[p[1]] for p in parts]),
+        stratum=np.array([p[2] for p in parts]), day=np.array([p[3] for p in parts]),
+        fail=np.array([p[4] for p in parts]), interaction=np.array([p[6] for p in parts]),
+        evaluator_names=people, criterion_names=crits,
+        ref_fail=np.array([p[5] for p in parts]),
     )
 
 
-def _days(when: np.ndarray) -> np.ndarray:
-    return when.astype("datetime64[s]").astype(np.int64) / 86400.0
+def _iso(day: float) -> str:
+    return (datetime(1970, 1, 1) + timedelta(days=float(day))).date().isoformat()
+
+
+def _refs(store: Store, ids: Sequence[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    from sqlalchemy import select
+
+    from . import models as m
+
+    t = m.Interaction.__table__
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(t.c.id, t.c.source, t.c.external_id)
+                            .where(t.c.id.in_(list(ids)))).all()
+    return {r[0]: f"{r[1]}:{r[2]}" for r in rows}
 
 
 def _flags_for(
@@ -351,57 +438,53 @@ def _flags_for(
     direction: str,
     source: str,
     settings: DriftSettings,
-    keep: np.ndarray | None = None,
-) -> list[Flag]:
-    """Run one chart (one outcome definition) over every evaluator × criterion series."""
-    if keep is not None:
-        idx = np.flatnonzero(keep)
-    else:
-        idx = np.arange(outcome.size)
-    if idx.size == 0:
+    expected: np.ndarray | None = None,
+) -> list[tuple[Flag, list[int]]]:
+    """Run one chart (one outcome definition) over every evaluator × criterion series; returns
+    flags with the interaction ids of their examples (names filled in by the caller).
+    ``expected`` may pass in the expected probabilities when they are already known."""
+    if outcome.size == 0:
         return []
-    crit_key = np.array([f"{r}\x1f{c}" for r, c in zip(ans.rubric[idx], ans.criterion[idx],
-                                                         strict=True)], dtype=object)
-    ev = ans.evaluator[idx]
+    n_crit = max(len(ans.criterion_names), 1)
     obs = Observations(
-        series=_codes(crit_key, ev), evaluator=_codes(ev), criterion=_codes(crit_key),
-        stratum=_codes(ans.stratum[idx]), time=_days(ans.when[idx]), y=outcome[idx],
+        series=ans.evaluator * n_crit + ans.criterion, evaluator=ans.evaluator,
+        criterion=ans.criterion, stratum=ans.stratum, time=ans.day, y=outcome,
     )
-    p = expected_rates(obs, settings)
-    order = np.lexsort((np.arange(idx.size), obs.time, obs.series))
+    p = expected_rates(obs, settings) if expected is None else expected
+    order = np.lexsort((np.arange(outcome.size), obs.time, obs.series))
     series, y, pp = obs.series[order], obs.y[order].astype(float), p[order]
-    flags = []
+    out = []
     for alarm in find_alarms(series, y, pp, settings):
-        rows = order[alarm.onset_row:alarm.end_row + 1]
-        src = idx[rows]
-        whole = order[(series == alarm.series)]
-        first = idx[order[alarm.first_row]]
-        onset = idx[order[alarm.onset_row]]
-        observed = int(y[alarm.onset_row:alarm.end_row + 1].sum())
-        expected = float(pp[alarm.onset_row:alarm.end_row + 1].sum())
-        var = float((pp * (1 - pp))[alarm.onset_row:alarm.end_row + 1].sum())
-        n = rows.size
+        src = order[alarm.onset_row:alarm.end_row + 1]
+        whole = order[series == alarm.series]
+        first = order[alarm.first_row]
+        onset = order[alarm.onset_row]
+        window = slice(alarm.onset_row, alarm.end_row + 1)
+        observed = int(y[window].sum())
+        expected = float(pp[window].sum())
+        var = float((pp * (1 - pp))[window].sum())
+        n = src.size
+        ev_fail = float(ans.fail[src].mean())
         if source == "routine":
-            ev_fail = float(ans.fail[src].mean())
             peers_fail = (1 - expected / n) if direction == "lenient" else expected / n
         else:
-            ev_fail = float(ans.fail[src].mean())
             assert ans.ref_fail is not None
             peers_fail = float(ans.ref_fail[src].mean())
         hits = src[outcome[src].astype(bool)][::-1]
-        examples = list(dict.fromkeys(str(r) for r in ans.ref[hits]))[:5]
+        example_ids = list(dict.fromkeys(int(i) for i in ans.interaction[hits]))[:5]
+        rubric, key = ans.criterion_names[int(ans.criterion[first])]
         trend = ewma(obs.y[whole].astype(float) - p[whole], settings.ewma_lambda)
-        flags.append(Flag(
-            evaluator=str(ans.evaluator[first]), rubric=str(ans.rubric[first]),
-            criterion=str(ans.criterion[first]), source=source, direction=direction,
+        out.append((Flag(
+            evaluator=ans.evaluator_names[int(ans.evaluator[first])], rubric=rubric,
+            criterion=key, source=source, direction=direction,
             size=round(100 * (ev_fail - peers_fail), 1),
-            first_date=str(ans.when[first])[:10], onset_date=str(ans.when[onset])[:10],
+            first_date=_iso(ans.day[first]), onset_date=_iso(ans.day[onset]),
             evidence_count=n, observed=observed, expected=round(expected, 2),
             z=round((observed - expected) / math.sqrt(var), 2) if var > 0 else 0.0,
             evaluator_fail_rate=round(ev_fail, 3), reference_fail_rate=round(peers_fail, 3),
-            examples=examples, trend=[round(float(v), 4) for v in trend],
-        ))
-    return flags
+            trend=[round(float(v), 4) for v in trend],
+        ), example_ids))
+    return out
 
 
 def detect_drift(
@@ -416,19 +499,29 @@ def detect_drift(
     crossing is on or after that date; ``evaluator`` keeps one person's flags (the detector
     still compares them with everyone)."""
     settings = settings or DriftSettings()
-    flags: list[Flag] = []
+    found: list[tuple[Flag, list[int]]] = []
     if "routine" in sources:
         ans = _routine_answers(store)
         if ans.fail.size:
-            flags += _flags_for(ans, ans.fail, "harsh", "routine", settings)
-            flags += _flags_for(ans, ~ans.fail, "lenient", "routine", settings)
+            obs = Observations(series=ans.evaluator, evaluator=ans.evaluator,
+                               criterion=ans.criterion, stratum=ans.stratum, time=ans.day,
+                               y=ans.fail)
+            p_fail = expected_rates(obs, settings)
+            found += _flags_for(ans, ans.fail, "harsh", "routine", settings, expected=p_fail)
+            # the expected pass rate is one minus the expected fail rate (same shrinkage)
+            found += _flags_for(ans, ~ans.fail, "lenient", "routine", settings,
+                                expected=1.0 - p_fail)
     if "calibration" in sources:
         cal = _calibration_answers(store)
         if cal.fail.size and cal.ref_fail is not None:
-            lenient = ~cal.fail & cal.ref_fail
-            harsh = cal.fail & ~cal.ref_fail
-            flags += _flags_for(cal, harsh, "harsh", "calibration", settings)
-            flags += _flags_for(cal, lenient, "lenient", "calibration", settings)
+            found += _flags_for(cal, cal.fail & ~cal.ref_fail, "harsh", "calibration", settings)
+            found += _flags_for(cal, ~cal.fail & cal.ref_fail, "lenient", "calibration",
+                                settings)
+    refs = _refs(store, sorted({i for _f, ids in found for i in ids}))
+    flags = []
+    for flag, ids in found:
+        flag.examples = [refs[i] for i in ids if i in refs]
+        flags.append(flag)
     if evaluator:
         flags = [f for f in flags if f.evaluator.casefold() == evaluator.casefold()]
     if since is not None:

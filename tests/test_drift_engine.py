@@ -73,7 +73,7 @@ def test_known_shift_is_found_quickly_and_stable_evaluators_stay_quiet(base, dri
                            seed=11)
     # Figures stated in the README (measured with bench/drift.py at 500 runs).
     assert res["detection_rate"] >= 0.75
-    assert res["median_delay"] <= 35
+    assert res["median_delay"] <= 45
     assert res["false_alarm_rate"] <= 0.02
 
 
