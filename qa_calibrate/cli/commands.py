@@ -8,3 +8,4 @@ from . import cmd_tui  # noqa: F401
 from . import cmd_coaching  # noqa: F401
 from . import cmd_rubric  # noqa: F401
 from . import cmd_admin  # noqa: F401
+from . import cmd_import  # noqa: F401
