@@ -1,50 +1,122 @@
 """Inter-rater agreement coefficients, vectorised with numpy.
 
-Every coefficient takes a ratings matrix shaped (units, raters) — a numpy array or nested lists
-of numbers or labels ("yes"/"no"), with NaN or None for a missing rating — and returns a float.
+Input
+-----
+Every coefficient takes a ratings matrix shaped (units, raters): a numpy array, a pandas
+DataFrame or nested lists, of numbers or of labels ("yes"/"no"), with NaN, None or "" for a
+missing rating, and returns a Python float.
 
-Missing ratings follow the literature rather than dropping incomplete units:
-- the kappa family (Gwet, Handbook of Inter-Rater Reliability, 4th ed., ch. 2–5, as implemented
-  by irrCAC): percent agreement over the units rated at least twice; chance agreement from all
-  ratings (category proportions averaged over every unit rated at least once);
-- Krippendorff's alpha: the coincidence matrix over pairable values (units rated at least
-  twice), as in Krippendorff (2011) "Computing Krippendorff's Alpha-Reliability";
-- ICC: the Shrout & Fleiss (1979) ANOVA forms need complete rows, so units with a missing score
-  are left out (listwise deletion).
+Labels are turned into integer codes once. ``categories=`` gives the full ordered category list,
+so that categories nobody used still count (they matter for Brennan–Prediger's 1/q, for the
+weights and for ordinal alpha); a rating that is not in it raises ValueError naming the rating.
+Numeric categories are put in ascending order of value; label categories keep the order given
+(without ``categories``, labels are sorted).
 
-An undefined coefficient returns NaN: chance agreement equal to 1 (every rating in one
-category), no unit rated by two raters, or no variance for ICC. ``undefined_reason`` says which.
+Missing ratings
+---------------
+Incomplete units are never dropped; each coefficient treats missing ratings as its literature
+does:
 
-Weights (``weights=None|'identity'|'linear'|'quadratic'``) are Gwet's agreement weights: on
-numeric categories linear w_kl = 1 − |x_k − x_l| / (x_max − x_min) and quadratic
-1 − (x_k − x_l)² / (x_max − x_min)²; on labels the ranks 1..q stand in for the values.
+- the kappa family (percent agreement, Cohen, Scott, Fleiss, Conger, Gwet's AC1/AC2,
+  Brennan–Prediger) follows Gwet, *Handbook of Inter-Rater Reliability*, 4th ed. (2014), as
+  implemented by irrCAC (the R package ``irrCAC`` and its Python port ``irrCAC.raw.CAC``):
+  units with no rating are left out; percent agreement is averaged over the units rated at least
+  twice; the chance agreement uses every rating (category shares averaged over the units rated at
+  least once; for Cohen and Conger, each rater's distribution over the units that rater rated).
+  Values and standard errors match irrCAC to rounding error. One deliberate difference: for
+  Cohen and Conger a rater column with no rating at all is left out (irrCAC returns NaN).
+- Krippendorff's alpha uses the coincidence matrix of pairable values: units with fewer than two
+  ratings drop out, each unit's ordered pairs weigh 1/(m_u − 1) (Krippendorff 2011, "Computing
+  Krippendorff's Alpha-Reliability").
+- The intraclass correlations are Shrout & Fleiss's (1979) ANOVA forms, which need a complete
+  table: units with a missing rating are deleted listwise (and rater columns with no rating at
+  all are ignored). The ANOVA estimators have no missing-data version; this is the usual
+  practice, stated here so that reports can say so.
+
+Weights
+-------
+``weights=None|'identity'|'linear'|'quadratic'`` are Gwet's agreement weights (Handbook, ch. 3;
+irrCAC ``Weights``): with numeric categories x_1 < … < x_q, linear
+w_kl = 1 − |x_k − x_l| / (x_max − x_min) and quadratic w_kl = 1 − (x_k − x_l)² / (x_max − x_min)²;
+with label categories the ranks 1..q stand in for the values, i.e. 1 − |k − l|/(q − 1) and
+1 − (k − l)²/(q − 1)². ``gwet_ac2`` is AC1 with agreement weights; as in irrCAC (``CAC.gwet()``
+with its default ``weights="identity"``, which irrCAC then labels "AC1") its ``weights=None`` means
+identity weights, so ``gwet_ac2(x) == gwet_ac1(x)``: pass ``weights='quadratic'`` (or linear) for
+the weighted coefficient.
+
+Undefined values
+----------------
+A coefficient that is not defined returns ``float('nan')`` (never a ZeroDivisionError or a numpy
+warning): no unit rated by two raters; chance agreement equal to 1 (every rating in one
+category, or only one category possible); for alpha, every pairable value the same; for the
+ICC, fewer than two complete units or raters, or no variance. ``undefined_reason`` says which in
+words.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import numbers
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "COEFFICIENTS",
+    "ICC_FORMS",
+    "KAPPA_FAMILY",
+    "LANDIS_KOCH",
+    "LEVELS",
+    "bootstrap_ci",
+    "bootstrap_distribution",
+    "brennan_prediger",
+    "cohen_kappa",
+    "conger_kappa",
+    "fleiss_kappa",
+    "gwet_ac1",
+    "gwet_ac2",
+    "icc",
+    "krippendorff_alpha",
+    "krippendorff_label",
+    "landis_koch",
+    "percent_agreement",
+    "scott_pi",
+    "standard_error",
+    "undefined_reason",
+]
+
 KAPPA_FAMILY = ("percent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa",
                 "gwet_ac1", "gwet_ac2", "brennan_prediger")
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 ICC_FORMS = ("1,1", "2,1", "3,1", "1,k", "2,k", "3,k")
+WEIGHTS = (None, "identity", "linear", "quadratic")
+
+_PE_ONE = 1.0 - 1e-12  # chance agreement at least this counts as 1 (coefficient undefined)
+_BLOCK = 1 << 22  # elements in one temporary block (resample weights, per-unit statistics)
+
+NO_PAIR = "no unit was rated by two raters"
+ONE_CATEGORY = "every rating is in one category"
+ONE_POSSIBLE = "only one category is possible"
+PE_ONE = "chance agreement is 1 (no room for agreement beyond chance)"
 
 
-# ----------------------------------------------------------------------------- input
+# ============================================================================ input
 
 
-@dataclass
+@dataclass(frozen=True)
 class Coded:
-    """Ratings as integer codes: ``codes`` (units × raters), -1 where missing."""
+    """Ratings as integer codes.
+
+    ``codes``: (units × raters) int64, the category index of each rating, -1 where missing.
+    ``categories``: the ordered categories; ``values``: their numeric values (ranks 1..q for
+    labels); ``numeric``: whether the categories are numbers.
+    """
 
     codes: np.ndarray
-    categories: list[Any]
-    values: np.ndarray  # numeric value of each category (ranks for labels)
+    categories: tuple[Any, ...]
+    values: np.ndarray
     numeric: bool
 
     @property
@@ -52,430 +124,696 @@ class Coded:
         return len(self.categories)
 
 
-def _is_missing(x: Any) -> bool:
+def _is_missing_scalar(x: Any) -> bool:
     if x is None:
         return True
-    if isinstance(x, float | np.floating) and math.isnan(x):
-        return True
-    return isinstance(x, str) and x.strip() == ""
+    if isinstance(x, float | np.floating):
+        return bool(x != x)
+    if isinstance(x, str):
+        return x.strip() == ""
+    return type(x).__name__ in ("NAType", "NaTType")  # pandas.NA / NaT without importing pandas
+
+
+def _is_real_scalar(x: Any) -> bool:
+    return isinstance(x, numbers.Real | np.bool_)
+
+
+_missing_ufunc = np.frompyfunc(_is_missing_scalar, 1, 1)
+_real_ufunc = np.frompyfunc(_is_real_scalar, 1, 1)
+
+
+def _all_numeric(items: Sequence[Any]) -> bool:
+    return len(items) > 0 and all(isinstance(x, numbers.Real | np.bool_) for x in items)
+
+
+def _as_matrix(ratings: Any) -> np.ndarray:
+    if isinstance(ratings, np.ndarray):
+        arr = ratings
+    else:
+        arr = np.asarray(ratings)
+        if arr.dtype.kind in "USO":
+            # keep None/NaN apart from the string "nan" numpy would make of them
+            arr = np.asarray(ratings, dtype=object)
+    if arr.ndim != 2:
+        raise ValueError(f"ratings must be a matrix shaped (units, raters), got {arr.ndim} "
+                         "dimension(s)")
+    if arr.dtype.kind not in "biufUSO":
+        raise ValueError(f"ratings of dtype {arr.dtype} are not supported")
+    return arr
+
+
+def _pretty(x: Any) -> Any:
+    if isinstance(x, float | np.floating) and float(x).is_integer():
+        return int(x)
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def _not_a_category(label: Any, cats: Sequence[Any]) -> ValueError:
+    shown = ", ".join(repr(_pretty(c)) for c in cats)
+    return ValueError(f"rating {_pretty(label)!r} is not one of the categories ({shown})")
 
 
 def encode(ratings: Any, categories: Sequence[Any] | None = None) -> Coded:
-    """Turn a ratings matrix into integer codes over the (given or observed) categories."""
-    arr = np.asarray(ratings, dtype=object) if not isinstance(ratings, np.ndarray) else ratings
-    if arr.ndim != 2:
-        raise ValueError("ratings must be a matrix shaped (units, raters)")
-    if arr.dtype.kind in "fiub":
-        num = arr.astype(float, copy=False)
-        missing = np.isnan(num)
-        fast = _encode_small_integers(num, missing, categories)
-        if fast is not None:
-            return fast
-        observed = np.unique(num[~missing])
-        if categories is None:
-            cats: list[Any] = [float(v) for v in observed]
-        else:
-            cats = list(categories)
-        cat_values = np.asarray(cats, dtype=float) if _all_numeric(cats) or not cats else None
-        if cat_values is None:
-            raise ValueError("numeric ratings need numeric categories")
+    """Turn a ratings matrix into integer codes over the given (or the observed) categories."""
+    arr = _as_matrix(ratings)
+    if arr.dtype.kind in "biuf":
+        return _encode_numeric(arr.astype(float, copy=False), categories)
+    if arr.dtype.kind in "US":
+        missing = np.char.strip(arr.astype(str)) == ""
+    else:
+        missing = _missing_ufunc(arr).astype(bool) if arr.size else np.zeros(arr.shape, bool)
+    present = arr[~missing]
+    if arr.dtype.kind == "O" and present.size and _real_ufunc(present).astype(bool).all():
+        x = np.full(arr.shape, np.nan)
+        x[~missing] = present.astype(float)
+        return _encode_numeric(x, categories)
+    return _encode_labels(arr.shape, missing, present, categories)
+
+
+def _encode_numeric(x: np.ndarray, categories: Sequence[Any] | None) -> Coded:
+    if np.isinf(x).any():
+        raise ValueError("ratings must be finite numbers (NaN for missing)")
+    if categories is not None:
+        cats = list(categories)
+        if not _all_numeric(cats):
+            valid = ~np.isnan(x)
+            if valid.any():
+                raise _not_a_category(x[valid][0], cats)
+            return _encode_labels(x.shape, ~valid, np.empty(0, object), cats)
+        cat_values = np.asarray(cats, dtype=float)
         order = np.argsort(cat_values, kind="stable")
         cats = [cats[i] for i in order]
         cat_values = cat_values[order]
-        if np.unique(cat_values).size != cat_values.size:
+        if cat_values.size and np.unique(cat_values).size != cat_values.size:
             raise ValueError("categories repeat")
-        pos = np.searchsorted(cat_values, num[~missing])
-        pos_ok = np.clip(pos, 0, len(cats) - 1)
-        bad = (pos >= len(cats)) | (cat_values[pos_ok] != num[~missing])
-        if bad.any():
-            raise ValueError(f"rating {num[~missing][bad][0]!r} is not one of the categories")
-        codes = np.full(arr.shape, -1, dtype=np.int64)
-        codes[~missing] = pos
-        return Coded(codes, cats, cat_values, True)
-    flat = arr.ravel()
-    missing = np.fromiter((_is_missing(x) for x in flat), dtype=bool, count=flat.size)
-    present = flat[~missing]
+        if not np.isfinite(cat_values).all():
+            raise ValueError("categories must be finite numbers")
+    else:
+        cats = None
+        cat_values = None
+    codes, cat_values = _numeric_codes(x, cat_values, cats)
+    if cats is None:
+        cats = [float(v) for v in cat_values]
+    return Coded(codes, tuple(cats), np.asarray(cat_values, dtype=float), True)
+
+
+def _numeric_codes(x: np.ndarray, cat_values: np.ndarray | None,
+                   cats: list[Any] | None) -> tuple[np.ndarray, np.ndarray]:
+    """Category index of every rating (-1 where missing), and the category values."""
+    lo = float(np.fmin.reduce(x, axis=None)) if x.size else math.nan
+    hi = float(np.fmax.reduce(x, axis=None)) if x.size else math.nan
+    if math.isnan(lo):  # no rating at all
+        return (np.full(x.shape, -1, dtype=np.int64),
+                np.empty(0) if cat_values is None else cat_values)
+    if hi - lo <= 1_000_000:
+        # Whole-number scales (0/1, 1..5, 0..100): a lookup table instead of sorting, O(n) and
+        # without boolean gathers. Missing ratings go to slot 0 of the table, value v to slot
+        # v − lo + 1.
+        off = np.where(np.isnan(x), lo - 1.0, x) - (lo - 1.0)
+        oi = off.astype(np.int64)
+        if np.array_equal(oi, off):
+            span = int(hi - lo) + 2
+            lut = np.full(span, -1, dtype=np.int64)
+            if cat_values is None:
+                used = np.flatnonzero(np.bincount(oi.ravel(), minlength=span)[1:])
+                lut[used + 1] = np.arange(used.size)
+                return lut[oi], used + lo
+            lut[1:] = -2  # values that are not categories
+            rel = cat_values - lo + 1.0
+            inside = (rel >= 1) & (rel < span) & (rel == np.floor(rel))
+            lut[rel[inside].astype(np.int64)] = np.flatnonzero(inside)
+            codes = lut[oi]
+            if codes.size and codes.min() < -1:
+                raise _not_a_category(x[codes == -2][0], cats or list(cat_values))
+            return codes, cat_values
+    valid = ~np.isnan(x)
+    xv = x[valid]
+    codes = np.full(x.shape, -1, dtype=np.int64)
+    if cat_values is None:
+        cat_values, inv = np.unique(xv, return_inverse=True)
+        codes[valid] = inv.ravel()
+        return codes, cat_values
+    pos = np.searchsorted(cat_values, xv)
+    pos_c = np.minimum(pos, max(cat_values.size - 1, 0))
+    bad = (pos >= cat_values.size) | (cat_values[pos_c] != xv) if cat_values.size else \
+        np.ones(xv.shape, bool)
+    if bad.any():
+        raise _not_a_category(xv[bad][0], cats or list(cat_values))
+    codes[valid] = pos
+    return codes, cat_values
+
+
+def _encode_labels(shape: tuple[int, ...], missing: np.ndarray, present: np.ndarray,
+                   categories: Sequence[Any] | None) -> Coded:
+    if present.size:
+        try:
+            uniq, first, inverse = np.unique(present, return_index=True, return_inverse=True)
+            uniq_objects = list(uniq)
+        except TypeError:  # labels of mixed types cannot be sorted: group them by their text
+            keys = present.astype(str)
+            _u, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            uniq_objects = [present[i] for i in first]
+    else:
+        uniq_objects, inverse = [], np.empty(0, np.int64)
     if categories is None:
-        uniq = list(dict.fromkeys(present.tolist()))
-        cats = sorted(uniq, key=_sort_key)
+        cats = uniq_objects
+        lut = np.arange(len(cats), dtype=np.int64)
     else:
         cats = list(categories)
-    index = {c: n for n, c in enumerate(cats)}
-    if _all_numeric(cats):
-        index.update({float(c): n for n, c in enumerate(cats)})
-    try:
-        pos = np.fromiter((index[x] for x in present), dtype=np.int64, count=present.size)
-    except KeyError as exc:
-        raise ValueError(f"rating {exc.args[0]!r} is not one of the categories") from None
-    codes = np.full(flat.size, -1, dtype=np.int64)
-    codes[~missing] = pos
+        index: dict[Any, int] = {}
+        for n, c in enumerate(cats):
+            if c in index:
+                raise ValueError(f"category {c!r} repeats")
+            index[c] = n
+        lut = np.empty(len(uniq_objects), dtype=np.int64)
+        for n, label in enumerate(uniq_objects):  # a loop over distinct labels, not ratings
+            if label not in index:
+                raise _not_a_category(label, cats)
+            lut[n] = index[label]
+    codes = np.full(shape, -1, dtype=np.int64)
+    codes[~missing] = lut[np.asarray(inverse, dtype=np.int64).ravel()]
     numeric = _all_numeric(cats)
-    values = np.asarray(cats, dtype=float) if numeric else np.arange(1, len(cats) + 1, dtype=float)
-    if numeric:
+    values = (np.asarray(cats, dtype=float) if numeric
+              else np.arange(1, len(cats) + 1, dtype=float))
+    if numeric and len(cats) > 1:  # numbers given as objects with label categories: by value
         order = np.argsort(values, kind="stable")
         remap = np.empty_like(order)
         remap[order] = np.arange(order.size)
         codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
         cats = [cats[i] for i in order]
         values = values[order]
-    return Coded(codes.reshape(arr.shape), cats, values, numeric)
-
-
-def _encode_small_integers(
-    num: np.ndarray, missing: np.ndarray, categories: Sequence[Any] | None
-) -> Coded | None:
-    """O(n) encoding for the usual case (whole-number scales such as 0/1 or 1..5): a lookup
-    table replaces sorting. None when the data or categories do not fit it."""
-    vals = num[~missing]
-    if vals.size == 0:
-        return None
-    lo, hi = float(vals.min()), float(vals.max())
-    if hi - lo > 100_000 or not np.array_equal(vals, np.floor(vals)):
-        return None
-    if categories is not None:
-        if not _all_numeric(list(categories)):
-            return None
-        cat_values = np.sort(np.asarray(categories, dtype=float))
-        if np.unique(cat_values).size != cat_values.size:
-            raise ValueError("categories repeat")
-        if not np.array_equal(cat_values, np.floor(cat_values)):
-            return None
-    offsets = (vals - lo).astype(np.int64)
-    if categories is None:
-        cat_values = np.flatnonzero(np.bincount(offsets)) + lo
-    lut = np.full(int(hi - lo) + 1, -1, dtype=np.int64)
-    inside = (cat_values >= lo) & (cat_values <= hi)
-    lut[(cat_values[inside] - lo).astype(np.int64)] = np.flatnonzero(inside)
-    codes_present = lut[offsets]
-    if (codes_present < 0).any():
-        bad = vals[codes_present < 0][0]
-        raise ValueError(f"rating {bad!r} is not one of the categories")
-    codes = np.full(num.shape, -1, dtype=np.int64)
-    codes[~missing] = codes_present
-    cats = [float(v) for v in cat_values] if categories is None else sorted(categories)
-    return Coded(codes, cats, cat_values.astype(float), True)
-
-
-def _all_numeric(items: Sequence[Any]) -> bool:
-    return len(items) > 0 and all(
-        isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool)
-        for x in items
-    )
-
-
-def _sort_key(x: Any) -> tuple[int, Any]:
-    if isinstance(x, int | float | np.integer | np.floating) and not isinstance(x, bool):
-        return (0, float(x))
-    return (1, str(x))
+    return Coded(codes, tuple(cats), values, numeric)
 
 
 def counts(coded: Coded) -> np.ndarray:
     """(units × categories) number of raters who put each unit in each category."""
-    n, _r = coded.codes.shape
-    q = coded.q
-    ok = coded.codes >= 0
-    flat = (np.arange(n)[:, None] * q + coded.codes)[ok]
-    return np.bincount(flat, minlength=n * q).reshape(n, q).astype(float)
+    return _cross_counts(coded.codes, coded.q, by_rater=False)
+
+
+def _cross_counts(codes: np.ndarray, q: int, by_rater: bool) -> np.ndarray:
+    """Counts of each category per unit (units × q) or per rater (raters × q), by one bincount
+    (missing ratings land in a column of their own that is then dropped)."""
+    n, r = codes.shape
+    if by_rater:
+        flat = np.arange(r, dtype=np.int64)[None, :] * (q + 1) + (codes + 1)
+        size = r
+    else:
+        flat = np.arange(n, dtype=np.int64)[:, None] * (q + 1) + (codes + 1)
+        size = n
+    out = np.bincount(flat.ravel(), minlength=size * (q + 1)).reshape(size, q + 1)
+    return out[:, 1:].astype(float)
 
 
 def weight_matrix(coded: Coded, weights: str | None) -> np.ndarray:
+    """Gwet's agreement weights over the categories (identity, linear or quadratic)."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"unknown weights {weights!r}: use None, 'identity', 'linear' or "
+                         "'quadratic'")
     q = coded.q
-    if weights in (None, "identity", "unweighted"):
+    if weights in (None, "identity") or q < 2:
         return np.eye(q)
     x = coded.values
-    span = float(x.max() - x.min()) if q > 1 else 1.0
-    diff = np.abs(x[:, None] - x[None, :]) / (span if span > 0 else 1.0)
-    if weights == "linear":
-        return 1.0 - diff
-    if weights == "quadratic":
-        return 1.0 - diff**2
-    raise ValueError(f"unknown weights {weights!r}: use None, 'linear' or 'quadratic'")
+    diff = np.abs(x[:, None] - x[None, :]) / float(x.max() - x.min())
+    return 1.0 - diff if weights == "linear" else 1.0 - diff**2
 
 
-# ----------------------------------------------------------------------------- kappa family
+# ============================================================================ helpers
 
 
-@dataclass
-class _Stats:
-    """Per-unit sufficient statistics of the kappa family (Gwet's notation)."""
-
-    n_units: int  # units with at least one rating
-    r_i: np.ndarray  # raters per unit
-    agree_i: np.ndarray  # Σ_k r_ik (r*_ik − 1) / (r_i (r_i − 1)) for r_i ≥ 2, else 0
-    two: np.ndarray  # r_i ≥ 2
-    share: np.ndarray  # r_ik / r_i (units × q), 0 for unrated units
-    w: np.ndarray
-    q: int
+def _agg(m: np.ndarray | None, a: np.ndarray) -> np.ndarray:
+    """Per-resample totals of per-unit statistics ``a`` (units × …) with unit weights ``m``
+    (resamples × units); ``m=None`` is the sample itself (one row of ones)."""
+    if m is None:
+        return a.sum(axis=0, keepdims=True)
+    return m @ a
 
 
-def _stats(coded: Coded, weights: str | None) -> _Stats:
-    nmat = counts(coded)
-    rated = nmat.sum(axis=1) > 0
-    nmat = nmat[rated]
-    r_i = nmat.sum(axis=1)
-    w = weight_matrix(coded, weights)
-    weighted = nmat @ w.T
-    two = r_i >= 2
-    den = np.where(two, r_i * (r_i - 1), 1.0)
-    agree = np.where(two, (nmat * (weighted - 1)).sum(axis=1) / den, 0.0)
-    share = nmat / np.maximum(r_i, 1)[:, None]
-    return _Stats(int(rated.sum()), r_i, agree, two, share, w, coded.q)
+def _rowsum(a: np.ndarray) -> np.ndarray:
+    """Row sums of a (units × few columns) array; a matrix-vector product is much faster than
+    numpy's reduction along a short last axis."""
+    return a @ np.ones(a.shape[1]) if a.shape[1] else np.zeros(a.shape[0])
 
 
-def _pa_pi(st: _Stats) -> tuple[float, np.ndarray, int]:
-    n2 = int(st.two.sum())
-    pa = float(st.agree_i[st.two].sum() / n2) if n2 else math.nan
-    pi = st.share.sum(axis=0) / st.n_units if st.n_units else np.full(st.q, math.nan)
-    return pa, pi, n2
+def _unit_blocks(n: int, width: int) -> Iterator[slice]:
+    step = max(1, _BLOCK // max(width, 1))
+    for start in range(0, n, step):
+        yield slice(start, min(n, start + step))
 
 
-def _chance(name: str, pi: np.ndarray, w: np.ndarray, q: int) -> float:
-    if name == "percent_agreement":
-        return 0.0
-    if q == 0:
-        return math.nan
-    if name in ("fleiss_kappa", "scott_pi"):
-        return float(pi @ w @ pi)
-    if name in ("gwet_ac1", "gwet_ac2"):
-        return float(w.sum() * (pi * (1 - pi)).sum() / (q * (q - 1))) if q > 1 else 1.0
-    if name == "brennan_prediger":
-        return float(w.sum() / q**2)
-    raise KeyError(name)
+def _kappa_ratio(pa: np.ndarray, pe: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = (pa - pe) / (1.0 - pe)
+    return np.where(np.isnan(pa) | np.isnan(pe) | (pe >= _PE_ONE), np.nan, out)
 
 
-def _kappa(pa: float, pe: float) -> float:
-    if math.isnan(pa) or math.isnan(pe) or pe >= 1 - 1e-12:
-        return math.nan
-    return (pa - pe) / (1 - pe)
+def _check_kwargs(name: str, kwargs: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in kwargs:
+        if key not in allowed:
+            raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
 
 
-def _family(name: str, ratings: Any, categories: Sequence[Any] | None,
-            weights: str | None) -> float:
-    coded = encode(ratings, categories)
-    st = _stats(coded, weights)
-    pa, pi, _n2 = _pa_pi(st)
-    if name == "percent_agreement":
-        return pa
-    return _kappa(pa, _chance(name, pi, st.w, st.q))
+# ============================================================================ kappa family
+
+
+class _Family:
+    """Per-unit sufficient statistics of the kappa family (Gwet's notation).
+
+    Units are those with at least one rating. ``stats`` stacks, per unit: Gwet's pa_i
+    (Σ_k r_ik (r*_ik − 1) / (r_i (r_i − 1)) for r_i ≥ 2, else 0), the indicator r_i ≥ 2, 1, and the
+    category shares r_ik / r_i, so that one matrix product aggregates any set of unit weights.
+    """
+
+    def __init__(self, name: str, coded: Coded, weights: str | None):
+        self.name = name
+        nmat_all = counts(coded)
+        r_all = _rowsum(nmat_all)
+        keep = r_all > 0
+        self.units = np.flatnonzero(keep)
+        self.coded = coded
+        nmat = nmat_all[keep]
+        r_i = r_all[keep]
+        self.q = q = coded.q
+        self.w = w = weight_matrix(coded, weights)
+        self.identity = weights in (None, "identity") or q < 2
+        weighted = nmat if self.identity else nmat @ w.T
+        sum_q = _rowsum(nmat * (weighted - 1.0))
+        two = r_i >= 2
+        den = np.where(two, r_i * (r_i - 1.0), 1.0)
+        pa_i = np.where(two, sum_q / den, 0.0)
+        self.nmat, self.r_i, self.two, self.pa_i = nmat, r_i, two, pa_i
+        self.stats = np.column_stack([pa_i, two.astype(float), np.ones(r_i.size),
+                                      nmat / np.maximum(r_i, 1.0)[:, None]])
+        self.n = int(r_i.size)
+        self.n_used = int((nmat.sum(axis=0) > 0).sum())
+        self.raters: np.ndarray | None = None
+        if name in ("conger_kappa", "cohen_kappa"):
+            codes = coded.codes[keep]
+            self.raters = np.flatnonzero((codes >= 0).any(axis=0))
+            self.codes = codes[:, self.raters]
+
+    # -- point estimate and its pieces
+
+    def _rater_classification(self) -> np.ndarray:
+        """(raters × q) how many units each rater put in each category."""
+        return _cross_counts(self.codes, self.q, by_rater=True)
+
+    def batch(self, m: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(coefficient, chance agreement) for each row of unit weights ``m``."""
+        tot = _agg(m, self.stats)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            pa = tot[:, 0] / tot[:, 1]
+            pi = tot[:, 3:] / tot[:, 2:3]
+        name, w, q = self.name, self.w, self.q
+        if name == "percent_agreement":
+            return pa, np.zeros_like(pa)
+        if q < 2:
+            return np.full_like(pa, np.nan), np.ones_like(pa)
+        if name in ("fleiss_kappa", "scott_pi"):
+            pe = np.einsum("bk,kl,bl->b", pi, w, pi)
+        elif name in ("gwet_ac1", "gwet_ac2"):
+            pe = w.sum() * (pi * (1.0 - pi)).sum(axis=1) / (q * (q - 1))
+        elif name == "brennan_prediger":
+            pe = np.full_like(pa, w.sum() / q**2)
+        else:  # conger_kappa, cohen_kappa
+            if m is None:
+                cls = self._rater_classification()[None]
+            else:
+                cls = np.stack([self._indicator_totals(m, k) for k in range(q)], axis=2)
+            pe = self._conger_pe(cls)
+        return _kappa_ratio(pa, pe), pe
+
+    def _indicator_totals(self, m: np.ndarray, k: int) -> np.ndarray:
+        """(resamples × raters): weighted number of units each rater put in category k."""
+        out = np.zeros((m.shape[0], self.codes.shape[1]))
+        for blk in _unit_blocks(self.codes.shape[0], self.codes.shape[1]):
+            out += m[:, blk] @ (self.codes[blk] == k).astype(float)
+        return out
+
+    def _conger_pe(self, cls: np.ndarray) -> np.ndarray:
+        """Conger's chance agreement from (resamples × raters × q) classification counts. Raters
+        with no rating in a resample are left out, as in the point estimate."""
+        ng = cls.sum(axis=2)
+        active = ng > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            p = np.where(active[:, :, None], cls / np.where(active, ng, 1.0)[:, :, None], 0.0)
+            r = active.sum(axis=1).astype(float)
+            pbar = p.sum(axis=1) / r[:, None]
+            outer = pbar[:, :, None] * pbar[:, None, :]
+            s2 = (np.einsum("bgk,bgl->bkl", p, p) - r[:, None, None] * outer) / (r - 1)[:, None,
+                                                                                      None]
+            pe = (self.w[None] * (outer - s2 / r[:, None, None])).sum(axis=(1, 2))
+        return np.where(r >= 2, pe, np.nan)
+
+    def point(self) -> tuple[float, str | None]:
+        value, pe = self.batch(None)
+        v = float(value[0])
+        if not math.isnan(v):
+            return v, None
+        if not self.two.any():
+            return math.nan, NO_PAIR
+        if self.q < 2:
+            return math.nan, ONE_CATEGORY if self.coded.q == self.n_used else ONE_POSSIBLE
+        if self.n_used <= 1:
+            return math.nan, ONE_CATEGORY
+        return math.nan, PE_ONE
+
+    # -- Gwet's standard errors (irrCAC, f = 0)
+
+    def standard_error(self) -> float:
+        value, pe_arr = self.batch(None)
+        coef, pe = float(value[0]), float(pe_arr[0])
+        n, n2 = self.n, int(self.two.sum())
+        if math.isnan(coef) or n < 2 or n2 == 0:
+            return math.nan
+        pa_i = self.pa_i
+        pa = float(pa_i.sum() / n2)
+        if self.name == "percent_agreement":
+            dev = (n / n2) * pa_i - pa
+            return float(math.sqrt((dev**2).sum() / (n * (n - 1))))
+        coef_i = (n / n2) * (pa_i - pe * self.two) / (1.0 - pe)
+        if self.name == "brennan_prediger":
+            return float(math.sqrt(((coef_i - coef) ** 2).sum() / (n * (n - 1))))
+        w, q, r_i, nmat = self.w, self.q, self.r_i, self.nmat
+        pi = self.stats[:, 3:].mean(axis=0)
+        if self.name in ("fleiss_kappa", "scott_pi"):
+            pi_w = (w @ pi + w.T @ pi) / 2.0
+            pe_i = (nmat @ pi_w) / r_i
+        elif self.name in ("gwet_ac1", "gwet_ac2"):
+            pe_i = (w.sum() / (q * (q - 1))) * (nmat @ (1.0 - pi)) / r_i
+        else:
+            pe_i = self._conger_pe_i()
+        coef_x = coef_i - 2.0 * (1.0 - coef) * (pe_i - pe) / (1.0 - pe)
+        return float(math.sqrt(((coef_x - coef) ** 2).sum() / (n * (n - 1))))
+
+    def _conger_pe_i(self) -> np.ndarray:
+        """Gwet's per-unit chance-agreement terms for Conger's kappa (irrCAC's λ_ig, summed over
+        raters): λ_ig = Σ_k (n/n_g)(r p̄_k − p_gk) Σ_l w_kl (δ_igl − (ε_ig − n_g/n) p_gl)."""
+        cls = self._rater_classification()
+        n = self.n
+        r = cls.shape[0]
+        ng = cls.sum(axis=1)
+        p = cls / ng[:, None]
+        c = (n / ng)[:, None] * (r * p.mean(axis=0)[None, :] - p)  # (r × q) over k
+        mm = c @ self.w  # (r × q) over l: Σ_k c_gk w_kl
+        s = (mm * p).sum(axis=1)  # (r,)
+        codes = self.codes
+        eps = (codes >= 0).astype(float)
+        term1 = np.where(codes >= 0, mm[np.arange(r)[None, :], np.maximum(codes, 0)], 0.0)
+        lam = term1 - (eps - (ng / n)[None, :]) * s[None, :]
+        return _rowsum(lam) / (r * (r - 1))
+
+
+# ============================================================================ alpha
+
+
+def _delta2(level: str, values: np.ndarray, marg: np.ndarray) -> np.ndarray:
+    """Krippendorff's squared difference δ²(c, k) over the categories, (…, q, q); ``marg`` holds
+    the pairable-value totals n_c (…, q), used by the ordinal metric."""
+    q = values.size
+    if level == "nominal":
+        return 1.0 - np.eye(q)
+    if level == "ordinal":
+        idx = np.arange(q)
+        lo = np.minimum.outer(idx, idx)
+        hi = np.maximum.outer(idx, idx)
+        cum = np.cumsum(marg, axis=-1)
+        # Σ_{g=c..k} n_g − (n_c + n_k)/2 for c ≤ k
+        between = cum[..., hi] - cum[..., lo] + marg[..., lo]
+        return (between - (marg[..., lo] + marg[..., hi]) / 2.0) ** 2
+    if level == "interval":
+        return (values[:, None] - values[None, :]) ** 2
+    s = values[:, None] + values[None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = np.where(s != 0, (values[:, None] - values[None, :]) / s, 0.0)
+    return d**2
+
+
+class _Alpha:
+    """Per-unit coincidence contributions of pairable units (Krippendorff 2011)."""
+
+    def __init__(self, coded: Coded, level: str):
+        if level not in LEVELS:
+            raise ValueError(f"unknown level {level!r}: use one of {', '.join(LEVELS)}")
+        if level in ("interval", "ratio") and not coded.numeric:
+            raise ValueError(f"level {level!r} needs numeric ratings or categories")
+        self.level = level
+        nmat_all = counts(coded)
+        m_u = _rowsum(nmat_all)
+        pairable = m_u >= 2
+        self.units = np.flatnonzero(pairable)
+        used = nmat_all[pairable].sum(axis=0) > 0
+        # unused categories have n_c = 0 and change nothing, also for the ordinal metric
+        self.nmat = nmat_all[pairable][:, used]
+        self.inv = 1.0 / (m_u[pairable] - 1.0)
+        self.values = coded.values[used]
+        self.qu = int(used.sum())
+        if level != "ordinal":
+            d2 = _delta2(level, self.values, np.zeros(self.qu))
+            self.d2 = d2
+            self.d_u = _rowsum((self.nmat @ d2) * self.nmat) * self.inv
+
+    def _coincidences(self, m: np.ndarray | None) -> np.ndarray:
+        """(resamples × q × q) coincidence matrices o_ck = Σ_u w_u (n_uc n_uk − [c=k] n_uc)/(m_u − 1)."""
+        qu, nmat, inv = self.qu, self.nmat, self.inv
+        if m is None:
+            o = (nmat * inv[:, None]).T @ nmat
+            o[np.diag_indices(qu)] -= (nmat * inv[:, None]).sum(axis=0)
+            return o[None]
+        out = np.zeros((m.shape[0], qu * qu))
+        for blk in _unit_blocks(nmat.shape[0], qu * qu):
+            nb, ib = nmat[blk], inv[blk]
+            contrib = nb[:, :, None] * nb[:, None, :]
+            contrib[:, np.arange(qu), np.arange(qu)] -= nb
+            out += m[:, blk] @ (contrib * ib[:, None, None]).reshape(nb.shape[0], qu * qu)
+        return out.reshape(-1, qu, qu)
+
+    def batch(self, m: np.ndarray | None) -> np.ndarray:
+        if self.qu == 0:
+            return np.full(1 if m is None else m.shape[0], np.nan)
+        n_c = _agg(m, self.nmat)  # pairable values per category
+        n = n_c.sum(axis=1)
+        if self.level == "ordinal":
+            o = self._coincidences(m)
+            d2 = _delta2("ordinal", self.values, n_c)
+            d_o = (o * d2).sum(axis=(1, 2))
+            d_e = (n_c[:, :, None] * n_c[:, None, :] * d2).sum(axis=(1, 2))
+        else:
+            d_o = _agg(m, self.d_u)
+            d_e = np.einsum("bk,kl,bl->b", n_c, self.d2, n_c)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out = 1.0 - (n - 1.0) * d_o / d_e
+        return np.where((d_e > 0) & (n > 1), out, np.nan)
+
+    def point(self) -> tuple[float, str | None]:
+        v = float(self.batch(None)[0])
+        if not math.isnan(v):
+            return v, None
+        if self.units.size == 0:
+            return math.nan, NO_PAIR
+        return math.nan, ONE_CATEGORY
+
+
+# ============================================================================ ICC
+
+
+def _numeric_matrix(ratings: Any) -> np.ndarray:
+    arr = _as_matrix(ratings)
+    if arr.dtype.kind in "biuf":
+        return arr.astype(float)
+    if arr.dtype.kind in "US":
+        raise ValueError("the ICC needs numeric ratings")
+    missing = _missing_ufunc(arr).astype(bool) if arr.size else np.zeros(arr.shape, bool)
+    present = arr[~missing]
+    if present.size and not _real_ufunc(present).astype(bool).all():
+        raise ValueError("the ICC needs numeric ratings")
+    x = np.full(arr.shape, np.nan)
+    x[~missing] = present.astype(float)
+    return x
+
+
+class _Icc:
+    """Shrout & Fleiss (1979) two-way ANOVA from per-unit sums (complete units only)."""
+
+    def __init__(self, ratings: Any, form: str):
+        if form not in ICC_FORMS:
+            raise ValueError(f"unknown ICC form {form!r}: use one of {', '.join(ICC_FORMS)}")
+        self.form = form
+        x = _numeric_matrix(ratings)
+        if np.isinf(x).any():
+            raise ValueError("ratings must be finite numbers (NaN for missing)")
+        x = x[:, ~np.isnan(x).all(axis=0)] if x.shape[0] else x  # raters with no rating
+        complete = ~np.isnan(x).any(axis=1)
+        self.units = np.flatnonzero(complete)
+        x = x[complete]
+        self.k = x.shape[1]
+        self.constant = x.size == 0 or bool(np.ptp(x) == 0)
+        # shifting by a value from the data keeps a constant table exactly zero
+        x = x - (x.flat[0] if x.size else 0.0)
+        rows = _rowsum(x)
+        self.stats = np.column_stack([rows, _rowsum(x**2), rows**2, x])
+
+    def batch(self, m: np.ndarray | None) -> np.ndarray:
+        k = self.k
+        tot = _agg(m, self.stats)
+        n = np.full(tot.shape[0], float(self.units.size)) if m is None else m.sum(axis=1)
+        if k < 2:
+            return np.full(tot.shape[0], np.nan)
+        t, sq, rowsq, cols = tot[:, 0], tot[:, 1], tot[:, 2], tot[:, 3:]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            corr = t**2 / (n * k)
+            ss_total = sq - corr
+            ss_r = rowsq / k - corr
+            ss_c = (cols**2).sum(axis=1) / n - corr
+            ss_e = ss_total - ss_r - ss_c
+            tiny = 1e-12 * np.abs(ss_total)
+            ss_r, ss_c, ss_e = (np.where(np.abs(s) <= tiny, 0.0, s) for s in (ss_r, ss_c, ss_e))
+            msr = ss_r / (n - 1)
+            msc = ss_c / (k - 1)
+            mse = ss_e / ((n - 1) * (k - 1))
+            msw = (ss_c + ss_e) / (n * (k - 1))
+            form = self.form
+            if form == "1,1":
+                num, den = msr - msw, msr + (k - 1) * msw
+            elif form == "2,1":
+                num, den = msr - mse, msr + (k - 1) * mse + k * (msc - mse) / n
+            elif form == "3,1":
+                num, den = msr - mse, msr + (k - 1) * mse
+            elif form == "1,k":
+                num, den = msr - msw, msr
+            elif form == "2,k":
+                num, den = msr - mse, msr + (msc - mse) / n
+            else:
+                num, den = msr - mse, msr
+            out = num / den
+        return np.where(np.isfinite(out) & (den != 0) & (n >= 2), out, np.nan)
+
+    def point(self) -> tuple[float, str | None]:
+        if self.k < 2:
+            return math.nan, "fewer than two raters"
+        if self.units.size < 2:
+            return math.nan, "fewer than two units were rated by every rater"
+        v = float(self.batch(None)[0])
+        if not math.isnan(v):
+            return v, None
+        if self.constant:
+            return math.nan, "the ratings do not vary"
+        return math.nan, "the mean squares leave it undefined (zero variance between units)"
+
+
+# ============================================================================ dispatch
+
+
+_FAMILY_KW = ("categories", "weights")
+
+
+def _prepare(name: str, ratings: Any, kwargs: dict[str, Any]) -> _Family | _Alpha | _Icc:
+    if name in KAPPA_FAMILY:
+        _check_kwargs(name, kwargs, _FAMILY_KW)
+        if name == "cohen_kappa":
+            shape = _as_matrix(ratings).shape
+            if shape[1] != 2:
+                raise ValueError(f"Cohen's kappa needs exactly two raters (two columns), got "
+                                 f"{shape[1]}; use conger_kappa or fleiss_kappa for more")
+        weights = kwargs.get("weights")
+        return _Family(name, encode(ratings, kwargs.get("categories")), weights)
+    if name == "krippendorff_alpha":
+        _check_kwargs(name, kwargs, ("level", "categories"))
+        return _Alpha(encode(ratings, kwargs.get("categories")), kwargs.get("level", "nominal"))
+    if name == "icc":
+        _check_kwargs(name, kwargs, ("form",))
+        return _Icc(ratings, kwargs.get("form", "2,1"))
+    raise KeyError(f"unknown coefficient {name!r}: use one of {', '.join(COEFFICIENTS)}")
+
+
+def _value(name: str, ratings: Any, **kwargs: Any) -> float:
+    return _prepare(name, ratings, kwargs).point()[0]
+
+
+# ============================================================================ public API
 
 
 def percent_agreement(ratings: Any, *, categories: Sequence[Any] | None = None,
                       weights: str | None = None) -> float:
-    """Share of agreeing rater pairs over units rated at least twice (weighted: partial credit).
-    NaN when no unit has two ratings."""
-    return _family("percent_agreement", ratings, categories, weights)
-
-
-def fleiss_kappa(ratings: Any, *, categories: Sequence[Any] | None = None,
-                 weights: str | None = None) -> float:
-    """Fleiss' (1971) kappa, with Gwet's treatment of missing ratings. NaN when undefined."""
-    return _family("fleiss_kappa", ratings, categories, weights)
-
-
-def scott_pi(ratings: Any, *, categories: Sequence[Any] | None = None,
-             weights: str | None = None) -> float:
-    """Scott's (1955) pi; for more than two raters its generalisation, Fleiss' kappa."""
-    return _family("scott_pi", ratings, categories, weights)
-
-
-def gwet_ac1(ratings: Any, *, categories: Sequence[Any] | None = None,
-             weights: str | None = None) -> float:
-    """Gwet's AC1 (unweighted) — robust when nearly every answer is in one category."""
-    return _family("gwet_ac1", ratings, categories, weights)
-
-
-def gwet_ac2(ratings: Any, *, categories: Sequence[Any] | None = None,
-             weights: str | None = "quadratic") -> float:
-    """Gwet's AC2: AC1 with agreement weights (quadratic by default, as in Gwet's handbook)."""
-    return _family("gwet_ac2", ratings, categories, weights)
-
-
-def brennan_prediger(ratings: Any, *, categories: Sequence[Any] | None = None,
-                     weights: str | None = None) -> float:
-    """Brennan & Prediger (1981): chance agreement 1/q (weighted: Σw/q²)."""
-    return _family("brennan_prediger", ratings, categories, weights)
-
-
-def _conger_parts(coded: Coded, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-rater classification proportions P (raters × q), their mean, and s²_kl."""
-    codes = coded.codes[(coded.codes >= 0).any(axis=1)]
-    _n, r = codes.shape
-    q = coded.q
-    ok = codes >= 0
-    flat = (np.arange(r)[None, :] * q + codes)[ok]
-    classif = np.bincount(flat, minlength=r * q).reshape(r, q).astype(float)
-    ng = classif.sum(axis=1)
-    p = classif / np.maximum(ng, 1)[:, None]
-    pbar = p.mean(axis=0)
-    s2 = (p.T @ p - r * np.outer(pbar, pbar)) / (r - 1) if r > 1 else np.zeros((q, q))
-    return p, pbar, s2
-
-
-def conger_kappa(ratings: Any, *, categories: Sequence[Any] | None = None,
-                 weights: str | None = None) -> float:
-    """Conger's (1980) kappa: chance agreement averaged over rater pairs (Cohen for 2 raters)."""
-    coded = encode(ratings, categories)
-    st = _stats(coded, weights)
-    pa, _pi, _n2 = _pa_pi(st)
-    r = coded.codes.shape[1]
-    if r < 2:
-        return math.nan
-    _p, pbar, s2 = _conger_parts(coded, st.w)
-    pe = float((st.w * (np.outer(pbar, pbar) - s2 / r)).sum())
-    return _kappa(pa, pe)
+    """Percent agreement: the share of agreeing rater pairs, averaged over the units rated at
+    least twice (with weights, partial credit w_kl for a pair rating k and l). NaN when no unit
+    was rated by two raters."""
+    return _value("percent_agreement", ratings, categories=categories, weights=weights)
 
 
 def cohen_kappa(ratings: Any, *, categories: Sequence[Any] | None = None,
                 weights: str | None = None) -> float:
-    """Cohen's (1960) kappa (weighted: Cohen 1968) for exactly two raters; chance agreement from
-    each rater's own marginals over the units they rated (Gwet's missing-data treatment)."""
-    arr = np.asarray(ratings, dtype=object) if not isinstance(ratings, np.ndarray) else ratings
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise ValueError("Cohen's kappa needs exactly two raters (two columns)")
-    return conger_kappa(ratings, categories=categories, weights=weights)
+    """Cohen's (1960) kappa for exactly two raters (two columns; ValueError otherwise); weighted
+    (Cohen 1968) with ``weights``. Agreement over the units both raters rated; chance agreement
+    from each rater's own distribution over the units that rater rated (Gwet's treatment of
+    missing ratings; the same as Conger's kappa for two raters). NaN when undefined."""
+    return _value("cohen_kappa", ratings, categories=categories, weights=weights)
 
 
-# ----------------------------------------------------------------------------- alpha
+def scott_pi(ratings: Any, *, categories: Sequence[Any] | None = None,
+             weights: str | None = None) -> float:
+    """Scott's (1955) pi: chance agreement from the pooled category distribution. For more than
+    two raters this is Fleiss' (1971) generalisation, so it equals ``fleiss_kappa``. NaN when
+    undefined."""
+    return _value("scott_pi", ratings, categories=categories, weights=weights)
 
 
-def _delta2(coded: Coded, level: str, marg: np.ndarray) -> np.ndarray:
-    """Krippendorff's squared difference function δ²(c, k) over the categories."""
-    q = coded.q
-    if level == "nominal":
-        return 1.0 - np.eye(q)
-    if level == "ordinal":
-        cum = np.concatenate([[0.0], np.cumsum(marg)])
-        # Σ_{g=c..k} n_g − (n_c + n_k)/2, for c ≤ k
-        lo = np.minimum.outer(np.arange(q), np.arange(q))
-        hi = np.maximum.outer(np.arange(q), np.arange(q))
-        between = cum[hi + 1] - cum[lo]
-        return (between - (marg[lo] + marg[hi]) / 2.0) ** 2
-    if not coded.numeric:
-        raise ValueError(f"level {level!r} needs numeric ratings")
-    x = coded.values
-    if level == "interval":
-        return (x[:, None] - x[None, :]) ** 2
-    if level == "ratio":
-        s = x[:, None] + x[None, :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            d = np.where(s != 0, (x[:, None] - x[None, :]) / s, 0.0)
-        return d**2
-    raise ValueError(f"unknown level {level!r}: use one of {', '.join(LEVELS)}")
+def fleiss_kappa(ratings: Any, *, categories: Sequence[Any] | None = None,
+                 weights: str | None = None) -> float:
+    """Fleiss' (1971) generalised kappa with Gwet's treatment of missing ratings (irrCAC
+    ``fleiss``). NaN when undefined (no unit rated twice, or every rating in one category)."""
+    return _value("fleiss_kappa", ratings, categories=categories, weights=weights)
 
 
-def _coincidence_parts(nmat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-unit coincidence contributions (units × q × q) reduced: returns (pairable weights
-    1/(m_u−1) or 0, and the count matrix) so callers can aggregate with any unit weights."""
-    m_u = nmat.sum(axis=1)
-    inv = np.where(m_u >= 2, 1.0 / np.maximum(m_u - 1, 1), 0.0)
-    return inv, nmat
+def conger_kappa(ratings: Any, *, categories: Sequence[Any] | None = None,
+                 weights: str | None = None) -> float:
+    """Conger's (1980) kappa: Cohen-type chance agreement averaged over rater pairs (irrCAC
+    ``conger``). Raters with no rating at all are left out. NaN when undefined."""
+    return _value("conger_kappa", ratings, categories=categories, weights=weights)
 
 
-def _alpha_from(o: np.ndarray, coded: Coded, level: str) -> float:
-    n_c = o.sum(axis=1)
-    n = n_c.sum()
-    if n <= 1:
-        return math.nan
-    d2 = _delta2(coded, level, n_c)
-    d_o = (o * d2).sum()
-    d_e = (np.outer(n_c, n_c) * d2).sum()
-    if d_e <= 0:
-        return math.nan
-    return float(1.0 - (n - 1) * d_o / d_e)
+def gwet_ac1(ratings: Any, *, categories: Sequence[Any] | None = None,
+             weights: str | None = None) -> float:
+    """Gwet's (2008) AC1; with ``weights`` it is AC2 (irrCAC ``gwet``). Chance agreement
+    Σw/(q(q−1)) · Σ_k π_k(1 − π_k), so it stays defined when every rating is in one category
+    provided ``categories`` lists more than one. NaN when undefined."""
+    return _value("gwet_ac1", ratings, categories=categories, weights=weights)
 
 
-def _alpha_batch(o: np.ndarray, coded: Coded, level: str) -> np.ndarray:
-    """Alpha for a stack of coincidence matrices (b × q × q)."""
-    n_c = o.sum(axis=2)
-    n = n_c.sum(axis=1)
-    if level == "ordinal":
-        d2 = np.stack([_delta2(coded, level, row) for row in n_c])
-    else:
-        d2 = np.broadcast_to(_delta2(coded, level, n_c[0]), o.shape)
-    d_o = (o * d2).sum(axis=(1, 2))
-    d_e = (n_c[:, :, None] * n_c[:, None, :] * d2).sum(axis=(1, 2))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = 1.0 - (n - 1) * d_o / d_e
-    return np.where((d_e > 0) & (n > 1), out, np.nan)
+def gwet_ac2(ratings: Any, *, categories: Sequence[Any] | None = None,
+             weights: str | None = None) -> float:
+    """Gwet's AC2: AC1 with agreement weights. ``weights=None`` means identity weights, as in
+    irrCAC (whose ``gwet()`` defaults to identity and then reports "AC1"), so the result equals
+    ``gwet_ac1``; pass ``weights='linear'`` or ``'quadratic'`` for ordered scales. NaN when
+    undefined."""
+    return _value("gwet_ac2", ratings, categories=categories, weights=weights)
+
+
+def brennan_prediger(ratings: Any, *, categories: Sequence[Any] | None = None,
+                     weights: str | None = None) -> float:
+    """Brennan & Prediger (1981): chance agreement Σw/q² (1/q unweighted), so unused categories
+    listed in ``categories`` matter. NaN when undefined (no unit rated twice; one category)."""
+    return _value("brennan_prediger", ratings, categories=categories, weights=weights)
 
 
 def krippendorff_alpha(ratings: Any, *, level: str = "nominal",
                        categories: Sequence[Any] | None = None) -> float:
     """Krippendorff's alpha at the nominal, ordinal, interval or ratio level, from the
-    coincidence matrix of pairable values. NaN when no unit is rated twice or all pairable
-    values are equal."""
-    if level not in LEVELS:
-        raise ValueError(f"unknown level {level!r}: use one of {', '.join(LEVELS)}")
-    coded = encode(ratings, categories)
-    inv, nmat = _coincidence_parts(counts(coded))
-    o = (nmat * inv[:, None]).T @ nmat - np.diag((nmat * inv[:, None]).sum(axis=0))
-    return _alpha_from(o, coded, level)
-
-
-# ----------------------------------------------------------------------------- ICC
-
-
-def _icc_from_ms(form: str, msr: np.ndarray, msc: np.ndarray, mse: np.ndarray,
-                 msw: np.ndarray, n: int, k: int) -> np.ndarray:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if form == "1,1":
-            out = (msr - msw) / (msr + (k - 1) * msw)
-        elif form == "2,1":
-            out = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
-        elif form == "3,1":
-            out = (msr - mse) / (msr + (k - 1) * mse)
-        elif form == "1,k":
-            out = (msr - msw) / msr
-        elif form == "2,k":
-            out = (msr - mse) / (msr + (msc - mse) / n)
-        elif form == "3,k":
-            out = (msr - mse) / msr
-        else:
-            raise ValueError(f"unknown ICC form {form!r}: use one of {', '.join(ICC_FORMS)}")
-    return np.where(np.isfinite(out), out, np.nan)
-
-
-def _mean_squares(x: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Two-way ANOVA mean squares for (…, n, k) arrays."""
-    n, k = x.shape[-2], x.shape[-1]
-    grand = x.mean(axis=(-2, -1), keepdims=True)
-    rows = x.mean(axis=-1, keepdims=True)
-    cols = x.mean(axis=-2, keepdims=True)
-    ss_total = ((x - grand) ** 2).sum(axis=(-2, -1))
-    ss_r = k * ((rows - grand) ** 2).sum(axis=(-2, -1))
-    ss_c = n * ((cols - grand) ** 2).sum(axis=(-2, -1))
-    ss_e = ss_total - ss_r - ss_c
-    msr = ss_r / (n - 1)
-    msc = ss_c / (k - 1)
-    mse = ss_e / ((n - 1) * (k - 1))
-    msw = (ss_total - ss_r) / (n * (k - 1))
-    return msr, msc, mse, msw
-
-
-def _icc_matrix(ratings: Any) -> np.ndarray:
-    arr = np.asarray(ratings, dtype=object) if not isinstance(ratings, np.ndarray) else ratings
-    x = np.array([[math.nan if _is_missing(v) else float(v) for v in row] for row in arr]) \
-        if arr.dtype == object else arr.astype(float)
-    if x.ndim != 2:
-        raise ValueError("ratings must be a matrix shaped (units, raters)")
-    return x[~np.isnan(x).any(axis=1)]
+    coincidence matrix of pairable values (Krippendorff 2011): units with fewer than two ratings
+    drop out. Interval and ratio need numeric ratings; ordinal uses the category order (numeric
+    order, or the order of ``categories`` for labels). NaN when no unit was rated twice or every
+    pairable value is the same."""
+    return _value("krippendorff_alpha", ratings, level=level, categories=categories)
 
 
 def icc(ratings: Any, *, form: str = "2,1") -> float:
-    """Intraclass correlation, Shrout & Fleiss (1979) forms ICC(1,1), (2,1), (3,1), (1,k),
-    (2,k), (3,k). Units with a missing score are left out (the ANOVA needs complete rows). NaN
-    with fewer than two complete units, fewer than two raters, or no variance."""
-    if form not in ICC_FORMS:
-        raise ValueError(f"unknown ICC form {form!r}: use one of {', '.join(ICC_FORMS)}")
-    x = _icc_matrix(ratings)
-    n, k = x.shape
-    if n < 2 or k < 2:
-        return math.nan
-    msr, msc, mse, msw = _mean_squares(x)
-    return float(_icc_from_ms(form, msr, msc, mse, msw, n, k))
-
-
-# ----------------------------------------------------------------------------- registry
+    """Intraclass correlation in Shrout & Fleiss's (1979) forms: '1,1' one-way random, '2,1'
+    two-way random (absolute agreement), '3,1' two-way mixed (consistency), and their means of
+    k raters '1,k', '2,k', '3,k'. Numeric ratings only. Units with a missing rating are deleted
+    listwise (the ANOVA needs a complete table); rater columns with no rating are ignored. NaN
+    with fewer than two complete units or raters, or no variance."""
+    return _value("icc", ratings, form=form)
 
 
 COEFFICIENTS: dict[str, Callable[..., float]] = {
@@ -493,219 +831,162 @@ COEFFICIENTS: dict[str, Callable[..., float]] = {
 
 
 def undefined_reason(name: str, ratings: Any, **kwargs: Any) -> str | None:
-    """Why a coefficient is NaN here, in words; None when it is defined."""
-    if name == "icc":
-        x = _icc_matrix(ratings)
-        if x.shape[0] < 2:
-            return "fewer than two units scored by every rater"
-        if x.shape[1] < 2:
-            return "fewer than two raters"
-        return "scores do not vary" if math.isnan(icc(ratings, **kwargs)) else None
-    coded = encode(ratings, kwargs.get("categories"))
-    nmat = counts(coded)
-    if not (nmat.sum(axis=1) >= 2).any():
-        return "no unit was rated by two raters"
-    if not math.isnan(COEFFICIENTS[name](ratings, **kwargs)):
-        return None
-    used = int((nmat.sum(axis=0) > 0).sum())
-    if used <= 1:
-        return "every rating is in one category"
-    return "chance agreement is 1 (no room for agreement beyond chance)"
-
-
-# ----------------------------------------------------------------------------- standard errors
+    """Why coefficient ``name`` is undefined (NaN) on these ratings, in a few words ("every
+    rating is in one category", "no unit was rated by two raters", …); None when it is defined.
+    ``kwargs`` are the coefficient's own (categories, weights, level, form)."""
+    return _prepare(name, ratings, dict(kwargs)).point()[1]
 
 
 def standard_error(name: str, ratings: Any, *, categories: Sequence[Any] | None = None,
                    weights: str | None = None) -> float:
-    """Gwet's closed-form standard error (conditional on the raters, no finite-population
-    correction), as irrCAC reports it, for the kappa family. NaN where undefined."""
+    """Gwet's closed-form standard error of a kappa-family coefficient ('percent_agreement',
+    'cohen_kappa', 'scott_pi', 'fleiss_kappa', 'conger_kappa', 'gwet_ac1', 'gwet_ac2',
+    'brennan_prediger'), conditional on the raters and without finite-population correction
+    (f = 0), as irrCAC reports it (Cohen: irrCAC's Conger formula with two raters; Scott:
+    the Fleiss formula). NaN for 'krippendorff_alpha' and 'icc' (not provided here), and where
+    the coefficient is undefined or fewer than two units were rated. KeyError for other names."""
+    if name not in COEFFICIENTS:
+        raise KeyError(f"unknown coefficient {name!r}: use one of {', '.join(COEFFICIENTS)}")
     if name not in KAPPA_FAMILY:
-        raise KeyError(f"no closed-form standard error for {name!r}")
-    if name == "gwet_ac2" and weights is None:
-        weights = "quadratic"
-    coded = encode(ratings, categories)
-    st = _stats(coded, weights)
-    pa, pi, n2 = _pa_pi(st)
-    n = st.n_units
-    if n < 2 or n2 == 0:
         return math.nan
-    nmat = st.share * st.r_i[:, None]
-    den = st.r_i * (st.r_i - 1)
-    pa_i = np.where(st.two, st.agree_i, 0.0)
-    if name == "percent_agreement":
-        pa_ivec = (n / n2) * pa_i
-        return float(math.sqrt(((pa_ivec - pa) ** 2).sum() / (n * (n - 1))))
-    w, q = st.w, st.q
-    if name in ("cohen_kappa", "conger_kappa"):
-        r = coded.codes.shape[1]
-        if r < 2:
-            return math.nan
-        p, pbar, s2 = _conger_parts(coded, w)
-        pe = float((w * (np.outer(pbar, pbar) - s2 / r)).sum())
-        coef = _kappa(pa, pe)
-        if math.isnan(coef):
-            return math.nan
-        codes = coded.codes[(coded.codes >= 0).any(axis=1)]
-        ok = codes >= 0
-        onehot = np.zeros(codes.shape + (q,))
-        onehot[ok, codes[ok]] = 1.0
-        eps = ok.astype(float)
-        ng = ok.sum(axis=0).astype(float)
-        a = onehot - (eps - ng / n)[:, :, None] * p[None, :, :]  # (n, r, q) over l
-        lam_k = (a @ w.T) * (n / np.maximum(ng, 1))[None, :, None]  # (n, r, k)
-        factor = r * p.mean(axis=0)[None, :] - p  # (r, k)
-        lam = (lam_k * factor[None, :, :]).sum(axis=2)
-        pe_i = lam.sum(axis=1) / (r * (r - 1))
-    else:
-        pe = _chance(name, pi, w, q)
-        coef = _kappa(pa, pe)
-        if math.isnan(coef):
-            return math.nan
-        if name in ("fleiss_kappa", "scott_pi"):
-            pi_w = (w @ pi + w.T @ pi) / 2
-            pe_i = (nmat @ pi_w) / np.maximum(st.r_i, 1)
-        elif name in ("gwet_ac1", "gwet_ac2"):
-            pe_i = (w.sum() / (q * (q - 1))) * (nmat @ (1 - pi)) / np.maximum(st.r_i, 1)
-        else:  # brennan_prediger: chance agreement is fixed
-            pe_i = np.full(n, pe)
-    del den
-    coef_i = (n / n2) * (pa_i - pe * st.two) / (1 - pe)
-    coef_ix = coef_i - 2 * (1 - coef) * (pe_i - pe) / (1 - pe)
-    if name == "brennan_prediger":
-        coef_ix = coef_i
-    return float(math.sqrt(((coef_ix - coef) ** 2).sum() / (n * (n - 1))))
+    prep = _prepare(name, ratings, {"categories": categories, "weights": weights})
+    assert isinstance(prep, _Family)
+    return prep.standard_error()
 
 
-# ----------------------------------------------------------------------------- bootstrap
+# ============================================================================ bootstrap
 
 
 def _resample_weights(rng: np.random.Generator, n: int, b: int) -> np.ndarray:
-    """(b × n) how often each unit is drawn in each of b resamples of n units."""
+    """(b × n) multinomial counts: how often each of n units is drawn in each of b resamples of
+    n units drawn with replacement."""
     idx = rng.integers(0, n, size=(b, n))
-    flat = (idx + (np.arange(b) * n)[:, None]).ravel()
-    return np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
+    idx += (np.arange(b, dtype=np.int64) * n)[:, None]
+    return np.bincount(idx.ravel(), minlength=b * n).reshape(b, n).astype(float)
 
 
-def _boot_values(name: str, coded: Coded, m: np.ndarray, kwargs: dict[str, Any]) -> np.ndarray:
-    """The coefficient for every resample (rows of unit weights ``m``), without going back to
-    the raw ratings: per-unit statistics aggregated by matrix products."""
-    keep = (coded.codes >= 0).any(axis=1)
-    if name == "krippendorff_alpha":
-        level = kwargs.get("level", "nominal")
-        nmat = counts(coded)[keep]
-        inv, _ = _coincidence_parts(nmat)
-        q = coded.q
-        contrib = (nmat[:, :, None] * nmat[:, None, :]) * inv[:, None, None]
-        contrib[:, np.arange(q), np.arange(q)] -= nmat * inv[:, None]
-        o_all = (m @ contrib.reshape(nmat.shape[0], q * q)).reshape(-1, q, q)
-        return _alpha_batch(o_all, coded, level)
-    weights = kwargs.get("weights")
-    if name == "gwet_ac2" and weights is None:
-        weights = "quadratic"
-    st = _stats(coded, weights)
-    a = m @ (st.agree_i * st.two)
-    c2 = m @ st.two.astype(float)
-    cu = m.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pa = a / c2
-        pi = (m @ st.share) / cu[:, None]
-    w, q = st.w, st.q
-    if name == "percent_agreement":
-        return pa
-    if name in ("fleiss_kappa", "scott_pi"):
-        pe = np.einsum("bk,kl,bl->b", pi, w, pi)
-    elif name in ("gwet_ac1", "gwet_ac2"):
-        pe = w.sum() * (pi * (1 - pi)).sum(axis=1) / (q * (q - 1)) if q > 1 else np.ones(len(pa))
-    elif name == "brennan_prediger":
-        pe = np.full(len(pa), w.sum() / q**2)
-    elif name in ("conger_kappa", "cohen_kappa"):
-        codes = coded.codes[keep]
-        r = codes.shape[1]
-        ok = codes >= 0
-        onehot = np.zeros(codes.shape + (q,))
-        onehot[ok, codes[ok]] = 1.0
-        cls = (m @ onehot.reshape(codes.shape[0], r * q)).reshape(-1, r, q)
-        ng = cls.sum(axis=2, keepdims=True)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p = cls / ng
-        pbar = p.mean(axis=1)
-        s2 = (np.einsum("brk,brl->bkl", p, p) - r * np.einsum("bk,bl->bkl", pbar, pbar)) / (r - 1)
-        pe = (w[None] * (np.einsum("bk,bl->bkl", pbar, pbar) - s2 / r)).sum(axis=(1, 2))
-    else:
-        raise KeyError(name)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out = (pa - pe) / (1 - pe)
-    return np.where(pe >= 1 - 1e-12, np.nan, out)
+def _index_weights(idx: np.ndarray, n_rows: int, units: np.ndarray) -> np.ndarray:
+    """(b × len(units)) counts of each eligible unit in each row of explicit row indices."""
+    b = idx.shape[0]
+    flat = (idx + (np.arange(b, dtype=np.int64) * n_rows)[:, None]).ravel()
+    full = np.bincount(flat, minlength=b * n_rows).reshape(b, n_rows)
+    return full[:, units].astype(float)
 
 
-def bootstrap_ci(
-    name: str,
-    ratings: Any,
-    *,
-    n_resamples: int = 1000,
-    confidence: float = 0.95,
-    seed: int | None = None,
-    chunk: int = 250,
-    **kwargs: Any,
-) -> tuple[float, float]:
-    """Percentile bootstrap interval over units (seedable, vectorised). Resamples whose
-    coefficient is undefined are left out; NaN bounds when none is defined."""
-    if name not in COEFFICIENTS:
-        raise KeyError(f"unknown coefficient {name!r}")
+def _batch(prep: _Family | _Alpha | _Icc, m: np.ndarray) -> np.ndarray:
+    if isinstance(prep, _Family):
+        return prep.batch(m)[0]
+    return prep.batch(m)
+
+
+def bootstrap_distribution(name: str, ratings: Any, *, n_resamples: int = 1000,
+                           seed: int | np.random.Generator | None = None,
+                           indices: Any = None, **kwargs: Any) -> np.ndarray:
+    """The coefficient on each of ``n_resamples`` bootstrap resamples of the units (NaN where a
+    resample leaves it undefined), vectorised.
+
+    The units resampled are the ones the coefficient uses: units with at least one rating for
+    the kappa family, units with at least two for alpha, complete units for the ICC. Nothing is
+    recomputed from the raw ratings: per-unit statistics (category counts, pairable coincidence
+    contributions, rater × category indicators, ANOVA sums) are computed once, and a
+    (resamples × units) matrix of multinomial draw counts aggregates them with one matrix
+    product per block of resamples. The categories (and so q, the weights and the scale) stay
+    those of the full sample.
+
+    ``indices`` (optional, (resamples × draws) integers) gives the resamples explicitly as row
+    indices into ``ratings``; resample b is then ``ratings[indices[b]]``. Otherwise draws come
+    from ``np.random.default_rng(seed)``.
+    """
+    prep = _prepare(name, ratings, dict(kwargs))
+    units = prep.units
+    n = int(units.size)
+    if indices is not None:
+        idx = np.asarray(indices, dtype=np.int64)
+        if idx.ndim != 2:
+            raise ValueError("indices must be a (resamples × draws) integer array")
+        n_rows = _as_matrix(ratings).shape[0]
+        if idx.size and (idx.min() < -n_rows or idx.max() >= n_rows):
+            raise IndexError("indices out of range for the ratings' units")
+        idx = np.where(idx < 0, idx + n_rows, idx)
+        step = max(1, _BLOCK // max(n_rows, 1))
+        parts = [_batch(prep, _index_weights(idx[s:s + step], n_rows, units))
+                 for s in range(0, idx.shape[0], step)]
+        return np.concatenate(parts) if parts else np.empty(0)
+    if n_resamples < 1:
+        raise ValueError("n_resamples must be at least 1")
+    if n == 0:
+        return np.full(n_resamples, np.nan)
     rng = np.random.default_rng(seed)
-    values: list[np.ndarray] = []
-    if name == "icc":
-        x = _icc_matrix(ratings)
-        n, k = x.shape
-        if n < 2 or k < 2:
-            return (math.nan, math.nan)
-        form = kwargs.get("form", "2,1")
-        for start in range(0, n_resamples, chunk):
-            b = min(chunk, n_resamples - start)
-            idx = rng.integers(0, n, size=(b, n))
-            msr, msc, mse, msw = _mean_squares(x[idx])
-            values.append(_icc_from_ms(form, msr, msc, mse, msw, n, k))
-    else:
-        coded = encode(ratings, kwargs.get("categories"))
-        n = int((coded.codes >= 0).any(axis=1).sum())
-        if n < 2:
-            return (math.nan, math.nan)
-        extra = {k: v for k, v in kwargs.items() if k != "categories"}
-        for start in range(0, n_resamples, chunk):
-            b = min(chunk, n_resamples - start)
-            values.append(_boot_values(name, coded, _resample_weights(rng, n, b), extra))
-    allv = np.concatenate(values) if values else np.array([])
-    allv = allv[~np.isnan(allv)]
-    if allv.size == 0:
+    step = max(1, _BLOCK // n)
+    parts = []
+    for start in range(0, n_resamples, step):
+        b = min(step, n_resamples - start)
+        parts.append(_batch(prep, _resample_weights(rng, n, b)))
+    return np.concatenate(parts)
+
+
+def bootstrap_ci(name: str, ratings: Any, *, n_resamples: int = 1000, confidence: float = 0.95,
+                 seed: int | np.random.Generator | None = None,
+                 **kwargs: Any) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of coefficient ``name`` (any key of
+    ``COEFFICIENTS``; ``kwargs`` are its own), resampling units; seedable and vectorised (see
+    ``bootstrap_distribution``). Resamples on which the coefficient is undefined are left out;
+    (NaN, NaN) when it is undefined on all of them."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must be between 0 and 1")
+    values = bootstrap_distribution(name, ratings, n_resamples=n_resamples, seed=seed, **kwargs)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
         return (math.nan, math.nan)
-    tail = (1 - confidence) / 2 * 100
-    lo, hi = np.percentile(allv, [tail, 100 - tail])
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    lo, hi = np.percentile(values, [tail, 100.0 - tail])
     return (float(lo), float(hi))
 
 
-# ----------------------------------------------------------------------------- labels
+def _boot_values(name: str, coded: Coded, m: np.ndarray, kwargs: dict[str, Any]) -> np.ndarray:
+    """Coefficient for each row of unit weights ``m`` over the units with at least one rating
+    of ``coded`` (kappa family and alpha)."""
+    if name in KAPPA_FAMILY:
+        prep: _Family | _Alpha = _Family(name, coded, kwargs.get("weights"))
+    elif name == "krippendorff_alpha":
+        prep = _Alpha(coded, kwargs.get("level", "nominal"))
+    else:
+        raise KeyError(name)
+    rated = np.flatnonzero((coded.codes >= 0).any(axis=1))
+    cols = np.searchsorted(rated, prep.units)
+    return _batch(prep, np.asarray(m, dtype=float)[:, cols])
+
+
+# ============================================================================ labels
 
 
 LANDIS_KOCH: tuple[tuple[float, str], ...] = (
-    (0.0, "poor"), (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
+    (math.nextafter(0.0, -1.0), "poor"),  # i.e. below 0
+    (0.2, "slight"), (0.4, "fair"), (0.6, "moderate"), (0.8, "substantial"),
     (math.inf, "almost perfect"),
 )
 
 
 def landis_koch(value: float, bands: Sequence[tuple[float, str]] | None = None) -> str:
-    """Landis & Koch (1977) label: below 0 poor, ≤.2 slight, ≤.4 fair, ≤.6 moderate,
-    ≤.8 substantial, else almost perfect. ``bands``: (upper bound, label) pairs, ascending."""
+    """Landis & Koch's (1977) reading of a kappa-type value: "poor" below 0, "slight" up to 0.2,
+    "fair" up to 0.4, "moderate" up to 0.6, "substantial" up to 0.8, else "almost perfect".
+    ``bands``: (upper bound, label) pairs; a value gets the label of the first band (in
+    ascending order of bound) whose bound it does not exceed, and the last label above them all.
+    "undefined" for NaN."""
     if value is None or math.isnan(value):
         return "undefined"
-    for upper, label in bands or LANDIS_KOCH:
-        if (value < upper) if upper == 0.0 else (value <= upper):
+    ordered = sorted(bands if bands is not None else LANDIS_KOCH, key=lambda b: b[0])
+    if not ordered:
+        raise ValueError("bands must not be empty")
+    for upper, label in ordered:
+        if value <= upper:
             return label
-    return (bands or LANDIS_KOCH)[-1][1]
+    return ordered[-1][1]
 
 
 def krippendorff_label(value: float, thresholds: tuple[float, float] = (0.667, 0.8)) -> str:
-    """Krippendorff's reading: ≥ 0.8 reliable, ≥ 0.667 tentative, else unreliable."""
+    """Krippendorff's (2004) reading of alpha: "reliable" from 0.8, "tentative" from 0.667
+    (tentative conclusions only), else "unreliable"; "undefined" for NaN."""
     if value is None or math.isnan(value):
         return "undefined"
     low, high = thresholds

@@ -3,9 +3,10 @@ who drift or match the reference poorly. Assignments are stored so trainers can 
 
 Rules (also in the README):
 - An agent gets a criterion's ``refresher_module`` when, over the period, they answered it at
-  least ``min_answers`` times and their fail rate is at least ``fail_threshold`` AND above their
-  team's rate on it by ``team_margin``; a failed critical criterion always counts, whatever the
-  rate. Criteria sharing a module make one assignment. Priority: high with a critical failure or
+  least ``min_answers`` times, their fail rate is at least ``fail_threshold``, above everyone
+  else's rate on it by ``team_margin``, and significantly so (one-sided binomial z ≥ ``z_min``);
+  the team's rate is shown beside it, so a team weak as a whole is coached too; a failed critical criterion always counts, whatever the rate. A criterion key
+  pools the agent's answers across rubrics (it means the same in every channel). Criteria sharing a module make one assignment. Priority: high with a critical failure or
   a rate ≥ 2 × threshold; medium otherwise.
 - An evaluator gets recalibration (module ``RECALIBRATION``) for the criteria of their drift
   flags, and when their calibration score across revealed/closed sessions is below
@@ -41,7 +42,8 @@ PLAN_KEYS = ("id", "assignee", "role", "team", "site", "module_id", "module_titl
 class CoachingSettings:
     fail_threshold: float = 0.25
     team_margin: float = 0.10
-    min_answers: int = 5
+    min_answers: int = 8
+    z_min: float = 1.645  # one-sided 5% test of the agent's fails against the team rate
     min_calibration_score: float = 80.0
     due_days: int = 14
     high_due_days: int = 7
@@ -61,10 +63,18 @@ class CriterionStat:
     critical_fails: int
     team_answers: int = 0
     team_fails: int = 0
+    all_answers: int = 0
+    all_fails: int = 0
 
     @property
     def rate(self) -> float:
         return self.fails / self.answers if self.answers else math.nan
+
+    @property
+    def others_rate(self) -> float:
+        """Everyone else's fail rate on the criterion (all teams, this agent left out)."""
+        others = self.all_answers - self.answers
+        return (self.all_fails - self.fails) / others if others > 0 else math.nan
 
     @property
     def team_rate(self) -> float:
@@ -108,26 +118,37 @@ def agent_criterion_stats(
     # naming the team and site where the agent has most answers.
     merged: dict[tuple[str, str, str], CriterionStat] = {}
     where: dict[str, dict[tuple[Any, Any], int]] = {}
-    team_totals: dict[tuple[Any, str, str], list[int]] = {}
+    team_totals: dict[tuple[Any, str], list[int]] = {}
+    all_totals: dict[str, list[int]] = {}
+    # A criterion key means the same in every rubric (and version), so an agent's answers on
+    # it are pooled across channels; ``rubric`` names the rubrics involved.
     for agent, team_name, site, rubric, key, module, critical, n, fails in rows:
         n, fails = int(n), int(fails or 0)
         spot = where.setdefault(agent, {})
         spot[(team_name, site)] = spot.get((team_name, site), 0) + n
-        t = team_totals.setdefault((team_name, rubric, key), [0, 0])
+        t = team_totals.setdefault((team_name, key), [0, 0])
         t[0] += n
         t[1] += fails
-        s = merged.get((agent, rubric, key))
+        a = all_totals.setdefault(key, [0, 0])
+        a[0] += n
+        a[1] += fails
+        s = merged.get((agent, "", key))
         if s is None:
-            s = merged[(agent, rubric, key)] = CriterionStat(
+            s = merged[(agent, "", key)] = CriterionStat(
                 agent=agent, team=None, site=None, rubric=rubric, criterion=key, module=module,
                 critical=bool(critical), answers=0, fails=0, critical_fails=0)
+        elif rubric not in s.rubric.split(", "):
+            s.rubric = ", ".join(sorted([*s.rubric.split(", "), rubric]))
+        s.module = s.module or module
+        s.critical = s.critical or bool(critical)
         s.answers += n
         s.fails += fails
         s.critical_fails += fails if critical else 0
     stats = list(merged.values())
     for s in stats:
         s.team, s.site = max(where[s.agent].items(), key=lambda kv: kv[1])[0]
-        s.team_answers, s.team_fails = team_totals.get((s.team, s.rubric, s.criterion), [0, 0])
+        s.team_answers, s.team_fails = team_totals.get((s.team, s.criterion), [0, 0])
+        s.all_answers, s.all_fails = all_totals.get(s.criterion, [0, 0])
     if team is not None:
         stats = [s for s in stats if s.team == team]
     return stats
@@ -219,9 +240,15 @@ def propose(
     for s in stats:
         if not s.module:
             continue
-        rate, team_rate = s.rate, s.team_rate
-        above_team = math.isnan(team_rate) or rate >= team_rate + settings.team_margin
-        weak = s.answers >= settings.min_answers and rate >= settings.fail_threshold and above_team
+        rate = s.rate
+        # Compared with everyone else (not only the team, so a team that is weak as a whole is
+        # still coached); a handful of answers is noise, so the excess must be significant.
+        others = s.others_rate
+        above = math.isnan(others) or rate >= others + settings.team_margin
+        base = min(max(others if not math.isnan(others) else 0.0, 0.02), 0.98)
+        z = (s.fails - s.answers * base) / math.sqrt(s.answers * base * (1 - base))
+        weak = (s.answers >= settings.min_answers and rate >= settings.fail_threshold
+                and above and z >= settings.z_min)
         if weak or s.critical_fails > 0:
             by_agent_module.setdefault((s.agent, s.module), []).append(s)
     out: list[Proposed] = []
@@ -236,7 +263,9 @@ def propose(
                                              and i.rate >= settings.fail_threshold):
                     parts.append(f"{i.criterion}: {i.critical_fails} critical fail(s)")
                 else:
-                    team_txt = "" if math.isnan(i.team_rate) else f" vs team {i.team_rate:.0%}"
+                    team_txt = "" if math.isnan(i.team_rate) else f", team {i.team_rate:.0%}"
+                    if not math.isnan(i.others_rate):
+                        team_txt += f", everyone else {i.others_rate:.0%}"
                     parts.append(f"{i.criterion}: failed {i.fails}/{i.answers} ({i.rate:.0%}"
                                  f"{team_txt})")
             examples = _examples(session, agent, [(i.rubric, i.criterion) for i in items], since)
@@ -248,6 +277,7 @@ def propose(
                     {"rubric": i.rubric, "criterion": i.criterion, "answers": i.answers,
                      "fails": i.fails, "rate": round(i.rate, 3),
                      "team_rate": None if math.isnan(i.team_rate) else round(i.team_rate, 3),
+                     "others_rate": None if math.isnan(i.others_rate) else round(i.others_rate, 3),
                      "critical_fails": i.critical_fails} for i in items],
                     "examples": examples},
             ))

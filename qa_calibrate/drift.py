@@ -312,13 +312,21 @@ def _routine_answers(store: Store) -> _Answers:
     interaction_ids = evals[which, 2].astype(np.int64)
     data = np.column_stack([evals[which, 3], answers[:, 2]])
     # criteria of every rubric version with the same (rubric name, key) are one series
-    names = sorted({(r, k) for _i, r, k, _p in crit_rows})
-    code_of_name = {nk: n for n, nk in enumerate(names)}
-    crit_lut = np.full(max(i for i, _r, _k, _p in crit_rows) + 1, -1, dtype=np.int64)
-    pass_lut = np.zeros(crit_lut.size)
+    # A criterion key means the same thing in every rubric (and every version of one), so a
+    # series is evaluator × key; the rubric joins the team in the comparison group instead.
+    keys = sorted({k for _i, _r, k, _p in crit_rows})
+    rubric_names = sorted({r for _i, r, _k, _p in crit_rows})
+    key_code = {k: n for n, k in enumerate(keys)}
+    rubric_code = {r: n for n, r in enumerate(rubric_names)}
+    size = max(i for i, _r, _k, _p in crit_rows) + 1
+    crit_lut = np.full(size, -1, dtype=np.int64)
+    rubric_lut = np.zeros(size, dtype=np.int64)
+    pass_lut = np.zeros(size)
     for cid, r, k, pass_at in crit_rows:
-        crit_lut[cid] = code_of_name[(r, k)]
+        crit_lut[cid] = key_code[k]
+        rubric_lut[cid] = rubric_code[r]
         pass_lut[cid] = pass_at
+    names = [("", k) for k in keys]
     person_names = [n for _i, n in sorted(people)]
     person_lut = np.full(max(i for i, _n in people) + 1, -1, dtype=np.int64)
     for n, (pid, _name) in enumerate(sorted(people)):
@@ -330,7 +338,8 @@ def _routine_answers(store: Store) -> _Answers:
         team_lut[iid] = team_code[t or ""]
     return _Answers(
         evaluator=person_lut[evaluator_ids], criterion=crit_lut[criterion_ids],
-        stratum=team_lut[interaction_ids], day=data[:, 0],
+        stratum=team_lut[interaction_ids] * len(rubric_names) + rubric_lut[criterion_ids],
+        day=data[:, 0],
         fail=data[:, 1] < pass_lut[criterion_ids],
         interaction=interaction_ids, evaluator_names=person_names, criterion_names=names,
     )
@@ -395,7 +404,7 @@ def _calibration_answers(store: Store) -> _Answers:
                 ii, cc = np.nonzero(ok)
                 fail = data.values[ii, e, cc] < pass_at[cc]
                 for i, c, f, rf in zip(ii, cc, fail, ref_fail[ii, cc], strict=True):
-                    parts.append((person.name, (data.rubric.name, data.criteria[c].key),
+                    parts.append((person.name, ("", data.criteria[c].key),
                                   cal.id, day, bool(f), bool(rf),
                                   data.interactions[i].id))
     if not parts:
@@ -472,7 +481,8 @@ def _flags_for(
             peers_fail = float(ans.ref_fail[src].mean())
         hits = src[outcome[src].astype(bool)][::-1]
         example_ids = list(dict.fromkeys(int(i) for i in ans.interaction[hits]))[:5]
-        rubric, key = ans.criterion_names[int(ans.criterion[first])]
+        _unused, key = ans.criterion_names[int(ans.criterion[first])]
+        rubric = "all rubrics"  # a key means the same in every rubric; series span them
         trend = ewma(obs.y[whole].astype(float) - p[whole], settings.ewma_lambda)
         out.append((Flag(
             evaluator=ans.evaluator_names[int(ans.evaluator[first])], rubric=rubric,

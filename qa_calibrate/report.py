@@ -369,7 +369,9 @@ def _evaluator_rows(
         })
         rows.append(row)
     rows.sort(key=lambda r: -(r["mean_abs_gap"] if not math.isnan(r["mean_abs_gap"]) else -1))
-    icc_matrix = scores[:, list(raters)]
+    # evaluators who have not scored anything yet do not make every row incomplete
+    scored_any = [e for e in raters if data.answered[:, e, :].any()]
+    icc_matrix = scores[:, scored_any]
     complete = ~np.isnan(icc_matrix).any(axis=1)
     icc_fig = _figure("icc", icc_matrix[complete], settings, form="2,1") if complete.sum() >= 2 else {
         "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "se": math.nan,

@@ -57,7 +57,7 @@ def _settings(**kw: Any) -> Any:
 @click.option("--team", help="Only this team's agents.")
 @click.option("--fail-threshold", type=float, default=0.25, show_default=True,
               help="Fail rate that calls for a refresher module.")
-@click.option("--min-answers", type=int, default=5, show_default=True,
+@click.option("--min-answers", type=int, default=8, show_default=True,
               help="Fewest answers on a criterion before its rate counts.")
 @click.option("--due-days", type=int, default=14, show_default=True,
               help="Days until due (high priority: 7).")
