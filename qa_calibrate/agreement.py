@@ -385,8 +385,10 @@ class _Family:
     category shares r_ik / r_i, so that one matrix product aggregates any set of unit weights.
     """
 
-    def __init__(self, name: str, coded: Coded, weights: str | None):
+    def __init__(self, name: str, coded: Coded, weights: str | None,
+                 categories_given: bool = False):
         self.name = name
+        self.categories_given = categories_given
         nmat_all = counts(coded)
         r_all = _rowsum(nmat_all)
         keep = r_all > 0
@@ -474,7 +476,7 @@ class _Family:
         if not self.two.any():
             return math.nan, NO_PAIR
         if self.q < 2:
-            return math.nan, ONE_CATEGORY if self.coded.q == self.n_used else ONE_POSSIBLE
+            return math.nan, ONE_POSSIBLE if self.categories_given else ONE_CATEGORY
         if self.n_used <= 1:
             return math.nan, ONE_CATEGORY
         return math.nan, PE_ONE
@@ -566,7 +568,7 @@ class _Alpha:
         used = nmat_all[pairable].sum(axis=0) > 0
         # unused categories have n_c = 0 and change nothing, also for the ordinal metric
         self.nmat = nmat_all[pairable][:, used]
-        self.inv = 1.0 / (m_u[pairable] - 1.0)
+        self.inv = 1.0 / (m_u[pairable] - 0.5)
         self.values = coded.values[used]
         self.qu = int(used.sum())
         if level != "ordinal":
@@ -716,8 +718,9 @@ def _prepare(name: str, ratings: Any, kwargs: dict[str, Any]) -> _Family | _Alph
             if shape[1] != 2:
                 raise ValueError(f"Cohen's kappa needs exactly two raters (two columns), got "
                                  f"{shape[1]}; use conger_kappa or fleiss_kappa for more")
-        weights = kwargs.get("weights")
-        return _Family(name, encode(ratings, kwargs.get("categories")), weights)
+        categories = kwargs.get("categories")
+        return _Family(name, encode(ratings, categories), kwargs.get("weights"),
+                       categories_given=categories is not None)
     if name == "krippendorff_alpha":
         _check_kwargs(name, kwargs, ("level", "categories"))
         return _Alpha(encode(ratings, kwargs.get("categories")), kwargs.get("level", "nominal"))

@@ -369,10 +369,17 @@ def _evaluator_rows(
         })
         rows.append(row)
     rows.sort(key=lambda r: -(r["mean_abs_gap"] if not math.isnan(r["mean_abs_gap"]) else -1))
-    # evaluators who have not scored anything yet do not make every row incomplete
+    # ICC needs a complete matrix: keep either every evaluator who scored the whole sample
+    # (an evaluator still scoring is left out) or every fully scored interaction, whichever
+    # keeps more scores
+    full_raters = [e for e in raters if not np.isnan(scores[:, e]).any()]
     scored_any = [e for e in raters if data.answered[:, e, :].any()]
-    icc_matrix = scores[:, scored_any]
-    complete = ~np.isnan(icc_matrix).any(axis=1)
+    by_rows = scores[:, scored_any]
+    rows_ok = ~np.isnan(by_rows).any(axis=1)
+    if len(full_raters) >= 2 and len(full_raters) * n_i >= rows_ok.sum() * len(scored_any):
+        icc_matrix, complete = scores[:, full_raters], np.ones(n_i, dtype=bool)
+    else:
+        icc_matrix, complete = by_rows, rows_ok
     icc_fig = _figure("icc", icc_matrix[complete], settings, form="2,1") if complete.sum() >= 2 else {
         "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "se": math.nan,
         "undefined": "fewer than two interactions scored by every evaluator",

@@ -87,11 +87,11 @@ class MeetingScreen(Screen[None]):
         yield Footer()
 
     def on_resize(self, event: Any) -> None:
-        """Below 110 columns the figures go under the matrix instead of beside it."""
-        self.query_one("#meeting-body").set_class(event.size.width < 110, "narrow")
+        """Below 150 columns the figures go under the matrix instead of beside it."""
+        self.query_one("#meeting-body").set_class(event.size.width < 150, "narrow")
 
     def on_mount(self) -> None:
-        self.query_one("#meeting-body").set_class(self.app.size.width < 110, "narrow")
+        self.query_one("#meeting-body").set_class(self.app.size.width < 150, "narrow")
         self.query_one("#session-panel").display = False
         self.load(self.position)
         self.query_one("#matrix").focus()

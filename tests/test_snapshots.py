@@ -1,0 +1,85 @@
+"""Snapshots of the main screens on the bundled sample data (``--snapshot-update`` after an
+intended change, and look at the SVGs in tests/__snapshots__ before committing them)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from qa_calibrate.demo import load_sample_data
+from qa_calibrate.sessions import find_session
+from qa_calibrate.store import open_store
+from qa_calibrate.tui.app import make_app
+
+SIZE = (120, 40)
+LEAD = "Dana Whitfield"
+EVALUATOR = "Jomar Santos"
+SESSION = "Oct 2026 chat calibration"
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    path = tmp_path_factory.mktemp("snap") / "demo.db"
+    store = open_store(f"sqlite:///{path}")
+    load_sample_data(store, actor="demo")
+    store.close()
+    return path
+
+
+@pytest.fixture
+def demo_store(template, tmp_path):
+    path = tmp_path / "demo.db"
+    shutil.copy(template, path)
+    store = open_store(f"sqlite:///{path}")
+    yield store
+    store.close()
+
+
+async def _settle(pilot):
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_home(snap_compare, demo_store):
+    assert snap_compare(make_app(demo_store, LEAD), terminal_size=SIZE, run_before=_settle)
+
+
+def test_scoring(snap_compare, demo_store):
+    with demo_store.session() as s:
+        sid = find_session(s, SESSION).id
+    app = make_app(demo_store, EVALUATOR, start=("score", sid))
+
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("1", "1")  # greeting yes, verify_identity yes
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_meeting(snap_compare, demo_store):
+    with demo_store.session() as s:
+        sid = find_session(s, SESSION).id
+    app = make_app(demo_store, LEAD, start=("meeting", sid))
+
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_evaluator_report(snap_compare, demo_store):
+    from qa_calibrate.sessions import reveal
+
+    reveal(demo_store, SESSION, actor=LEAD)
+    app = make_app(demo_store, LEAD)
+
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("r")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
