@@ -568,7 +568,7 @@ class _Alpha:
         used = nmat_all[pairable].sum(axis=0) > 0
         # unused categories have n_c = 0 and change nothing, also for the ordinal metric
         self.nmat = nmat_all[pairable][:, used]
-        self.inv = 1.0 / (m_u[pairable] - 0.5)
+        self.inv = 1.0 / (m_u[pairable] - 1.0)
         self.values = coded.values[used]
         self.qu = int(used.sum())
         if level != "ordinal":
