@@ -216,7 +216,13 @@ def _encode_numeric(x: np.ndarray, categories: Sequence[Any] | None) -> Coded:
     codes, cat_values = _numeric_codes(x, cat_values, cats)
     if cats is None:
         cats = [float(v) for v in cat_values]
-    return Coded(codes, tuple(cats), np.asarray(cat_values, dtype=float), True)
+    return Coded(codes.astype(_code_dtype(len(cats)), copy=False), tuple(cats),
+                 np.asarray(cat_values, dtype=float), True)
+
+
+def _code_dtype(q: int) -> type:
+    """The narrowest signed integer type holding the codes -1..q (less memory traffic)."""
+    return np.int8 if q < 127 else np.int16 if q < 32767 else np.int32
 
 
 def _numeric_codes(x: np.ndarray, cat_values: np.ndarray | None,
@@ -231,20 +237,22 @@ def _numeric_codes(x: np.ndarray, cat_values: np.ndarray | None,
         # Whole-number scales (0/1, 1..5, 0..100): a lookup table instead of sorting, O(n) and
         # without boolean gathers. Missing ratings go to slot 0 of the table, value v to slot
         # v − lo + 1.
-        off = np.where(np.isnan(x), lo - 1.0, x) - (lo - 1.0)
-        oi = off.astype(np.int64)
+        off = np.where(np.isnan(x), lo - 1.0, x)
+        off -= lo - 1.0
+        oi = off.astype(np.intp)
         if np.array_equal(oi, off):
+            del off
             span = int(hi - lo) + 2
             lut = np.full(span, -1, dtype=np.int64)
             if cat_values is None:
                 used = np.flatnonzero(np.bincount(oi.ravel(), minlength=span)[1:])
                 lut[used + 1] = np.arange(used.size)
-                return lut[oi], used + lo
+                return lut.astype(_code_dtype(used.size))[oi], used + lo
             lut[1:] = -2  # values that are not categories
             rel = cat_values - lo + 1.0
             inside = (rel >= 1) & (rel < span) & (rel == np.floor(rel))
             lut[rel[inside].astype(np.int64)] = np.flatnonzero(inside)
-            codes = lut[oi]
+            codes = lut.astype(_code_dtype(cat_values.size))[oi]
             if codes.size and codes.min() < -1:
                 raise _not_a_category(x[codes == -2][0], cats or list(cat_values))
             return codes, cat_values
@@ -292,7 +300,7 @@ def _encode_labels(shape: tuple[int, ...], missing: np.ndarray, present: np.ndar
             if label not in index:
                 raise _not_a_category(label, cats)
             lut[n] = index[label]
-    codes = np.full(shape, -1, dtype=np.int64)
+    codes = np.full(shape, -1, dtype=_code_dtype(len(cats)))
     codes[~missing] = lut[np.asarray(inverse, dtype=np.int64).ravel()]
     numeric = _all_numeric(cats)
     values = (np.asarray(cats, dtype=float) if numeric
@@ -304,7 +312,7 @@ def _encode_labels(shape: tuple[int, ...], missing: np.ndarray, present: np.ndar
         codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
         cats = [cats[i] for i in order]
         values = values[order]
-    return Coded(codes, tuple(cats), values, numeric)
+    return Coded(codes.astype(_code_dtype(len(cats)), copy=False), tuple(cats), values, numeric)
 
 
 def counts(coded: Coded) -> np.ndarray:
@@ -316,12 +324,14 @@ def _cross_counts(codes: np.ndarray, q: int, by_rater: bool) -> np.ndarray:
     """Counts of each category per unit (units × q) or per rater (raters × q), by one bincount
     (missing ratings land in a column of their own that is then dropped)."""
     n, r = codes.shape
-    if by_rater:
-        flat = np.arange(r, dtype=np.int64)[None, :] * (q + 1) + (codes + 1)
-        size = r
-    else:
-        flat = np.arange(n, dtype=np.int64)[:, None] * (q + 1) + (codes + 1)
-        size = n
+    if by_rater and q <= 16:  # column sums: a few passes over the narrow codes are cheaper
+        out = np.empty((r, q))
+        for k in range(q):
+            out[:, k] = np.count_nonzero(codes == k, axis=0)
+        return out
+    size = r if by_rater else n
+    offsets = np.arange(size, dtype=np.int64) * (q + 1) + 1
+    flat = (offsets[None, :] if by_rater else offsets[:, None]) + codes
     out = np.bincount(flat.ravel(), minlength=size * (q + 1)).reshape(size, q + 1)
     return out[:, 1:].astype(float)
 

@@ -65,13 +65,13 @@ class ScoringScreen(Screen[None]):
         Binding("n", "na", "N/A"),
         Binding("c", "comment", "Comment"),
         Binding("t", "root_cause", "Root cause", show=False),
-        Binding("g", "guidance", "Guidance"),
+        Binding("g", "guidance", "Guidance", show=False),
         Binding("enter", "enter_value", "Type value", show=False),
-        Binding("slash", "search", "Search", key_display="/"),
+        Binding("slash", "search", "Search", key_display="/", show=False),
         Binding("right_square_bracket", "next", "Next", key_display="]"),
-        Binding("left_square_bracket", "previous", "Prev", key_display="["),
+        Binding("left_square_bracket", "previous", "Prev", key_display="[", show=False),
         Binding("S", "submit", "Submit", key_display="S"),
-        Binding("escape", "back", "Back"),
+        Binding("escape", "back", "Back", show=False),
     ]
     PALETTE = [
         ("submit", "Submit this evaluation", "Check every criterion is answered, then submit"),
@@ -102,26 +102,14 @@ class ScoringScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#criteria", DataTable)
         table.add_columns("", "criterion", "answer")
-        if self.position is None:
-            self.position = self._first_todo()
-        self.load(self.position)
+        self.load(self.position or 0)
+        if self.position == 0 and self.item and self.item["statuses"][0] == "submitted":
+            todo = [n for n, st in enumerate(self.item["statuses"]) if st != "submitted"]
+            if todo:  # open the queue on its first sample still to do
+                self.load(todo[0])
         table.focus()
 
     # ---------------------------------------------------------------- loading
-    def _first_todo(self) -> int:
-        from ...sessions import scoring_item
-
-        app: Any = self.app
-        try:
-            item = scoring_item(app.store, self.session_ref, evaluator=app.user_name, position=0)
-        except QAError as exc:
-            app.fail(exc)
-            return 0
-        for n, status in enumerate(item["statuses"]):
-            if status != "submitted":
-                return n
-        return 0
-
     def load(self, position: int, keep_row: bool = False) -> None:
         from ...sessions import scoring_item
 

@@ -34,28 +34,41 @@ def turn_text(turn: dict[str, Any], needle: str | None = None) -> Text:
 
 
 class TranscriptView(VerticalScroll):
-    """Shows turns; ``search`` highlights matches and scrolls to the first."""
+    """Shows turns (one rendered block, cheap to mount); ``search`` highlights matches and
+    scrolls to the first."""
 
     can_focus = True
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.turns: list[dict[str, Any]] = []
+        self.needle: str | None = None
+
+    def compose(self) -> Any:
+        yield Static(id="transcript-text")
+
+    def _paint(self) -> None:
+        text = Text()
+        for n, turn in enumerate(self.turns):
+            if n:
+                text.append("\n")
+            found = bool(self.needle) and self.needle.lower() in turn["text"].lower()
+            text.append_text(turn_text(turn, self.needle if found else None))
+        self.query_one("#transcript-text", Static).update(text)
 
     def show(self, turns: list[dict[str, Any]]) -> None:
-        self.turns = turns
-        self.remove_children()
-        self.mount_all([Static(turn_text(t), classes=f"turn {t['speaker']}") for t in turns])
+        self.turns, self.needle = turns, None
+        self._paint()
         self.scroll_home(animate=False)
 
     def search(self, needle: str) -> int:
         """Highlight ``needle`` (case-insensitive); return how many turns contain it."""
-        hits = []
-        for widget, turn in zip(self.query(Static), self.turns, strict=False):
-            found = needle.lower() in turn["text"].lower()
-            widget.update(turn_text(turn, needle if found else None))
-            if found:
-                hits.append(widget)
+        self.needle = needle
+        self._paint()
+        hits = [n for n, t in enumerate(self.turns) if needle.lower() in t["text"].lower()]
         if hits:
-            self.scroll_to_widget(hits[0], animate=False, top=True)
+            width = max(self.scrollable_content_region.width, 10)
+            before = sum(len(turn_text(t).wrap(self.app.console, width))
+                         for t in self.turns[: hits[0]])
+            self.scroll_to(y=before, animate=False)
         return len(hits)
