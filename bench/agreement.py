@@ -1,28 +1,49 @@
-"""Time the agreement coefficients against reference packages measured in the same run.
+"""Benchmark qa_calibrate.agreement against reference packages, in the same run, on the same data.
 
-``python bench/agreement.py [--quick]`` (reference packages: ``pip install -e '.[bench]'``).
+Usage: ``python bench/agreement.py [--quick]`` (reference packages: ``pip install -e '.[bench]'``;
+a missing one is reported and its rows are skipped).
 
-Data: 5-point scale, fixed seed, raters agreeing with a latent true value 60% of the time;
-20 raters × 10,000 units and 50 raters × 100,000 units with 20% missing, and 20 × 100,000
-complete for Fleiss and AC1. Each timing is the best of several runs (time.perf_counter).
-What is timed for the references: ``krippendorff.alpha`` on the (raters × units) matrix;
-statsmodels ``aggregate_raters`` + ``fleiss_kappa`` (both, since ours starts from raw ratings
-too); irrCAC ``CAC(df).gwet()`` / ``.fleiss()`` on a pandas DataFrame (the constructor included).
-Peak memory: tracemalloc's peak of Python/numpy allocations during our call.
+Data (fixed seeds): a 5-point scale (1..5); each rater gives the unit's latent value with
+probability 0.6, else a uniform draw.
+  - 20 raters × 10,000 units and 50 raters × 100,000 units, 20% of ratings missing;
+  - 20 raters × 100,000 units, complete, for the Fleiss and AC1 comparisons.
+``--quick`` divides every size by 10 and times fewer runs.
+
+What is timed (each figure is the best of several runs, time.perf_counter):
+  - ours: the public function on the (units × raters) float array with NaN for missing,
+    ``categories=[1, 2, 3, 4, 5]``; everything from raw ratings to the float.
+  - krippendorff: ``krippendorff.alpha(reliability_data=X.T, level_of_measurement=...,
+    value_domain=[1..5])`` (its layout is raters × units; the transpose is a free view).
+  - statsmodels: ``aggregate_raters(X)`` followed by ``fleiss_kappa(table)``: both, since ours
+    starts from raw ratings too; the time of ``fleiss_kappa`` alone is printed below the table.
+  - irrCAC: ``CAC(df, categories=[1..5], digits=15).gwet()`` / ``.fleiss()`` / ... including
+    the CAC constructor, on a pandas DataFrame built beforehand (not timed).
+Memory: the peak of Python/numpy allocations during one call of ours, measured separately with
+tracemalloc (numpy reports its buffers to tracemalloc); the process's peak RSS
+(resource.getrusage ru_maxrss) is printed at the end.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
+import sys
 import time
 import tracemalloc
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from qa_calibrate import agreement as ag
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from qa_calibrate import agreement as ag  # noqa: E402
+
+CATS = [1, 2, 3, 4, 5]
+TOLERANCE = 1e-9
 
 
 def make(units: int, raters: int, missing: float, seed: int) -> np.ndarray:
@@ -46,112 +67,228 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 
 def peak_mb(fn: Callable[[], Any]) -> float:
     tracemalloc.start()
-    fn()
-    _cur, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return peak / 1e6
+    try:
+        fn()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
+@dataclass
+class Row:
+    name: str
+    size: str
+    ours: float
+    mem: float
+    ref: float | None = None
+    ref_name: str = ""
+    target: float | None = None  # ratio ours/ref, or seconds when absolute
+    absolute: bool = False
+    diff: float | None = None
+
+    @property
+    def ratio(self) -> float | None:
+        return self.ours / self.ref if self.ref else None
+
+    @property
+    def met(self) -> str:
+        if self.target is None:
+            return ""
+        if self.absolute:
+            return "yes" if self.ours < self.target else "NO"
+        if self.ratio is None:
+            return ""
+        return "yes" if self.ratio <= self.target else "NO"
+
+    @property
+    def value_ok(self) -> bool:
+        return self.diff is None or self.diff <= TOLERANCE
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="sizes / 10, fewer runs")
     args = parser.parse_args()
-    scale = 10 if args.quick else 1
-    repeat = 1 if args.quick else 3
-    warnings.simplefilter("ignore")
+    div = 10 if args.quick else 1
+    rep_small, rep_large = (2, 1) if args.quick else (7, 3)
+    warnings.simplefilter("ignore")  # the reference packages' own warnings
+
+    notes: list[str] = []
     try:
         import krippendorff
     except ImportError:
         krippendorff = None
+        notes.append("krippendorff not installed: its rows are skipped")
     try:
-        from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+        from statsmodels.stats.inter_rater import aggregate_raters
+        from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
     except ImportError:
-        aggregate_raters = fleiss_kappa = None
+        aggregate_raters = sm_fleiss = None
+        notes.append("statsmodels not installed: its rows are skipped")
     try:
         import pandas as pd
         from irrCAC.raw import CAC
     except ImportError:
         CAC = pd = None
-    cats = [1, 2, 3, 4, 5]
-    small = make(10_000 // scale, 20, 0.2, 1)
-    large = make(100_000 // scale, 50, 0.2, 2)
-    complete = make(100_000 // scale, 20, 0.0, 3)
-    rows: list[tuple[Any, ...]] = []
+        notes.append("irrCAC (or pandas) not installed: its rows are skipped")
 
-    def row(name: str, size: str, ours: float, ref: float | None, target: float | None,
-            diff: float | None, mem: float) -> None:
-        ratio = ours / ref if ref else None
-        met = "–" if target is None or ratio is None else ("yes" if ratio <= target else "NO")
-        rows.append((name, size, ours, ref, ratio, target, met, diff, mem))
+    small = make(10_000 // div, 20, 0.2, seed=1)
+    large = make(100_000 // div, 50, 0.2, seed=2)
+    complete = make(100_000 // div, 20, 0.0, seed=3)
+    size_small = f"20×{10_000 // div:,} 20% NA"
+    size_large = f"50×{100_000 // div:,} 20% NA"
+    size_complete = f"20×{100_000 // div:,} complete"
+    rows: list[Row] = []
 
-    for label, data in (("20×10k", small), ("50×100k", large)):
+    # ------------------------------------------------------------------ alpha vs krippendorff
+    for data, size, rep in ((small, size_small, rep_small), (large, size_large, rep_large)):
         for level in ag.LEVELS:
-            t_ours, v_ours = best(lambda d=data, lv=level: ag.krippendorff_alpha(
-                d, level=lv, categories=cats), repeat)
-            mem = peak_mb(lambda d=data, lv=level: ag.krippendorff_alpha(d, level=lv,
-                                                                        categories=cats))
+            ours_t, ours_v = best(lambda d=data, lv=level: ag.krippendorff_alpha(
+                d, level=lv, categories=CATS), rep)
+            mem = peak_mb(lambda d=data, lv=level: ag.krippendorff_alpha(
+                d, level=lv, categories=CATS))
+            row = Row(f"alpha {level}", size, ours_t, mem)
             if krippendorff is not None:
-                t_ref, v_ref = best(lambda d=data, lv=level: krippendorff.alpha(
-                    reliability_data=d.T, level_of_measurement=lv, value_domain=cats), repeat)
-                row(f"alpha {level}", label, t_ours, t_ref, 0.5, abs(v_ours - v_ref), mem)
-            else:
-                row(f"alpha {level}", label, t_ours, None, None, None, mem)
+                ref_t, ref_v = best(lambda d=data, lv=level: krippendorff.alpha(
+                    reliability_data=d.T, level_of_measurement=lv, value_domain=CATS), rep)
+                row.ref, row.ref_name, row.target = ref_t, "krippendorff", 0.5
+                row.diff = abs(ours_v - float(ref_v))
+            rows.append(row)
 
-    label = "20×100k complete"
-    t_ours, v_ours = best(lambda: ag.fleiss_kappa(complete, categories=cats), repeat)
-    mem = peak_mb(lambda: ag.fleiss_kappa(complete, categories=cats))
-    if fleiss_kappa is not None:
-        t_ref, v_ref = best(lambda: fleiss_kappa(aggregate_raters(complete.astype(int))[0]),
-                            repeat)
-        row("Fleiss kappa (vs statsmodels)", label, t_ours, t_ref, 0.5, abs(v_ours - v_ref), mem)
-    else:
-        row("Fleiss kappa", label, t_ours, None, None, None, mem)
-    t_ac1, v_ac1 = best(lambda: ag.gwet_ac1(complete, categories=cats), repeat)
-    mem = peak_mb(lambda: ag.gwet_ac1(complete, categories=cats))
+    # ------------------------------------------------------------------ Fleiss vs statsmodels
+    ours_t, ours_v = best(lambda: ag.fleiss_kappa(complete, categories=CATS), rep_small)
+    mem_fleiss = peak_mb(lambda: ag.fleiss_kappa(complete, categories=CATS))
+    row = Row("Fleiss kappa", size_complete, ours_t, mem_fleiss)
+    if sm_fleiss is not None:
+        ref_t, ref_v = best(lambda: sm_fleiss(aggregate_raters(complete)[0]), rep_small)
+        table = aggregate_raters(complete)[0]
+        only_t, _ = best(lambda: sm_fleiss(table), rep_small)
+        notes.append(f"statsmodels fleiss_kappa alone, on the table aggregate_raters made: "
+                     f"{only_t:.4f} s (its aggregate_raters: {ref_t - only_t:.4f} s)")
+        row.ref, row.ref_name, row.target, row.diff = ref_t, "statsmodels", 0.5, abs(
+            ours_v - ref_v)
+    rows.append(row)
+
+    # ------------------------------------------------------------------ irrCAC
     if CAC is not None:
-        df = pd.DataFrame(complete)
-        t_ref, res = best(lambda: CAC(df, categories=cats, digits=15).gwet(), 1)
-        row("Gwet AC1 (vs irrCAC)", label, t_ac1, t_ref, 0.5,
-            abs(v_ac1 - res["est"]["coefficient_value"]), mem)
-        t_ref, res = best(lambda: CAC(df, categories=cats, digits=15).fleiss(), 1)
-        row("Fleiss kappa (vs irrCAC)", label, t_ours, t_ref, None,
-            abs(v_ours - res["est"]["coefficient_value"]), mem)
-    else:
-        row("Gwet AC1", label, t_ac1, None, None, None, mem)
-    for name in ("percent_agreement", "conger_kappa", "brennan_prediger", "gwet_ac2"):
-        t, _v = best(lambda n=name: ag.COEFFICIENTS[n](complete, categories=cats), repeat)
-        row(name, label, t, None, None, None, peak_mb(
-            lambda n=name: ag.COEFFICIENTS[n](complete, categories=cats)))
-    t, _ = best(lambda: ag.icc(complete[:, :20]), repeat)
-    row("ICC(2,1)", label, t, None, None, None, peak_mb(lambda: ag.icc(complete)))
+        df_complete = pd.DataFrame(complete)
+        df_small = pd.DataFrame(small)
 
-    t_boot, ci = best(lambda: ag.bootstrap_ci("krippendorff_alpha", small, n_resamples=1000,
-                                              seed=1, categories=cats), 1)
-    mem = peak_mb(lambda: ag.bootstrap_ci("krippendorff_alpha", small, n_resamples=1000, seed=1,
-                                          categories=cats))
-    rows.append(("bootstrap alpha ×1000", "20×10k", t_boot, None, None, 2.0,
-                 "yes" if t_boot < 2.0 else "NO", None, mem))
-    t_boot2, _ = best(lambda: ag.bootstrap_ci("gwet_ac1", small, n_resamples=1000, seed=1,
-                                              categories=cats), 1)
-    rows.append(("bootstrap AC1 ×1000", "20×10k", t_boot2, None, None, None, "–", None, 0.0))
+        def cac(df: Any, method: str, weights: str = "identity") -> float:
+            res = getattr(CAC(df, weights=weights, categories=CATS, digits=15), method)()
+            return float(res["est"]["coefficient_value"])
 
-    header = ("coefficient", "data", "ours s", "ref s", "ratio", "target", "met", "|Δ value|",
-              "peak MB")
-    print(f"{header[0]:<30}{header[1]:<18}{header[2]:>9}{header[3]:>9}{header[4]:>7}"
-          f"{header[5]:>8}{header[6]:>5}{header[7]:>11}{header[8]:>9}")
+        for name, method, target in (("gwet_ac1", "gwet", 0.5), ("fleiss_kappa", "fleiss", None)):
+            ours_t, ours_v = best(lambda n=name: ag.COEFFICIENTS[n](complete, categories=CATS),
+                                  rep_small)
+            mem = peak_mb(lambda n=name: ag.COEFFICIENTS[n](complete, categories=CATS))
+            ref_t, ref_v = best(lambda m=method: cac(df_complete, m), rep_large)
+            rows.append(Row(name, size_complete, ours_t, mem, ref_t, "irrCAC", target,
+                            diff=abs(ours_v - ref_v)))
+        # missing data: values must agree too (irrCAC's Conger is slow; the smaller set only)
+        for name, method, weights in (("gwet_ac1", "gwet", None), ("gwet_ac2", "gwet", "quadratic"),
+                                      ("fleiss_kappa", "fleiss", None),
+                                      ("conger_kappa", "conger", None),
+                                      ("brennan_prediger", "bp", None),
+                                      ("krippendorff_alpha", "krippendorff", None)):
+            kw: dict[str, Any] = {"categories": CATS}
+            if weights:
+                kw["weights"] = weights
+            ours_t, ours_v = best(lambda n=name, k=kw: ag.COEFFICIENTS[n](small, **k), rep_small)
+            mem = peak_mb(lambda n=name, k=kw: ag.COEFFICIENTS[n](small, **k))
+            ref_t, ref_v = best(lambda m=method, w=weights or "identity": cac(df_small, m, w), 1)
+            label = f"{name} ({weights})" if weights else name
+            rows.append(Row(label, size_small, ours_t, mem, ref_t, "irrCAC", None,
+                            diff=abs(ours_v - ref_v)))
+
+    # ------------------------------------------------------------------ the rest of ours
+    for name in ("percent_agreement", "scott_pi", "conger_kappa", "brennan_prediger"):
+        for data, size, rep in ((complete, size_complete, rep_small),
+                                (large, size_large, rep_large)):
+            t, _ = best(lambda n=name, d=data: ag.COEFFICIENTS[n](d, categories=CATS), rep)
+            rows.append(Row(name, size, t, peak_mb(
+                lambda n=name, d=data: ag.COEFFICIENTS[n](d, categories=CATS))))
+    t, _ = best(lambda: ag.gwet_ac2(large, categories=CATS, weights="quadratic"), rep_large)
+    rows.append(Row("gwet_ac2 (quadratic)", size_large, t, peak_mb(
+        lambda: ag.gwet_ac2(large, categories=CATS, weights="quadratic"))))
+    two = large[:, :2]
+    t, _ = best(lambda: ag.cohen_kappa(two, categories=CATS), rep_large)
+    rows.append(Row("cohen_kappa", f"2×{two.shape[0]:,} 20% NA", t,
+                    peak_mb(lambda: ag.cohen_kappa(two, categories=CATS))))
+    for form in ("1,1", "2,1", "3,k"):
+        t, _ = best(lambda f=form: ag.icc(complete, form=f), rep_small)
+        rows.append(Row(f"icc {form}", size_complete, t,
+                        peak_mb(lambda f=form: ag.icc(complete, form=f))))
+    for name in ("gwet_ac1", "conger_kappa"):
+        t, _ = best(lambda n=name: ag.standard_error(n, large, categories=CATS), rep_large)
+        rows.append(Row(f"standard_error {name}", size_large, t,
+                        peak_mb(lambda n=name: ag.standard_error(n, large, categories=CATS))))
+
+    # ------------------------------------------------------------------ bootstrap
+    boot = {"n_resamples": 1000, "seed": 1, "categories": CATS}
+    t, ci = best(lambda: ag.bootstrap_ci("krippendorff_alpha", small, **boot), 3)
+    rows.append(Row("bootstrap alpha nominal ×1000", size_small, t,
+                    peak_mb(lambda: ag.bootstrap_ci("krippendorff_alpha", small, **boot)),
+                    target=2.0, absolute=True))
+    notes.append(f"95% bootstrap CI of nominal alpha on {size_small}: [{ci[0]:.4f}, "
+                 f"{ci[1]:.4f}] (estimate {ag.krippendorff_alpha(small, categories=CATS):.4f})")
+    for name, kw in (("krippendorff_alpha", {"level": "ordinal"}), ("gwet_ac1", {}),
+                     ("conger_kappa", {})):
+        t, _ = best(lambda n=name, k=kw: ag.bootstrap_ci(n, small, **boot, **k), 1)
+        label = f"bootstrap {name}{' ' + kw['level'] if kw else ''} ×1000"
+        rows.append(Row(label, size_small, t, peak_mb(
+            lambda n=name, k=kw: ag.bootstrap_ci(n, small, **boot, **k))))
+
+    print_table(rows)
+    for note in notes:
+        print(f"note: {note}")
+    maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"note: peak MB = tracemalloc peak of one call of ours (numpy buffers included); "
+          f"process peak RSS (ru_maxrss, all of the above incl. references): {maxrss:.0f} MB")
+    failed = [r for r in rows if r.met == "NO" or not r.value_ok]
+    if failed:
+        print("NOT MET: " + ", ".join(f"{r.name} [{r.size}]" for r in failed))
+        return 1
+    print("all targets met; every |difference| ≤ 1e-9")
+    return 0
+
+
+def print_table(rows: list[Row]) -> None:
+    header = ["coefficient", "size", "ours (s)", "reference", "ref (s)", "ours/ref", "target",
+              "met?", "|Δ value|", "peak MB"]
+    body = []
     for r in rows:
-        name, size, ours, ref, ratio, target, met, diff, mem = r
-        ref_t = f"{ref:.3f}" if ref else "–"
-        ratio_t = f"{ratio:.2f}" if ratio else "–"
-        if name.startswith("bootstrap alpha"):
-            target_t = "< 2 s"
+        if r.target is None:
+            target = ""
+        elif r.absolute:
+            target = f"< {r.target:g} s"
         else:
-            target_t = f"≤{target:.1f}×" if target else "–"
-        diff_t = f"{diff:.1e}" if diff is not None else "–"
-        print(f"{name:<30}{size:<18}{ours:>9.3f}{ref_t:>9}{ratio_t:>7}{target_t:>8}{met:>5}"
-              f"{diff_t:>11}{mem:>9.1f}")
-    print(f"bootstrap 95% CI of nominal alpha on 20×10k: [{ci[0]:.4f}, {ci[1]:.4f}]")
+            target = f"≤ {r.target:g}×"
+        body.append([
+            r.name, r.size, f"{r.ours:.4f}", r.ref_name or "–",
+            f"{r.ref:.4f}" if r.ref else "–",
+            f"{r.ratio:.3f}" if r.ratio is not None else "–", target, r.met,
+            f"{r.diff:.1e}" if r.diff is not None else "–", f"{r.mem:.1f}",
+        ])
+    try:
+        from rich.console import Console
+        from rich.table import Table
+    except ImportError:
+        widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(header)]
+        print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+        print("  ".join("-" * w for w in widths))
+        for b in body:
+            print("  ".join(c.ljust(w) for c, w in zip(b, widths, strict=True)))
+        return
+    table = Table(title="qa_calibrate.agreement benchmark")
+    for i, h in enumerate(header):
+        table.add_column(h, justify="left" if i in (0, 1, 3) else "right")
+    for b in body:
+        table.add_row(*b)
+    Console(width=160).print(table)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

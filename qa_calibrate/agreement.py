@@ -582,12 +582,15 @@ class _Alpha:
         self.values = coded.values[used]
         self.qu = int(used.sum())
         if level != "ordinal":
-            d2 = _delta2(level, self.values, np.zeros(self.qu))
-            self.d2 = d2
-            self.d_u = _rowsum((self.nmat @ d2) * self.nmat) * self.inv
+            # δ² is fixed: each unit's coincidences reduce to Σ_ck o_uck δ²_ck, and one matrix
+            # product of [that | n_uc] aggregates any set of unit weights
+            self.d2 = d2 = _delta2(level, self.values, np.zeros(self.qu))
+            d_u = _rowsum((self.nmat @ d2) * self.nmat) * self.inv
+            self.stats = np.column_stack([d_u, self.nmat])
 
     def _coincidences(self, m: np.ndarray | None) -> np.ndarray:
-        """(resamples × q × q) coincidence matrices o_ck = Σ_u w_u (n_uc n_uk − [c=k] n_uc)/(m_u − 1)."""
+        """(resamples × q × q) coincidence matrices,
+        o_ck = Σ_u w_u (n_uc n_uk − [c = k] n_uc) / (m_u − 1)."""
         qu, nmat, inv = self.qu, self.nmat, self.inv
         if m is None:
             o = (nmat * inv[:, None]).T @ nmat
@@ -604,16 +607,17 @@ class _Alpha:
     def batch(self, m: np.ndarray | None) -> np.ndarray:
         if self.qu == 0:
             return np.full(1 if m is None else m.shape[0], np.nan)
-        n_c = _agg(m, self.nmat)  # pairable values per category
-        n = n_c.sum(axis=1)
         if self.level == "ordinal":
+            n_c = _agg(m, self.nmat)  # pairable values per category
             o = self._coincidences(m)
             d2 = _delta2("ordinal", self.values, n_c)
             d_o = (o * d2).sum(axis=(1, 2))
             d_e = (n_c[:, :, None] * n_c[:, None, :] * d2).sum(axis=(1, 2))
         else:
-            d_o = _agg(m, self.d_u)
+            tot = _agg(m, self.stats)
+            d_o, n_c = tot[:, 0], tot[:, 1:]
             d_e = np.einsum("bk,kl,bl->b", n_c, self.d2, n_c)
+        n = n_c.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             out = 1.0 - (n - 1.0) * d_o / d_e
         return np.where((d_e > 0) & (n > 1), out, np.nan)
@@ -952,8 +956,8 @@ def bootstrap_ci(name: str, ratings: Any, *, n_resamples: int = 1000, confidence
     if values.size == 0:
         return (math.nan, math.nan)
     tail = (1.0 - confidence) / 2.0 * 100.0
-    lo, hi = np.percentile(values, [tail, 100.0 - tail])
-    return (float(lo), float(hi))
+    bounds = np.asarray(np.percentile(values, [tail, 100.0 - tail]), dtype=float)
+    return (float(bounds[0]), float(bounds[1]))
 
 
 def _boot_values(name: str, coded: Coded, m: np.ndarray, kwargs: dict[str, Any]) -> np.ndarray:

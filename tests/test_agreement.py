@@ -372,6 +372,38 @@ def test_numeric_weights_use_category_values():
     assert ag.percent_agreement(lab, weights="quadratic") == pytest.approx((0.75 + 3) / 4)
 
 
+def test_encodings_agree():
+    # the whole-number lookup table (int8 or int16 codes), the sorted-values path for
+    # non-integral values, and labels must all give the same coefficients
+    rng = np.random.default_rng(9)
+    wide = rng.integers(0, 201, size=(40, 4)).astype(float)  # 0..200: more than 127 codes
+    wide[rng.random(wide.shape) < 0.2] = np.nan
+    cats = list(range(201))
+    shifted, shifted_cats = wide + 0.5, [c + 0.5 for c in cats]
+    as_labels = [[None if math.isnan(v) else f"v{int(v):03d}" for v in row] for row in wide]
+    label_cats = [f"v{c:03d}" for c in cats]
+    assert ag.encode(wide, cats).codes.dtype == np.int16
+    assert ag.encode(RAW4).codes.dtype == np.int8
+    for level in ag.LEVELS:
+        a = ag.krippendorff_alpha(wide, level=level, categories=cats)
+        if level != "ratio":  # the ratio metric is not shift-invariant
+            assert a == pytest.approx(ag.krippendorff_alpha(shifted, level=level,
+                                                            categories=shifted_cats), abs=1e-12)
+        if level in ("nominal", "ordinal"):
+            assert a == pytest.approx(ag.krippendorff_alpha(as_labels, level=level,
+                                                            categories=label_cats), abs=1e-12)
+    for name in ("fleiss_kappa", "conger_kappa", "gwet_ac1", "brennan_prediger"):
+        for weights in (None, "quadratic"):
+            a = ag.COEFFICIENTS[name](wide, categories=cats, weights=weights)
+            assert a == pytest.approx(ag.COEFFICIENTS[name](
+                shifted, categories=shifted_cats, weights=weights), abs=1e-12)
+            assert a == pytest.approx(ag.COEFFICIENTS[name](
+                as_labels, categories=label_cats, weights=weights), abs=1e-12)
+    objects = [[None if math.isnan(v) else int(v) for v in row] for row in wide]
+    assert ag.krippendorff_alpha(objects, level="interval") == pytest.approx(
+        ag.krippendorff_alpha(wide, level="interval"), abs=1e-12)
+
+
 def test_label_not_in_categories_is_named():
     with pytest.raises(ValueError, match="'maybe'"):
         ag.fleiss_kappa([["yes", "maybe"], ["no", "no"]], categories=["yes", "no"])

@@ -57,30 +57,30 @@ def ref_weights(kind, cats):
     span = max(cats) - min(cats)
     w = [[0.0] * q for _ in range(q)]
     for k in range(q):
-        for l in range(q):
+        for m in range(q):
             if kind in (None, "identity"):
-                w[k][l] = 1.0 if k == l else 0.0
+                w[k][m] = 1.0 if k == m else 0.0
             elif kind == "linear":
-                w[k][l] = 1 - abs(cats[k] - cats[l]) / span
+                w[k][m] = 1 - abs(cats[k] - cats[m]) / span
             else:
-                w[k][l] = 1 - (cats[k] - cats[l]) ** 2 / span**2
+                w[k][m] = 1 - (cats[k] - cats[m]) ** 2 / span**2
     return w
 
 
-def ref_units(x):
+def ref_units(x, cats):
     """Each unit's list of (rater, category index), units with no rating left out."""
     units = []
     for row in x:
-        unit = [(g, CATS.index(v)) for g, v in enumerate(row) if not math.isnan(v)]
+        unit = [(g, cats.index(v)) for g, v in enumerate(row) if not math.isnan(v)]
         if unit:
             units.append(unit)
     return units
 
 
-def ref_family(name, x, kind=None):
-    cats, q = CATS, len(CATS)
+def ref_family(name, x, kind=None, cats=CATS):
+    q = len(cats)
     w = ref_weights(kind, cats)
-    units = ref_units(x)
+    units = ref_units(x, cats)
     n = len(units)
     # percent agreement: mean over units rated at least twice of the (weighted) share of
     # agreeing ordered pairs of distinct ratings
@@ -90,9 +90,9 @@ def ref_family(name, x, kind=None):
             continue
         agree = 0.0
         for i, (_g, k) in enumerate(unit):
-            for j, (_h, l) in enumerate(unit):
+            for j, (_h, m) in enumerate(unit):
                 if i != j:
-                    agree += w[k][l]
+                    agree += w[k][m]
         terms.append(agree / (len(unit) * (len(unit) - 1)))
     if not terms:
         return math.nan
@@ -105,7 +105,7 @@ def ref_family(name, x, kind=None):
         for _g, k in unit:
             pi[k] += 1.0 / len(unit) / n
     if name in ("fleiss_kappa", "scott_pi"):
-        pe = sum(w[k][l] * pi[k] * pi[l] for k in range(q) for l in range(q))
+        pe = sum(w[k][m] * pi[k] * pi[m] for k in range(q) for m in range(q))
     elif name in ("gwet_ac1", "gwet_ac2"):
         tw = sum(sum(row) for row in w)
         pe = tw / (q * (q - 1)) * sum(p * (1 - p) for p in pi)
@@ -116,22 +116,22 @@ def ref_family(name, x, kind=None):
         raters = [g for g in range(r) if any(not math.isnan(v) for v in x[:, g])]
         marg = {}
         for g in raters:
-            rated = [CATS.index(v) for v in x[:, g] if not math.isnan(v)]
+            rated = [cats.index(v) for v in x[:, g] if not math.isnan(v)]
             marg[g] = [rated.count(k) / len(rated) for k in range(q)]
         pairs = [(g, h) for g in raters for h in raters if g != h]
         if not pairs:
             return math.nan
-        pe = sum(w[k][l] * marg[g][k] * marg[h][l]
-                 for g, h in pairs for k in range(q) for l in range(q)) / len(pairs)
+        pe = sum(w[k][m] * marg[g][k] * marg[h][m]
+                 for g, h in pairs for k in range(q) for m in range(q)) / len(pairs)
     if pe >= 1 - 1e-12:
         return math.nan
     return (pa - pe) / (1 - pe)
 
 
-def ref_alpha(x, level):
-    cats, q = CATS, len(CATS)
+def ref_alpha(x, level, cats=CATS):
+    q = len(cats)
     o = [[0.0] * q for _ in range(q)]
-    for unit in ref_units(x):
+    for unit in ref_units(x, cats):
         m = len(unit)
         if m < 2:
             continue
@@ -222,6 +222,25 @@ def test_icc_matches_reference(x, form):
         assert same(ours, ref, tol=1e-7)
     elif np.ptp(x) == 0 or x.shape[0] < 2:
         assert math.isnan(ours)
+
+
+WIDE = list(range(0, 40, 2))  # 20 categories: the other counting and encoding paths
+
+
+@FAST
+@given(x=matrices(cats=WIDE), name=st.sampled_from(["conger_kappa", "fleiss_kappa",
+                                                     "gwet_ac1"]),
+       kind=st.sampled_from([None, "quadratic"]))
+def test_many_categories_match_reference(x, name, kind):
+    ours = ag.COEFFICIENTS[name](x, categories=WIDE, weights=kind)
+    assert same(ours, ref_family(name, x, kind, cats=WIDE))
+
+
+@FAST
+@given(x=matrices(cats=WIDE), level=st.sampled_from(ag.LEVELS))
+def test_many_categories_alpha_matches_reference(x, level):
+    assert same(ag.krippendorff_alpha(x, level=level, categories=WIDE),
+                ref_alpha(x, level, cats=WIDE))
 
 
 # --------------------------------------------------------------------------- invariances
