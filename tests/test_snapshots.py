@@ -36,9 +36,13 @@ def demo_store(template, tmp_path):
     store.close()
 
 
-async def _settle(pilot):
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+async def _settle(pilot, until=lambda app: True):
+    """Let mounting, workers and rendering finish (and ``until`` hold) before the picture."""
+    for _ in range(200):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        if until(pilot.app) and not pilot.app.workers:
+            break
     await pilot.pause()
 
 
@@ -64,7 +68,7 @@ def test_meeting(snap_compare, demo_store):
     app = make_app(demo_store, LEAD, start=("meeting", sid))
 
     async def run_before(pilot):
-        await _settle(pilot)
+        await _settle(pilot, lambda app: getattr(app.screen, "report", None) is not None)
         await pilot.press("p")
         await pilot.pause()
 
@@ -80,6 +84,6 @@ def test_evaluator_report(snap_compare, demo_store):
     async def run_before(pilot):
         await _settle(pilot)
         await pilot.press("r")
-        await _settle(pilot)
+        await _settle(pilot, lambda app: bool(getattr(app.screen, "rows", None)))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
