@@ -98,8 +98,15 @@ class QACalibrateApp(App[None]):
         self.push_screen(ScoringScreen(session_ref, position))
 
     def action_open_meeting(self, session_ref: Any) -> None:
+        from ..sessions import check_can_see_all, find_session
         from .screens.meeting import MeetingScreen
 
+        try:  # the blind rule, asked of the core before the screen opens
+            with self.store.session() as session:
+                check_can_see_all(session, find_session(session, session_ref), self.user_name)
+        except QAError as exc:
+            self.fail(exc)
+            return
         self.push_screen(MeetingScreen(session_ref))
 
     def action_open_report(self, session_ref: Any = None) -> None:
