@@ -471,13 +471,21 @@ def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- lead actions
 
 
+def _lead_action(
+    session: Session, ref: str | int, actor: str, states: Sequence[str], what: str
+) -> tuple[m.CalibrationSession, m.Evaluator]:
+    """The session and the acting lead, after checking the role and the session's state."""
+    cal = find_session(session, ref)
+    lead = find_evaluator(session, actor)
+    _require_lead(lead, cal, what)
+    _require_state(cal, states, what)
+    return cal, lead
+
+
 def reveal(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     """Lock scoring and show everyone's answers. Lead only."""
     with store.session() as session:
-        cal = find_session(session, ref)
-        lead = find_evaluator(session, actor)
-        _require_lead(lead, cal, "reveal a session")
-        _require_state(cal, ("open",), "reveal")
+        cal, lead = _lead_action(session, ref, actor, ("open",), "reveal a session")
         cal.state, cal.revealed_at = "revealed", m.utcnow()
         session.add(cal)
         audit(session, actor=lead.name, entity="calibration_session", entity_id=cal.id,
@@ -500,10 +508,8 @@ def set_consensus(
     """Record (or change) the agreed answer for one criterion of one interaction. Lead only,
     after reveal, before close."""
     with store.session() as session:
-        cal = find_session(session, ref)
-        lead = find_evaluator(session, actor)
-        _require_lead(lead, cal, "record consensus")
-        _require_state(cal, ("revealed",), "record consensus (reveal it first; closed is final)")
+        cal, lead = _lead_action(session, ref, actor, ("revealed",),
+                                 "record consensus (reveal it first; closed is final)")
         item = find_interaction(session, interaction)
         if not session.get(m.SessionInteraction, (cal.id, item.id)):
             raise InputError(f"interaction {item.external_id} is not in session {cal.name!r}")
@@ -564,10 +570,7 @@ def fill_consensus(store: Store, ref: str | int, *, method: str, actor: str) -> 
     if method not in ("unanimous", "benchmark"):
         raise InputError("fill method must be 'unanimous' or 'benchmark'")
     with store.session() as session:
-        cal = find_session(session, ref)
-        lead = find_evaluator(session, actor)
-        _require_lead(lead, cal, "record consensus")
-        _require_state(cal, ("revealed",), "record consensus")
+        cal, lead = _lead_action(session, ref, actor, ("revealed",), "record consensus")
         if method == "benchmark" and cal.benchmark_id is None:
             raise InputError(f"session {cal.name!r} has no benchmark evaluator")
         done = {(c.interaction_id, c.criterion_id) for c in consensus_rows(session, cal)}
@@ -602,10 +605,8 @@ def fill_consensus(store: Store, ref: str | int, *, method: str, actor: str) -> 
 def close(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     """Close a revealed session once every criterion of every interaction has a consensus."""
     with store.session() as session:
-        cal = find_session(session, ref)
-        lead = find_evaluator(session, actor)
-        _require_lead(lead, cal, "close a session")
-        _require_state(cal, ("revealed",), "close (reveal it and record consensus first)")
+        cal, lead = _lead_action(session, ref, actor, ("revealed",),
+                                 "close (reveal it and record consensus first)")
         n_cells = len(sample_interactions(session, cal)) * len(rubric_criteria(session, cal.rubric_id))
         n_done = len(consensus_rows(session, cal))
         if n_done < n_cells:
