@@ -70,7 +70,7 @@ def test_meeting(snap_compare, demo_store):
     async def run_before(pilot):
         await _settle(pilot, lambda app: getattr(app.screen, "report", None) is not None)
         await pilot.press("p")
-        await pilot.pause()
+        await _settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 

@@ -1,88 +1,127 @@
-"""The canonical JSON and JSONL shapes (one interaction object, a list, or
-``{"interactions": [...]}``; JSONL one object per line), and Contact Lens documents met inside
-them."""
+"""The canonical JSON shapes: one interaction object, a list of them, or
+``{"interactions": [...]}`` (JSON), or one object per line (JSONL). A Contact Lens document met
+in either is handed to :mod:`.contact_lens`."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
 from . import contact_lens
-from .records import RecordError, TurnRecord, build_record, number_field, speaker_field, \
-    turn_text, when_field
+from .records import (
+    MAX_TEXT,
+    SPEAKER_FAST,
+    InteractionRecord,
+    Item,
+    RecordError,
+    build_record,
+    make_turn,
+    order_turns,
+    when_field,
+)
 
-Item = tuple[str, Any, Any]  # (where, raw for the rejects file, record or RecordError)
-
-
-def parse_turns(raw: Any, started_at: datetime | None, now: datetime) -> list[TurnRecord]:
-    if not isinstance(raw, list):
-        raise RecordError("turns", "expected a list of turns")
-    turns = []
-    for n, t in enumerate(raw):
-        if not isinstance(t, dict):
-            raise RecordError("turns", f"turn {n + 1} is not an object")
-        try:
-            speaker = speaker_field(t.get("speaker"))
-            text = turn_text(t.get("text"))
-            offset = number_field(t.get("offset_seconds"), "offset_seconds")
-            if offset is None and t.get("timestamp"):
-                stamp = when_field(t.get("timestamp"), "timestamp", now=now)
-                if stamp is not None and started_at is not None:
-                    offset = max(0.0, (stamp - started_at).total_seconds())
-            seq = number_field(t.get("seq"), "seq", integer=True)
-        except RecordError as err:
-            raise RecordError(f"turns[{n + 1}].{err.field}", str(err)) from None
-        turns.append(TurnRecord(seq=int(seq) if seq is not None else n, speaker=speaker,
-                                offset_seconds=offset, text=text))
-    turns.sort(key=lambda t: t.seq)
-    if len({t.seq for t in turns}) != len(turns):
-        raise RecordError("turns", "two turns have the same seq")
-    return [TurnRecord(seq=n, speaker=t.speaker, offset_seconds=t.offset_seconds, text=t.text)
-            for n, t in enumerate(turns)]
+_NUMBER = (int, float)
 
 
-def record_from_object(obj: Any, *, default_source: str, now: datetime, name: str) -> Any:
-    """A canonical object or a Contact Lens document → record (or RecordError)."""
+
+def _label(prefix: str, obj: Any) -> str:
+    ident = obj.get("external_id") if isinstance(obj, dict) else None
+    if ident is None and isinstance(obj, dict) and contact_lens.looks_like(obj):
+        meta = obj.get("CustomerMetadata")
+        ident = meta.get("ContactId") if isinstance(meta, dict) else None
+    if isinstance(ident, str | int) and not isinstance(ident, bool) and str(ident).strip():
+        return f"{prefix} (external_id {str(ident).strip()!r})"
+    return prefix
+
+
+def record_from_object(obj: Any, *, default_source: str, contact_lens_source: str,
+                       now: datetime, name: str) -> InteractionRecord:
+    """A canonical object (or a Contact Lens document) → a validated record."""
     if not isinstance(obj, dict):
-        return RecordError("interaction", "expected an object")
-    try:
-        if contact_lens.looks_like(obj):
-            return contact_lens.to_record(obj, name=name, now=now)
-        started = when_field(obj.get("started_at"), "started_at", now=now)
-        turns = parse_turns(obj.get("turns"), started, now)
-        return build_record(obj, turns, default_source=default_source, now=now)
-    except RecordError as err:
-        return err
+        raise RecordError("interaction", f"expected an object, got {type(obj).__name__}")
+    if contact_lens.looks_like(obj):
+        return contact_lens.to_record(obj, source=contact_lens_source, now=now, name=name)
+    started = when_field(obj.get("started_at"), "started_at", now=now)
+    raw_turns = obj.get("turns")
+    if not isinstance(raw_turns, list):
+        raise RecordError("turns", "missing" if raw_turns is None else "expected a list")
+    turns: list[tuple[int | None, str, float | None, str]] = []
+    append = turns.append
+    for n, t in enumerate(raw_turns):
+        if type(t) is not dict:
+            raise RecordError(f"turns[{n + 1}]", "expected an object")
+        get = t.get
+        # Fast path, the same checks as make_turn for the usual clean turn (millions of them).
+        speaker, text, offset, seq = get("speaker"), get("text"), get("offset_seconds"), \
+            get("seq")
+        role = SPEAKER_FAST.get(speaker) if type(speaker) is str else None
+        if (role is not None and type(text) is str and text and len(text) <= MAX_TEXT
+                and not text[0].isspace() and not text[-1].isspace() and "\x00" not in text
+                and (type(offset) in _NUMBER and 0 <= offset < 1e12  # type: ignore[operator]
+                     or offset is None and get("timestamp") is None)
+                and (seq is None or type(seq) is int and seq >= 0)):
+            append((seq, role, offset if offset is None else float(offset), text))
+            continue
+        try:
+            turns.append(make_turn(n, get("speaker"), get("text"), get("offset_seconds"),
+                                   get("timestamp"), get("seq"), started, now))
+        except RecordError as err:
+            raise err.within(f"turns[{n + 1}]") from None
+    return build_record(obj, order_turns(turns), default_source=default_source, now=now,
+                        started_at=started)
 
 
-def parse_json(text: str, path: str, *, default_source: str, now: datetime) -> Iterator[Item]:
+def parse_json(path: Path, text: str, *, default_source: str, contact_lens_source: str,
+               now: datetime) -> tuple[str, Iterator[Item]]:
+    """(shape, items) of a JSON document: ``json``, or ``contact-lens`` when every object in it
+    is a Contact Lens document."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        raise InputError(f"{path}: line {exc.lineno}: not valid JSON ({exc.msg}: column "
+                         f"{exc.colno})") from None
     if isinstance(data, dict) and "interactions" in data and not contact_lens.looks_like(data):
         data = data["interactions"]
-    items = data if isinstance(data, list) else [data]
-    name = path.rsplit("/", 1)[-1]
-    for n, obj in enumerate(items, start=1):
-        ident = obj.get("external_id") if isinstance(obj, dict) else None
-        where = f"item {n}" + (f" (external_id {ident!r})" if ident else "")
-        yield where, obj, record_from_object(obj, default_source=default_source, now=now,
-                                             name=name)
+        if not isinstance(data, list):
+            raise InputError(f"{path}: field 'interactions': expected a list")
+    items: list[Any] = data if isinstance(data, list) else [data]
+    shape = ("contact-lens" if items and all(contact_lens.looks_like(o) for o in items)
+             else "json")
+
+    def generate() -> Iterator[Item]:
+        for n, obj in enumerate(items, start=1):
+            where = _label(f"item {n}", obj)
+            try:
+                yield where, record_from_object(
+                    obj, default_source=default_source, contact_lens_source=contact_lens_source,
+                    now=now, name=path.name), None
+            except RecordError as err:
+                yield where, err, obj
+
+    return shape, generate()
 
 
-def parse_jsonl(text: str, path: str, *, default_source: str, now: datetime) -> Iterator[Item]:
-    name = path.rsplit("/", 1)[-1]
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
+def parse_jsonl(path: Path, lines: Iterable[str], *, default_source: str,
+                contact_lens_source: str, now: datetime) -> Iterator[Item]:
+    """Items of a JSONL file, one object a line; blank lines are skipped."""
+    for lineno, line in enumerate(lines, start=1):
+        line = line.strip()
+        if not line:
             continue
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield f"line {lineno}", line, RecordError("json", f"not valid JSON ({exc.msg})")
+            yield (f"line {lineno}", RecordError("", f"not valid JSON ({exc.msg}: column "
+                                                     f"{exc.colno})"), line)
             continue
-        yield f"line {lineno}", obj, record_from_object(obj, default_source=default_source,
-                                                        now=now, name=name)
+        where = _label(f"line {lineno}", obj)
+        try:
+            yield where, record_from_object(
+                obj, default_source=default_source, contact_lens_source=contact_lens_source,
+                now=now, name=path.name), None
+        except RecordError as err:
+            yield where, err, obj

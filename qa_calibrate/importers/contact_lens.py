@@ -1,13 +1,29 @@
-"""Amazon Connect Contact Lens conversational-analytics output (one JSON document per contact).
+"""Amazon Connect Contact Lens conversational-analytics output: one JSON document per contact.
 
-The fields used, as Contact Lens writes them: ``CustomerMetadata.ContactId`` (→ external_id),
-``Channel`` (VOICE/CHAT), ``LanguageCode``, ``Participants[].ParticipantId`` /
-``ParticipantRole`` (AGENT, CUSTOMER, SYSTEM), ``Transcript[]`` with ``ParticipantId``,
-``Content`` and ``BeginOffsetMillis`` (voice) or ``AbsoluteTime`` (chat), and
-``ConversationCharacteristics.TotalConversationDurationMillis`` (→ handle time). The start time
-comes from the ``_analysis_<ISO time>`` part of the output file's name when it is there. Agent,
-team, site and queue are not in this document (they live in the contact record): they stay
-empty. Source is ``amazon_connect``.
+The shape, as AWS documents it (Amazon Connect Administrator Guide, "Example Contact Lens
+output files for a call" — docs.aws.amazon.com/connect/latest/adminguide/
+contact-lens-example-output-files.html — and "... for a chat", contact-lens-example-output-
+files-chat.html; the ``Transcript`` item in the API reference, API_connect-contact-lens_
+Transcript.html; file names in example-contact-lens-output-locations.html)::
+
+    {"Version": "1.1.0", "Channel": "VOICE", "LanguageCode": "en-US",
+     "Participants": [{"ParticipantId": "...", "ParticipantRole": "CUSTOMER"}, ...],
+     "ConversationCharacteristics": {"TotalConversationDurationMillis": 32110, ...},
+     "CustomerMetadata": {"InputS3Uri": "...", "ContactId": "...", "InstanceId": "..."},
+     "Transcript": [{"ParticipantId": "...", "Id": "...", "Content": "...",
+                     "BeginOffsetMillis": 3630, "EndOffsetMillis": 5790, ...}, ...]}
+
+Mapping: ``CustomerMetadata.ContactId`` → external_id; ``Channel`` VOICE/CHAT/EMAIL → channel;
+``LanguageCode`` → language; each ``Transcript`` item → a turn, its speaker from the
+``ParticipantRole`` of its ``ParticipantId`` (AGENT → agent, CUSTOMER → customer, SYSTEM →
+system), its offset from ``BeginOffsetMillis``; ``TotalConversationDurationMillis`` → handle
+time. Source is ``amazon_connect`` unless ``--source`` names another.
+
+Not in this file, so left empty: agent, team, site and queue (they live in Connect's contact
+record, not in the analysis output) and CSAT. The start time is the ``AbsoluteTime`` of the first
+turn less its offset when the document has one (chat); otherwise it is estimated from the
+``_analysis_<ISO time>`` stamp in the file name (written when the analysis ran, just after the
+contact ended) less the conversation's duration; otherwise it stays empty.
 """
 
 from __future__ import annotations
@@ -16,72 +32,106 @@ import re
 from datetime import datetime, timedelta
 from typing import Any
 
-from .records import InteractionRecord, RecordError, TurnRecord, number_field, speaker_field, \
-    text_field, turn_text, when_field
+from .records import (
+    SPEAKERS,
+    InteractionRecord,
+    RecordError,
+    make_turn,
+    number_field,
+    order_turns,
+    text_field,
+    when_field,
+)
 
 SOURCE = "amazon_connect"
-STAMP = re.compile(r"_analysis_(\d{4}-\d{2}-\d{2}T\d{2}[:_-]?\d{2}[:_-]?\d{2}(?:\.\d+)?Z?)")
+CHANNELS = {"VOICE": "voice", "CHAT": "chat", "EMAIL": "email"}
+ROLES = {**{k.upper(): v for k, v in SPEAKERS.items()}, "SUPERVISOR": "agent"}  # barge-in
+STAMP = re.compile(r"_analysis_(?:redacted_)?(\d{4}-\d{2}-\d{2})T(\d{2})[:_-]?(\d{2})[:_-]?"
+                   r"(\d{2}(?:\.\d+)?)Z?", re.IGNORECASE)
 
 
 def looks_like(obj: Any) -> bool:
-    return isinstance(obj, dict) and "Transcript" in obj and "Participants" in obj
+    """A Contact Lens document has a Transcript list and CustomerMetadata or Participants."""
+    return (isinstance(obj, dict) and "Transcript" in obj
+            and ("CustomerMetadata" in obj or "Participants" in obj))
 
 
-def to_record(doc: dict[str, Any], *, name: str, now: datetime) -> InteractionRecord:
-    meta = doc.get("CustomerMetadata") or {}
+def _role(raw: Any, field_name: str) -> str:
+    role = ROLES.get(str(raw).strip().upper()) if isinstance(raw, str) else None
+    if role is None:
+        raise RecordError(field_name, f"{raw!r} is not AGENT, CUSTOMER or SYSTEM")
+    return role
+
+
+def _file_time(name: str, now: datetime) -> datetime | None:
+    match = STAMP.search(name)
+    if match is None:
+        return None
+    date, hh, mm, ss = match.groups()
+    try:
+        return when_field(f"{date}T{hh}:{mm}:{ss}+00:00", "file name", now=now)
+    except RecordError:
+        return None
+
+
+def to_record(doc: dict[str, Any], *, source: str, now: datetime, name: str) -> InteractionRecord:
+    """One Contact Lens document → a validated record (see the module docstring)."""
+    meta = doc.get("CustomerMetadata")
     if not isinstance(meta, dict):
-        raise RecordError("CustomerMetadata", "expected an object")
+        raise RecordError("CustomerMetadata.ContactId", "missing")
     contact_id = text_field(meta.get("ContactId"), "CustomerMetadata.ContactId", required=True)
-    channel = {"VOICE": "voice", "CHAT": "chat", "EMAIL": "email"}.get(
-        str(doc.get("Channel") or "VOICE").upper())
+    assert contact_id is not None
+    channel = CHANNELS.get(str(doc.get("Channel") or "").strip().upper())
     if channel is None:
         raise RecordError("Channel", f"{doc.get('Channel')!r} is not VOICE, CHAT or EMAIL")
-    roles = {}
-    for p in doc.get("Participants") or []:
-        if isinstance(p, dict) and p.get("ParticipantId"):
-            roles[p["ParticipantId"]] = speaker_field(p.get("ParticipantRole") or p["ParticipantId"])
-    started = None
-    match = STAMP.search(name)
-    if match:
-        stamp = re.sub(r"T(\d{2})[_-](\d{2})[_-](\d{2})", r"T\1:\2:\3", match.group(1))
-        started = when_field(stamp, "file name", now=now)
+    participants = doc.get("Participants") or []
+    if not isinstance(participants, list):
+        raise RecordError("Participants", "expected a list")
+    roles: dict[str, str] = {}
+    for n, p in enumerate(participants, start=1):
+        if isinstance(p, dict) and p.get("ParticipantId") is not None:
+            roles[str(p["ParticipantId"])] = _role(
+                p.get("ParticipantRole") or p["ParticipantId"],
+                f"Participants[{n}].ParticipantRole")
     items = doc.get("Transcript")
     if not isinstance(items, list) or not items:
         raise RecordError("Transcript", "expected a non-empty list")
     turns = []
-    first_abs: datetime | None = None
+    started: datetime | None = None
     for n, t in enumerate(items, start=1):
+        where = f"Transcript[{n}]"
         if not isinstance(t, dict):
-            raise RecordError(f"Transcript[{n}]", "expected an object")
+            raise RecordError(where, "expected an object")
         pid = t.get("ParticipantId")
-        if pid not in roles:
-            raise RecordError(f"Transcript[{n}].ParticipantId", f"{pid!r} is not a participant")
+        if t.get("ParticipantRole"):
+            speaker = _role(t["ParticipantRole"], f"{where}.ParticipantRole")
+        elif pid is not None and str(pid) in roles:
+            speaker = roles[str(pid)]
+        else:
+            speaker = _role(pid, f"{where}.ParticipantId")  # "AGENT" / "CUSTOMER" as the id
         try:
-            text = turn_text(t.get("Content"))
-            offset = None
-            if t.get("BeginOffsetMillis") is not None:
-                ms = number_field(t.get("BeginOffsetMillis"), "BeginOffsetMillis")
-                offset = ms / 1000.0 if ms is not None else None
-            elif t.get("AbsoluteTime"):
-                when = when_field(t.get("AbsoluteTime"), "AbsoluteTime", now=now)
-                if when is not None:
-                    first_abs = first_abs or when
-                    started = started or when
-                    offset = (when - first_abs).total_seconds()
+            millis = number_field(t.get("BeginOffsetMillis"), "BeginOffsetMillis")
+            absolute = when_field(t.get("AbsoluteTime"), "AbsoluteTime", now=now)
+            if started is None and absolute is not None:
+                started = absolute - timedelta(milliseconds=millis or 0)
+            offset = millis / 1000.0 if millis is not None else None
+            if offset is None and absolute is not None and started is not None:
+                offset = (absolute - started).total_seconds()
+            turns.append(make_turn(n - 1, speaker, t.get("Content"), offset, None, None,
+                                   None, now))
         except RecordError as err:
-            raise RecordError(f"Transcript[{n}].{err.field}", str(err)) from None
-        turns.append(TurnRecord(seq=n - 1, speaker=roles[pid], offset_seconds=offset, text=text))
-    chars = doc.get("ConversationCharacteristics") or {}
-    duration = number_field(chars.get("TotalConversationDurationMillis"),
-                            "ConversationCharacteristics.TotalConversationDurationMillis")
-    if duration is None and turns and turns[-1].offset_seconds is not None:
-        duration = turns[-1].offset_seconds * 1000
-    if started is not None and duration is not None:
-        if started + timedelta(milliseconds=duration) > now + timedelta(days=1):
-            raise RecordError("file name", "the contact would end in the future")
+            field_name = "Content" if err.field == "text" else err.field
+            raise RecordError(f"{where}.{field_name}", str(err)) from None
+    chars = doc.get("ConversationCharacteristics")
+    duration = number_field(chars.get("TotalConversationDurationMillis") if isinstance(
+        chars, dict) else None, "ConversationCharacteristics.TotalConversationDurationMillis")
+    if started is None:
+        ended = _file_time(name, now)
+        if ended is not None:
+            started = ended - timedelta(milliseconds=duration or 0)
     return InteractionRecord(
-        external_id=contact_id or "", source=SOURCE, channel=channel,
-        started_at=started, language=text_field(doc.get("LanguageCode"), "LanguageCode"),
+        external_id=contact_id, source=source, channel=channel, started_at=started,
+        language=text_field(doc.get("LanguageCode"), "LanguageCode"),
         handle_time_seconds=int(round(duration / 1000)) if duration is not None else None,
-        turns=turns,
+        turns=order_turns(turns),
     )

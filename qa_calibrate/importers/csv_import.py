@@ -1,178 +1,224 @@
-"""CSV transcripts: one row per turn (``speaker`` and ``text`` columns) or one row per
-interaction (a ``transcript`` column of ``[mm:ss] Speaker: text`` lines). Comma, semicolon or
-tab separated, found by sniffing."""
+"""CSV transcripts, comma, semicolon or tab separated (found from the header row):
+
+- one row per turn: the interaction columns plus ``speaker`` and ``text`` (and optionally
+  ``seq``, ``offset_seconds`` or ``timestamp``). Rows are grouped by (source, external_id) and
+  need not be adjacent; the interaction fields come from the first row of a group and a later
+  row that says something else is an error naming that row and field;
+- one row per interaction: the interaction columns plus ``transcript``, whose lines read
+  ``Speaker: text``, optionally after ``[mm:ss]`` or ``[hh:mm:ss]``. A line without a known
+  speaker continues the turn above it (e-mails have several lines); a line with a time but an
+  unknown speaker is an error.
+
+Rows are numbered as a spreadsheet shows them: the header is row 1.
+"""
 
 from __future__ import annotations
 
 import csv
-import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from itertools import chain
+from pathlib import Path
 
 from ..errors import InputError
-from .records import MAX_TEXT, RecordError, TurnRecord, build_record, number_field, \
-    speaker_field, turn_text, when_field
+from .records import (
+    MAX_TEXT,
+    SPEAKERS,
+    Item,
+    RecordError,
+    build_record,
+    make_turn,
+    order_turns,
+    when_field,
+)
 
-Item = tuple[str, Any, Any]
 INTERACTION_FIELDS = ("external_id", "source", "channel", "agent", "team", "site", "queue",
                       "started_at", "handle_time_seconds", "csat", "language")
-LINE = re.compile(r"^\s*(?:\[(?:(\d+):)?(\d{1,2}):(\d{2})\]\s*)?([A-Za-z][\w ]{0,30}?)\s*:\s*(.*)$")
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+MAX_CELL = 20_000_000  # a whole e-mail thread fits in one transcript cell
+LINE = re.compile(
+    r"^\s*(?:\[(?:(\d{1,3}):)?(\d{1,3}):(\d{2})\]\s*)?([^\W\d_][\w .'/-]{0,39}?)\s*:[ \t]?(.*)$"
+)
 
-csv.field_size_limit(MAX_TEXT * 4)
+
+@dataclass
+class CsvFile:
+    """What the header told us."""
+
+    shape: str  # csv-turns | csv-interactions
+    header: list[str]
+    delimiter: str
+    rows: Iterator[tuple[int, list[str]]]
 
 
-def _reader(text: str, path: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    sample = text[:8192]
+def _column(name: str) -> str:
+    return "_".join(name.strip().strip("\ufeff").lower().replace("-", " ").split())
+
+
+def open_csv(path: Path, lines: Iterable[str]) -> CsvFile:
+    """Read the header, pick the delimiter, check the required columns."""
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
+    it = iter(lines)
+    first = ""
+    for first in it:
+        if first.strip():
+            break
+    counts = {d: first.count(d) for d in DELIMITERS}
+    delimiter = max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    reader = csv.reader(chain([first], it), delimiter=delimiter, quotechar='"',
+                        doublequote=True, skipinitialspace=False, strict=False)
     try:
-        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    try:
-        header = [h.strip().lower() for h in next(reader, [])]
+        header = [_column(h) for h in next(reader, [])]
     except csv.Error as exc:
         raise InputError(f"{path}: row 1: not readable as CSV ({exc})") from None
-    if not header or not any(header):
-        raise InputError(f"{path}: row 1: no header row")
+    found = ", ".join(h for h in header if h) or "nothing"
+    if "speaker" in header and "text" in header:
+        shape = "csv-turns"
+    elif "transcript" in header:
+        shape = "csv-interactions"
+    else:
+        raise InputError(
+            f"{path}: row 1: field 'speaker'/'text' or 'transcript': missing column (found: "
+            f"{found}; columns are separated by comma, semicolon or tab)")
+    for required in ("external_id", "channel"):
+        if required not in header:
+            raise InputError(f"{path}: row 1: field {required!r}: missing column (found: "
+                             f"{found})")
+    for name in header:
+        if name and header.count(name) > 1:
+            raise InputError(f"{path}: row 1: field {name!r}: the column appears twice")
 
     def rows() -> Iterator[tuple[int, list[str]]]:
+        row = 1
         while True:
             try:
                 values = next(reader)
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise InputError(f"{path}: row {reader.line_num}: not readable as CSV "
-                                 f"({exc})") from None
-            if not any(v.strip() for v in values):
-                continue
-            yield reader.line_num, values
+                raise InputError(f"{path}: row {row + 1}: not readable as CSV ({exc})") from None
+            row += 1
+            if any(v.strip() for v in values):
+                yield row, values
 
-    return header, rows()
-
-
-def shape_of(header: list[str]) -> str | None:
-    if "speaker" in header and "text" in header:
-        return "csv-turns"
-    if "transcript" in header:
-        return "csv-interactions"
-    return None
+    return CsvFile(shape=shape, header=header, delimiter=delimiter, rows=rows())
 
 
-def _record(header: list[str], values: list[str], path: str, line: int) -> dict[str, str]:
-    if len(values) != len(header):
-        raise InputError(f"{path}: row {line}: {len(values)} fields but the header has "
-                         f"{len(header)} (wrong delimiter or an unquoted separator?)")
-    return dict(zip(header, values, strict=True))
+def _width_error(values: list[str], header: list[str]) -> RecordError | None:
+    if len(values) == len(header):
+        return None
+    return RecordError("", f"{len(values)} fields but the header has {len(header)} (an "
+                           "unquoted separator in a value?)")
 
 
-def parse_csv(text: str, path: str, *, default_source: str, now: datetime) -> tuple[
-        str, list[str], Iterator[Item]]:
-    """(shape, header, items); an item's raw value is its list of rows (for the rejects)."""
-    header, rows = _reader(text, path)
-    shape = shape_of(header)
-    if shape is None:
-        raise InputError(f"{path}: row 1: field 'speaker'/'text' or 'transcript': missing column "
-                         f"(found: {', '.join(h for h in header if h) or 'nothing'})")
-    missing = [c for c in ("external_id", "channel") if c not in header]
-    if missing:
-        raise InputError(f"{path}: row 1: field {missing[0]!r}: missing column")
-    if shape == "csv-turns":
-        return shape, header, _turn_rows(header, rows, path, default_source, now)
-    return shape, header, _interaction_rows(header, rows, path, default_source, now)
+def _where(row: int, ext: str) -> str:
+    return f"row {row} (external_id {ext!r})" if ext else f"row {row}"
 
 
-def _turn_rows(header: list[str], rows: Iterator[tuple[int, list[str]]], path: str,
-               default_source: str, now: datetime) -> Iterator[Item]:
-    groups: dict[tuple[str, str], list[tuple[int, list[str], dict[str, str]]]] = {}
-    for line, values in rows:
-        rec = _record(header, values, path, line)
-        key = ((rec.get("source") or "").strip(), (rec.get("external_id") or "").strip())
-        groups.setdefault(key, []).append((line, values, rec))
-    for (_source, ext), group in groups.items():
-        first_line = group[0][0]
-        where = f"row {first_line}" + (f" (external_id {ext!r})" if ext else "")
-        raw = [values for _l, values, _r in group]
+def parse_turn_rows(table: CsvFile, *, default_source: str, now: datetime) -> Iterator[Item]:
+    """One item per (source, external_id) group of per-turn rows; its raw is the list of rows."""
+    header = table.header
+    col = {name: i for i, name in enumerate(header)}
+    ext_i, src_i = col["external_id"], col.get("source")
+    groups: dict[tuple[str, str], list[tuple[int, list[str]]]] = {}
+    for row, values in table.rows:
+        ext = values[ext_i].strip() if ext_i < len(values) else ""
+        src = values[src_i].strip() if src_i is not None and src_i < len(values) else ""
+        groups.setdefault((src, ext), []).append((row, values))
+    present = [(name, col[name]) for name in INTERACTION_FIELDS if name in col]
+    speaker_i, text_i = col["speaker"], col["text"]
+    offset_i, stamp_i, seq_i = col.get("offset_seconds"), col.get("timestamp"), col.get("seq")
+    for (_src, ext), group in groups.items():
+        raw = [values for _row, values in group]
+        where = _where(group[0][0], ext)
         try:
             fields: dict[str, str] = {}
-            for line, _values, rec in group:
-                for name in INTERACTION_FIELDS:
-                    value = (rec.get(name) or "").strip()
+            origin: dict[str, int] = {}
+            for row, values in group:
+                where = _where(row, ext)
+                wrong = _width_error(values, header)
+                if wrong is not None:
+                    raise wrong
+                for name, i in present:
+                    value = values[i].strip()
                     if not value:
                         continue
-                    if name in fields and fields[name] != value:
-                        raise RecordError(name, f"row {line} says {value!r} but row "
-                                          f"{first_line} says {fields[name]!r}")
-                    fields.setdefault(name, value)
+                    if name not in fields:
+                        fields[name], origin[name] = value, row
+                    elif fields[name] != value:
+                        raise RecordError(name, f"{value!r} here but {fields[name]!r} in row "
+                                                f"{origin[name]}")
+            where = _where(group[0][0], ext)
             started = when_field(fields.get("started_at"), "started_at", now=now)
             turns = []
-            for n, (line, _values, rec) in enumerate(group):
-                try:
-                    offset = number_field(rec.get("offset_seconds"), "offset_seconds")
-                    if offset is None and rec.get("timestamp"):
-                        stamp = when_field(rec.get("timestamp"), "timestamp", now=now)
-                        if stamp is not None and started is not None:
-                            offset = max(0.0, (stamp - started).total_seconds())
-                    seq = number_field(rec.get("seq"), "seq", integer=True)
-                    turns.append(TurnRecord(seq=int(seq) if seq is not None else n,
-                                            speaker=speaker_field(rec.get("speaker")),
-                                            offset_seconds=offset,
-                                            text=turn_text(rec.get("text"))))
-                except RecordError as err:
-                    if line == first_line:
-                        raise
-                    raise RecordError(err.field, f"{err} (row {line})") from None
-            turns.sort(key=lambda t: t.seq)
-            if len({t.seq for t in turns}) != len(turns):
-                raise RecordError("seq", "two turns of this interaction have the same seq")
-            turns = [TurnRecord(n, t.speaker, t.offset_seconds, t.text)
-                     for n, t in enumerate(turns)]
-            yield where, raw, build_record(fields, turns, default_source=default_source, now=now)
+            for n, (row, values) in enumerate(group):
+                where = _where(row, ext)
+                turns.append(make_turn(
+                    n, values[speaker_i], values[text_i],
+                    values[offset_i] if offset_i is not None else None,
+                    values[stamp_i] if stamp_i is not None else None,
+                    values[seq_i] if seq_i is not None else None, started, now))
+            where = _where(group[0][0], ext)
+            yield where, build_record(fields, order_turns(turns), default_source=default_source,
+                                      now=now, started_at=started), raw
         except RecordError as err:
-            yield where, raw, err
+            yield where, err, raw
 
 
-def split_transcript(text: str) -> list[TurnRecord]:
-    """``[mm:ss] Speaker: text`` lines → turns; a line without a speaker continues the turn."""
-    turns: list[TurnRecord] = []
-    for raw_line in text.splitlines():
-        if not raw_line.strip():
+def split_transcript(text: str) -> list[tuple[int | None, str, float | None, str]]:
+    """``[mm:ss] Speaker: text`` lines → raw turns (see the module docstring)."""
+    turns: list[tuple[int | None, str, float | None, str]] = []
+    for lineno, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip()
+        if not line:
             continue
-        m = LINE.match(raw_line)
+        match = LINE.match(line)
         speaker = None
-        if m:
-            try:
-                speaker = speaker_field(m.group(4))
-            except RecordError:
-                speaker = None
-        if speaker is None:
+        if match:
+            speaker = SPEAKERS.get(match.group(4).strip().lower().replace(" ", "_"))
+            if speaker is None and match.group(3) is not None:
+                raise RecordError("transcript", f"line {lineno}: {match.group(4).strip()!r} is "
+                                                "not agent, customer or system")
+        if speaker is None or match is None:
             if not turns:
-                raise RecordError("transcript", f"line {raw_line.strip()[:40]!r} has no "
-                                  "'Speaker:' prefix")
-            last = turns[-1]
-            turns[-1] = TurnRecord(last.seq, last.speaker, last.offset_seconds,
-                                   f"{last.text}\n{raw_line.strip()}")
+                raise RecordError("transcript", f"line {lineno}: expected 'Speaker: text', "
+                                                f"got {line[:40]!r}")
+            seq, who, offset, words = turns[-1]
+            turns[-1] = (seq, who, offset, f"{words}\n{line}")
             continue
-        assert m is not None
         offset = None
-        if m.group(3) is not None:
-            offset = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + int(m.group(3))
-        turns.append(TurnRecord(len(turns), speaker, float(offset) if offset is not None
-                                else None, turn_text(m.group(5))))
+        if match.group(3) is not None:
+            hours, minutes, seconds = int(match.group(1) or 0), int(match.group(2)), \
+                int(match.group(3))
+            if seconds > 59 or (match.group(1) is not None and minutes > 59):
+                raise RecordError("transcript", f"line {lineno}: {line[:12]!r} is not a time")
+            offset = float(hours * 3600 + minutes * 60 + seconds)
+        words = match.group(5).strip()
+        if not words:
+            raise RecordError("transcript", f"line {lineno}: empty text")
+        turns.append((None, speaker, offset, words))
     return turns
 
 
-def _interaction_rows(header: list[str], rows: Iterator[tuple[int, list[str]]], path: str,
-                      default_source: str, now: datetime) -> Iterator[Item]:
-    for line, values in rows:
-        rec = _record(header, values, path, line)
-        ext = (rec.get("external_id") or "").strip()
-        where = f"row {line}" + (f" (external_id {ext!r})" if ext else "")
+def parse_interaction_rows(table: CsvFile, *, default_source: str,
+                           now: datetime) -> Iterator[Item]:
+    """One item per row of a per-interaction CSV; its raw is ``[row values]``."""
+    header = table.header
+    ext_i, transcript_i = header.index("external_id"), header.index("transcript")
+    for row, values in table.rows:
+        ext = values[ext_i].strip() if ext_i < len(values) else ""
+        where = _where(row, ext)
         try:
-            turns = split_transcript(rec.get("transcript") or "")
-            yield where, [values], build_record(rec, turns, default_source=default_source,
-                                                now=now)
+            wrong = _width_error(values, header)
+            if wrong is not None:
+                raise wrong
+            fields = dict(zip(header, values, strict=True))
+            turns = order_turns(split_transcript(values[transcript_i]))
+            if any(len(t[3]) > MAX_TEXT for t in turns):
+                raise RecordError("transcript", f"a turn longer than {MAX_TEXT:,} characters")
+            yield where, build_record(fields, turns, default_source=default_source,
+                                      now=now), [values]
         except RecordError as err:
-            yield where, [values], err
+            yield where, err, [values]

@@ -1,0 +1,92 @@
+"""Reading input files: encodings (UTF-8 with or without BOM, else cp1252), NUL bytes, and
+telling JSON, JSONL and CSV apart by their content."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+from ..errors import InputError
+
+BOM = b"\xef\xbb\xbf"
+ENCODINGS = ("utf-8", "cp1252")
+
+
+class NotThisEncoding(Exception):
+    """Internal: a line did not decode as UTF-8, so the file is read again as cp1252."""
+
+
+def _check_bytes(path: Path, raw: bytes, lineno: int) -> None:
+    if lineno == 1 and raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: line 1: the file is UTF-16; save it as UTF-8")
+    if b"\x00" in raw:
+        raise InputError(f"{path}: line {lineno}: contains a NUL byte (a binary file?)")
+
+
+def _undecodable(path: Path, lineno: int) -> InputError:
+    return InputError(f"{path}: line {lineno}: neither UTF-8 nor cp1252 text")
+
+
+def lines(path: Path, encoding: str) -> Iterator[str]:
+    """The file's lines (with their line ends), decoded; streams, so big files stay small.
+
+    Raises :class:`NotThisEncoding` at the first line that is not UTF-8 when reading as UTF-8."""
+    with path.open("rb") as fh:
+        for lineno, raw in enumerate(fh, start=1):
+            if lineno == 1:
+                _check_bytes(path, raw, 1)
+                if raw.startswith(BOM):
+                    raw = raw[3:]
+            elif b"\x00" in raw:
+                _check_bytes(path, raw, lineno)
+            try:
+                yield raw.decode(encoding)
+            except UnicodeDecodeError:
+                if encoding == "utf-8":
+                    raise NotThisEncoding() from None
+                raise _undecodable(path, lineno) from None
+
+
+def read_text(path: Path) -> str:
+    """The whole file as text (for JSON documents)."""
+    raw = path.read_bytes()
+    _check_bytes(path, raw[:2], 1)
+    nul = raw.find(b"\x00")
+    if nul != -1:
+        _check_bytes(path, b"\x00", raw.count(b"\n", 0, nul) + 1)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise _undecodable(path, raw.count(b"\n", 0, exc.start) + 1) from None
+
+
+def detect(path: Path) -> str:
+    """``json``, ``jsonl`` or ``csv`` from the first non-empty line (and a .jsonl/.ndjson
+    name): ``[`` is JSON; ``{`` is JSONL when that line is a whole object and more follows."""
+    with path.open("rb") as fh:
+        first = b""
+        for raw in fh:
+            if raw.strip():
+                first = raw
+                break
+        else:
+            raise InputError(f"{path}: line 1: the file is empty")
+        more = any(raw.strip() for raw in fh)
+    _check_bytes(path, first[:2], 1)
+    head = first.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    if head.startswith("["):
+        return "json"
+    if head.startswith("{"):
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            return "jsonl"
+        try:
+            obj = json.loads(head)
+        except json.JSONDecodeError:
+            return "json"  # an object spread over several lines
+        return "jsonl" if isinstance(obj, dict) and more else "json"
+    return "csv"
