@@ -318,7 +318,7 @@ def _evaluator_rows(
                         "ordinal_bias": math.nan, "binary_bias": math.nan,
                         "mean_gap": math.nan, "mean_abs_gap": math.nan,
                         "interactions_outside_band": 0, "out_of_band": False,
-                        "direction": "no reference", "gaps": []})
+                        "direction": "no reference", "gaps": [], "criterion_bias": []})
             rows.append(row)
             continue
         ref_answered = ~np.isnan(ref_values) | ref_na
@@ -342,6 +342,17 @@ def _evaluator_rows(
         mean_gap = float(valid_gaps.mean()) if valid_gaps.size else math.nan
         mean_abs = float(np.abs(valid_gaps).mean()) if valid_gaps.size else math.nan
         out = int((np.abs(valid_gaps) > settings.tolerance).sum())
+        # bias per criterion, as a share of the criterion's range (+ lenient, − harsh)
+        span = np.array([max(c.max_value - c.min_value, 1e-9) for c in data.criteria])
+        counted = (~np.isnan(diff)).sum(axis=0)
+        with np.errstate(invalid="ignore"):
+            per_crit = np.nansum(diff, axis=0) / np.maximum(counted, 1) / span
+        criterion_bias = [
+            {"criterion": c.key, "bias": float(per_crit[j]), "answers": int(counted[j]),
+             "mismatches": int((both[:, j] & ~same[:, j]).sum())}
+            for j, c in enumerate(data.criteria) if counted[j]
+        ]
+        criterion_bias.sort(key=lambda b: -abs(b["bias"]))
         ord_diff = diff[:, ordinal][~np.isnan(diff[:, ordinal])]
         bin_diff = diff[:, binary][~np.isnan(diff[:, binary])]
         row.update({
@@ -353,6 +364,7 @@ def _evaluator_rows(
             "binary_bias": float(bin_diff.mean()) if bin_diff.size else math.nan,
             "mean_gap": mean_gap, "mean_abs_gap": mean_abs,
             "interactions_outside_band": out,
+            "criterion_bias": criterion_bias,
             "out_of_band": bool(not math.isnan(mean_abs) and mean_abs > settings.tolerance),
             "direction": (
                 "no data" if math.isnan(mean_gap)
@@ -407,7 +419,13 @@ def evaluators_report(
             t = totals.setdefault(r["evaluator"], {
                 "evaluator": r["evaluator"], "sessions": 0, "interactions": 0,
                 "_match": [], "_cal": [], "_gap": [], "_abs": [], "_ord": [], "last_session": None,
+                "_crit": {},
             })
+            for b in r.get("criterion_bias", []):
+                acc = t["_crit"].setdefault(b["criterion"], [0.0, 0, 0])
+                acc[0] += b["bias"] * b["answers"]
+                acc[1] += b["answers"]
+                acc[2] += b["mismatches"]
             t["sessions"] += 1
             n = r["interactions_scored"]
             t["interactions"] += n
@@ -421,12 +439,17 @@ def evaluators_report(
         def wmean(pairs: list[tuple[float, int]]) -> float:
             total = sum(n for _v, n in pairs)
             return sum(v * n for v, n in pairs) / total if total else math.nan
+        crit = t.pop("_crit")
+        criterion_bias = sorted(
+            ({"criterion": k, "bias": v[0] / v[1], "answers": v[1], "mismatches": v[2]}
+             for k, v in crit.items() if v[1]), key=lambda b: -abs(b["bias"]))
         mean_abs = wmean(t.pop("_abs"))
         mean_gap = wmean(t.pop("_gap"))
         out.append({
             **t, "match_rate": wmean(t.pop("_match")), "calibration_score": wmean(t.pop("_cal")),
             "ordinal_bias": wmean(t.pop("_ord")), "mean_gap": mean_gap, "mean_abs_gap": mean_abs,
             "out_of_band": bool(not math.isnan(mean_abs) and mean_abs > settings.tolerance),
+            "criterion_bias": criterion_bias,
         })
     out.sort(key=lambda r: r["evaluator"])
     return out

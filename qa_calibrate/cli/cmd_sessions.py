@@ -340,6 +340,8 @@ def report_evaluators(app: AppContext, fmt: str, limit: int | None, **kw: Any) -
     from ..report import evaluators_report
 
     rows = evaluators_report(app.store, settings)
-    emit(rows, fmt, limit=limit, title="Evaluators across sessions",
-         columns=["evaluator", "sessions", "interactions", "match_rate", "calibration_score",
-                  "mean_gap", "mean_abs_gap", "ordinal_bias", "out_of_band", "last_session"])
+    columns = ["evaluator", "sessions", "interactions", "match_rate", "calibration_score",
+               "mean_gap", "mean_abs_gap", "ordinal_bias", "out_of_band", "last_session"]
+    if fmt == "json":  # the per-criterion bias list is structured: JSON only
+        columns.append("criterion_bias")
+    emit(rows, fmt, limit=limit, title="Evaluators across sessions", columns=columns)

@@ -54,6 +54,7 @@ class ReportScreen(Screen[None]):
         yield LoadingIndicator(id="report-loading")
         yield DataTable(id="evaluator-table", cursor_type="row")
         yield Static(id="chart")
+        yield Static(id="criterion-bias", classes="panel")
         yield Label("score gap per interaction (selected evaluator, latest session)",
                     classes="muted", id="spark-label")
         yield Sparkline([], id="gap-spark")
@@ -117,10 +118,18 @@ class ReportScreen(Screen[None]):
     def _spark(self) -> None:
         table = self.query_one(DataTable)
         spark = self.query_one("#gap-spark", Sparkline)
+        bias = self.query_one("#criterion-bias", Static)
         if not self.rows or table.row_count == 0:
             spark.data = []
+            bias.update("")
             return
-        who = self.rows[table.cursor_row]["evaluator"]
+        row = self.rows[table.cursor_row]
+        who = row["evaluator"]
+        parts = [f"{b['criterion']} {b['bias'] * 100:+.0f}% ({b['mismatches']} of "
+                 f"{b['answers']} differ)" for b in row.get("criterion_bias", [])[:6]
+                 if b["bias"] or b["mismatches"]]
+        bias.update(f"[b]{who}[/b], bias per criterion (share of its scale, + lenient): "
+                    + ("; ".join(parts) if parts else "none"))
         spark.data = getattr(self, "gaps", {}).get(who, [])
         self.query_one("#spark-label", Label).update(
             f"score gap per interaction: {who} (latest session; {len(spark.data)} points)")
