@@ -251,6 +251,11 @@ def main() -> int:
     if failed:
         print("NOT MET: " + ", ".join(f"{r.name} [{r.size}]" for r in failed))
         return 1
+    unchecked = [r for r in rows if r.target and r.met not in ("yes", "NO")]
+    if unchecked or any("not installed" in n for n in notes):
+        print("some targets were not checked: install the reference packages "
+              "(pip install -e '.[bench]')")
+        return 0
     print("all targets met; every |difference| ≤ 1e-9")
     return 0
 
