@@ -111,3 +111,29 @@ def test_killed_while_exporting_leaves_the_good_workbook(tmp_path):
     wb = load_workbook(target, read_only=True)  # a complete workbook, never a half-written one
     assert sum(1 for _ in wb["Assignments"].iter_rows(values_only=True)) == 20001
     wb.close()
+
+
+def test_killed_while_importing_leaves_all_or_nothing(db_url, tmp_path):
+    import json
+
+    n = 6000
+    src = tmp_path / "big.jsonl"
+    with src.open("w") as fh:
+        for i in range(n):
+            fh.write(json.dumps({"external_id": f"K-{i:05d}", "channel": "chat", "turns": [
+                {"speaker": "agent", "text": f"turn {t} of {i}, call 07700 900123"}
+                for t in range(10)]}) + "\n")
+    store = open_store(db_url)
+    try:
+        marker = tmp_path / "written"
+        proc = _spawn(f"import_file({db_url!r}, {str(src)!r}, {str(marker)!r})")
+        # killed once some batches are written but the file's transaction is still open
+        _kill_after(proc, marker.exists)
+        assert "/" in marker.read_text()
+        with store.session() as s:
+            count = s.exec(select(func.count()).select_from(m.Interaction)).one()
+            turns = s.exec(select(func.count()).select_from(m.Turn)).one()
+        assert (count, turns) == (0, 0)  # none of the file: its transaction never committed
+        assert check_store(store).ok
+    finally:
+        store.close()

@@ -111,3 +111,19 @@ def export_forever(url: str, path: str) -> None:
              "status": "Not started", "evidence": {}} for i in range(20000)]
     while True:
         write_workbook(__import__("pathlib").Path(path), rows)
+
+
+def import_file(url: str, path: str, marker: str) -> None:
+    """Import a file; once some rows are written (inside the file's transaction) leave a
+    marker and linger, so the parent can kill this process in the middle of the write."""
+    from pathlib import Path
+
+    from qa_calibrate.importers import import_transcripts
+
+    def progress(done: int, total: int) -> None:
+        if 0 < done < total:
+            Path(marker).write_text(f"{done}/{total}")
+            time.sleep(60)
+
+    store = open_store(url)
+    import_transcripts(store, [Path(path)], actor="crash", progress=progress)
