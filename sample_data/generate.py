@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from typing import Any
 
 import yaml
 
@@ -1141,6 +1142,27 @@ def _recap(ix: Interaction, t: Truth) -> str:
     return "I've added notes to your account about today"
 
 
+def _policy_outcome_ownership(b: Any, ix: Interaction, t: Truth, topic: Any,
+                              r: random.Random) -> str:
+    """The middle of a chat or a call: a policy slip if any, the outcome and the customer's
+    reaction to it, and a lack of ownership if any."""
+    if not t.ok("policy_compliance"):
+        b.agent(r.choice(POLICY_SLIPS[ix.team]))
+    outcome = _outcome(ix, t)
+    if outcome == "fixed":
+        b.agent(r.choice(topic.fix))
+        b.cust(r.choice(THANKS))
+    elif outcome == "escalated":
+        b.agent(r.choice(topic.escalation))
+        b.cust(r.choice(ESCALATED_OK))
+    else:
+        b.agent(r.choice(topic.fail))
+        b.cust(r.choice(UNHAPPY))
+    if not t.ok("ownership"):
+        b.agent(r.choice(OWNERSHIP_SLIPS))
+    return outcome
+
+
 def build_chat(ix: Interaction, t: Truth, r: random.Random) -> None:
     """A chat whose turns show what the agent really did."""
     topic, b = ix.topic, Turns(ix.slots)
@@ -1217,20 +1239,7 @@ def build_chat(ix: Interaction, t: Truth, r: random.Random) -> None:
         b.cust("My card is {card}, expiry {expiry}, if you need it.")
         b.agent("Please don't share card details in chat — I've masked that message for your "
                 "security. I'll send you our secure payment link instead.")
-    if not t.ok("policy_compliance"):
-        b.agent(r.choice(POLICY_SLIPS[ix.team]))
-    outcome = _outcome(ix, t)
-    if outcome == "fixed":
-        b.agent(r.choice(topic.fix))
-        b.cust(r.choice(THANKS))
-    elif outcome == "escalated":
-        b.agent(r.choice(topic.escalation))
-        b.cust(r.choice(ESCALATED_OK))
-    else:
-        b.agent(r.choice(topic.fail))
-        b.cust(r.choice(UNHAPPY))
-    if not t.ok("ownership"):
-        b.agent(r.choice(OWNERSHIP_SLIPS))
+    outcome = _policy_outcome_ownership(b, ix, t, topic, r)
     if not t.ok("tone"):
         b.agent(r.choice(CURT))
     if t.band("empathy") >= 5:
@@ -1351,20 +1360,7 @@ def build_voice(ix: Interaction, t: Truth, r: random.Random) -> None:
         b.sys("Secure payment IVR: card details captured, recording paused",
               hint=r.randint(60, 120))
         b.agent("That's all gone through, thank you.")
-    if not t.ok("policy_compliance"):
-        b.agent(r.choice(POLICY_SLIPS[ix.team]))
-    outcome = _outcome(ix, t)
-    if outcome == "fixed":
-        b.agent(r.choice(topic.fix))
-        b.cust(r.choice(THANKS))
-    elif outcome == "escalated":
-        b.agent(r.choice(topic.escalation))
-        b.cust(r.choice(ESCALATED_OK))
-    else:
-        b.agent(r.choice(topic.fail))
-        b.cust(r.choice(UNHAPPY))
-    if not t.ok("ownership"):
-        b.agent(r.choice(OWNERSHIP_SLIPS))
+    outcome = _policy_outcome_ownership(b, ix, t, topic, r)
     if not t.ok("tone"):
         curt = r.choice(CURT)
         b.agent("Look, " + curt[:1].lower() + curt[1:])
