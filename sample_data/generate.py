@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from typing import Any
 
 import yaml
 
