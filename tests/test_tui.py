@@ -178,3 +178,19 @@ async def test_report_drift_coaching_and_help_screens_open(cal):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CoachingScreen)
+
+
+async def test_the_role_decides_what_home_offers(cal):
+    store, _sid, _ids = cal
+    app = make_app(store, "Tess Trainer")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        home = app.screen
+        assert isinstance(home, HomeScreen)
+        assert home.check_action("score", ()) is False
+        assert home.check_action("meeting", ()) is False
+        assert home.check_action("coaching", ()) is True
+        assert home.check_action("switch_user", ()) is False  # only in the demo
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, CoachingScreen)

@@ -45,6 +45,18 @@ class HomeScreen(Screen[None]):
         ("switch_user", "Switch person", "Use the tool as someone else (demo)"),
     ]
 
+    # What each role is offered; the core still checks every action on its own.
+    NOT_FOR = {
+        "trainer": {"score", "meeting"},
+        "evaluator": {"coaching"},
+    }
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        app: Any = self.app
+        if action == "switch_user":
+            return bool(app.demo)
+        return action not in self.NOT_FOR.get(app.user_role or "", set())
+
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="who")
@@ -183,6 +195,7 @@ class HomeScreen(Screen[None]):
         def chosen(name: str | None) -> None:
             if name:
                 app.set_user(name)
+                self.refresh_bindings()
                 self.action_refresh()
                 self.notify(f"You are now {name}.")
 
