@@ -14,18 +14,18 @@ import sys
 import tempfile
 import time
 from datetime import date, timedelta
+from collections.abc import Iterator
 from pathlib import Path
 
 
-def make_rows(n: int) -> list[dict]:
+def make_rows(n: int) -> Iterator[dict]:
     teams = ["Billing", "Tech Support", "Retention"]
     modules = [("MOD-VERIFY", "Identity verification refresher"), ("MOD-EMP", "Empathy"),
                ("MOD-RES", "First contact resolution"), ("MOD-DPA", "Data protection")]
     start = date(2026, 10, 1)
-    rows = []
     for i in range(n):
         mid, title = modules[i % 4]
-        rows.append({
+        yield {
             "id": i + 1, "assignee": f"Agent {i % 997:03d}", "role": "agent",
             "team": teams[i % 3], "site": "Manila (Vendor: Northstar BPO)" if i % 2 else "Leeds",
             "module_id": mid, "module_title": title,
@@ -38,8 +38,7 @@ def make_rows(n: int) -> list[dict]:
             "assigned_on": start, "due_on": start + timedelta(days=14 if i % 5 else 7),
             "trainer": ["Priya Natarajan", "Tom Becker"][i % 2],
             "status": ["Not started", "In progress", "Done"][i % 3],
-        })
-    return rows
+        }
 
 
 def run_ours(n: int, out: Path) -> None:
@@ -108,8 +107,8 @@ def main() -> None:
     bare = _child("bare", args.rows)
     ours = _child("ours", args.rows)
     ratio = ours["seconds"] / bare["seconds"]
-    print(f"{args.rows:,} assignments × {13} columns "
-          f"(peak RSS includes the input rows held in memory; interpreter+imports {base:.0f} MB)")
+    print(f"{args.rows:,} assignments × {13} columns, rows generated one at a time on both "
+          f"sides (interpreter+imports {base:.0f} MB)")
     print(f"{'writer':<36}{'seconds':>9}{'peak MB':>9}{'file MB':>9}")
     print(f"{'openpyxl write-only, bare rows':<36}{bare['seconds']:>9.2f}"
           f"{bare['maxrss_mb']:>9.0f}{bare['size_mb']:>9.1f}")

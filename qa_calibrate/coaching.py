@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -395,10 +395,11 @@ def as_row(a: m.Assignment) -> dict[str, Any]:
             "status": a.status}
 
 
-def list_assignments(
+def iter_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
     trainer: str | None = None, open_only: bool = False,
-) -> list[dict[str, Any]]:
+) -> Iterator[dict[str, Any]]:
+    """Stored assignments one at a time (streamed in batches, for large exports)."""
     with store.session() as session:
         q = select(m.Assignment).order_by(m.Assignment.id)
         if status:
@@ -409,7 +410,16 @@ def list_assignments(
             q = q.where(m.Assignment.team == team)
         if trainer:
             q = q.where(m.Assignment.trainer == trainer)
-        return [as_row(a) for a in session.exec(q).all()]
+        for a in session.exec(q.execution_options(yield_per=1000)):
+            yield as_row(a)
+
+
+def list_assignments(
+    store: Store, *, status: str | None = None, team: str | None = None,
+    trainer: str | None = None, open_only: bool = False,
+) -> list[dict[str, Any]]:
+    return list(iter_assignments(store, status=status, team=team, trainer=trainer,
+                                 open_only=open_only))
 
 
 def normalise_status(raw: Any, where: str) -> str:

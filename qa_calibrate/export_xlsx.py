@@ -77,14 +77,23 @@ def write_workbook(
                     "fill": PatternFill("solid", fgColor="305496"),
                     "alignment": Alignment(vertical="center")}
 
-    # --- Assignments
+    # The sheets are created first, in the order a trainer reads them; write-only sheets each
+    # stream to their own file, so Assignments and Evidence are filled side by side and no
+    # assignment is held in memory after its rows are written.
     ws = wb.create_sheet("Assignments")
+    wt = wb.create_sheet("By trainer")
+    we = wb.create_sheet("Evidence")
     for n, (_h, _k, width) in enumerate(ASSIGNMENT_COLUMNS, start=1):
         ws.column_dimensions[_col(n)].width = width
     ws.freeze_panes = "A2"
     ws.append([_text_cell(ws, h, header_style) for h, _k, _w in ASSIGNMENT_COLUMNS])
+    for n, width in enumerate((7, 22, 16, 22, 9, 7, 8, 10, 9, 10, 60), start=1):
+        we.column_dimensions[_col(n)].width = width
+    we.freeze_panes = "A2"
+    we.append([_text_cell(we, h, header_style) for h in
+               ("Assignment ID", "Assignee", "Rubric", "Criterion", "Answers", "Fails",
+                "Rate", "Team rate", "Critical fails", "Direction", "Example interactions")])
     by_trainer: Counter[tuple[str, str, str, str]] = Counter()
-    evidence_rows: list[list[Any]] = []
     count = 0
     for a in assignments:
         count += 1
@@ -96,13 +105,12 @@ def write_workbook(
         ev = a.get("evidence") or {}
         if isinstance(ev, str):
             ev = json.loads(ev or "{}")
-        examples = ", ".join(ev.get("examples", []))
+        examples = safe_text(", ".join(ev.get("examples", [])))
         for c in ev.get("criteria", []) or [{}]:
-            evidence_rows.append([
-                a.get("id"), a.get("assignee"), c.get("rubric"), c.get("criterion"),
-                c.get("answers"), c.get("fails"), c.get("rate"), c.get("team_rate"),
-                c.get("critical_fails"), c.get("direction"), examples,
-            ])
+            we.append([a.get("id"), safe_text(a.get("assignee")), safe_text(c.get("rubric")),
+                       safe_text(c.get("criterion")), c.get("answers"), c.get("fails"),
+                       c.get("rate"), c.get("team_rate"), c.get("critical_fails"),
+                       safe_text(c.get("direction")), examples])
     last = count + 1
     status_col = _col(len(ASSIGNMENT_COLUMNS))
     due_col = _col([k for _h, k, _w in ASSIGNMENT_COLUMNS].index("due_on") + 1)
@@ -119,7 +127,6 @@ def write_workbook(
     )
 
     # --- By trainer
-    wt = wb.create_sheet("By trainer")
     for n, width in enumerate((22, 14, 34, 13, 8), start=1):
         wt.column_dimensions[_col(n)].width = width
     wt.freeze_panes = "A2"
@@ -127,17 +134,6 @@ def write_workbook(
                ("Trainer", "Module ID", "Module", "Status", "Count")])
     for (trainer, mid, title, status), n in sorted(by_trainer.items()):
         wt.append([safe_text(trainer), safe_text(mid), safe_text(title), safe_text(status), n])
-
-    # --- Evidence
-    we = wb.create_sheet("Evidence")
-    for n, width in enumerate((7, 22, 16, 22, 9, 7, 8, 10, 9, 10, 60), start=1):
-        we.column_dimensions[_col(n)].width = width
-    we.freeze_panes = "A2"
-    we.append([_text_cell(we, h, header_style) for h in
-               ("Assignment ID", "Assignee", "Rubric", "Criterion", "Answers", "Fails",
-                "Rate", "Team rate", "Critical fails", "Direction", "Example interactions")])
-    for r in evidence_rows:
-        we.append([safe_text(v) for v in r])
 
     # --- Failure rates + native chart
     wc = wb.create_sheet("Failure rates")
@@ -184,10 +180,10 @@ def export_plan(
     trainer: str | None = None, since: datetime | None = None, today: date | None = None,
 ) -> int:
     """Export stored assignments (and the criterion failure rates) to ``path``."""
-    from .coaching import criterion_failure_rates, list_assignments
+    from .coaching import criterion_failure_rates, iter_assignments
 
-    rows = list_assignments(store, open_only=open_only, team=team, trainer=trainer)
     rates = criterion_failure_rates(store, since=since)
+    rows = iter_assignments(store, open_only=open_only, team=team, trainer=trainer)
     return write_workbook(path, rows, failure_rates=rates, today=today)
 
 
