@@ -321,6 +321,14 @@ def import_evaluations(
     return results
 
 
+def _find_interaction(session: Session, ref: str, source: str | None) -> m.Interaction:
+    return find_interaction(session, ref, source=source)
+
+
+def _criteria_by_key(session: Session, rubric_id: int) -> dict[str, m.Criterion]:
+    return {c.key: c for c in rubric_criteria(session, rubric_id)}
+
+
 def _import_one(
     store: Store, path: Path, *, actor: str, progress: Callable[[int, int], None] | None
 ) -> EvaluationImportResult:
@@ -336,10 +344,10 @@ def _import_one(
             "interaction": {}, "evaluator": {}, "rubric": {}, "criteria": {}, "session": {},
         }
 
-        def lookup(kind: str, key: Any, make: Callable[[], Any]) -> Any:
+        def lookup(kind: str, key: Any, make: Callable[..., Any], *args: Any) -> Any:
             cache = caches[kind]
             if key not in cache:
-                cache[key] = make()
+                cache[key] = make(session, *args)
             return cache[key]
 
         groups: dict[tuple[int, int, int, int], _Group] = {}
@@ -348,27 +356,22 @@ def _import_one(
             where = f"{path}: row {number}"
             try:
                 source = rec.get("source") or None
-                interaction = lookup(
-                    "interaction", (source, rec["interaction"]),
-                    lambda: find_interaction(session, rec["interaction"], source=source),
-                )
+                interaction = lookup("interaction", (source, rec["interaction"]),
+                                     _find_interaction, rec["interaction"], source)
             except (NotFound, InputError) as exc:
                 raise InputError(f"{where}: field 'interaction': {exc}") from None
             try:
-                evaluator = lookup(
-                    "evaluator", rec["evaluator"], lambda: find_evaluator(session, rec["evaluator"])
-                )
+                evaluator = lookup("evaluator", rec["evaluator"], find_evaluator,
+                                   rec["evaluator"])
             except NotFound as exc:
                 raise InputError(
                     f"{where}: field 'evaluator': {exc} (add people first: evaluator add/import)"
                 ) from None
             try:
-                rubric = lookup("rubric", rec["rubric"], lambda: get_rubric(session, rec["rubric"]))
+                rubric = lookup("rubric", rec["rubric"], get_rubric, rec["rubric"])
             except NotFound as exc:
                 raise InputError(f"{where}: field 'rubric': {exc}") from None
-            criteria = lookup(
-                "criteria", rubric.id, lambda: {c.key: c for c in rubric_criteria(session, rubric.id)}
-            )
+            criteria = lookup("criteria", rubric.id, _criteria_by_key, rubric.id)
             criterion = criteria.get(rec["criterion"])
             if criterion is None:
                 raise InputError(
@@ -387,8 +390,7 @@ def _import_one(
                 raise InputError(f"{where}: field 'scored_at': {rec['scored_at']} is in the future")
             session_id = None
             if rec.get("session"):
-                cal = lookup("session", rec["session"],
-                             lambda: sess.find_session(session, rec["session"]))
+                cal = lookup("session", rec["session"], sess.find_session, rec["session"])
                 sess.check_can_import(session, cal, evaluator, interaction, rubric, where=where)
                 session_id = cal.id
                 if cal.name not in result.sessions:

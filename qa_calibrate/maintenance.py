@@ -73,7 +73,7 @@ def check_store(store: Store) -> CheckReport:
             n = conn.execute(text(sql)).scalar() or 0
             report.add(what, "ok" if n == 0 else "error", f"{n} rows")
         bad = []
-        for rid, name, version, content_hash, definition in conn.execute(
+        for _rid, name, version, content_hash, definition in conn.execute(
             text("SELECT id, name, version, content_hash, definition FROM rubric")
         ).all():
             try:

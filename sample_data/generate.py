@@ -1238,7 +1238,7 @@ def build_chat(ix: Interaction, t: Truth, r: random.Random) -> None:
         b.cust("My card is {card}, expiry {expiry}, if you need it.")
         b.agent("Please don't share card details in chat — I've masked that message for your "
                 "security. I'll send you our secure payment link instead.")
-    outcome = _policy_outcome_ownership(b, ix, t, topic, r)
+    _policy_outcome_ownership(b, ix, t, topic, r)
     if not t.ok("tone"):
         b.agent(r.choice(CURT))
     if t.band("empathy") >= 5:

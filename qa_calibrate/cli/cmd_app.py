@@ -8,7 +8,7 @@ import click
 
 from .. import demo as demo_core
 from .. import interactions, locations
-from ..store import describe_url, open_store, schema_version
+from ..store import describe_url, schema_version
 from .main import AppContext, cli, console, pass_app
 
 
