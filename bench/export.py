@@ -2,7 +2,13 @@
 write-only mode writing the same rows bare (no styles, validation or chart), in the same run.
 
 ``python bench/export.py [--rows N]``. Each side runs in its own subprocess so peak RSS is its
-own. Target: ours ≤ 1.2× the bare write-only time and < 150 MB peak."""
+own. Target: ours ≤ 1.2× the bare write-only time and < 150 MB peak.
+
+Ours writes four sheets (Assignments, By trainer, Evidence with a row per assignment and
+criterion, Failure rates with a chart) plus the styles, validation and formatting; openpyxl
+builds the package and the small sheets, and the data rows of Assignments and Evidence are
+serialised by ``qa_calibrate.xlsx_stream`` instead of openpyxl's per-cell writer (which is what
+the bare side uses)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,11 @@
 """The trainers' workbook: assignments to Excel and their Status column back.
 
-The workbook is written in openpyxl's write-only mode (memory stays flat for 100,000 rows) to a
-temporary file beside the target, then renamed over it, so a crash never leaves a half-written
-workbook in place of a good one. Text from user data is written so that no spreadsheet runs it as
+openpyxl (write-only mode) builds the workbook: headers, widths, frozen panes, autofilter, the
+Status drop-down, the overdue highlight and the chart. The data rows of the two large sheets,
+Assignments and Evidence, are streamed to spool files as SpreadsheetML and spliced in
+(``xlsx_stream``), so memory stays flat and 100,000 assignments take seconds. The package is
+written to a temporary file beside the target, then renamed over it, so a crash never leaves a
+half-written workbook in place of a good one. Text from user data is written so that no spreadsheet runs it as
 a formula: a value starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe
 and is stored as a string.
 """
@@ -21,6 +24,7 @@ from typing import Any
 from .coaching import STATUSES, normalise_status, set_statuses
 from .errors import InputError
 from .store import Store
+from .xlsx_stream import RowSpool, splice
 
 ASSIGNMENT_COLUMNS: list[tuple[str, str, int]] = [
     # (header, key, width)
@@ -28,6 +32,11 @@ ASSIGNMENT_COLUMNS: list[tuple[str, str, int]] = [
     ("Site", "site", 24), ("Module ID", "module_id", 14), ("Module", "module_title", 34),
     ("Reason", "reason", 60), ("Priority", "priority", 9), ("Assigned on", "assigned_on", 12),
     ("Due on", "due_on", 12), ("Trainer", "trainer", 20), ("Status", "status", 13),
+]
+EVIDENCE_COLUMNS: list[tuple[str, int]] = [
+    ("Assignment ID", 7), ("Assignee", 22), ("Rubric", 16), ("Criterion", 22), ("Answers", 9),
+    ("Fails", 7), ("Rate", 8), ("Team rate", 10), ("Critical fails", 9), ("Direction", 10),
+    ("Example interactions", 60),
 ]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -65,85 +74,99 @@ def write_workbook(
 ) -> int:
     """Write the workbook atomically; returns the number of assignment rows."""
     from openpyxl import Workbook
-    from openpyxl.chart import BarChart, Reference
-    from openpyxl.formatting.rule import FormulaRule
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.worksheet.datavalidation import DataValidation
+    from openpyxl.cell import WriteOnlyCell
 
     today = today or datetime.now(timezone.utc).date()
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
-    header_style = {"font": Font(bold=True, color="FFFFFF"),
-                    "fill": PatternFill("solid", fgColor="305496"),
-                    "alignment": Alignment(vertical="center")}
-
-    # The sheets are created first, in the order a trainer reads them; write-only sheets each
-    # stream to their own file, so Assignments and Evidence are filled side by side and no
-    # assignment is held in memory after its rows are written.
+    # The sheets are created in the order a trainer reads them. openpyxl writes the headers,
+    # styles, validation, formatting and chart; the data rows of Assignments and Evidence are
+    # streamed to spool files side by side (no assignment is held in memory after its rows are
+    # written) and spliced into the saved package (see xlsx_stream).
     ws = wb.create_sheet("Assignments")
     wt = wb.create_sheet("By trainer")
     we = wb.create_sheet("Evidence")
-    for n, (_h, _k, width) in enumerate(ASSIGNMENT_COLUMNS, start=1):
+    wc = wb.create_sheet("Failure rates")
+    _header(ws, [(h, w) for h, _k, w in ASSIGNMENT_COLUMNS])
+    _header(we, EVIDENCE_COLUMNS)
+    styles = {"date_style": WriteOnlyCell(ws, value=date(2000, 1, 1)).style_id,
+              "datetime_style": WriteOnlyCell(ws, value=datetime(2000, 1, 1)).style_id,
+              "first_row": 2, "directory": path.parent}
+    keys = [k for _h, k, _w in ASSIGNMENT_COLUMNS]
+    by_trainer: Counter[tuple[str, str, str, str]] = Counter()
+    with RowSpool(len(ASSIGNMENT_COLUMNS), **styles) as rows, \
+            RowSpool(len(EVIDENCE_COLUMNS), **styles) as evidence:
+        for a in assignments:
+            rows.append([safe_text(a.get(key)) for key in keys])
+            by_trainer[(a.get("trainer") or "", a.get("module_id") or "",
+                        a.get("module_title") or "", a.get("status") or "")] += 1
+            ev = a.get("evidence") or {}
+            if isinstance(ev, str):
+                ev = json.loads(ev or "{}")
+            examples = safe_text(", ".join(ev.get("examples", [])))
+            for c in ev.get("criteria", []) or [{}]:
+                evidence.append([a.get("id"), safe_text(a.get("assignee")),
+                                 safe_text(c.get("rubric")), safe_text(c.get("criterion")),
+                                 c.get("answers"), c.get("fails"), c.get("rate"),
+                                 c.get("team_rate"), c.get("critical_fails"),
+                                 safe_text(c.get("direction")), examples])
+        _assignment_rules(ws, max(rows.last_row, 2))
+        _by_trainer(wt, by_trainer)
+        _failure_rates(wc, failure_rates)
+        _save_atomically(wb, path, {"Assignments": rows, "Evidence": evidence})
+    return rows.rows
+
+
+def _header(ws: Any, columns: Sequence[tuple[str, int]]) -> None:
+    """Widths, frozen header row and the styled header of a sheet."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    style = {"font": Font(bold=True, color="FFFFFF"),
+             "fill": PatternFill("solid", fgColor="305496"),
+             "alignment": Alignment(vertical="center")}
+    for n, (_h, width) in enumerate(columns, start=1):
         ws.column_dimensions[_col(n)].width = width
     ws.freeze_panes = "A2"
-    ws.append([_text_cell(ws, h, header_style) for h, _k, _w in ASSIGNMENT_COLUMNS])
-    for n, width in enumerate((7, 22, 16, 22, 9, 7, 8, 10, 9, 10, 60), start=1):
-        we.column_dimensions[_col(n)].width = width
-    we.freeze_panes = "A2"
-    we.append([_text_cell(we, h, header_style) for h in
-               ("Assignment ID", "Assignee", "Rubric", "Criterion", "Answers", "Fails",
-                "Rate", "Team rate", "Critical fails", "Direction", "Example interactions")])
-    by_trainer: Counter[tuple[str, str, str, str]] = Counter()
-    count = 0
-    for a in assignments:
-        count += 1
-        # Plain values: openpyxl stores str as text (safe_text has removed any leading "=")
-        # and gives date values a date number format; no per-cell objects are needed.
-        ws.append([safe_text(a.get(key)) for _h, key, _w in ASSIGNMENT_COLUMNS])
-        by_trainer[(a.get("trainer") or "", a.get("module_id") or "",
-                    a.get("module_title") or "", a.get("status") or "")] += 1
-        ev = a.get("evidence") or {}
-        if isinstance(ev, str):
-            ev = json.loads(ev or "{}")
-        examples = safe_text(", ".join(ev.get("examples", [])))
-        for c in ev.get("criteria", []) or [{}]:
-            we.append([a.get("id"), safe_text(a.get("assignee")), safe_text(c.get("rubric")),
-                       safe_text(c.get("criterion")), c.get("answers"), c.get("fails"),
-                       c.get("rate"), c.get("team_rate"), c.get("critical_fails"),
-                       safe_text(c.get("direction")), examples])
-    last = count + 1
+    ws.append([_text_cell(ws, h, style) for h, _w in columns])
+
+
+def _assignment_rules(ws: Any, last: int) -> None:
+    """Autofilter, Status drop-down and the overdue highlight over rows 2..last."""
+    from openpyxl.formatting.rule import FormulaRule
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     status_col = _col(len(ASSIGNMENT_COLUMNS))
     due_col = _col([k for _h, k, _w in ASSIGNMENT_COLUMNS].index("due_on") + 1)
-    ws.auto_filter.ref = f"A1:{status_col}{max(last, 2)}"
+    ws.auto_filter.ref = f"A1:{status_col}{last}"
     dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=False,
                         showErrorMessage=True, errorTitle="Status",
                         error="Pick Not started, In progress or Done")
-    dv.add(f"{status_col}2:{status_col}{max(last, 2)}")
+    dv.add(f"{status_col}2:{status_col}{last}")
     ws.data_validations.append(dv)
     ws.conditional_formatting.add(
-        f"A2:{status_col}{max(last, 2)}",
+        f"A2:{status_col}{last}",
         FormulaRule(formula=[f'AND(${due_col}2<TODAY(),${status_col}2<>"Done")'],
                     fill=PatternFill("solid", fgColor="F8CBAD"), font=Font(color="9C0006")),
     )
 
-    # --- By trainer
-    for n, width in enumerate((22, 14, 34, 13, 8), start=1):
-        wt.column_dimensions[_col(n)].width = width
-    wt.freeze_panes = "A2"
-    wt.append([_text_cell(wt, h, header_style) for h in
-               ("Trainer", "Module ID", "Module", "Status", "Count")])
-    for (trainer, mid, title, status), n in sorted(by_trainer.items()):
+
+def _by_trainer(wt: Any, counts: Counter[tuple[str, str, str, str]]) -> None:
+    _header(wt, [("Trainer", 22), ("Module ID", 14), ("Module", 34), ("Status", 13),
+                 ("Count", 8)])
+    for (trainer, mid, title, status), n in sorted(counts.items()):
         wt.append([safe_text(trainer), safe_text(mid), safe_text(title), safe_text(status), n])
 
-    # --- Failure rates + native chart
-    wc = wb.create_sheet("Failure rates")
-    wc.column_dimensions["A"].width = 16
-    wc.column_dimensions["B"].width = 24
-    wc.append([_text_cell(wc, h, header_style) for h in
-               ("Rubric", "Criterion", "Answers", "Fails", "Fail rate")])
-    for fr in failure_rates:
-        from openpyxl.cell import WriteOnlyCell
 
+def _failure_rates(wc: Any, failure_rates: Sequence[Mapping[str, Any]]) -> None:
+    """The failure-rate table and a native bar chart of it."""
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.chart import BarChart, Reference
+
+    _header(wc, [("Rubric", 16), ("Criterion", 24), ("Answers", 9), ("Fails", 8),
+                 ("Fail rate", 9)])
+    for fr in failure_rates:
         rate = WriteOnlyCell(wc, value=fr["fail_rate"])
         rate.number_format = "0.0%"
         wc.append([safe_text(fr["rubric"]), safe_text(fr["criterion"]), fr["answers"],
@@ -162,17 +185,22 @@ def write_workbook(
         chart.legend = None
         wc.add_chart(chart, "G2")
 
-    # Write beside the target and rename: a crash leaves the old workbook intact.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+
+def _save_atomically(wb: Any, path: Path, spools: Mapping[str, RowSpool]) -> None:
+    """Save beside the target and rename: a crash leaves the old workbook intact."""
+    made = []
     try:
-        wb.save(tmp)
+        for suffix in (".skeleton", ".tmp"):
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+            os.close(fd)
+            made.append(Path(name))
+        skeleton, tmp = made
+        wb.save(skeleton)
+        splice(skeleton, tmp, spools)
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count
+    finally:
+        for name in made:
+            name.unlink(missing_ok=True)
 
 
 def export_plan(
