@@ -19,8 +19,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 

@@ -5,9 +5,9 @@ Status drop-down, the overdue highlight and the chart. The data rows of the two 
 Assignments and Evidence, are streamed to spool files as SpreadsheetML and spliced in
 (``xlsx_stream``), so memory stays flat and 100,000 assignments take seconds. The package is
 written to a temporary file beside the target, then renamed over it, so a crash never leaves a
-half-written workbook in place of a good one. Text from user data is written so that no spreadsheet runs it as
-a formula: a value starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe
-and is stored as a string.
+half-written workbook in place of a good one. Text from user data is written so that no
+spreadsheet runs it as a formula: a value starting with ``= + - @``, a tab or a carriage return
+gets a leading apostrophe and is stored as a string.
 """
 
 from __future__ import annotations
@@ -222,7 +222,8 @@ def read_statuses(path: Path) -> dict[int, tuple[str, str]]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
-        raise InputError(f"{path}: not a readable Excel workbook ({exc.__class__.__name__})") from None
+        kind = exc.__class__.__name__
+        raise InputError(f"{path}: not a readable Excel workbook ({kind})") from None
     try:
         if "Assignments" not in wb.sheetnames:
             raise InputError(f"{path}: row 1: no sheet named 'Assignments'")
@@ -242,7 +243,8 @@ def read_statuses(path: Path) -> dict[int, tuple[str, str]]:
             try:
                 assignment_id = int(str(raw_id).strip())
             except ValueError:
-                raise InputError(f"{where}: field 'ID': {raw_id!r} is not an assignment id") from None
+                raise InputError(
+                    f"{where}: field 'ID': {raw_id!r} is not an assignment id") from None
             if assignment_id in out:
                 raise InputError(f"{where}: field 'ID': assignment {assignment_id} appears twice")
             status = normalise_status(values[status_col] if status_col < len(values) else None,

@@ -21,7 +21,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -85,13 +85,15 @@ class RowSpool:
         """The sheet row of the last appended row (the header row if none)."""
         return self._next - 1
 
-    def append(self, values: Iterable[Any]) -> None:
+    def append(self, values: Sequence[Any]) -> None:
+        if len(values) > len(self._cols):
+            raise ValueError(f"{len(values)} values for {len(self._cols)} columns")
         r = str(self._next)
         self._next += 1
         self.rows += 1
         cell = self._cell
         self._pending.append('<row r="' + r + '">' + "".join(
-            [cell(col, r, v) for col, v in zip(self._cols, values) if v is not None])
+            [cell(col, r, v) for col, v in zip(self._cols, values, strict=False) if v is not None])
             + "</row>")
         if len(self._pending) >= 2048:
             self._flush()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from conftest import DATA
+
 from qa_calibrate import models as m
 from qa_calibrate.people import add_evaluator
 from qa_calibrate.rubric import load_rubric_paths
 from qa_calibrate.store import Store
-
-from conftest import DATA
 
 LEAD = "Lena Lead"
 EVALUATORS = ["Ann", "Bob", "Cy"]

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from conftest import DATA
 from helpers import write_history_csv
 from sqlmodel import select
 
@@ -15,8 +16,6 @@ from qa_calibrate.drift import detect_drift
 from qa_calibrate.evaluations import import_evaluations
 from qa_calibrate.people import add_evaluator
 from qa_calibrate.rubric import load_rubric_paths
-
-from conftest import DATA
 
 ONSET = date(2026, 6, 1)
 

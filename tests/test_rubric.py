@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import DATA, ROOT
 from sqlmodel import select
 
 from qa_calibrate import models as m
@@ -25,8 +26,6 @@ from qa_calibrate.rubric import (
     rubric_criteria,
 )
 from qa_calibrate.store import Store
-
-from conftest import DATA, ROOT
 
 RUBRICS = ROOT / "rubrics"
 BROKEN = DATA / "rubrics"
