@@ -188,7 +188,7 @@ def _failure_rates(wc: Any, failure_rates: Sequence[Mapping[str, Any]]) -> None:
 
 def _save_atomically(wb: Any, path: Path, spools: Mapping[str, RowSpool]) -> None:
     """Save beside the target and rename: a crash leaves the old workbook intact."""
-    made = []
+    made: list[Path] = []
     try:
         for suffix in (".skeleton", ".tmp"):
             fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
@@ -199,8 +199,8 @@ def _save_atomically(wb: Any, path: Path, spools: Mapping[str, RowSpool]) -> Non
         splice(skeleton, tmp, spools)
         os.replace(tmp, path)
     finally:
-        for name in made:
-            name.unlink(missing_ok=True)
+        for leftover in made:  # after the rename only the skeleton is left
+            leftover.unlink(missing_ok=True)
 
 
 def export_plan(
