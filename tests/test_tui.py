@@ -194,3 +194,42 @@ async def test_the_role_decides_what_home_offers(cal):
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, CoachingScreen)
+
+
+def _footer_keys(screen) -> list[tuple[str, str]]:
+    from textual.widgets._footer import FooterKey
+
+    return [(key.key_display, key.description) for key in screen.query(FooterKey)]
+
+
+async def test_the_footer_shows_the_keys_and_follows_them(cal):
+    store, sid, _ids = cal
+    app = make_app(store, LEAD, demo=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        home = app.screen
+        assert ("s", "Score") in _footer_keys(home) and ("m", "Meeting") in _footer_keys(home)
+        home.action_switch_user()
+        await pilot.pause()
+        app.screen.dismiss("Tess Trainer")  # the person picker, answered
+        await pilot.pause()
+        assert app.screen is home and app.user_role == "trainer"
+        keys = _footer_keys(home)
+        assert ("s", "Score") not in keys and ("m", "Meeting") not in keys
+        assert ("c", "Coaching") in keys
+        app.set_user("Ann")
+        app.action_open_scoring(sid)
+        await pilot.pause()
+        scoring = app.screen
+        expected = [("1-9", "Answer"), ("n", "N/A"), ("c", "Comment"), ("]", "Next"),
+                    ("S", "Submit"), ("?", "Help"), ("q", "Quit")]
+        assert _footer_keys(scoring)[: len(expected)] == expected
+        await pilot.press("slash")  # a modal over the screen, then back
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is scoring
+        assert _footer_keys(scoring)[: len(expected)] == expected
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is home and ("c", "Coaching") not in _footer_keys(home)

@@ -9,9 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, LoadingIndicator, Static
+from textual.widgets import DataTable, Header, Label, LoadingIndicator, Static
 
 from ...errors import QAError
+from ..widgets.footer import KeysFooter
 
 
 class CoachingScreen(Screen[None]):
@@ -39,7 +40,7 @@ class CoachingScreen(Screen[None]):
         yield LoadingIndicator(id="coaching-loading")
         yield DataTable(id="assignments", cursor_type="row")
         yield Static(id="assignment-detail", classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#coaching-loading").display = False

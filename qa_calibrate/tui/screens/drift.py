@@ -8,9 +8,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, LoadingIndicator, Sparkline, Static
+from textual.widgets import DataTable, Header, Label, LoadingIndicator, Sparkline, Static
 
 from ...errors import QAError
+from ..widgets.footer import KeysFooter
 
 
 def flag_grid(flags: list[Any]) -> str:
@@ -48,7 +49,7 @@ class DriftScreen(Screen[None]):
         yield Label("EWMA of (outcome − expected), selected flag", classes="muted")
         yield Sparkline([], id="flag-spark")
         yield Static(id="flag-evidence", classes="panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("evaluator", "criterion", "direction", "size",

@@ -9,9 +9,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, Static
+from textual.widgets import DataTable, Header, Label, Static
 
 from ...errors import QAError
+from ..widgets.footer import KeysFooter
 
 
 def store_label(url: str) -> str:
@@ -64,7 +65,7 @@ class HomeScreen(Screen[None]):
         yield DataTable(id="queue", cursor_type="row")
         yield Label("Calibration sessions", classes="title")
         yield DataTable(id="sessions", cursor_type="row")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         queue = self.query_one("#queue", DataTable)

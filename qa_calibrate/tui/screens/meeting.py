@@ -12,9 +12,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, LoadingIndicator, Static
+from textual.widgets import DataTable, Header, LoadingIndicator, Static
 
 from ...errors import QAError
+from ..widgets.footer import KeysFooter
 from .scoring import answer_text
 
 
@@ -84,7 +85,7 @@ class MeetingScreen(Screen[None]):
                 yield LoadingIndicator(id="stats-loading")
                 yield Static(id="cell-detail")
                 yield Static(id="session-panel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_resize(self, event: Any) -> None:
         """Below 150 columns the figures go under the matrix instead of beside it."""

@@ -10,9 +10,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Label, LoadingIndicator, Sparkline, Static
+from textual.widgets import DataTable, Header, Label, LoadingIndicator, Sparkline, Static
 
 from ...errors import QAError
+from ..widgets.footer import KeysFooter
 
 
 def gap_bars(rows: list[dict[str, Any]], width: int = 24, tolerance: float = 5.0) -> Text:
@@ -58,7 +59,7 @@ class ReportScreen(Screen[None]):
         yield Label("score gap per interaction (selected evaluator, latest session)",
                     classes="muted", id="spark-label")
         yield Sparkline([], id="gap-spark")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import DataTable, Header, Static
 
 from ...errors import Conflict, QAError
 from ...scoring import is_fail
+from ..widgets.footer import KeysFooter
 from ..widgets.transcript import TranscriptView
 
 # Number keys answer; only "1" is shown in the footer, as "1-9".
@@ -97,7 +98,7 @@ class ScoringScreen(Screen[None]):
                 yield DataTable(id="criteria", cursor_type="row", classes="panel")
                 yield Static(id="criterion-detail", classes="panel")
         yield Static(id="score-bar")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#criteria", DataTable)
