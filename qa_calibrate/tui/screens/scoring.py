@@ -61,6 +61,9 @@ def choices_text(criterion: Any) -> str:
 
 
 class ScoringScreen(Screen[None]):
+    # Focus the criteria at once (the default, the first focusable widget, is the transcript;
+    # moving focus after mount restyles both panels and lays the screen out again).
+    AUTO_FOCUS = "#criteria"
     BINDINGS = [
         *ANSWER_KEYS,
         Binding("n", "na", "N/A"),
