@@ -42,11 +42,13 @@ class KeysFooter(Footer):
     def compose(self) -> Any:
         self._shown = self._keys()
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
-                # Each key but the palette's is bound to the footer's ``compact``; set it before
-                # the key mounts so it is not restyled twice (its own default, then the bind).
-                widget.set_reactive(FooterKey.compact, self.compact)
-                widget.set_class(self.compact, "-compact", update=False)
+            if isinstance(widget, FooterKey):
+                # Give each key its final ``compact`` (and class) before it mounts, so mounting
+                # does not restyle it for its own default and again for the footer's bind. The
+                # palette key is not bound: it keeps FooterKey's default, compact.
+                compact = True if widget.has_class("-command-palette") else self.compact
+                widget.set_reactive(FooterKey.compact, compact)
+                widget.set_class(compact, "-compact", update=False)
             yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
