@@ -91,6 +91,7 @@ class ScoringScreen(Screen[None]):
         self.position = position
         self.item: dict[str, Any] = {}
         self.show_all_guidance = False
+        self._detail_text: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -168,9 +169,8 @@ class ScoringScreen(Screen[None]):
 
     def _update_detail(self) -> None:
         c = self.criterion
-        panel = self.query_one("#criterion-detail", Static)
         if c is None:
-            panel.update("")
+            self._show_detail("")
             return
         ans = self.item["answers"].get(c.key)
         guidance = json.loads(c.guidance or "{}")
@@ -189,7 +189,14 @@ class ScoringScreen(Screen[None]):
             lines.append(f"[dim]comment:[/dim] {ans['comment']}")
         if ans and ans.get("root_cause"):
             lines.append(f"[dim]root cause:[/dim] {ans['root_cause']}")
-        panel.update("\n".join(lines))
+        self._show_detail("\n".join(lines))
+
+    def _show_detail(self, text: str) -> None:
+        # The table highlights its row after every fill, which asks for the same text again;
+        # an unchanged panel is not updated (an update lays the screen out again).
+        if text != self._detail_text:
+            self._detail_text = text
+            self.query_one("#criterion-detail", Static).update(text)
 
     def _update_score_bar(self) -> None:
         bar = self.query_one("#score-bar", Static)
