@@ -197,9 +197,9 @@ async def test_the_role_decides_what_home_offers(cal):
 
 
 def _footer_keys(screen) -> list[tuple[str, str]]:
-    from textual.widgets._footer import FooterKey
+    from qa_calibrate.tui.widgets.footer import KeysFooter
 
-    return [(key.key_display, key.description) for key in screen.query(FooterKey)]
+    return [(key.key_display, key.description) for key in screen.query_one(KeysFooter).shown]
 
 
 async def test_the_footer_shows_the_keys_and_follows_them(cal):
@@ -233,3 +233,32 @@ async def test_the_footer_shows_the_keys_and_follows_them(cal):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is home and ("c", "Coaching") not in _footer_keys(home)
+
+
+async def test_footer_keys_can_be_clicked_and_show_their_tooltip(cal):
+    from qa_calibrate.tui.widgets.footer import KeysFooter
+
+    store, sid, _ids = cal
+    app = make_app(store, "Ann", start=("score", sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        scoring = app.screen
+        assert isinstance(scoring, ScoringScreen)
+        footer = scoring.query_one(KeysFooter)
+        assert footer.shown[-1].palette and footer.shown[-1].key_display == "^p"
+        await pilot.hover(KeysFooter, offset=(SIZE[0] - 5, 0))  # the palette key, on the right
+        assert footer.tooltip == "Open the command palette"
+        await pilot.hover(KeysFooter, offset=(SIZE[0] - 20, 0))  # the gap between the keys
+        assert footer.tooltip is None
+        answer_col = 1  # " 1-9 Answer " starts the line
+        await pilot.click(KeysFooter, offset=(answer_col, 0))  # "1": greeting yes
+        await pilot.pause()
+        assert scoring.item["answers"]["greeting"]["value"] == 1
+        help_col = next(n for n, ch in enumerate(_footer_line(footer)) if ch == "?")
+        await pilot.click(KeysFooter, offset=(help_col, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+
+
+def _footer_line(footer) -> str:
+    return "".join(segment.text for segment in footer.render_line(0))
