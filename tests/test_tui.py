@@ -262,3 +262,90 @@ async def test_footer_keys_can_be_clicked_and_show_their_tooltip(cal):
 
 def _footer_line(footer) -> str:
     return "".join(segment.text for segment in footer.render_line(0))
+
+
+async def test_the_criteria_table_draws_what_a_datatable_draws():
+    """CriteriaTable replaces a row-cursor DataTable on the scoring screen: same lines, strip for
+    strip (text, colours, cell regions), blurred and focused, cursor on each row, mouse over a
+    row and over the header."""
+    from rich.text import Text
+    from textual.app import App
+    from textual.geometry import Region
+    from textual.widgets import DataTable, Static
+
+    from qa_calibrate.tui.widgets.criteria import CriteriaTable
+
+    rows = [["", "greeting", Text("Yes", style="green")],
+            ["‼", "verify identity", Text("No", style="bold red")],
+            ["", "empathy", "·"]]
+
+    class Pair(App[None]):
+        CSS = "DataTable, CriteriaTable { height: 5; }"
+
+        def compose(self):
+            yield Static("focus parks here", id="park")
+            yield DataTable(cursor_type="row")
+            yield CriteriaTable("", "criterion", "answer")
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            table.add_columns("", "criterion", "answer")
+            for row in rows:
+                table.add_row(*row)
+            self.query_one(CriteriaTable).set_rows(rows)
+
+    def lines(widget):
+        return widget.render_lines(Region(0, 0, widget.size.width, widget.size.height))
+
+    app = Pair()
+    async with app.run_test(size=(60, 14)) as pilot:
+        await pilot.pause()
+        old, new = app.query_one(DataTable), app.query_one(CriteriaTable)
+        assert old.size == new.size
+        for focused in (False, True):
+            for row in range(len(rows)):
+                old.move_cursor(row=row)
+                new.move_cursor(row)
+                app.set_focus(old if focused else None)
+                await pilot.pause()
+                expected = lines(old)
+                app.set_focus(new if focused else None)
+                await pilot.pause()
+                assert lines(new) == expected, (focused, row)
+        app.set_focus(None)
+        for y in (0, 2):  # the header, then the second row
+            await pilot.hover(DataTable, offset=(4, y))
+            await pilot.pause()
+            expected = lines(old)
+            await pilot.hover(CriteriaTable, offset=(4, y))
+            await pilot.pause()
+            assert lines(new) == expected, ("hover", y)
+
+
+async def test_the_criteria_list_moves_with_keys_and_clicks(cal):
+    from qa_calibrate.tui.screens.modals import PromptScreen
+    from qa_calibrate.tui.widgets.criteria import CriteriaTable
+
+    store, sid, _ids = cal
+    app = make_app(store, "Ann", start=("score", sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        table = screen.query_one(CriteriaTable)
+        assert app.focused is table and table.cursor_row == 0
+        keys = [c.key for c in screen.item["criteria"]]
+        await pilot.press("down", "down")
+        assert screen.criterion.key == keys[2]
+        assert screen.criterion.question in str(screen.query_one("#criterion-detail").render())
+        await pilot.press("up")
+        assert table.cursor_row == 1
+        await pilot.press("ctrl+end")
+        assert table.cursor_row == len(keys) - 1
+        await pilot.press("ctrl+home")
+        assert table.cursor_row == 0
+        await pilot.click(CriteriaTable, offset=(6, 1 + 3))  # border, header, then the 3rd row
+        await pilot.pause()
+        assert table.cursor_row == 2 and screen.criterion.key == keys[2]
+        await pilot.press("enter")  # reaches the screen: type a value
+        await pilot.pause()
+        assert isinstance(app.screen, PromptScreen)

@@ -14,10 +14,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Static
+from textual.widgets import Header, Static
 
 from ...errors import Conflict, QAError
 from ...scoring import is_fail
+from ..widgets.criteria import CriteriaTable
 from ..widgets.footer import KeysFooter
 from ..widgets.transcript import TranscriptView
 
@@ -99,14 +100,13 @@ class ScoringScreen(Screen[None]):
         with Horizontal(id="scoring-body"):
             yield TranscriptView(id="transcript", classes="panel")
             with Vertical(id="rubric-side"):
-                yield DataTable(id="criteria", cursor_type="row", classes="panel")
+                yield CriteriaTable("", "criterion", "answer", id="criteria", classes="panel")
                 yield Static(id="criterion-detail", classes="panel")
         yield Static(id="score-bar")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#criteria", DataTable)
-        table.add_columns("", "criterion", "answer")
+        table = self.query_one("#criteria", CriteriaTable)
         self.load(self.position or 0)
         if self.position == 0 and self.item and self.item["statuses"][0] == "submitted":
             todo = [n for n, st in enumerate(self.item["statuses"]) if st != "submitted"]
@@ -138,9 +138,9 @@ class ScoringScreen(Screen[None]):
         self._update_score_bar()
 
     def _fill_criteria(self, keep_row: bool) -> None:
-        table = self.query_one("#criteria", DataTable)
+        table = self.query_one("#criteria", CriteriaTable)
         row = table.cursor_row if keep_row else 0
-        table.clear()
+        rows: list[list[Text | str]] = []
         for c in self.item["criteria"]:
             ans = self.item["answers"].get(c.key)
             mark = "‼" if c.critical else ""
@@ -149,22 +149,21 @@ class ScoringScreen(Screen[None]):
                 text.stylize("bold red")
             elif ans:
                 text.stylize("green")
-            table.add_row(mark, c.key.replace("_", " "), text, key=c.key)
+            rows.append([mark, c.key.replace("_", " "), text])
         if not keep_row:  # a fresh sample opens on its first unanswered criterion
             todo = [n for n, c in enumerate(self.item["criteria"])
                     if c.key not in self.item["answers"]]
             row = todo[0] if todo else 0
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
+        table.set_rows(rows, cursor_row=row)
 
     @property
     def criterion(self) -> Any:
-        table = self.query_one("#criteria", DataTable)
+        table = self.query_one("#criteria", CriteriaTable)
         if not self.item or table.row_count == 0:
             return None
         return self.item["criteria"][table.cursor_row]
 
-    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    def on_criteria_table_row_highlighted(self, _event: CriteriaTable.RowHighlighted) -> None:
         self._update_detail()
 
     def _update_detail(self) -> None:
@@ -268,9 +267,9 @@ class ScoringScreen(Screen[None]):
             self._advance()
 
     def _advance(self) -> None:
-        table = self.query_one("#criteria", DataTable)
+        table = self.query_one("#criteria", CriteriaTable)
         if table.cursor_row < table.row_count - 1:
-            table.move_cursor(row=table.cursor_row + 1)
+            table.move_cursor(table.cursor_row + 1)
 
     def action_na(self) -> None:
         c = self.criterion
