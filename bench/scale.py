@@ -19,6 +19,8 @@ import json
 import os
 import resource
 import sqlite3
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -238,6 +240,24 @@ def time_screens(url: str, session_name: str, evaluator: str) -> dict[str, float
     return {"home": asyncio.run(home()), "scoring": asyncio.run(scoring())}
 
 
+_SCREENS_CHILD = """
+import json, sys
+sys.path.insert(0, sys.argv[3]); sys.path.insert(0, sys.argv[3] + "/bench")
+from scale import time_screens
+print(json.dumps(time_screens(sys.argv[1], sys.argv[2], sys.argv[4])))
+"""
+
+
+def time_screens_fresh(url: str, session_name: str, evaluator: str) -> dict[str, float]:
+    """``time_screens`` in a fresh Python process, as a user starting the program gets it."""
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", _SCREENS_CHILD, url, session_name, str(root), evaluator],
+        capture_output=True, text=True, check=True, cwd=root,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--interactions", type=int, default=100_000)
@@ -246,6 +266,8 @@ def main() -> None:
     parser.add_argument("--import-interactions", type=int, default=10_000,
                         help="size of the import benchmark file")
     parser.add_argument("--db", type=Path, help="keep the generated store here")
+    parser.add_argument("--screen-runs", type=int, default=5,
+                        help="fresh processes that open the screens (the median is reported)")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="qa-scale-"))
     db = args.db or tmp / "scale.db"
@@ -317,11 +339,17 @@ def main() -> None:
     figures.append((f"drift over the whole store ({len(flags)} flags)", f"{drift_s:.2f} s",
                     "< 2 s", "met" if drift_s < 2 else "MISSED"))
     store.close()
-    screens = time_screens(url, "Scale session", info["evaluators"][0])
-    figures.append(("open home screen (Pilot)", f"{screens['home'] * 1000:.0f} ms", "< 1000 ms",
-                    "met" if screens["home"] < 1 else "MISSED"))
-    figures.append(("open scoring screen (Pilot)", f"{screens['scoring'] * 1000:.0f} ms",
-                    "< 200 ms", "met" if screens["scoring"] < 0.2 else "MISSED"))
+    # screen times vary run to run on a busy machine: the median of fresh processes counts
+    runs = [time_screens_fresh(url, "Scale session", info["evaluators"][0])
+            for _ in range(args.screen_runs)]
+    for key, name, limit in (("home", "open home screen (Pilot)", 1.0),
+                             ("scoring", "open scoring screen (Pilot)", 0.2)):
+        values = [r[key] for r in runs]
+        median = statistics.median(values)
+        figures.append((f"{name}, median of {len(values)}",
+                        f"{median * 1000:.0f} ms", f"< {limit * 1000:.0f} ms",
+                        "met" if median < limit else "MISSED"))
+        print(f"{name} (ms): " + " ".join(f"{v * 1000:.0f}" for v in values))
     peak = peak_mb()
     figures.append(("peak memory (ru_maxrss, whole run)", f"{peak:,.0f} MB", "< 500 MB",
                     "met" if peak < 500 else "MISSED"))

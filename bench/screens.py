@@ -13,27 +13,22 @@ median over several fresh processes is the figure to compare.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 SESSION = "Oct 2026 chat calibration"
-CHILD = """
-import json, sys
-sys.path.insert(0, sys.argv[3]); sys.path.insert(0, sys.argv[3] + "/bench")
-from scale import time_screens
-print(json.dumps(time_screens(sys.argv[1], sys.argv[2], sys.argv[4])))
-"""
 
 
 def main() -> None:
+    from scale import time_screens_fresh
+
     from qa_calibrate.demo import load_sample_data
     from qa_calibrate.store import open_store
 
@@ -53,11 +48,7 @@ def main() -> None:
     for n in range(args.runs):
         db = tmp / f"run-{n}.db"
         shutil.copy(template, db)
-        out = subprocess.run(
-            [sys.executable, "-c", CHILD, f"sqlite:///{db}", SESSION, str(ROOT), args.who],
-            capture_output=True, text=True, check=True, cwd=ROOT,
-        )
-        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        figures = time_screens_fresh(f"sqlite:///{db}", SESSION, args.who)
         home.append(figures["home"] * 1000)
         scoring.append(figures["scoring"] * 1000)
         db.unlink()

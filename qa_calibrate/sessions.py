@@ -634,9 +634,12 @@ def evaluation_for(
 # ----------------------------------------------------------------------------- scoring view
 
 
-def scoring_item(store: Store, ref: str | int, *, evaluator: str, position: int) -> dict[str, Any]:
-    """What the scoring screen shows for the ``position``-th sampled interaction (0-based):
-    the interaction, its transcript, the rubric's criteria and the evaluator's OWN answers only."""
+def scoring_item(
+    store: Store, ref: str | int, *, evaluator: str, position: int | None
+) -> dict[str, Any]:
+    """What the scoring screen shows for the ``position``-th sampled interaction (0-based; None:
+    the first one the evaluator has not submitted, as a queue resumes): the interaction, its
+    transcript, the rubric's criteria and the evaluator's OWN answers only."""
     from .access import check_transcript_access
     from .interactions import get_transcript
 
@@ -649,6 +652,14 @@ def scoring_item(store: Store, ref: str | int, *, evaluator: str, position: int)
         items = sample_interactions(session, cal)
         if not items:
             raise NotFound(f"session {cal.name!r} has no interactions")
+        statuses = {
+            e.interaction_id: e.status
+            for e in session.exec(select(m.Evaluation).where(
+                m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
+        }
+        if position is None:
+            todo = [n for n, i in enumerate(items) if statuses.get(i.id) != "submitted"]
+            position = todo[0] if todo else 0
         position = max(0, min(position, len(items) - 1))
         item = items[position]
         criteria = rubric_criteria(session, cal.rubric_id)
@@ -659,11 +670,6 @@ def scoring_item(store: Store, ref: str | int, *, evaluator: str, position: int)
             for a in session.exec(select(m.Answer).where(m.Answer.evaluation_id == evaluation.id)):
                 answers[by_id[a.criterion_id]] = {"value": a.value, "na": a.na,
                                                   "comment": a.comment, "root_cause": a.root_cause}
-        statuses = {
-            e.interaction_id: e.status
-            for e in session.exec(select(m.Evaluation).where(
-                m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
-        }
         rubric = session.get(m.Rubric, cal.rubric_id)
         return {
             "session_id": cal.id, "session": cal.name, "state": cal.state,

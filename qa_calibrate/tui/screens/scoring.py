@@ -107,15 +107,11 @@ class ScoringScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#criteria", CriteriaTable)
-        self.load(self.position or 0)
-        if self.position == 0 and self.item and self.item["statuses"][0] == "submitted":
-            todo = [n for n, st in enumerate(self.item["statuses"]) if st != "submitted"]
-            if todo:  # open the queue on its first sample still to do
-                self.load(todo[0])
+        self.load(self.position)  # None: the queue opens on its first sample still to do
         table.focus()
 
     # ---------------------------------------------------------------- loading
-    def load(self, position: int, keep_row: bool = False) -> None:
+    def load(self, position: int | None, keep_row: bool = False) -> None:
         from ...sessions import scoring_item
 
         app: Any = self.app
