@@ -349,3 +349,31 @@ async def test_the_criteria_list_moves_with_keys_and_clicks(cal):
         await pilot.press("enter")  # reaches the screen: type a value
         await pilot.pause()
         assert isinstance(app.screen, PromptScreen)
+
+
+async def test_the_title_bar_follows_the_titles_and_opens_the_palette(cal):
+    from textual.command import CommandPalette
+
+    from qa_calibrate.tui.widgets.title_bar import TitleBar
+
+    store, _sid, _ids = cal
+    app = make_app(store, "Ann")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        bar = app.screen.query_one(TitleBar)
+
+        def line() -> str:
+            return "".join(segment.text for segment in bar.render_line(0))
+
+        assert len(line()) == SIZE[0] and line().startswith(" ⭘ ")
+        assert line().index("qa-calibrate") == (SIZE[0] - 8 - 10 - 12) // 2 + 8  # centred
+        app.sub_title = "Ann (evaluator)"
+        app.screen.title = "Home"
+        await pilot.pause()
+        assert "Home — Ann (evaluator)" in line() and "qa-calibrate" not in line()
+        await pilot.click(TitleBar, offset=(SIZE[0] // 2, 0))  # the title: nothing happens
+        await pilot.pause()
+        assert not isinstance(app.screen, CommandPalette)
+        await pilot.click(TitleBar, offset=(1, 0))  # the icon
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)

@@ -9,10 +9,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Label, LoadingIndicator, Static
+from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
+from ..widgets.title_bar import TitleBar
 
 
 class CoachingScreen(Screen[None]):
@@ -35,7 +36,7 @@ class CoachingScreen(Screen[None]):
         self.status: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Label("Coaching plan", classes="title", id="coaching-title")
         yield LoadingIndicator(id="coaching-loading")
         yield DataTable(id="assignments", cursor_type="row")

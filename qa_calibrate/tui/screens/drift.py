@@ -8,10 +8,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Label, LoadingIndicator, Sparkline, Static
+from textual.widgets import DataTable, Label, LoadingIndicator, Sparkline, Static
 
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
+from ..widgets.title_bar import TitleBar
 
 
 def flag_grid(flags: list[Any]) -> str:
@@ -40,7 +41,7 @@ class DriftScreen(Screen[None]):
         self.flags: list[Any] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Label("Drift flags (risk-adjusted CUSUM vs peers and calibration reference)",
                     classes="title")
         yield LoadingIndicator(id="drift-loading")

@@ -9,10 +9,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
+from ..widgets.title_bar import TitleBar
 
 
 def store_label(url: str) -> str:
@@ -59,7 +60,7 @@ class HomeScreen(Screen[None]):
         return action not in self.NOT_FOR.get(app.user_role or "", set())
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="who")
         yield Label("Your queue", classes="title")
         yield DataTable(id="queue", cursor_type="row")

@@ -12,10 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, LoadingIndicator, Static
+from textual.widgets import DataTable, LoadingIndicator, Static
 
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
+from ..widgets.title_bar import TitleBar
 from .scoring import answer_text
 
 
@@ -76,7 +77,7 @@ class MeetingScreen(Screen[None]):
         self.show_panel = False
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="meeting-head", classes="title")
         with Horizontal(id="meeting-body"):
             yield DataTable(id="matrix", cursor_type="cell", classes="panel")

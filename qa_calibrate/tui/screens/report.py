@@ -10,10 +10,11 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Header, Label, LoadingIndicator, Sparkline, Static
+from textual.widgets import DataTable, Label, LoadingIndicator, Sparkline, Static
 
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
+from ..widgets.title_bar import TitleBar
 
 
 def gap_bars(rows: list[dict[str, Any]], width: int = 24, tolerance: float = 5.0) -> Text:
@@ -49,7 +50,7 @@ class ReportScreen(Screen[None]):
         self.rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Label("Evaluators across revealed and closed sessions", classes="title",
                     id="report-title")
         yield LoadingIndicator(id="report-loading")

@@ -14,12 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Header, Static
+from textual.widgets import Static
 
 from ...errors import Conflict, QAError
 from ...scoring import is_fail
 from ..widgets.criteria import CriteriaTable
 from ..widgets.footer import KeysFooter
+from ..widgets.title_bar import TitleBar
 from ..widgets.transcript import TranscriptView
 
 # Number keys answer; only "1" is shown in the footer, as "1-9".
@@ -95,7 +96,7 @@ class ScoringScreen(Screen[None]):
         self._detail_text: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield TitleBar()
         yield Static(id="scoring-head", classes="title")
         with Horizontal(id="scoring-body"):
             yield TranscriptView(id="transcript", classes="panel")
