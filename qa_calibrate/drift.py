@@ -187,9 +187,16 @@ def _dense(col: np.ndarray) -> tuple[np.ndarray, int]:
 def _codes(*columns: np.ndarray) -> np.ndarray:
     """One dense integer code per distinct combination of the columns."""
     combined = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
     for col in columns:
         codes, k = _dense(col)
         combined = combined * k + codes
+        span *= k
+    if span <= max(4 * combined.size, 1 << 20):
+        # the rank of each value among those present, by a table instead of a sort
+        present = np.zeros(span, dtype=np.int64)
+        present[combined] = 1
+        return (np.cumsum(present) - 1)[combined]
     return np.unique(combined, return_inverse=True)[1].ravel()
 
 
@@ -275,6 +282,7 @@ class _Answers:
     evaluator_names: list[str]
     criterion_names: list[tuple[str, str]]
     ref_fail: np.ndarray | None = None
+    order: np.ndarray | None = None  # rows by (series, time), filled by the first chart
 
 
 def _day_sql(dialect: str, column: str) -> str:
@@ -489,7 +497,9 @@ def _flags_for(
         criterion=ans.criterion, stratum=ans.stratum, time=ans.day, y=outcome,
     )
     p = expected_rates(obs, settings) if expected is None else expected
-    order = np.lexsort((np.arange(outcome.size), obs.time, obs.series))
+    if ans.order is None:  # the same for every chart over these answers
+        ans.order = np.lexsort((np.arange(outcome.size), obs.time, obs.series))
+    order = ans.order
     series, y, pp = obs.series[order], obs.y[order].astype(float), p[order]
     out = []
     for alarm in find_alarms(series, y, pp, settings):
