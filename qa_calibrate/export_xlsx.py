@@ -74,7 +74,6 @@ def write_workbook(
 ) -> int:
     """Write the workbook atomically; returns the number of assignment rows."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     today = today or datetime.now(timezone.utc).date()
     path = Path(path)
@@ -90,13 +89,10 @@ def write_workbook(
     wc = wb.create_sheet("Failure rates")
     _header(ws, [(h, w) for h, _k, w in ASSIGNMENT_COLUMNS])
     _header(we, EVIDENCE_COLUMNS)
-    styles = {"date_style": WriteOnlyCell(ws, value=date(2000, 1, 1)).style_id,
-              "datetime_style": WriteOnlyCell(ws, value=datetime(2000, 1, 1)).style_id,
-              "first_row": 2, "directory": path.parent}
     keys = [k for _h, k, _w in ASSIGNMENT_COLUMNS]
     by_trainer: Counter[tuple[str, str, str, str]] = Counter()
-    with RowSpool(len(ASSIGNMENT_COLUMNS), **styles) as rows, \
-            RowSpool(len(EVIDENCE_COLUMNS), **styles) as evidence:
+    with RowSpool(ws, len(ASSIGNMENT_COLUMNS), first_row=2, directory=path.parent) as rows, \
+            RowSpool(we, len(EVIDENCE_COLUMNS), first_row=2, directory=path.parent) as evidence:
         for a in assignments:
             rows.append([safe_text(a.get(key)) for key in keys])
             by_trainer[(a.get("trainer") or "", a.get("module_id") or "",

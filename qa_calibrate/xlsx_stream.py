@@ -41,14 +41,9 @@ _NS_PKG = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 def column_letters(n: int) -> list[str]:
     """["A", "B", ..., ] for the first ``n`` columns."""
-    out = []
-    for k in range(1, n + 1):
-        letters = ""
-        while k:
-            k, rem = divmod(k - 1, 26)
-            letters = chr(65 + rem) + letters
-        out.append(letters)
-    return out
+    from openpyxl.utils import get_column_letter
+
+    return [get_column_letter(k) for k in range(1, n + 1)]
 
 
 def _text(value: str) -> str:
@@ -64,16 +59,17 @@ def _text(value: str) -> str:
 
 
 class RowSpool:
-    """Data rows of one sheet, serialised as they come to a temporary file.
+    """Data rows of the openpyxl sheet ``ws``, serialised as they come to a temporary file."""
 
-    ``date_style`` and ``datetime_style`` are cell-style indexes the workbook already holds
-    (``WriteOnlyCell(ws, value=date(2000, 1, 1)).style_id`` registers and returns one).
-    """
-
-    def __init__(self, columns: int, *, first_row: int, date_style: int, datetime_style: int,
+    def __init__(self, ws: Any, columns: int, *, first_row: int,
                  directory: Path | None = None) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
         self._cols = column_letters(columns)
         self._next = first_row
+        # the workbook's cell styles for dates and date-times (registered if not yet there)
+        date_style = WriteOnlyCell(ws, value=date(2000, 1, 1)).style_id
+        datetime_style = WriteOnlyCell(ws, value=datetime(2000, 1, 1)).style_id
         self._date = f'" s="{date_style}"><v>'
         self._datetime = f'" s="{datetime_style}"><v>'
         self._file: IO[bytes] = tempfile.TemporaryFile("w+b", dir=directory)

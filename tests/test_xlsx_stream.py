@@ -10,7 +10,6 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
 
 from qa_calibrate.xlsx_stream import EXCEL_CELL_LIMIT, RowSpool, column_letters, sheet_parts, splice
 
@@ -23,10 +22,7 @@ def _write(tmp: Path, rows: list[list], header: bool = True) -> Path:
     if header:
         ws.append(["a", "b", "c"])
     width = max((len(r) for r in rows), default=1)
-    spool = RowSpool(width, first_row=2 if header else 1,
-                     date_style=WriteOnlyCell(ws, value=date(2000, 1, 1)).style_id,
-                     datetime_style=WriteOnlyCell(ws, value=datetime(2000, 1, 1)).style_id,
-                     directory=tmp)
+    spool = RowSpool(ws, width, first_row=2 if header else 1, directory=tmp)
     with spool:
         for r in rows:
             spool.append(r)
