@@ -297,16 +297,17 @@ def _routine_answers(store: Store) -> _Answers:
     day = _day_sql(store.dialect, "e.scored_at")
     with store.engine.connect() as conn:
         crit_rows = conn.exec_driver_sql(
-            "SELECT c.id, r.name, c.key, c.pass_at FROM criterion c "
+            "SELECT c.id, r.name, c.key FROM criterion c "
             "JOIN rubric r ON r.id = c.rubric_id"
         ).all()
         people = conn.exec_driver_sql("SELECT id, name FROM evaluator").all()
         evals = _numbers(conn, f"SELECT e.id, e.evaluator_id, e.interaction_id, {day} "
                          "FROM evaluation e WHERE e.context = 0 AND e.status = 'submitted'", 4)
-        team_of = _team_codes(conn)
         if not crit_rows or evals.size == 0:
             return _empty()
-        answers = _packed_answers(conn, store.dialect, max(i for i, *_r in crit_rows) + 1)
+        size = max(i for i, _r, _k in crit_rows) + 1  # criterion ids are below this
+        answers = _packed_answers(conn, store.dialect, size)
+        team_of = _team_codes(conn)
     if answers.size == 0:
         return _empty()
     eval_row = np.full(int(max(answers[:, 0].max(), evals[:, 0].max())) + 1, -1, dtype=np.int64)
@@ -322,14 +323,13 @@ def _routine_answers(store: Store) -> _Answers:
     team_codes = team_of[interaction_ids]
     # A criterion key means the same thing in every rubric (and every version of one), so a
     # series is evaluator × key; the rubric joins the team in the comparison group instead.
-    keys = sorted({k for _i, _r, k, _p in crit_rows})
-    rubric_names = sorted({r for _i, r, _k, _p in crit_rows})
+    keys = sorted({k for _i, _r, k in crit_rows})
+    rubric_names = sorted({r for _i, r, _k in crit_rows})
     key_code = {k: n for n, k in enumerate(keys)}
     rubric_code = {r: n for n, r in enumerate(rubric_names)}
-    size = max(i for i, _r, _k, _p in crit_rows) + 1
     crit_lut = np.full(size, -1, dtype=np.int64)
     rubric_lut = np.zeros(size, dtype=np.int64)
-    for cid, r, k, _pass_at in crit_rows:
+    for cid, r, k in crit_rows:
         crit_lut[cid] = key_code[k]
         rubric_lut[cid] = rubric_code[r]
     names = [("", k) for k in keys]
@@ -348,12 +348,7 @@ def _routine_answers(store: Store) -> _Answers:
 
 def _team_codes(conn: Any) -> np.ndarray:
     """{interaction id: team code} as a lookup array; codes follow the sorted team names."""
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute("SELECT id, coalesce(team, '') FROM interaction")
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = _driver_rows(conn, "SELECT id, coalesce(team, '') FROM interaction")
     if not rows:
         return np.zeros(1, dtype=np.int64)
     code = {t: n for n, t in enumerate(sorted({t for _i, t in rows}))}
@@ -382,16 +377,21 @@ def _packed_answers(conn: Any, dialect: str, n_criteria: int) -> np.ndarray:
     return np.column_stack([rest // n_criteria, rest % n_criteria, codes & 1])
 
 
+def _driver_rows(conn: Any, sql: str) -> list[tuple[Any, ...]]:
+    """Rows as the DB-API driver gives them (no SQLAlchemy row objects)."""
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
 def _numbers(conn: Any, sql: str, columns: int) -> np.ndarray:
     """A query of numbers straight from the driver into a (rows × columns) float array."""
     import itertools
 
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = _driver_rows(conn, sql)
     flat = np.fromiter(itertools.chain.from_iterable(rows), dtype=float,
                        count=len(rows) * columns)
     return flat.reshape(len(rows), columns)
