@@ -107,9 +107,7 @@ class ScoringScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        table = self.query_one("#criteria", CriteriaTable)
         self.load(self.position)  # None: the queue opens on its first sample still to do
-        table.focus()
 
     # ---------------------------------------------------------------- loading
     def load(self, position: int | None, keep_row: bool = False) -> None:
