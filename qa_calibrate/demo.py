@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -15,17 +16,6 @@ from sqlmodel import select
 from . import models as m
 from .errors import InputError
 from .store import Store
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def sample_directory() -> Path:
-    """``sample_data/`` of the source tree this package runs from."""
-    return PROJECT_ROOT / "sample_data"
-
-
-def rubric_directory() -> Path:
-    return PROJECT_ROOT / "rubrics"
 
 
 @dataclass
@@ -49,23 +39,30 @@ def load_sample_data(
 ) -> DemoLoad:
     """Load rubrics, people, transcripts, historical scores and the sample calibration session.
 
-    Does nothing when the store already holds interactions (the demo is loaded once)."""
+    ``sample_dir`` and ``rubrics_dir`` default to the data bundled with the package. Does nothing
+    when the store already holds interactions (the demo is loaded once)."""
+    from . import bundled
+
+    for given, what in ((sample_dir, "sample data"), (rubrics_dir, "rubrics")):
+        if given is not None and not given.is_dir():
+            raise InputError(f"{what} not found: {given} is not a folder")
+    if not store_is_empty(store):
+        return DemoLoad(loaded=False)
+    with ExitStack() as stack:
+        sample_dir = sample_dir or stack.enter_context(bundled.sample_directory())
+        rubrics_dir = rubrics_dir or stack.enter_context(bundled.rubric_directory())
+        return _load(store, sample_dir, rubrics_dir, actor, say)
+
+
+def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
+          say: Callable[[str], None] | None) -> DemoLoad:
     from .evaluations import import_evaluations
     from .importers import import_transcripts
     from .people import import_evaluators
     from .rubric import load_rubric_paths
     from .sessions import create_session
 
-    sample_dir = sample_dir or sample_directory()
-    rubrics_dir = rubrics_dir or rubric_directory()
-    if not sample_dir.is_dir() or not rubrics_dir.is_dir():
-        raise InputError(
-            f"sample data not found at {sample_dir} (run from a clone of the repository, or pass "
-            "--sample-dir)"
-        )
     result = DemoLoad(loaded=False)
-    if not store_is_empty(store):
-        return result
 
     def step(text: str) -> None:
         result.steps.append(text)
@@ -81,6 +78,9 @@ def load_sample_data(
         p for p in sample_dir.iterdir()
         if p.name.startswith("transcripts") and p.suffix in (".csv", ".json", ".jsonl")
     )
+    if not transcripts:
+        raise InputError(f"sample data not found: no transcripts_*.csv, *.json or *.jsonl in "
+                         f"{sample_dir}")
     for res in import_transcripts(store, transcripts, actor=actor):
         step(f"transcripts: {res.interactions_added} interactions from {Path(res.path).name}")
     history = sorted(sample_dir.glob("evaluations_history*.csv"))

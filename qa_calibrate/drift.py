@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .store import Store
+from .vocabulary import DRIFT_THRESHOLD
 
 FLAG_KEYS = ("evaluator", "criterion", "direction", "size", "first_date", "evidence_count",
              "examples")
@@ -45,7 +46,7 @@ class DriftSettings:
     window_days: float = 60.0
     shrink: float = 20.0
     odds_ratio: float = 3.0
-    threshold: float = 8.0  # h
+    threshold: float = DRIFT_THRESHOLD  # h
     min_evidence: int = 10
     z_crit: float = 3.5
     ewma_lambda: float = 0.1

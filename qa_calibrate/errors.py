@@ -1,4 +1,9 @@
-"""Errors the core raises on purpose. Each carries a one-line message meant for the user."""
+"""Errors the core raises on purpose. Each carries a one-line message meant for the user.
+
+Exit codes of the CLI (README "Exit codes"): 0 done; 1 ``check`` found a problem; 2 bad input or
+usage (click's own usage errors too); 3 permission; 4 conflict; 5 database or store; 6 a file
+could not be read or written; 7 not found; 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,16 @@ class InputError(QAError):
 class NotFound(QAError):
     """A named thing (rubric, evaluator, session, interaction) does not exist."""
 
+    exit_code = 7
+
+
+class UnknownPerson(NotFound):
+    """No person of that name in the store; ``name`` lets the CLI say how to pick who you are."""
+
+    def __init__(self, name: str, hint: str = "") -> None:
+        super().__init__(f"no evaluator named {name!r}{hint}")
+        self.name = name
+
 
 class PermissionDenied(QAError):
     """The acting user's role does not allow this."""
@@ -34,3 +49,5 @@ class Conflict(QAError):
 
 class StoreError(QAError):
     """The store cannot be opened or is at an unknown schema version."""
+
+    exit_code = 5

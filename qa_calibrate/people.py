@@ -9,10 +9,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from . import models as m
-from .errors import InputError, NotFound
+from .errors import InputError, UnknownPerson
+from .names import did_you_mean, name_key
 from .store import Store, audit
-
-ROLES = ("evaluator", "lead", "trainer")
+from .vocabulary import ROLES
 
 
 def _check(name: str, role: str, where: str) -> tuple[str, str]:
@@ -26,14 +26,16 @@ def _check(name: str, role: str, where: str) -> tuple[str, str]:
 
 
 def find_evaluator(session: Session, name: str) -> m.Evaluator:
-    """The evaluator called ``name`` (case-insensitive), or NotFound."""
+    """The person called ``name`` (matched by ``names.name_key``), or UnknownPerson."""
     row = session.exec(select(m.Evaluator).where(m.Evaluator.name == name)).first()
-    if row is None:
-        for candidate in session.exec(select(m.Evaluator)).all():
-            if candidate.name.casefold() == name.casefold():
-                return candidate
-        raise NotFound(f"no evaluator named {name!r}")
-    return row
+    if row is not None:
+        return row
+    everyone = session.exec(select(m.Evaluator)).all()
+    key = name_key(name)
+    for candidate in everyone:
+        if name_key(candidate.name) == key:
+            return candidate
+    raise UnknownPerson(name, did_you_mean(name, (p.name for p in everyone)))
 
 
 def _upsert(session: Session, name: str, role: str, site: str | None, actor: str) -> bool:

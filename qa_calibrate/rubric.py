@@ -518,6 +518,23 @@ def load_rubric_paths(store: Store, paths: Sequence[Path], *, actor: str) -> lis
     return results
 
 
+def load_bundled_rubrics(store: Store, *, actor: str) -> list[LoadResult]:
+    """Load (or reload) the rubrics and module catalogue that ship with the package."""
+    from .bundled import rubric_directory
+
+    with rubric_directory() as folder:
+        return load_rubric_paths(store, [folder], actor=actor)
+
+
+def seed_bundled_rubrics(store: Store, *, actor: str) -> list[LoadResult]:
+    """On a store with no rubric and no module yet, load the bundled ones; else do nothing."""
+    with store.session() as session:
+        if session.exec(select(m.Rubric.id).limit(1)).first() is not None or \
+                session.exec(select(m.Module.id).limit(1)).first() is not None:
+            return []
+    return load_bundled_rubrics(store, actor=actor)
+
+
 def _latest_version(session: Session, name: str) -> int:
     return int(session.exec(select(func.max(m.Rubric.version))
                             .where(m.Rubric.name == name)).one() or 0)

@@ -20,14 +20,12 @@ from . import models as m
 from .errors import Conflict, InputError, NotFound, PermissionDenied
 from .evaluations import AnswerIn, find_evaluation, save_answers, submit
 from .interactions import find_interaction
+from .names import did_you_mean, name_key
 from .people import find_evaluator
 from .rubric import get_rubric, rubric_criteria
 from .scoring import parse_answer
 from .store import Store, audit
-
-STATES = ("open", "revealed", "closed")
-STRATA = ("agent", "channel", "site", "team", "queue")
-
+from .vocabulary import STRATA
 
 # ----------------------------------------------------------------------------- sampling
 
@@ -89,7 +87,12 @@ def find_session(session: Session, ref: str | int) -> m.CalibrationSession:
             select(m.CalibrationSession).where(m.CalibrationSession.name == str(ref))
         ).first()
     if row is None:
-        raise NotFound(f"no calibration session {ref!r}")
+        everything = session.exec(select(m.CalibrationSession)).all()
+        key = name_key(str(ref))
+        row = next((c for c in everything if name_key(c.name) == key), None)
+        if row is None:
+            hint = did_you_mean(str(ref), (c.name for c in everything))
+            raise NotFound(f"no calibration session {ref!r}{hint}")
     return row
 
 

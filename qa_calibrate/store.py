@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,8 @@ from sqlmodel import Session, SQLModel, create_engine
 from . import locations
 from . import models as m
 from .errors import StoreError
+from .locations import ENV_VAR
 
-ENV_VAR = "QA_CALIBRATE_DB"
 SCHEMA_VERSION = 2
 
 
@@ -138,6 +139,11 @@ def open_store(url: str | None = None, *, create: bool = True) -> Store:
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
+        if resolved.startswith("postgresql+psycopg") and find_spec("psycopg") is None:
+            raise StoreError(
+                f"cannot use {describe_url(resolved)}: PostgreSQL support is not installed; "
+                "install it with: pip install 'qa-calibrate[postgres]'"
+            )
     try:
         engine = create_engine(resolved, **kwargs)
     except (ArgumentError, ImportError, ValueError) as exc:

@@ -6,25 +6,36 @@ from pathlib import Path
 
 import click
 
-from .. import demo as demo_core
-from .. import interactions, locations
-from ..store import describe_url, schema_version
 from .main import AppContext, cli, console, pass_app
 
 
 @cli.command("init")
 @pass_app
 def init_cmd(app: AppContext) -> None:
-    """Create the store (or bring an old one up to date) and say where it is."""
+    """Create the store (or bring an old one up to date) and say where it is.
+
+    A new store gets the rubrics and refresher-module catalogue that ship with qa-calibrate."""
+    from ..interactions import count_interactions
+    from ..rubric import seed_bundled_rubrics
+    from ..store import describe_url, schema_version
+
     store = app.store
     console.print(
         f"store ready: {describe_url(store.url)} (schema version {schema_version(store)}, "
-        f"{interactions.count_interactions(store)} interactions)"
+        f"{count_interactions(store)} interactions)"
     )
+    loaded = seed_bundled_rubrics(store, actor=app.actor)
+    if loaded:
+        rubrics = sorted(r.name for r in loaded if r.kind == "rubric")
+        modules = sum(r.count for r in loaded if r.kind == "modules")
+        console.print(f"loaded the bundled rubrics ({', '.join(rubrics)}) and the module "
+                      f"catalogue ({modules} modules)", markup=False, highlight=False)
 
 
 def _demo_store(app: AppContext):  # noqa: ANN202 - returns Store
     """The demo uses its own store unless --db/QA_CALIBRATE_DB names one."""
+    from .. import locations
+
     if app.db_url is None:
         app.db_url = str(locations.demo_db_path())
     return app.store
@@ -32,11 +43,15 @@ def _demo_store(app: AppContext):  # noqa: ANN202 - returns Store
 
 @cli.command("demo")
 @click.option("--sample-dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder with the sample data (default: sample_data/ of this checkout).")
+              help="Folder with sample data of your own (default: the sample data that ships "
+                   "with qa-calibrate).")
 @click.option("--no-tui", is_flag=True, help="Load and print a summary; do not open the TUI.")
 @pass_app
 def demo_cmd(app: AppContext, sample_dir: Path | None, no_tui: bool) -> None:
     """Load the bundled sample data into a demo store (once) and open the TUI on it."""
+    from .. import demo as demo_core
+    from ..store import describe_url
+
     store = _demo_store(app)
     console.print(f"demo store: {describe_url(store.url)}")
     result = demo_core.load_sample_data(
@@ -53,11 +68,12 @@ def demo_cmd(app: AppContext, sample_dir: Path | None, no_tui: bool) -> None:
 
 def _print_demo_summary(app: AppContext) -> None:
     from .. import sessions
+    from ..interactions import count_interactions
     from ..rubric import list_rubrics
 
     store = app.store
     console.print(
-        f"{interactions.count_interactions(store)} interactions, "
+        f"{count_interactions(store)} interactions, "
         f"{len(list_rubrics(store))} rubric versions, "
         f"{len(sessions.list_sessions(store))} calibration sessions"
     )

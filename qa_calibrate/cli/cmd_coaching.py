@@ -8,23 +8,26 @@ from typing import Any
 
 import click
 
-from .main import AppContext, cli, console, emit, listing_options, pass_app
+from ..vocabulary import DRIFT_THRESHOLD
+from .main import UTC_DATETIME, AppContext, cli, console, emit, listing_options, pass_app
 
 
 @cli.command("drift")
-@click.option("--since", type=click.DateTime(), help="Only flags first raised on/after this date.")
+@click.option("--since", type=UTC_DATETIME, help="Only flags first raised on/after this date.")
 @click.option("--evaluator", help="Only this evaluator's flags.")
 @click.option("--source", type=click.Choice(["routine", "calibration", "both"]), default="both",
               show_default=True, help="Evidence: routine scoring, calibration sessions, or both.")
-@click.option("--threshold", type=float, default=None, help="CUSUM limit h (default 6).")
+@click.option("--threshold", type=float, default=DRIFT_THRESHOLD, show_default=True,
+              help="CUSUM signal limit h: lower finds smaller drifts sooner, with more false "
+                   "alarms.")
 @listing_options
 @pass_app
 def drift_cmd(app: AppContext, since: datetime | None, evaluator: str | None, source: str,
-              threshold: float | None, fmt: str, limit: int | None) -> None:
+              threshold: float, fmt: str, limit: int | None) -> None:
     """Evaluators drifting lenient or harsh on a criterion (risk-adjusted CUSUM)."""
     from ..drift import FLAG_KEYS, DriftSettings, detect_drift
 
-    settings = DriftSettings() if threshold is None else DriftSettings(threshold=threshold)
+    settings = DriftSettings(threshold=threshold)
     sources = ("routine", "calibration") if source == "both" else (source,)
     flags = detect_drift(app.store, since=since, evaluator=evaluator, settings=settings,
                          sources=sources)
@@ -52,8 +55,8 @@ def _settings(**kw: Any) -> Any:
 
 
 @coaching.command("plan")
-@click.option("--since", type=click.DateTime(), help="Findings from this date on.")
-@click.option("--until", type=click.DateTime(), help="Findings before this date.")
+@click.option("--since", type=UTC_DATETIME, help="Findings from this date on.")
+@click.option("--until", type=UTC_DATETIME, help="Findings before this date.")
 @click.option("--team", help="Only this team's agents.")
 @click.option("--fail-threshold", type=float, default=0.25, show_default=True,
               help="Fail rate that calls for a refresher module.")

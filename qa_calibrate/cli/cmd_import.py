@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..errors import QAError
 from .main import AppContext, cli, console, emit, err_console, format_option, pass_app
@@ -17,7 +16,9 @@ def import_group() -> None:
     """Bring transcripts and historical scores into the store."""
 
 
-def _progress() -> Progress:
+def _progress() -> Any:
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     return Progress(TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
                     console=err_console, transient=True,

@@ -5,11 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 
 import click
-from rich.text import Text
 
-from .. import interactions
 from ..output import to_json
-from .main import AppContext, cli, console, emit, format_option, listing_options, pass_app
+from .main import (
+    UTC_DATETIME,
+    AppContext,
+    cli,
+    console,
+    emit,
+    format_option,
+    listing_options,
+    pass_app,
+)
 
 SPEAKER_STYLE = {"agent": "bold cyan", "customer": "bold yellow", "system": "dim"}
 
@@ -31,8 +38,8 @@ def interaction() -> None:
 @click.option("--agent")
 @click.option("--team")
 @click.option("--site")
-@click.option("--since", type=click.DateTime(), help="Started on or after (YYYY-MM-DD).")
-@click.option("--until", type=click.DateTime(), help="Started before (YYYY-MM-DD).")
+@click.option("--since", type=UTC_DATETIME, help="Started on or after (YYYY-MM-DD).")
+@click.option("--until", type=UTC_DATETIME, help="Started before (YYYY-MM-DD).")
 @listing_options
 @pass_app
 def interaction_list(
@@ -40,6 +47,8 @@ def interaction_list(
     site: str | None, since: datetime | None, until: datetime | None, fmt: str, limit: int | None,
 ) -> None:
     """List interactions (every one unless --limit is given)."""
+    from .. import interactions
+
     rows = interactions.list_interactions(
         app.store, channel=channel, agent=agent, team=team, site=site, since=since, until=until,
         limit=limit,
@@ -53,6 +62,10 @@ def interaction_list(
 @pass_app
 def interaction_show(app: AppContext, ref: str, fmt: str) -> None:
     """Show one interaction and its transcript (REF: external id, SOURCE:ID or #store-id)."""
+    from rich.text import Text
+
+    from .. import interactions
+
     row = interactions.show_interaction(app.store, ref, viewer=app.actor)
     if fmt == "json":
         click.echo(to_json(row))

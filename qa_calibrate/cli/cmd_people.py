@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .. import people
+from ..vocabulary import ROLES
 from .main import AppContext, cli, console, emit, listing_options, pass_app
 
 
@@ -17,11 +17,13 @@ def evaluator() -> None:
 
 @evaluator.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(people.ROLES), default="evaluator", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default="evaluator", show_default=True)
 @click.option("--site", help="Site or BPO vendor the person works for.")
 @pass_app
 def evaluator_add(app: AppContext, name: str, role: str, site: str | None) -> None:
     """Add a person, or change their role/site."""
+    from .. import people
+
     changed = people.add_evaluator(app.store, name, role=role, site=site, actor=app.actor)
     console.print(f"{name}: {'saved' if changed else 'unchanged'}")
 
@@ -31,15 +33,19 @@ def evaluator_add(app: AppContext, name: str, role: str, site: str | None) -> No
 @pass_app
 def evaluator_import(app: AppContext, path: Path) -> None:
     """Add people from a CSV file with columns name, role, site."""
+    from .. import people
+
     changed = people.import_evaluators(app.store, path, actor=app.actor)
     console.print(f"{path}: {changed} people added or updated")
 
 
 @evaluator.command("list")
-@click.option("--role", type=click.Choice(people.ROLES))
+@click.option("--role", type=click.Choice(ROLES))
 @listing_options
 @pass_app
 def evaluator_list(app: AppContext, role: str | None, fmt: str, limit: int | None) -> None:
     """List people in the store."""
+    from .. import people
+
     emit(people.list_evaluators(app.store, role=role), fmt, limit=limit, title="Evaluators",
          columns=["name", "role", "site", "active"])

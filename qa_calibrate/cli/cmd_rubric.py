@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from .. import rubric
 from .main import AppContext, cli, console, emit, format_option, listing_options, pass_app
 
 SHOW_COLUMNS = ["key", "section", "question", "scale", "weight", "critical", "na_allowed",
@@ -20,14 +19,20 @@ def rubric_group() -> None:
 
 
 @rubric_group.command("load")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @format_option
 @pass_app
 def rubric_load(app: AppContext, paths: tuple[Path, ...], fmt: str) -> None:
-    """Load rubric files, folders of them and module catalogues (all or nothing).
+    """Load rubric files, folders of them and module catalogues (all or nothing); with no PATH,
+    the rubrics and catalogue that ship with qa-calibrate.
 
     A changed rubric is stored as a new version; an unchanged one is left alone."""
-    results = rubric.load_rubric_paths(app.store, list(paths), actor=app.actor)
+    from .. import rubric
+
+    if paths:
+        results = rubric.load_rubric_paths(app.store, list(paths), actor=app.actor)
+    else:
+        results = rubric.load_bundled_rubrics(app.store, actor=app.actor)
     if fmt != "table":
         emit([asdict(r) for r in results], fmt)
         return
@@ -53,6 +58,8 @@ def rubric_load(app: AppContext, paths: tuple[Path, ...], fmt: str) -> None:
 @pass_app
 def rubric_list(app: AppContext, fmt: str, limit: int | None) -> None:
     """Every rubric version in the store."""
+    from .. import rubric
+
     emit(rubric.list_rubrics(app.store), fmt, limit=limit, title="Rubrics",
          columns=["name", "version", "title", "channel", "criteria", "content_hash", "loaded_at",
                   "latest"])
@@ -66,6 +73,8 @@ def rubric_show(app: AppContext, name: str, fmt: str) -> None:
     """One rubric version (NAME or NAME@VERSION): its sections and criteria.
 
     JSON and CSV give one object/row per criterion, with the rubric name and version."""
+    from .. import rubric
+
     data = rubric.show_rubric(app.store, name)
     if fmt != "table":
         rows = [{"rubric": data["name"], "version": data["version"], **c}
@@ -88,6 +97,8 @@ def rubric_show(app: AppContext, name: str, fmt: str) -> None:
 @pass_app
 def rubric_modules(app: AppContext, fmt: str, limit: int | None) -> None:
     """The refresher-module catalogue."""
+    from .. import rubric
+
     rows = rubric.list_modules(app.store)
     columns = ["id", "title", "duration_minutes", "owner"]
     emit(rows, fmt, limit=limit, title="Refresher modules",

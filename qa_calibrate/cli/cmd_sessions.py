@@ -7,12 +7,20 @@ from datetime import datetime
 from typing import Any
 
 import click
-from rich.table import Table
 
-from .. import sessions
 from ..errors import InputError
 from ..output import to_json
-from .main import AppContext, cli, console, emit, format_option, listing_options, pass_app
+from ..vocabulary import STATES, STRATA
+from .main import (
+    UTC_DATETIME,
+    AppContext,
+    cli,
+    console,
+    emit,
+    format_option,
+    listing_options,
+    pass_app,
+)
 
 
 @cli.group()
@@ -31,14 +39,14 @@ def session() -> None:
               help="Hand-pick an interaction (external id or SOURCE:ID; repeat).")
 @click.option("--sample", "sample_size", type=click.IntRange(min=1),
               help="Draw this many interactions at random instead.")
-@click.option("--stratify-by", type=click.Choice(sessions.STRATA),
+@click.option("--stratify-by", type=click.Choice(STRATA),
               help="Spread the draw over agents, channels, sites, teams or queues.")
 @click.option("--seed", type=int, help="Seed for the draw (same seed, same sample).")
 @click.option("--channel", type=click.Choice(["chat", "voice", "email"]),
               help="Draw from this channel (default: the rubric's).")
 @click.option("--source", help="Only interactions from this source.")
-@click.option("--since", type=click.DateTime(), help="Draw from interactions started on/after.")
-@click.option("--until", type=click.DateTime(), help="Draw from interactions started before.")
+@click.option("--since", type=UTC_DATETIME, help="Draw from interactions started on/after.")
+@click.option("--until", type=UTC_DATETIME, help="Draw from interactions started before.")
 @click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), help="Due date (YYYY-MM-DD).")
 @format_option
 @pass_app
@@ -49,6 +57,8 @@ def session_create(
     since: datetime | None, until: datetime | None, due: datetime | None, fmt: str,
 ) -> None:
     """Create an open (blind) calibration session."""
+    from .. import sessions
+
     if interactions and sample_size:
         raise InputError("give --interaction or --sample, not both")
     if not interactions and not sample_size:
@@ -74,11 +84,13 @@ def _print_summary(row: dict[str, Any], fmt: str, verb: str) -> None:
 
 
 @session.command("list")
-@click.option("--state", type=click.Choice(sessions.STATES))
+@click.option("--state", type=click.Choice(STATES))
 @listing_options
 @pass_app
 def session_list(app: AppContext, state: str | None, fmt: str, limit: int | None) -> None:
     """List calibration sessions, newest first."""
+    from .. import sessions
+
     emit(sessions.list_sessions(app.store, state=state), fmt, limit=limit, title="Sessions",
          columns=["id", "name", "state", "rubric", "lead", "benchmark", "evaluators",
                   "interactions", "submitted", "expected", "due_on", "created_at"])
@@ -90,6 +102,8 @@ def session_list(app: AppContext, state: str | None, fmt: str, limit: int | None
 @pass_app
 def session_show(app: AppContext, name: str, fmt: str) -> None:
     """Show a session: who has scored what, and the sample."""
+    from .. import sessions
+
     detail = sessions.session_detail(app.store, name)
     if fmt == "json":
         click.echo(to_json(detail))
@@ -110,6 +124,7 @@ def session_show(app: AppContext, name: str, fmt: str) -> None:
 def session_answers(app: AppContext, name: str, evaluator: str | None, fmt: str,
                     limit: int | None) -> None:
     """Answers you may see (blind: while open, an evaluator sees only their own)."""
+    from .. import sessions
     from ..people import find_evaluator
 
     if evaluator:
@@ -128,6 +143,8 @@ def session_answers(app: AppContext, name: str, evaluator: str | None, fmt: str,
 @pass_app
 def session_reveal(app: AppContext, name: str, fmt: str) -> None:
     """Lock scoring and show everyone's answers (lead only: use --as LEAD)."""
+    from .. import sessions
+
     _print_summary(sessions.reveal(app.store, name, actor=app.actor), fmt, "revealed")
 
 
@@ -143,6 +160,8 @@ def session_reveal(app: AppContext, name: str, fmt: str) -> None:
 def session_consensus(app: AppContext, name: str, interaction: str | None, criterion: str | None,
                       value: str | None, note: str | None, fill: str | None) -> None:
     """Record the agreed answer for one criterion of one interaction (lead only)."""
+    from .. import sessions
+
     if fill:
         n = sessions.fill_consensus(app.store, name, method=fill, actor=app.actor)
         console.print(f"{n} consensus cells filled ({fill})")
@@ -160,6 +179,8 @@ def session_consensus(app: AppContext, name: str, interaction: str | None, crite
 @pass_app
 def session_close(app: AppContext, name: str, fmt: str) -> None:
     """Close a revealed session once consensus is complete (lead only); it becomes read-only."""
+    from .. import sessions
+
     _print_summary(sessions.close(app.store, name, actor=app.actor), fmt, "closed")
 
 
@@ -175,6 +196,8 @@ def score_cmd(app: AppContext, session_name: str, interaction: str | None,
               answers: tuple[str, ...], comments: tuple[str, ...], submit: bool) -> None:
     """Score a session's sample as --as NAME: opens the scoring queue in the TUI, or saves the
     given --answer values for one --interaction."""
+    from .. import sessions
+
     if interaction is None:
         from .cmd_tui import open_scoring
 
@@ -278,6 +301,8 @@ def _long_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 @pass_app
 def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) -> None:
     """Agreement report for a session: per criterion, per evaluator, overall-score ICC."""
+    from rich.table import Table
+
     from ..report import session_report
 
     report = session_report(app.store, session_name, _settings(**kw), viewer=app.actor_name

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from ..errors import InputError
 from .main import AppContext, cli, pass_app
 
 
+def check_terminal() -> None:
+    """The TUI needs a terminal on both ends; without one, say so instead of starting it."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise InputError("the TUI needs a terminal (stdin and stdout are not one); use the "
+                         "command-line form instead, e.g. demo --no-tui or score SESSION "
+                         "--interaction ID --answer KEY=VALUE")
+
+
 def run_app(app: AppContext, *, demo: bool = False, start: tuple[str, Any] | None = None) -> None:
-    """Open the TUI on the context's store as the context's person."""
-    from ..tui.app import make_app
+    """Open the TUI on the context's store as the context's person (who must be in the store)."""
+    from ..people import find_evaluator
 
     user = app.actor_name or app.actor
     if demo and not app.actor_name:
         from ..demo import demo_user
 
         user = demo_user(app.store) or user
+    with app.store.session() as s:
+        user = find_evaluator(s, user).name
+    check_terminal()
+    from ..tui.app import make_app
+
     make_app(app.store, user, demo=demo, start=start).run()
 
 

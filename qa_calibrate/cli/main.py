@@ -1,4 +1,8 @@
-"""The root ``qa-calibrate`` group: global options, error handling, output helpers."""
+"""The root ``qa-calibrate`` group: global options, error handling, output helpers.
+
+Start-up stays light: this package imports only click at module level. The store, rich, numpy,
+openpyxl and Textual are imported inside the commands that use them, so ``--help``, ``--version``
+and shell completion never load them (``bench/cli.py`` measures it)."""
 
 from __future__ import annotations
 
@@ -7,23 +11,46 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, TypeVar
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
 
-from ..errors import QAError
+from ..errors import QAError, UnknownPerson
+from ..locations import ENV_VAR
 from ..output import FORMATS, to_csv, to_json
-from ..store import ENV_VAR, Store, open_store
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ..store import Store
 
 F = TypeVar("F", bound=Callable[..., Any])
+USER_VAR = "QA_CALIBRATE_USER"
 
-console = Console()
-if not console.is_terminal:  # piped or captured: no terminal width to respect
-    console.width = max(console.width, 160)
-err_console = Console(stderr=True, soft_wrap=True)  # an error stays on one line
+
+class _LazyConsole:
+    """A rich ``Console`` made on first use, so commands that print nothing never import rich.
+
+    Piped or redirected, lines are not wrapped at a made-up width (soft wrap)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            made = Console(**self._options)
+            if not made.is_terminal:
+                made.soft_wrap = True
+            self._console = made
+        return getattr(self._console, name)
+
+
+console = _LazyConsole()
+err_console = _LazyConsole(stderr=True, soft_wrap=True)  # an error stays on one line
 
 
 @dataclass
@@ -37,13 +64,24 @@ class AppContext:
     @property
     def store(self) -> Store:
         if self._store is None:
+            from ..store import open_store
+
             self._store = open_store(self.db_url)
         return self._store
 
     @property
     def actor(self) -> str:
         """Name recorded in the audit log: ``--as``, ``QA_CALIBRATE_USER``, else the OS user."""
-        return self.actor_name or os.environ.get("QA_CALIBRATE_USER") or getpass.getuser()
+        return self.actor_name or os.environ.get(USER_VAR) or getpass.getuser()
+
+    def how_to_pick(self, name: str) -> str:
+        """What to add to "no evaluator named NAME" when NAME was not given with ``--as``."""
+        if self.actor_name or name != self.actor:
+            return ""
+        where = f"{USER_VAR}={name!r}" if os.environ.get(USER_VAR) else \
+            f"the operating-system user {name!r}"
+        return (f"; you are acting as {where}: say who you are with --as NAME or {USER_VAR} "
+                "(qa-calibrate evaluator list shows the names)")
 
     def close(self) -> None:
         if self._store is not None:
@@ -59,18 +97,15 @@ class QAGroup(click.Group):
     """Turns every expected failure into one stderr line and a non-zero exit code."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from sqlalchemy.exc import SQLAlchemyError
-
         try:
             return super().invoke(ctx)
+        except UnknownPerson as exc:
+            hint = ctx.obj.how_to_pick(exc.name) if isinstance(ctx.obj, AppContext) else ""
+            err_console.print(f"error: {_one_line(exc)}{hint}", markup=False, highlight=False)
+            sys.exit(exc.exit_code)
         except QAError as exc:
             err_console.print(f"error: {_one_line(exc)}", markup=False, highlight=False)
             sys.exit(exc.exit_code)
-        except SQLAlchemyError as exc:
-            orig = getattr(exc, "orig", None)
-            reason = _one_line(orig) if orig is not None else _one_line(exc).split("[SQL:")[0]
-            err_console.print(f"error: database: {reason}", markup=False, highlight=False)
-            sys.exit(5)
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
             err_console.print(
@@ -80,6 +115,16 @@ class QAGroup(click.Group):
         except KeyboardInterrupt:
             err_console.print("error: interrupted", markup=False, highlight=False)
             sys.exit(130)
+        except Exception as exc:
+            # A database error can only come from SQLAlchemy once it is imported; checking the
+            # module table keeps sqlalchemy out of start-up.
+            sqlalchemy_exc = sys.modules.get("sqlalchemy.exc")
+            if sqlalchemy_exc is None or not isinstance(exc, sqlalchemy_exc.SQLAlchemyError):
+                raise
+            orig = getattr(exc, "orig", None)
+            reason = _one_line(orig) if orig is not None else _one_line(exc).split("[SQL:")[0]
+            err_console.print(f"error: database: {reason}", markup=False, highlight=False)
+            sys.exit(5)
 
 
 @click.group(cls=QAGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +151,30 @@ def cli(ctx: click.Context, db_url: str | None, actor_name: str | None) -> None:
 
 
 pass_app = click.make_pass_decorator(AppContext)
+
+
+class UTCDateTime(click.ParamType):
+    """``--since``/``--until``: an ISO 8601 date or date-time; no zone means UTC (a bare date is
+    the start of that day in UTC), as for imported times. The core gets an aware datetime."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> datetime:
+        if isinstance(value, datetime):
+            when = value
+        else:
+            try:
+                when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+            except ValueError:
+                self.fail(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time",
+                          param, ctx)
+        if when.tzinfo is None:
+            return when.replace(tzinfo=timezone.utc)
+        return when.astimezone(timezone.utc)
+
+
+UTC_DATETIME = UTCDateTime()
 
 
 def listing_options(func: F) -> F:
@@ -159,7 +228,10 @@ def emit(
     title: str | None = None,
     limit: int | None = None,
 ) -> None:
-    """Print rows as a rich table, JSON (list of objects) or CSV."""
+    """Print rows as a rich table, JSON (list of objects) or CSV.
+
+    A table on a terminal fits its width; piped or redirected, it takes the width its rows need,
+    so nothing is cut (use ``--format csv`` or ``json`` for other programs)."""
     if limit is not None:
         rows = rows[:limit]
     cols = list(columns or (rows[0].keys() if rows else []))
@@ -171,6 +243,8 @@ def emit(
         if not rows:
             console.print(f"[dim]{title + ': ' if title else ''}nothing to show[/dim]")
             return
+        from rich.table import Table
+
         table = Table(title=title, header_style="bold", show_lines=False)
         cells = [[_cell(r.get(c)) for c in cols] for r in rows]
         for n, c in enumerate(cols):
@@ -182,7 +256,16 @@ def emit(
                 table.add_column(c.replace("_", " "), overflow="fold", ratio=1, min_width=12)
         for row in cells:
             table.add_row(*row)
+        print_table(table)
+
+
+def print_table(table: Any) -> None:
+    """A rich table to stdout: fitted to a terminal, at its natural width when piped."""
+    if console.is_terminal:
         console.print(table)
+        return
+    natural = console.measure(table, options=console.options.update_width(1_000_000)).maximum
+    console.print(table, width=max(natural, 80), crop=False)
 
 
 def _register() -> None:

@@ -1,0 +1,19 @@
+"""How names typed by people are matched: one rule for persons and sessions alike."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+def name_key(name: str) -> str:
+    """Trimmed, inner whitespace collapsed, case-folded: ``"  ana  REYES"`` → ``"ana reyes"``."""
+    return " ".join(str(name).split()).casefold()
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str:
+    """`` (did you mean 'X'?)`` for the closest candidate, or an empty string."""
+    names = list(candidates)
+    by_key = {name_key(c): c for c in names}
+    close = difflib.get_close_matches(name_key(name), list(by_key), n=1, cutoff=0.6)
+    return f" (did you mean {by_key[close[0]]!r}?)" if close else ""
