@@ -13,12 +13,19 @@ from sqlalchemy import Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
+class Table(SQLModel):
+    """Base of every table: pydantic builds a model's validators on first validation, not at
+    import (table models are not validated on construction, so most never need them)."""
+
+    model_config = {"defer_build": True}  # type: ignore[assignment]  # merged into SQLModel's
+
+
 def utcnow() -> datetime:
     """Timezone-aware UTC now: every timestamp in the store is UTC."""
     return datetime.now(timezone.utc)
 
 
-class Meta(SQLModel, table=True):
+class Meta(Table, table=True):
     """Key/value facts about the store itself (schema version)."""
 
     __tablename__ = "meta"
@@ -26,7 +33,7 @@ class Meta(SQLModel, table=True):
     value: str = Field(max_length=255)
 
 
-class Module(SQLModel, table=True):
+class Module(Table, table=True):
     """A refresher module from the catalogue (rubrics/modules.yaml)."""
 
     __tablename__ = "module"
@@ -37,7 +44,7 @@ class Module(SQLModel, table=True):
     description: Optional[str] = Field(default=None, sa_column=Column(Text))
 
 
-class Rubric(SQLModel, table=True):
+class Rubric(Table, table=True):
     """One version of a scorecard. A changed file is a new version; old ones stay."""
 
     __tablename__ = "rubric"
@@ -56,7 +63,7 @@ class Rubric(SQLModel, table=True):
     loaded_at: datetime = Field(default_factory=utcnow)
 
 
-class Criterion(SQLModel, table=True):
+class Criterion(Table, table=True):
     """A question of one rubric version."""
 
     __tablename__ = "criterion"
@@ -81,7 +88,7 @@ class Criterion(SQLModel, table=True):
     root_causes: str = Field(default="[]", sa_column=Column(Text, nullable=False))  # JSON
 
 
-class Evaluator(SQLModel, table=True):
+class Evaluator(Table, table=True):
     """A person who scores: evaluator, lead or trainer."""
 
     __tablename__ = "evaluator"
@@ -93,7 +100,7 @@ class Evaluator(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
-class Interaction(SQLModel, table=True):
+class Interaction(Table, table=True):
     """One customer contact. ``external_id`` is unique within its ``source``."""
 
     __tablename__ = "interaction"
@@ -119,7 +126,7 @@ class Interaction(SQLModel, table=True):
     imported_at: datetime = Field(default_factory=utcnow)
 
 
-class Turn(SQLModel, table=True):
+class Turn(Table, table=True):
     """One turn of a transcript."""
 
     __tablename__ = "turn"
@@ -132,7 +139,7 @@ class Turn(SQLModel, table=True):
     text: str = Field(sa_column=Column(Text, nullable=False))
 
 
-class CalibrationSession(SQLModel, table=True):
+class CalibrationSession(Table, table=True):
     """A calibration session: a sample scored blind by several evaluators."""
 
     __tablename__ = "calibration_session"
@@ -149,7 +156,7 @@ class CalibrationSession(SQLModel, table=True):
     closed_at: Optional[datetime] = None
 
 
-class SessionEvaluator(SQLModel, table=True):
+class SessionEvaluator(Table, table=True):
     """An evaluator taking part in a session (the benchmark evaluator is listed too)."""
 
     __tablename__ = "session_evaluator"
@@ -157,7 +164,7 @@ class SessionEvaluator(SQLModel, table=True):
     evaluator_id: int = Field(foreign_key="evaluator.id", primary_key=True)
 
 
-class SessionInteraction(SQLModel, table=True):
+class SessionInteraction(Table, table=True):
     """An interaction in a session's sample, in the order it is scored."""
 
     __tablename__ = "session_interaction"
@@ -166,7 +173,7 @@ class SessionInteraction(SQLModel, table=True):
     position: int
 
 
-class Evaluation(SQLModel, table=True):
+class Evaluation(Table, table=True):
     """One evaluator's answers for one interaction against one rubric version.
 
     ``context`` is 0 for routine scoring and the session id for calibration scoring, so an
@@ -200,7 +207,7 @@ class Evaluation(SQLModel, table=True):
     version: int = 1
 
 
-class Answer(SQLModel, table=True):
+class Answer(Table, table=True):
     """The answer to one criterion in one evaluation."""
 
     __tablename__ = "answer"
@@ -217,7 +224,7 @@ class Answer(SQLModel, table=True):
     root_cause: Optional[str] = Field(default=None, max_length=128)
 
 
-class Consensus(SQLModel, table=True):
+class Consensus(Table, table=True):
     """The answer a calibration session agreed for one criterion of one interaction."""
 
     __tablename__ = "consensus"
@@ -238,7 +245,7 @@ class Consensus(SQLModel, table=True):
     version: int = 1
 
 
-class AuditLog(SQLModel, table=True):
+class AuditLog(Table, table=True):
     """Append-only record of every change (triggers refuse UPDATE and DELETE)."""
 
     __tablename__ = "audit_log"
@@ -253,7 +260,7 @@ class AuditLog(SQLModel, table=True):
     after: Optional[str] = Field(default=None, sa_column=Column(Text))  # JSON
 
 
-class Assignment(SQLModel, table=True):
+class Assignment(Table, table=True):
     """A coaching assignment: a refresher module for an agent, or recalibration for an
     evaluator. Added in schema version 2."""
 

@@ -59,7 +59,6 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -146,42 +145,10 @@ def _hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class _RepeatedKey(yaml.constructor.ConstructorError):
-    """A key given twice in one YAML mapping."""
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key repeated in one mapping (PyYAML keeps the last silently)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _value in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                repeated = key in seen
-            except TypeError:  # unhashable key: the base class reports it
-                continue
-            if repeated:
-                raise _RepeatedKey(
-                    "while reading a mapping", node.start_mark,
-                    f"field {str(key)!r} appears twice", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 def _yaml(text: str, source: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}" if mark is not None else "?"
-        if isinstance(exc, _RepeatedKey):
-            raise InputError(f"{source}: {where}: {exc.problem}") from None
-        raise InputError(f"{source}: {where}: not valid YAML: {exc.problem}") from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"{source}: not valid YAML: {exc}") from None
+    from .yaml_strict import load_yaml
+
+    return load_yaml(text, source)
 
 
 def _number(value: Any, where: str, name: str) -> float:
@@ -418,6 +385,8 @@ def load_modules_file(path: Path) -> list[ModuleDef]:
 
 
 def _is_catalogue(text: str) -> bool:
+    import yaml
+
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError:

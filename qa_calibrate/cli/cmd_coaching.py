@@ -9,12 +9,22 @@ from typing import Any
 import click
 
 from ..vocabulary import DRIFT_THRESHOLD
-from .main import UTC_DATETIME, AppContext, cli, console, emit, listing_options, pass_app
+from .main import (
+    UTC_DATETIME,
+    AppContext,
+    cli,
+    complete_person,
+    console,
+    emit,
+    listing_options,
+    pass_app,
+)
 
 
 @cli.command("drift")
 @click.option("--since", type=UTC_DATETIME, help="Only flags first raised on/after this date.")
-@click.option("--evaluator", help="Only this evaluator's flags.")
+@click.option("--evaluator", shell_complete=complete_person,
+              help="Only this evaluator's flags.")
 @click.option("--source", type=click.Choice(["routine", "calibration", "both"]), default="both",
               show_default=True, help="Evidence: routine scoring, calibration sessions, or both.")
 @click.option("--threshold", type=float, default=DRIFT_THRESHOLD, show_default=True,

@@ -7,7 +7,16 @@ from pathlib import Path
 
 import click
 
-from .main import AppContext, cli, console, emit, format_option, listing_options, pass_app
+from .main import (
+    AppContext,
+    cli,
+    complete_rubric,
+    console,
+    emit,
+    format_option,
+    listing_options,
+    pass_app,
+)
 
 SHOW_COLUMNS = ["key", "section", "question", "scale", "weight", "critical", "na_allowed",
                 "refresher_module"]
@@ -66,7 +75,7 @@ def rubric_list(app: AppContext, fmt: str, limit: int | None) -> None:
 
 
 @rubric_group.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_rubric)
 @format_option
 @pass_app
 def rubric_show(app: AppContext, name: str, fmt: str) -> None:

@@ -15,11 +15,15 @@ from .main import (
     UTC_DATETIME,
     AppContext,
     cli,
+    complete_person,
+    complete_rubric,
+    complete_session,
     console,
     emit,
     format_option,
     listing_options,
     pass_app,
+    print_table,
 )
 
 
@@ -30,11 +34,15 @@ def session() -> None:
 
 @session.command("create")
 @click.argument("name")
-@click.option("--rubric", required=True, help="Rubric NAME or NAME@VERSION (latest by default).")
-@click.option("--lead", required=True, help="The lead running the session (role lead).")
+@click.option("--rubric", required=True, shell_complete=complete_rubric,
+              help="Rubric NAME or NAME@VERSION (latest by default).")
+@click.option("--lead", required=True, shell_complete=complete_person,
+              help="The lead running the session (role lead).")
 @click.option("--evaluator", "evaluators", multiple=True, required=True,
+              shell_complete=complete_person,
               help="An evaluator taking part (repeat the option).")
-@click.option("--benchmark", help="The expert whose answers are the standard (often the lead).")
+@click.option("--benchmark", shell_complete=complete_person,
+              help="The expert whose answers are the standard (often the lead).")
 @click.option("--interaction", "interactions", multiple=True,
               help="Hand-pick an interaction (external id or SOURCE:ID; repeat).")
 @click.option("--sample", "sample_size", type=click.IntRange(min=1),
@@ -97,7 +105,7 @@ def session_list(app: AppContext, state: str | None, fmt: str, limit: int | None
 
 
 @session.command("show")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_session)
 @format_option
 @pass_app
 def session_show(app: AppContext, name: str, fmt: str) -> None:
@@ -117,8 +125,9 @@ def session_show(app: AppContext, name: str, fmt: str) -> None:
 
 
 @session.command("answers")
-@click.argument("name")
-@click.option("--evaluator", help="Only this evaluator's answers.")
+@click.argument("name", shell_complete=complete_session)
+@click.option("--evaluator", shell_complete=complete_person,
+              help="Only this evaluator's answers.")
 @listing_options
 @pass_app
 def session_answers(app: AppContext, name: str, evaluator: str | None, fmt: str,
@@ -138,7 +147,7 @@ def session_answers(app: AppContext, name: str, evaluator: str | None, fmt: str,
 
 
 @session.command("reveal")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_session)
 @format_option
 @pass_app
 def session_reveal(app: AppContext, name: str, fmt: str) -> None:
@@ -149,7 +158,7 @@ def session_reveal(app: AppContext, name: str, fmt: str) -> None:
 
 
 @session.command("consensus")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_session)
 @click.option("--interaction", help="Interaction (external id or SOURCE:ID).")
 @click.option("--criterion", help="Criterion key.")
 @click.option("--value", help="Agreed answer: yes/no, 1..N, points or n/a.")
@@ -174,7 +183,7 @@ def session_consensus(app: AppContext, name: str, interaction: str | None, crite
 
 
 @session.command("close")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_session)
 @format_option
 @pass_app
 def session_close(app: AppContext, name: str, fmt: str) -> None:
@@ -185,7 +194,7 @@ def session_close(app: AppContext, name: str, fmt: str) -> None:
 
 
 @cli.command("score")
-@click.argument("session_name")
+@click.argument("session_name", shell_complete=complete_session)
 @click.option("--interaction", help="Score this interaction without the TUI.")
 @click.option("--answer", "answers", multiple=True, metavar="KEY=VALUE",
               help="An answer (repeat); with --interaction, saves without opening the TUI.")
@@ -295,7 +304,7 @@ def _long_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @report_group.command("agreement")
-@click.argument("session_name")
+@click.argument("session_name", shell_complete=complete_session)
 @_settings_options
 @format_option
 @pass_app
@@ -329,7 +338,7 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
             _fmt(alpha) + (f" {alpha['label']}" if alpha.get("label") else ""),
             f"[red]below {c['target']:.0%}[/red]" if c["flagged"] else "",
         )
-    console.print(table)
+    print_table(table)
     table = Table(title=f"Evaluators vs {report['reference']}", header_style="bold")
     for col in ("evaluator", "match", "calibration score", "mean gap", "mean |gap|",
                 "ordinal bias", "outside ±band", "direction"):
@@ -342,7 +351,7 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
             f"{e['interactions_outside_band']}/{e['interactions_scored']}",
             f"[red]{e['direction']}[/red]" if e["out_of_band"] else e["direction"],
         )
-    console.print(table)
+    print_table(table)
     icc = report["overall_score_icc"]
     console.print(f"Overall-score ICC(2,1): {_fmt(icc)} over {icc['interactions']} interactions")
 

@@ -1,13 +1,22 @@
-"""Imports every command module so each registers its commands on the root group."""
+"""Which module registers each top-level command: the root group imports a module only when one
+of its commands is run (or all of them for ``--help``), so a command loads nothing it does not
+use. ``tests/test_packaging.py`` checks that this table and the modules agree."""
 
-from . import (
-    cmd_admin,  # noqa: F401
-    cmd_app,  # noqa: F401
-    cmd_coaching,  # noqa: F401
-    cmd_import,  # noqa: F401
-    cmd_interactions,  # noqa: F401
-    cmd_people,  # noqa: F401
-    cmd_rubric,  # noqa: F401
-    cmd_sessions,  # noqa: F401
-    cmd_tui,  # noqa: F401
-)
+COMMAND_MODULES = {
+    "audit": "cmd_coaching",
+    "backup": "cmd_admin",
+    "check": "cmd_admin",
+    "coaching": "cmd_coaching",
+    "demo": "cmd_app",
+    "drift": "cmd_coaching",
+    "evaluator": "cmd_people",
+    "import": "cmd_import",
+    "init": "cmd_app",
+    "interaction": "cmd_interactions",
+    "report": "cmd_sessions",
+    "rubric": "cmd_rubric",
+    "score": "cmd_sessions",
+    "session": "cmd_sessions",
+    "setting": "cmd_admin",
+    "tui": "cmd_tui",
+}

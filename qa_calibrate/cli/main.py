@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -94,7 +95,21 @@ def _one_line(exc: BaseException) -> str:
 
 
 class QAGroup(click.Group):
-    """Turns every expected failure into one stderr line and a non-zero exit code."""
+    """The root group: loads each command's module on first use (``commands.COMMAND_MODULES``)
+    and turns every expected failure into one stderr line and a non-zero exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from .commands import COMMAND_MODULES
+
+        return sorted(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        from .commands import COMMAND_MODULES
+
+        module = COMMAND_MODULES.get(cmd_name)
+        if module is not None and cmd_name not in self.commands:
+            import_module(f"{__package__}.{module}")  # its decorators register on ``cli``
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -127,6 +142,29 @@ class QAGroup(click.Group):
             sys.exit(5)
 
 
+def _completer(kind: str) -> Callable[[click.Context, click.Parameter, str], list[Any]]:
+    """Shell completion of stored names (sessions, rubrics, people) that start as typed."""
+
+    def complete(ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        from ..names import name_key, stored_names
+
+        try:
+            names = stored_names(ctx.find_root().params.get("db_url"), kind)
+        except Exception:  # completion must never print a traceback into the shell
+            return []
+        typed = name_key(incomplete)
+        return [CompletionItem(n) for n in names if name_key(n).startswith(typed)]
+
+    return complete
+
+
+complete_session = _completer("session")
+complete_rubric = _completer("rubric")
+complete_person = _completer("person")
+
+
 @click.group(cls=QAGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
@@ -139,6 +177,7 @@ class QAGroup(click.Group):
     "--as",
     "actor_name",
     metavar="NAME",
+    shell_complete=complete_person,
     help="Who is acting (evaluator name); default QA_CALIBRATE_USER or the OS user.",
 )
 @click.version_option(package_name="qa-calibrate")
@@ -244,6 +283,7 @@ def emit(
             console.print(f"[dim]{title + ': ' if title else ''}nothing to show[/dim]")
             return
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title=title, header_style="bold", show_lines=False)
         cells = [[_cell(r.get(c)) for c in cols] for r in rows]
@@ -254,23 +294,17 @@ def emit(
                                  min_width=min(widest, 24))
             else:
                 table.add_column(c.replace("_", " "), overflow="fold", ratio=1, min_width=12)
-        for row in cells:
-            table.add_row(*row)
+        for row in cells:  # stored text is shown as it is: never read as markup or emoji codes
+            table.add_row(*map(Text, row))
         print_table(table)
 
 
 def print_table(table: Any) -> None:
-    """A rich table to stdout: fitted to a terminal, at its natural width when piped."""
+    """A rich table to stdout: fitted to a terminal; piped, at the width its rows need (a table
+    does not expand, so an unbounded console prints it at its natural width)."""
     if console.is_terminal:
         console.print(table)
         return
-    natural = console.measure(table, options=console.options.update_width(1_000_000)).maximum
-    console.print(table, width=max(natural, 80), crop=False)
+    from rich.console import Console
 
-
-def _register() -> None:
-    # Each command family lives in its own module and registers itself on ``cli``.
-    from . import commands  # noqa: F401
-
-
-_register()
+    Console(width=1_000_000, soft_wrap=True, highlight=False).print(table)
