@@ -67,3 +67,22 @@ def sample_directory() -> Iterator[Path]:
     """The bundled sample data, as a folder ``demo.load_sample_data`` reads."""
     with _as_directory(_root(SAMPLE_DATA)) as path:
         yield path
+
+
+def copy_sample_data(target: Path) -> list[Path]:
+    """Write the bundled sample files into ``target`` (created if needed), to try the import
+    commands on. Refuses, writing nothing, when one of the files is already there."""
+    root = _root(SAMPLE_DATA)
+    items = sorted((i for i in root.iterdir()
+                    if i.is_file() and not i.name.endswith(".py")), key=lambda i: i.name)
+    target = Path(target)
+    clashes = [target / i.name for i in items if (target / i.name).exists()]
+    if clashes:
+        raise InputError(f"{clashes[0]}: already exists; give an empty or new folder")
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for item in items:
+        with item.open("rb") as src, open(target / item.name, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        written.append(target / item.name)
+    return written

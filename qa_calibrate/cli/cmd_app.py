@@ -66,6 +66,18 @@ def demo_cmd(app: AppContext, sample_dir: Path | None, no_tui: bool) -> None:
         run_app(app, demo=True)
 
 
+@cli.command("sample-data")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def sample_data_cmd(folder: Path) -> None:
+    """Write the sample files that ship with qa-calibrate (transcripts, people, six months of
+    scores) into FOLDER, to try the import commands on."""
+    from ..bundled import copy_sample_data
+
+    written = copy_sample_data(folder)
+    console.print(f"{folder}: {len(written)} sample files ({', '.join(p.name for p in written)})",
+                  markup=False, highlight=False)
+
+
 def _print_demo_summary(app: AppContext) -> None:
     from .. import sessions
     from ..interactions import count_interactions

@@ -196,8 +196,9 @@ def session_close(app: AppContext, name: str, fmt: str) -> None:
 @cli.command("score")
 @click.argument("session_name", shell_complete=complete_session)
 @click.option("--interaction", help="Score this interaction without the TUI.")
-@click.option("--answer", "answers", multiple=True, metavar="KEY=VALUE",
-              help="An answer (repeat); with --interaction, saves without opening the TUI.")
+@click.option("--answer", "answers", multiple=True, metavar="KEY=VALUE[,KEY=VALUE...]",
+              help="Answers (repeat, or separate with commas; a later one for the same key "
+                   "wins); with --interaction, saves without opening the TUI.")
 @click.option("--comment", "comments", multiple=True, metavar="KEY=TEXT")
 @click.option("--submit", is_flag=True, help="Submit after saving (every criterion must be answered).")
 @pass_app
@@ -213,18 +214,19 @@ def score_cmd(app: AppContext, session_name: str, interaction: str | None,
         open_scoring(app, session_name)
         return
 
-    def pairs(items: tuple[str, ...], what: str) -> dict[str, str]:
+    def pairs(items: list[str], what: str) -> dict[str, str]:
         out = {}
-        for item in items:
+        for item in items:  # a later KEY=VALUE for the same key wins
             if "=" not in item:
                 raise InputError(f"{what} {item!r}: write KEY=VALUE")
             key, val = item.split("=", 1)
             out[key.strip()] = val.strip()
         return out
 
+    answer_items = [part for item in answers for part in item.split(",") if part.strip()]
     result = sessions.score(
         app.store, session_name, evaluator=app.actor, interaction=interaction,
-        answers=pairs(answers, "--answer"), comments=pairs(comments, "--comment"),
+        answers=pairs(answer_items, "--answer"), comments=pairs(list(comments), "--comment"),
         submit_now=submit,
     )
     score = result["score"]

@@ -15,6 +15,7 @@ COMMAND_MODULES = {
     "interaction": "cmd_interactions",
     "report": "cmd_sessions",
     "rubric": "cmd_rubric",
+    "sample-data": "cmd_app",
     "score": "cmd_sessions",
     "session": "cmd_sessions",
     "setting": "cmd_admin",

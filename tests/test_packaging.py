@@ -1,0 +1,146 @@
+"""What the package declares is what it uses: dependencies, packages, bundled data, commands."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+# Loaded by SQLAlchemy for postgresql+psycopg:// URLs, never imported by name; store.py checks
+# for it so that a missing extra is one line naming it.
+LOADED_BY_URL = {"psycopg": ROOT / "qa_calibrate" / "store.py"}
+
+
+def _dist_name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def _declared(*groups: str) -> set[str]:
+    project = PYPROJECT["project"]
+    names = {_dist_name(r) for r in project["dependencies"]}
+    for group in groups:
+        names |= {_dist_name(r) for r in project["optional-dependencies"][group]}
+    return names - {"qa-calibrate"}
+
+
+def _imported_top_levels(paths: list[Path]) -> dict[str, Path]:
+    """Top-level modules imported with absolute imports, anywhere in the files (lazy ones too)."""
+    found: dict[str, Path] = {}
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for name in names:
+                found.setdefault(name.split(".")[0], path)
+    return found
+
+
+def _distributions(modules: dict[str, Path], local: set[str]) -> dict[str, Path]:
+    """Distribution name -> a file importing it; fails on a module that no distribution has."""
+    by_module = packages_distributions()
+    out: dict[str, Path] = {}
+    for module, path in modules.items():
+        if module in sys.stdlib_module_names or module in local:
+            continue
+        dists = by_module.get(module)
+        assert dists, f"{path}: imports {module!r}, which no installed distribution provides"
+        out.setdefault(dists[0].lower().replace("_", "-"), path)
+    return out
+
+
+def _py_files(*folders: str) -> list[Path]:
+    return [p for folder in folders for p in sorted((ROOT / folder).rglob("*.py"))]
+
+
+def test_every_runtime_dependency_is_imported_and_every_import_is_declared() -> None:
+    files = _py_files("qa_calibrate", "rubrics", "sample_data")
+    used = _distributions(_imported_top_levels(files), local={"qa_calibrate"})
+    declared = _declared("postgres")
+    assert set(used) - declared == set(), f"imported but not declared: {set(used) - declared}"
+    never = declared - set(used) - set(LOADED_BY_URL)
+    assert never == set(), f"declared but never imported by qa_calibrate: {never}"
+    for dist, path in LOADED_BY_URL.items():
+        assert dist in declared and f'"{dist}"' in path.read_text(encoding="utf-8")
+
+
+def test_tests_and_benchmarks_import_only_what_their_extras_declare() -> None:
+    local = {"qa_calibrate", "helpers", "workers", "readme", "conftest", "generate", "scale"}
+    for folders, groups in ((("tests",), ("postgres", "test")),
+                            (("bench",), ("postgres", "test", "bench"))):
+        imported = _imported_top_levels(_py_files(*folders))
+        if "bench" not in folders:  # bench imports its reference packages only when installed
+            used = _distributions(imported, local)
+        else:
+            by_module = packages_distributions()
+            used = {by_module[m][0].lower(): p for m, p in imported.items()
+                    if m in by_module and m not in sys.stdlib_module_names and m not in local}
+        missing = set(used) - _declared(*groups)
+        assert missing == set(), f"{folders}: imported but not declared: {missing}"
+
+
+def test_the_package_list_names_every_package_in_the_tree() -> None:
+    listed = set(PYPROJECT["tool"]["setuptools"]["packages"])
+    mapped = PYPROJECT["tool"]["setuptools"]["package-dir"]
+    in_tree = {".".join(p.parent.relative_to(ROOT).parts)
+               for p in (ROOT / "qa_calibrate").rglob("__init__.py")}
+    in_tree |= {name for name, folder in mapped.items() if (ROOT / folder / "__init__.py").is_file()}
+    assert listed == in_tree
+
+
+def test_the_bundled_data_is_read_through_importlib_resources() -> None:
+    from qa_calibrate import bundled
+
+    with bundled.rubric_directory() as rubrics, bundled.sample_directory() as sample:
+        assert {p.name for p in rubrics.glob("*.yaml")} >= set(bundled.REQUIRED[bundled.RUBRICS])
+        assert (sample / "evaluators.csv").is_file()
+
+
+def test_missing_bundled_files_are_named_with_where_they_were_looked_for(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from qa_calibrate import bundled
+    from qa_calibrate.errors import InputError
+
+    monkeypatch.setitem(bundled.REQUIRED, bundled.RUBRICS, ("modules.yaml", "gone.yaml"))
+    with pytest.raises(InputError) as err, bundled.rubric_directory():
+        pass
+    assert "gone.yaml not found in" in str(err.value) and "rubrics" in str(err.value)
+    assert "modules.yaml" not in str(err.value).split("not found")[0]
+
+
+def test_the_command_table_matches_the_modules_that_register_commands() -> None:
+    from importlib import import_module
+
+    from qa_calibrate.cli import cli
+    from qa_calibrate.cli.commands import COMMAND_MODULES
+
+    for module in set(COMMAND_MODULES.values()):
+        import_module(f"qa_calibrate.cli.{module}")
+    assert set(cli.commands) == set(COMMAND_MODULES)
+    for name, command in cli.commands.items():
+        assert command.callback is not None
+        assert command.callback.__module__ == f"qa_calibrate.cli.{COMMAND_MODULES[name]}", name
+
+
+def test_help_loads_neither_the_store_nor_rich_nor_numpy() -> None:
+    import subprocess
+
+    code = ("import sys; from qa_calibrate.cli import cli\n"
+            "try:\n    cli(['--help'])\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('sqlalchemy', 'sqlmodel', 'numpy', 'rich.console', 'textual',"
+            " 'openpyxl', 'yaml') if m in sys.modules]\n"
+            "print('HEAVY', heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "HEAVY []" in out, out
