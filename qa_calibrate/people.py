@@ -39,7 +39,10 @@ def find_evaluator(session: Session, name: str) -> m.Evaluator:
 
 
 def _upsert(session: Session, name: str, role: str, site: str | None, actor: str) -> bool:
-    existing = session.exec(select(m.Evaluator).where(m.Evaluator.name == name)).first()
+    try:  # "ana reyes" names the stored "Ana Reyes": one person, whatever the spelling
+        existing: m.Evaluator | None = find_evaluator(session, name)
+    except UnknownPerson:
+        existing = None
     if existing is not None:
         if (existing.role, existing.site) == (role, site):
             return False

@@ -160,10 +160,10 @@ def create_session(
     if (interactions is None) == (sample_size is None):
         raise InputError("give either the interactions or a sample size, not both or neither")
     with store.session() as session:
-        if session.exec(
-            select(m.CalibrationSession).where(m.CalibrationSession.name == name)
-        ).first():
-            raise Conflict(f"a session named {name!r} exists already")
+        taken = next((c.name for c in session.exec(select(m.CalibrationSession)).all()
+                      if name_key(c.name) == name_key(name)), None)
+        if taken is not None:
+            raise Conflict(f"a session named {taken!r} exists already")
         rub = get_rubric(session, rubric)
         lead_row = find_evaluator(session, lead)
         _require_lead(lead_row, None, "create a calibration session")

@@ -180,3 +180,13 @@ def test_shell_completion_offers_the_names_in_the_store(tmp_path) -> None:
     assert "session" in complete("qa-calibrate ses")
     assert complete(f"qa-calibrate --db sqlite:///{tmp_path}/none.db session show n") == []
     assert not (tmp_path / "none.db").exists()
+
+
+def test_a_name_that_differs_only_in_case_or_spacing_is_the_same_session_or_person(store) -> None:
+    _session(store)
+    clash = run(store.url, "session", "create", "nov  CHAT", "--rubric", "mini", "--lead", LEAD,
+                "--evaluator", "Ann", "--evaluator", "Bob", "--interaction", "C-001", actor=LEAD)
+    assert clash.exit_code == 4 and "a session named 'Nov chat' exists already" in clash.stderr
+    assert run(store.url, "evaluator", "add", "  ann ", "--site", "Manila").exit_code == 0
+    people = json.loads(run(store.url, "evaluator", "list", "--format", "json").stdout)
+    assert [p["site"] for p in people if p["name"].casefold() == "ann"] == ["Manila"]

@@ -144,3 +144,25 @@ def test_help_loads_neither_the_store_nor_rich_nor_numpy() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert "HEAVY []" in out, out
+
+
+def _version_key(text: str) -> tuple[int, ...]:
+    parts = [int(p) for p in text.split(".")]
+    while parts and parts[-1] == 0:
+        parts.pop()
+    return tuple(parts)
+
+
+def test_ci_runs_the_suite_on_exactly_the_declared_lower_bounds() -> None:
+    pins = {}
+    for line in (ROOT / ".ci" / "lower-bounds.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.strip().lower()] = _version_key(version.strip())
+    project = PYPROJECT["project"]
+    for requirement in project["dependencies"] + project["optional-dependencies"]["postgres"]:
+        lower = re.search(r">=\s*([\d.]+)", requirement)
+        assert lower, f"{requirement}: no lower bound"
+        assert re.search(r",\s*<\s*[\d.]+", requirement), f"{requirement}: no upper bound"
+        assert pins.get(_dist_name(requirement)) == _version_key(lower.group(1)), requirement
+    assert "-c .ci/lower-bounds.txt" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
