@@ -166,3 +166,23 @@ def test_ci_runs_the_suite_on_exactly_the_declared_lower_bounds() -> None:
         assert re.search(r",\s*<\s*[\d.]+", requirement), f"{requirement}: no upper bound"
         assert pins.get(_dist_name(requirement)) == _version_key(lower.group(1)), requirement
     assert "-c .ci/lower-bounds.txt" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_a_bundle_inside_a_zip_is_copied_out_to_a_real_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import zipfile
+
+    from qa_calibrate import bundled
+
+    archive = tmp_path / "site.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in sorted((ROOT / "rubrics").glob("*.yaml")):
+            zf.write(path, f"qa_calibrate/rubrics/{path.name}")
+    monkeypatch.setattr(bundled, "files",
+                        lambda package: zipfile.Path(archive, "qa_calibrate/rubrics/"))
+    with bundled.rubric_directory() as folder:
+        assert isinstance(folder, Path) and folder.is_dir()
+        copied = sorted(p.name for p in folder.iterdir())
+        assert (folder / "modules.yaml").read_bytes() == (ROOT / "rubrics/modules.yaml").read_bytes()
+    assert copied == sorted(p.name for p in (ROOT / "rubrics").glob("*.yaml"))
+    assert not folder.exists()  # the temporary copy is gone afterwards

@@ -114,12 +114,11 @@ class QAGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except UnknownPerson as exc:
-            hint = ctx.obj.how_to_pick(exc.name) if isinstance(ctx.obj, AppContext) else ""
-            err_console.print(f"error: {_one_line(exc)}{hint}", markup=False, highlight=False)
-            sys.exit(exc.exit_code)
         except QAError as exc:
-            err_console.print(f"error: {_one_line(exc)}", markup=False, highlight=False)
+            hint = ""
+            if isinstance(exc, UnknownPerson) and isinstance(ctx.obj, AppContext):
+                hint = ctx.obj.how_to_pick(exc.name)
+            err_console.print(f"error: {_one_line(exc)}{hint}", markup=False, highlight=False)
             sys.exit(exc.exit_code)
         except OSError as exc:
             where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
