@@ -95,7 +95,8 @@ def test_the_package_list_names_every_package_in_the_tree() -> None:
     mapped = PYPROJECT["tool"]["setuptools"]["package-dir"]
     in_tree = {".".join(p.parent.relative_to(ROOT).parts)
                for p in (ROOT / "qa_calibrate").rglob("__init__.py")}
-    in_tree |= {name for name, folder in mapped.items() if (ROOT / folder / "__init__.py").is_file()}
+    in_tree |= {name for name, folder in mapped.items()
+                if (ROOT / folder / "__init__.py").is_file()}
     assert listed == in_tree
 
 
@@ -183,6 +184,7 @@ def test_a_bundle_inside_a_zip_is_copied_out_to_a_real_folder(
     with bundled.rubric_directory() as folder:
         assert isinstance(folder, Path) and folder.is_dir()
         copied = sorted(p.name for p in folder.iterdir())
-        assert (folder / "modules.yaml").read_bytes() == (ROOT / "rubrics/modules.yaml").read_bytes()
+        original = (ROOT / "rubrics" / "modules.yaml").read_bytes()
+        assert (folder / "modules.yaml").read_bytes() == original
     assert copied == sorted(p.name for p in (ROOT / "rubrics").glob("*.yaml"))
     assert not folder.exists()  # the temporary copy is gone afterwards
