@@ -7,7 +7,7 @@ import subprocess
 from datetime import date
 
 import pytest
-from helpers import FULL_PASS, seed_basics, write_history_csv
+from helpers import FULL_PASS, LEAD, seed_basics, write_history_csv
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -48,9 +48,13 @@ def test_plan_assigns_modules_and_never_duplicates_open_ones(scored):
     by = {(r["assignee"], r["module_id"]): r for r in rows}
     assert ("Agent 0", "MOD-EMP") in by
     assert by[("Agent 0", "MOD-EMP")]["evidence"]["criteria"][0]["rate"] == 1.0
-    assert ("Agent 1", "MOD-VER") in by  # one critical fail always counts
-    assert by[("Agent 1", "MOD-VER")]["priority"] == "high"
-    assert by[("Agent 1", "MOD-VER")]["due_on"] == date(2026, 11, 9)
+    assert by[("Agent 0", "MOD-EMP")]["kind"] == "refresher"
+    # one critical fail is a review of that contact with the lead, due in three days
+    review = by[("Agent 1", "CRITICAL-REVIEW")]
+    assert review["kind"] == "critical_review" and review["evidence"]["contact"] == "crm:C-001"
+    assert review["priority"] == "high" and review["due_on"] == date(2026, 11, 5)
+    assert review["trainer"] == LEAD
+    assert ("Agent 1", "MOD-VER") not in by
     assert not any(a == "Agent 2" for a, _ in by)
     again = coaching.plan(scored, actor="lead", settings=settings, today=TODAY)
     assert len(again) == len(rows)

@@ -56,7 +56,8 @@ def _settings(**kw: Any) -> Any:
 @click.option("--until", type=click.DateTime(), help="Findings before this date.")
 @click.option("--team", help="Only this team's agents.")
 @click.option("--fail-threshold", type=float, default=0.25, show_default=True,
-              help="Fail rate that calls for a refresher module.")
+              help="Fail rate at which a floor or team failing alike is one systemic finding "
+                   "(critical criteria: 0.05).")
 @click.option("--min-answers", type=int, default=8, show_default=True,
               help="Fewest answers on a criterion before its rate counts.")
 @click.option("--due-days", type=int, default=14, show_default=True,
