@@ -118,35 +118,47 @@ class FloorCounts:
 
 def floor_counts(store: Store, *, since: datetime | None = None,
                  until: datetime | None = None) -> FloorCounts:
-    """One grouped query over the routine answers of the period, folded into arrays."""
+    """One grouped query over the routine answers of the period (grouped by agent, team, site
+    and criterion id, so no rubric join and no string key in the grouping), folded into arrays
+    by criterion key with the criteria table alongside."""
     fail = _fail_expr()
     q = (
-        select(m.Interaction.agent, m.Interaction.team, m.Interaction.site, m.Rubric.name,
-               m.Criterion.key, m.Criterion.refresher_module, m.Criterion.critical,
-               func.count(), func.sum(fail))
+        select(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
+               m.Answer.criterion_id, func.count(), func.sum(fail))
         .select_from(m.Answer)
         .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
         .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Rubric, m.Rubric.id == m.Evaluation.rubric_id)
         .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
         .where(m.Answer.na.is_(False), m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
-        .group_by(m.Interaction.agent, m.Interaction.team, m.Interaction.site, m.Rubric.name,
-                  m.Criterion.key, m.Criterion.refresher_module, m.Criterion.critical)
+        .group_by(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
+                  m.Answer.criterion_id)
     )
+    crit_q = (select(m.Criterion.id, m.Rubric.name, m.Criterion.key,
+                     m.Criterion.refresher_module, m.Criterion.critical)
+              .join(m.Rubric, m.Rubric.id == m.Criterion.rubric_id))
     with store.engine.connect() as conn:
         rows = conn.execute(_routine(q, since, until)).all()
+        criteria = {r[0]: tuple(r[1:]) for r in conn.execute(crit_q)}
+    used = {r[3] for r in rows}
+    keys = sorted({criteria[cid][1] for cid in used})
+    k_of = {k: i for i, k in enumerate(keys)}
+    K = len(keys)
+    module: list[str | None] = [None] * K
+    critical = np.zeros(K, dtype=bool)
+    for cid in sorted(used):  # a key means the same in every rubric: pool module and critical
+        _rubric, key, mod, crit = criteria[cid]
+        module[k_of[key]] = module[k_of[key]] or mod
+        critical[k_of[key]] |= bool(crit)
     agents = sorted({r[0] for r in rows})
-    keys = sorted({r[4] for r in rows})
     places = sorted({(r[1], r[2]) for r in rows}, key=lambda p: (str(p[0]), str(p[1])))
     a_of = {a: i for i, a in enumerate(agents)}
-    k_of = {k: i for i, k in enumerate(keys)}
     p_of = {p: i for i, p in enumerate(places)}
     ai = np.array([a_of[r[0]] for r in rows], dtype=np.int64)
-    ki = np.array([k_of[r[4]] for r in rows], dtype=np.int64)
+    ki = np.array([k_of[criteria[r[3]][1]] for r in rows], dtype=np.int64)
     pi = np.array([p_of[(r[1], r[2])] for r in rows], dtype=np.int64)
-    n = np.array([int(r[7]) for r in rows], dtype=np.int64)
-    x = np.array([int(r[8] or 0) for r in rows], dtype=np.int64)
-    A, K, P = len(agents), len(keys), len(places)
+    n = np.array([int(r[4]) for r in rows], dtype=np.int64)
+    x = np.array([int(r[5] or 0) for r in rows], dtype=np.int64)
+    A, P = len(agents), len(places)
     answers = np.zeros((A, K), dtype=np.int64)
     fails = np.zeros((A, K), dtype=np.int64)
     np.add.at(answers, (ai, ki), n)
@@ -158,16 +170,11 @@ def floor_counts(store: Store, *, since: datetime | None = None,
     t_of = {t: i for i, t in enumerate(teams)}
     agent_team = np.array([t_of[places[p][0]] for p in main_place], dtype=np.int64)
     agent_site = [places[p][1] for p in main_place]
-    module: list[str | None] = [None] * K
-    critical = np.zeros(K, dtype=bool)
     rubrics: list[list[list[str]]] = [[[] for _ in range(K)] for _ in range(A)]
-    for r in rows:  # one pass over the grouped rows (agent × rubric × criterion), not answers
-        k = k_of[r[4]]
-        module[k] = module[k] or r[5]
-        critical[k] |= bool(r[6])
-        names = rubrics[a_of[r[0]]][k]
-        if r[3] not in names:
-            names.append(r[3])
+    for r in rows:  # one pass over the grouped rows (agent × place × criterion), not answers
+        names = rubrics[a_of[r[0]]][k_of[criteria[r[3]][1]]]
+        if criteria[r[3]][0] not in names:
+            names.append(criteria[r[3]][0])
     return FloorCounts(agents=agents, keys=keys, teams=teams, agent_team=agent_team,
                        agent_site=agent_site, answers=answers, fails=fails, module=module,
                        critical=critical, rubrics=rubrics)
@@ -324,10 +331,11 @@ def _r(v: float, digits: int = 3) -> float | None:
     return None if v is None or math.isnan(v) else round(float(v), digits)
 
 
-def _critical_failures(store: Store, since: datetime | None,
-                       until: datetime | None) -> list[tuple[Any, ...]]:
+def _critical_failures(store: Store, since: datetime | None, until: datetime | None,
+                       skip_keys: Sequence[str] = ()) -> list[tuple[Any, ...]]:
     """(agent, team, site, contact, rubric, key, scored_at, evaluator) of every failed critical
-    answer in routine scoring, newest first."""
+    answer in routine scoring, newest first, leaving out the criteria ``skip_keys`` (covered by
+    a floor-wide finding)."""
     fail = _fail_expr()
     q = (
         select(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
@@ -343,6 +351,8 @@ def _critical_failures(store: Store, since: datetime | None,
                m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
         .order_by(m.Evaluation.scored_at.desc(), m.Interaction.id)  # type: ignore[attr-defined]
     )
+    if skip_keys:
+        q = q.where(m.Criterion.key.not_in(sorted(skip_keys)))  # type: ignore[attr-defined]
     with store.engine.connect() as conn:
         return [tuple(r) for r in conn.execute(_routine(q, since, until)).all()]
 
@@ -410,11 +420,11 @@ def propose(
     t = test_agents(c, s)
     systemic = find_systemic(c, t, s)
     step("testing agents")
-    crit_rows = _critical_failures(store, since, until)
+    floor_systemic = {g.key for g in systemic if g.team is None}
+    crit_rows = _critical_failures(store, since, until, [c.keys[k] for k in floor_systemic])
     step("critical failures")
     a_of = {a: i for i, a in enumerate(c.agents)}
     k_of = {k: i for i, k in enumerate(c.keys)}
-    floor_systemic = {g.key for g in systemic if g.team is None}
     team_systemic = {(g.team, g.key) for g in systemic if g.team is not None}
 
     def covered(agent: str, key: str) -> bool:
@@ -705,23 +715,40 @@ def as_row(a: m.Assignment) -> dict[str, Any]:
             "status": a.status}
 
 
+def _assignment_query(q: Any, *, status: str | None, team: str | None, trainer: str | None,
+                      open_only: bool) -> Any:
+    if status:
+        q = q.where(m.Assignment.status == status)
+    if open_only:
+        q = q.where(m.Assignment.status != "Done")
+    if team:
+        q = q.where(m.Assignment.team == team)
+    if trainer:
+        q = q.where(m.Assignment.trainer == trainer)
+    return q
+
+
 def iter_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
     trainer: str | None = None, open_only: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Stored assignments one at a time (streamed in batches, for large exports)."""
     with store.session() as session:
-        q = select(m.Assignment).order_by(m.Assignment.id)
-        if status:
-            q = q.where(m.Assignment.status == status)
-        if open_only:
-            q = q.where(m.Assignment.status != "Done")
-        if team:
-            q = q.where(m.Assignment.team == team)
-        if trainer:
-            q = q.where(m.Assignment.trainer == trainer)
+        q = _assignment_query(select(m.Assignment).order_by(m.Assignment.id), status=status,
+                              team=team, trainer=trainer, open_only=open_only)
         for a in session.exec(q.execution_options(yield_per=1000)):
             yield as_row(a)
+
+
+def count_assignments(
+    store: Store, *, status: str | None = None, team: str | None = None,
+    trainer: str | None = None, open_only: bool = False,
+) -> int:
+    """How many assignments ``iter_assignments`` would give (for a progress bar)."""
+    with store.session() as session:
+        q = _assignment_query(select(func.count()).select_from(m.Assignment), status=status,
+                              team=team, trainer=trainer, open_only=open_only)
+        return int(session.exec(q).one())
 
 
 def list_assignments(

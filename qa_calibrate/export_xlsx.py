@@ -16,7 +16,7 @@ import json
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -71,8 +71,11 @@ def write_workbook(
     *,
     failure_rates: Sequence[Mapping[str, Any]] = (),
     today: date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    total: int = 0,
 ) -> int:
-    """Write the workbook atomically; returns the number of assignment rows."""
+    """Write the workbook atomically; returns the number of assignment rows. ``progress``
+    (stage, done, total) is called every thousand rows and when the package is saved."""
     from openpyxl import Workbook
 
     today = today or datetime.now(timezone.utc).date()
@@ -95,6 +98,8 @@ def write_workbook(
             RowSpool(we, len(EVIDENCE_COLUMNS), first_row=2, directory=path.parent) as evidence:
         for a in assignments:
             rows.append([safe_text(a.get(key)) for key in keys])
+            if progress is not None and rows.rows % 1000 == 0:
+                progress("writing rows", rows.rows, max(total, rows.rows))
             by_trainer[(a.get("trainer") or "", a.get("module_id") or "",
                         a.get("module_title") or "", a.get("status") or "")] += 1
             ev = a.get("evidence") or {}
@@ -110,7 +115,11 @@ def write_workbook(
         _assignment_rules(ws, max(rows.last_row, 2))
         _by_trainer(wt, by_trainer)
         _failure_rates(wc, failure_rates)
+        if progress is not None:
+            progress("saving the workbook", rows.rows, max(total, rows.rows))
         _save_atomically(wb, path, {"Assignments": rows, "Evidence": evidence})
+    if progress is not None:
+        progress("saved", max(total, rows.rows), max(total, rows.rows))
     return rows.rows
 
 
@@ -202,13 +211,18 @@ def _save_atomically(wb: Any, path: Path, spools: Mapping[str, RowSpool]) -> Non
 def export_plan(
     store: Store, path: Path, *, open_only: bool = False, team: str | None = None,
     trainer: str | None = None, since: datetime | None = None, today: date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> int:
     """Export stored assignments (and the criterion failure rates) to ``path``."""
-    from .coaching import criterion_failure_rates, iter_assignments
+    from .coaching import count_assignments, criterion_failure_rates, iter_assignments
 
+    total = count_assignments(store, open_only=open_only, team=team, trainer=trainer)
+    if progress is not None:
+        progress("reading the store", 0, total)
     rates = criterion_failure_rates(store, since=since)
     rows = iter_assignments(store, open_only=open_only, team=team, trainer=trainer)
-    return write_workbook(path, rows, failure_rates=rates, today=today)
+    return write_workbook(path, rows, failure_rates=rates, today=today, progress=progress,
+                          total=total)
 
 
 def read_statuses(path: Path) -> dict[int, tuple[str, str]]:

@@ -2,13 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .main import AppContext, cli, console, emit, listing_options, pass_app
+from .main import AppContext, cli, console, emit, err_console, listing_options, pass_app
+
+
+@contextmanager
+def _progress_bar(what: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr (nothing when stderr is not a terminal), fed by the core's
+    progress(stage, done, total) callback."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{what}: {stage}", completed=done, total=total)
+
+        yield update
 
 
 @cli.command("drift")
@@ -71,11 +95,12 @@ def coaching_plan(app: AppContext, since: datetime | None, until: datetime | Non
     """Assign refresher modules and recalibration from the findings; list the open plan."""
     from ..coaching import PLAN_KEYS, plan
 
-    rows = plan(app.store, actor=app.actor, since=since, until=until, team=team,
-                settings=_settings(**kw), save=not dry_run)
+    with _progress_bar("coaching plan") as progress:
+        rows = plan(app.store, actor=app.actor, since=since, until=until, team=team,
+                    settings=_settings(**kw), save=not dry_run, progress=progress)
     cols = list(PLAN_KEYS) if fmt != "table" else [
-        "id", "assignee", "role", "team", "module_title", "priority", "due_on", "trainer",
-        "status", "reason"]
+        "id", "kind", "assignee", "role", "team", "module_title", "priority", "due_on",
+        "trainer", "status", "reason"]
     emit(rows, fmt, limit=limit, columns=cols, title="Coaching plan")
 
 
@@ -107,7 +132,9 @@ def coaching_export(app: AppContext, out: Path, open_only: bool, team: str | Non
     """Write the trainers' workbook (Assignments, By trainer, Evidence, Failure rates)."""
     from ..export_xlsx import export_plan
 
-    n = export_plan(app.store, out, open_only=open_only, team=team, trainer=trainer)
+    with _progress_bar(f"export {out.name}") as progress:
+        n = export_plan(app.store, out, open_only=open_only, team=team, trainer=trainer,
+                        progress=progress)
     console.print(f"{out}: {n} assignments")
 
 
