@@ -58,7 +58,12 @@ CRITICAL_REVIEW = "CRITICAL-REVIEW"
 PROCESS_REVIEW = "PROCESS-REVIEW"
 FLOOR = "Whole floor"
 PLAN_KEYS = ("id", "kind", "assignee", "role", "team", "site", "module_id", "module_title",
-             "reason", "evidence", "priority", "assigned_on", "due_on", "trainer", "status")
+             "reason", "evidence", "priority", "assigned_on", "due_on", "trainer", "status",
+             "completed_on", "acknowledged", "notes", "version")
+# What a trainer may change (in the workbook), with the workbook's column names.
+EDITABLE = {"status": "Status", "completed_on": "Completed on", "acknowledged": "Acknowledged",
+            "notes": "Notes"}
+NOTES_LIMIT = 2000
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): the plan reports each stage as it finishes."""
@@ -672,7 +677,8 @@ def plan(
                 "reason": p.reason, "evidence": json.dumps(p.evidence), "priority": p.priority,
                 "assigned_on": today, "due_on": today + timedelta(days=days),
                 "trainer": trainer, "status": "Not started", "dedupe_key": p.dedupe_key,
-                "created_at": now, "updated_at": now})
+                "created_at": now, "updated_at": now, "version": 1, "completed_on": None,
+                "notes": None, "acknowledged": False})
             open_keys.add(p.dedupe_key)
         if not save:
             return [{"id": None, **{k: v for k, v in row.items()
@@ -712,7 +718,8 @@ def as_row(a: m.Assignment) -> dict[str, Any]:
             "module_id": a.module_id, "module_title": a.module_title, "reason": a.reason,
             "evidence": json.loads(a.evidence or "{}"), "priority": a.priority,
             "assigned_on": a.assigned_on, "due_on": a.due_on, "trainer": a.trainer,
-            "status": a.status}
+            "status": a.status, "completed_on": a.completed_on, "acknowledged": a.acknowledged,
+            "notes": a.notes, "version": a.version}
 
 
 def _assignment_query(q: Any, *, status: str | None, team: str | None, trainer: str | None,
@@ -767,24 +774,122 @@ def normalise_status(raw: Any, where: str) -> str:
     raise InputError(f"{where}: field 'Status': {raw!r} is not one of {', '.join(STATUSES)}")
 
 
-def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: str) -> int:
-    """Apply status changes {assignment id: (status, where)} in one transaction; unknown ids
-    raise InputError naming the row. Returns how many changed."""
+@dataclass
+class RowEdit:
+    """One workbook row: the editable fields as read (only the columns present), the version
+    the row was exported at (None: no check), and where it came from ("file: row N")."""
+
+    assignment_id: int
+    values: dict[str, Any]
+    where: str
+    version: int | None = None
+
+
+@dataclass
+class UpdateResult:
+    changed: int = 0
+    refused: list[str] = field(default_factory=list)  # one line per row left unchanged
+
+
+def _actor(session: Session, actor: str) -> m.Evaluator | None:
+    return session.exec(select(m.Evaluator).where(m.Evaluator.name == actor)).first()
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
+                       all_or_nothing: bool = False) -> UpdateResult:
+    """Apply trainers' edits in one transaction. Rules, checked here so no screen or command
+    can get around them:
+
+    - an evaluator changes no assignment; a trainer only those they own (``trainer``); a lead,
+      and a name the store does not know (the local operator), any;
+    - a row exported at an older version than the store's, whose values differ from the
+      store's, is a conflict: the row is reported and nothing of it changes (a row whose values
+      equal the store's is no change, whatever its version);
+    - an unknown id, a version newer than the store's or a completion date before the
+      assignment raises InputError naming the row, and nothing at all is changed.
+
+    Every applied row bumps ``version`` and is audited with its before and after values. With
+    ``all_or_nothing`` the first refused row raises (PermissionDenied or Conflict) and nothing
+    is changed."""
+    from .errors import Conflict, PermissionDenied
+
+    result = UpdateResult()
     with store.session() as session:
-        changed = 0
-        for assignment_id, (status, where) in changes.items():
-            row = session.get(m.Assignment, assignment_id)
+        who = _actor(session, actor)
+        if who is not None and who.role not in ("lead", "trainer"):
+            raise PermissionDenied(f"{who.name} is an {who.role}: only trainers and leads change "
+                                   "coaching assignments")
+        ids = sorted({e.assignment_id for e in edits})
+        rows: dict[int, m.Assignment] = {}
+        for lo in range(0, len(ids), 500):
+            q = select(m.Assignment).where(
+                m.Assignment.id.in_(ids[lo:lo + 500]))  # type: ignore[union-attr]
+            if store.dialect == "postgresql":
+                q = q.with_for_update()
+            rows.update({a.id: a for a in session.exec(q).all() if a.id is not None})
+        for e in edits:
+            row = rows.get(e.assignment_id)
             if row is None:
-                raise InputError(f"{where}: field 'ID': no assignment {assignment_id} in the store")
-            if row.status == status:
+                raise InputError(f"{e.where}: field 'ID': no assignment {e.assignment_id} in "
+                                 "the store")
+            if e.version is not None and e.version > row.version:
+                raise InputError(
+                    f"{e.where}: field 'Version': {e.version} is newer than the store's "
+                    f"{row.version} for assignment {row.id} (a workbook from another store?)")
+            done_on = e.values.get("completed_on")
+            if done_on is not None and done_on < row.assigned_on:
+                raise InputError(f"{e.where}: field 'Completed on': {done_on} is before the "
+                                 f"assignment was made ({row.assigned_on})")
+            diff = {k: v for k, v in e.values.items() if getattr(row, k) != v}
+            if not diff:
                 continue
-            before = row.status
-            row.status, row.updated_at = status, m.utcnow()
+            if who is not None and who.role == "trainer" and row.trainer != who.name:
+                owner = row.trainer or "no trainer"
+                result.refused.append(
+                    f"{e.where}: assignment {row.id} belongs to {owner}; {who.name} changes only "
+                    "their own assignments; not changed")
+                if all_or_nothing:
+                    raise PermissionDenied(result.refused[-1])
+                continue
+            if e.version is not None and e.version < row.version:
+                changes = "; ".join(f"{EDITABLE[k]} {_show(v)} in the file, "
+                                    f"{_show(getattr(row, k))} in the store"
+                                    for k, v in diff.items())
+                result.refused.append(
+                    f"{e.where}: assignment {row.id} changed since this workbook was exported "
+                    f"(version {e.version} in the file, {row.version} in the store): {changes}; "
+                    "not changed")
+                if all_or_nothing:
+                    raise Conflict(result.refused[-1])
+                continue
+            before = {k: getattr(row, k) for k in diff}
+            for k, v in diff.items():
+                setattr(row, k, v)
+            row.version += 1
+            row.updated_at = m.utcnow()
             session.add(row)
             audit(session, actor=actor, entity="assignment", entity_id=row.id,
-                  action="status", before={"status": before}, after={"status": status})
-            changed += 1
-        return changed
+                  action="status" if set(diff) == {"status"} else "update",
+                  before={**before, "version": row.version - 1},
+                  after={**diff, "version": row.version})
+            result.changed += 1
+    return result
+
+
+def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: str) -> int:
+    """Apply status changes {assignment id: (status, where)} in one transaction (the ownership
+    rule of ``update_assignments`` applies; no version check). Returns how many changed."""
+    return update_assignments(
+        store, [RowEdit(i, {"status": status}, where) for i, (status, where) in changes.items()],
+        actor=actor, all_or_nothing=True).changed
 
 
 def get_assignment(store: Store, assignment_id: int) -> dict[str, Any]:

@@ -142,11 +142,17 @@ def coaching_export(app: AppContext, out: Path, open_only: bool, team: str | Non
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def coaching_import_status(app: AppContext, path: Path) -> None:
-    """Read the Status column of a trainer's workbook back into the store."""
-    from ..export_xlsx import import_statuses
+    """Read Status, Completed on, Acknowledged and Notes of a trainer's workbook back into the
+    store. Rows changed in the store since the export, or owned by another trainer, are listed
+    and left unchanged (exit code 4)."""
+    from ..export_xlsx import import_workbook
 
-    n = import_statuses(app.store, path, actor=app.actor)
-    console.print(f"{path}: {n} statuses changed")
+    result = import_workbook(app.store, path, actor=app.actor)
+    console.print(f"{path}: {result.changed} assignments changed")
+    for line in result.refused:
+        err_console.print(f"conflict: {line}", markup=False, highlight=False)
+    if result.refused:
+        raise SystemExit(4)
 
 
 @cli.group()
