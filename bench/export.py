@@ -32,7 +32,7 @@ def make_rows(n: int) -> Iterator[dict]:
     for i in range(n):
         mid, title = modules[i % 4]
         yield {
-            "id": i + 1, "assignee": f"Agent {i % 997:03d}", "role": "agent",
+            "id": i + 1, "kind": "refresher", "assignee": f"Agent {i % 997:03d}", "role": "agent",
             "team": teams[i % 3], "site": "Manila (Vendor: Northstar BPO)" if i % 2 else "Leeds",
             "module_id": mid, "module_title": title,
             "reason": f"Fails {mid.lower()}: failed {i % 9 + 3}/20 (35%) vs team 12%",
@@ -44,6 +44,9 @@ def make_rows(n: int) -> Iterator[dict]:
             "assigned_on": start, "due_on": start + timedelta(days=14 if i % 5 else 7),
             "trainer": ["Priya Natarajan", "Tom Becker"][i % 2],
             "status": ["Not started", "In progress", "Done"][i % 3],
+            "completed_on": start + timedelta(days=9) if i % 3 == 2 else None,
+            "acknowledged": i % 2 == 0, "notes": "called, agreed a date" if i % 7 == 0 else None,
+            "version": 1 + i % 3,
         }
 
 

@@ -356,9 +356,15 @@ def _critical_failures(store: Store, since: datetime | None, until: datetime | N
                m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
         .order_by(m.Evaluation.scored_at.desc(), m.Interaction.id)  # type: ignore[attr-defined]
     )
-    if skip_keys:
-        q = q.where(m.Criterion.key.not_in(sorted(skip_keys)))  # type: ignore[attr-defined]
     with store.engine.connect() as conn:
+        # the critical criteria by id, so the answer index narrows the scan to their answers
+        ids = [cid for cid, key in conn.execute(
+            select(m.Criterion.id, m.Criterion.key).where(
+                m.Criterion.critical.is_(True)))  # type: ignore[attr-defined]
+            if key not in set(skip_keys)]
+        if not ids:
+            return []
+        q = q.where(m.Answer.criterion_id.in_(ids))  # type: ignore[attr-defined]
         return [tuple(r) for r in conn.execute(_routine(q, since, until)).all()]
 
 

@@ -117,8 +117,8 @@ def coaching_list(app: AppContext, status: str | None, team: str | None, trainer
 
     rows = list_assignments(app.store, status=status, team=team, trainer=trainer)
     emit(rows, fmt, limit=limit, columns=list(PLAN_KEYS) if fmt != "table" else [
-        "id", "assignee", "role", "team", "module_title", "priority", "due_on", "trainer",
-        "status"], title="Assignments")
+        "id", "kind", "assignee", "role", "team", "module_title", "priority", "due_on",
+        "trainer", "status"], title="Assignments")
 
 
 @coaching.command("export")
