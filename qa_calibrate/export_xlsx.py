@@ -1,13 +1,17 @@
-"""The trainers' workbook: assignments to Excel and their Status column back.
+"""The trainers' workbook: assignments to Excel, and their tracking columns back.
 
-openpyxl (write-only mode) builds the workbook: headers, widths, frozen panes, autofilter, the
-Status drop-down, the overdue highlight and the chart. The data rows of the two large sheets,
-Assignments and Evidence, are streamed to spool files as SpreadsheetML and spliced in
-(``xlsx_stream``), so memory stays flat and 100,000 assignments take seconds. The package is
-written to a temporary file beside the target, then renamed over it, so a crash never leaves a
-half-written workbook in place of a good one. Text from user data is written so that no
-spreadsheet runs it as a formula: a value starting with ``= + - @``, a tab or a carriage return
-gets a leading apostrophe and is stored as a string.
+openpyxl (write-only mode) builds the workbook: Excel Tables, widths from the content, frozen
+header rows, print set-up (landscape, one page wide, header row repeated, title and date), the
+Status / Acknowledged / Completed on validation, the overdue highlight and the chart sheet. The
+data rows of the large sheets (Assignments, By trainer, Evidence) are streamed to unnamed spool
+files as SpreadsheetML and spliced in (``xlsx_stream``), so memory stays flat and 100,000
+assignments take seconds. The package is built in unnamed temporary files and renamed over the
+target, so a crash never leaves a half-written workbook in place of a good one, nor temporaries
+in the target's folder. Text from user data is written so that no spreadsheet runs it as a
+formula: a value starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe
+and is stored as a string. The importer reads Status, Completed on, Acknowledged and Notes back
+with each row's Version and leaves the rules (versions, ownership) to
+``coaching.update_assignments``.
 """
 
 from __future__ import annotations
