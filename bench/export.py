@@ -32,7 +32,7 @@ def make_rows(n: int) -> Iterator[dict]:
     for i in range(n):
         mid, title = modules[i % 4]
         yield {
-            "id": i + 1, "assignee": f"Agent {i % 997:03d}", "role": "agent",
+            "id": i + 1, "kind": "refresher", "assignee": f"Agent {i % 997:03d}", "role": "agent",
             "team": teams[i % 3], "site": "Manila (Vendor: Northstar BPO)" if i % 2 else "Leeds",
             "module_id": mid, "module_title": title,
             "reason": f"Fails {mid.lower()}: failed {i % 9 + 3}/20 (35%) vs team 12%",
@@ -44,6 +44,9 @@ def make_rows(n: int) -> Iterator[dict]:
             "assigned_on": start, "due_on": start + timedelta(days=14 if i % 5 else 7),
             "trainer": ["Priya Natarajan", "Tom Becker"][i % 2],
             "status": ["Not started", "In progress", "Done"][i % 3],
+            "completed_on": start + timedelta(days=9) if i % 3 == 2 else None,
+            "acknowledged": i % 2 == 0, "notes": "called, agreed a date" if i % 7 == 0 else None,
+            "version": 1 + i % 3,
         }
 
 
@@ -113,12 +116,14 @@ def main() -> None:
     bare = _child("bare", args.rows)
     ours = _child("ours", args.rows)
     ratio = ours["seconds"] / bare["seconds"]
-    print(f"{args.rows:,} assignments × {13} columns, rows generated one at a time on both "
-          f"sides (interpreter+imports {base:.0f} MB)")
+    from qa_calibrate.export_xlsx import ASSIGNMENT_COLUMNS
+
+    print(f"{args.rows:,} assignments × {len(ASSIGNMENT_COLUMNS)} columns, rows generated one "
+          f"at a time on both sides (interpreter+imports {base:.0f} MB)")
     print(f"{'writer':<36}{'seconds':>9}{'peak MB':>9}{'file MB':>9}")
     print(f"{'openpyxl write-only, bare rows':<36}{bare['seconds']:>9.2f}"
           f"{bare['maxrss_mb']:>9.0f}{bare['size_mb']:>9.1f}")
-    print(f"{'qa-calibrate workbook (4 sheets)':<36}{ours['seconds']:>9.2f}"
+    print(f"{'qa-calibrate workbook (5 sheets)':<36}{ours['seconds']:>9.2f}"
           f"{ours['maxrss_mb']:>9.0f}{ours['size_mb']:>9.1f}")
     print(f"time ratio ours/bare: {ratio:.2f} (target ≤ 1.20: "
           f"{'met' if ratio <= 1.2 else 'MISSED'}); peak {ours['maxrss_mb']:.0f} MB "

@@ -1,30 +1,49 @@
-"""Coaching plans: refresher modules for agents who fail criteria, recalibration for evaluators
-who drift or match the reference poorly. Assignments are stored so trainers can track them.
+"""Coaching plans: findings of three kinds for agents, recalibration for evaluators. Findings
+are stored as assignments so trainers can track them.
 
-Rules (also in the README):
-- An agent gets a criterion's ``refresher_module`` when, over the period, they answered it at
-  least ``min_answers`` times, their fail rate is at least ``fail_threshold``, above everyone
-  else's rate on it by ``team_margin``, and significantly so (one-sided binomial z ≥ ``z_min``);
-  the team's rate is shown beside it, so a team weak as a whole is coached too; a failed critical criterion always counts, whatever the rate. A criterion key
-  pools the agent's answers across rubrics (it means the same in every channel). Criteria sharing a module make one assignment. Priority: high with a critical failure or
-  a rate ≥ 2 × threshold; medium otherwise.
-- An evaluator gets recalibration (module ``RECALIBRATION``) for the criteria of their drift
-  flags, and when their calibration score across revealed/closed sessions is below
-  ``min_calibration_score``. Drift → high priority; low calibration → medium.
-- No duplicate: an assignment identical in kind, assignee, module and criteria to one that is
-  not Done is not created again.
+Deming's distinction decides who is coached (the README has the numbers):
+
+- ``refresher`` (special cause): an agent whose fail rate on a criterion is significantly above
+  the rest of the floor *and* the rest of their own team (one-sided exact binomial tests; the
+  larger of the two p-values counts), with Benjamini–Hochberg false-discovery control across
+  every agent × criterion test of the plan (``fdr``), a practical effect size (Cohen's h against
+  the higher of the two reference rates ≥ ``min_effect``), at least ``min_answers`` answers and
+  ``min_fails`` fails. The reference rates add half a fail in one more answer, so one fail where
+  nobody else failed is not a pattern.
+  Priority from the effect size: h ≥ 0.8 high, ≥ 0.5 medium, else low. A criterion key pools
+  the agent's answers across rubrics; criteria sharing a module make one assignment.
+- ``systemic`` (common cause): a criterion the floor, or else a team, fails broadly — the
+  pooled rate of its agents (leaving out those with a refresher on it) is at least
+  ``fail_threshold`` (``critical_fail_threshold`` for a critical criterion), over at least
+  ``min_group_agents`` agents with ``min_answers`` each, of whom at least ``min_group_agents``
+  failed it — while a chi-square homogeneity test
+  does not find the agents different (p ≥ ``homogeneity_alpha``). One finding for the QA lead
+  and the module's trainer, not an assignment per agent.
+- ``critical_review``: every contact with a failed critical criterion, for the lead to review
+  with the agent within ``review_due_days``, unless a refresher or systemic finding on that
+  criterion already covers the agent (then the contact is that finding's evidence).
+- ``recalibration``: evaluators who drift (high) or whose calibration score is below
+  ``min_calibration_score`` (medium).
+
+No duplicate: a refresher, systemic finding or recalibration identical in kind, assignee, module
+and criteria to one that is not Done is not created again; a contact is reviewed once.
+
+The plan reads the store in three set-based queries (counts per agent × criterion, the critical
+failures, the recent failing contacts of the flagged agents) plus drift and the evaluator report,
+and saves the new assignments with one bulk insert.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import and_, case, func
+import numpy as np
+from sqlalchemy import and_, case, func, insert
 from sqlmodel import Session, select
 
 from . import models as m
@@ -33,53 +52,43 @@ from .store import Store, audit
 
 STATUSES = ("Not started", "In progress", "Done")
 PRIORITIES = ("high", "medium", "low")
+KINDS = ("refresher", "systemic", "critical_review", "recalibration")
 RECALIBRATION = "RECALIBRATION"
-PLAN_KEYS = ("id", "assignee", "role", "team", "site", "module_id", "module_title", "reason",
-             "evidence", "priority", "assigned_on", "due_on", "trainer", "status")
+CRITICAL_REVIEW = "CRITICAL-REVIEW"
+PROCESS_REVIEW = "PROCESS-REVIEW"
+FLOOR = "Whole floor"
+PLAN_KEYS = ("id", "kind", "assignee", "role", "team", "site", "module_id", "module_title",
+             "reason", "evidence", "priority", "assigned_on", "due_on", "trainer", "status",
+             "completed_on", "acknowledged", "notes", "version")
+# What a trainer may change (in the workbook), with the workbook's column names.
+EDITABLE = {"status": "Status", "completed_on": "Completed on", "acknowledged": "Acknowledged",
+            "notes": "Notes"}
+NOTES_LIMIT = 2000
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): the plan reports each stage as it finishes."""
+
+PLAN_STAGES = ("counting answers", "testing agents", "critical failures", "example contacts",
+               "evaluators", "saving")
 
 
 @dataclass(frozen=True)
 class CoachingSettings:
-    fail_threshold: float = 0.25
-    team_margin: float = 0.10
+    fail_threshold: float = 0.25  # a group failing an ordinary criterion this often: systemic
+    critical_fail_threshold: float = 0.05  # ... a critical (auto-fail) criterion
     min_answers: int = 8
-    z_min: float = 1.645  # one-sided 5% test of the agent's fails against the team rate
+    min_fails: int = 2  # one fail is a slip, not a pattern
+    fdr: float = 0.05  # Benjamini–Hochberg false-discovery rate over the plan's tests
+    min_effect: float = 0.3  # Cohen's h of the agent's rate against the reference rate
+    medium_effect: float = 0.5
+    high_effect: float = 0.8
+    homogeneity_alpha: float = 0.05
+    min_group_agents: int = 3
+    examples: int = 5
     min_calibration_score: float = 80.0
     due_days: int = 14
     high_due_days: int = 7
-
-
-@dataclass
-class CriterionStat:
-    agent: str
-    team: str | None
-    site: str | None
-    rubric: str
-    criterion: str
-    module: str | None
-    critical: bool
-    answers: int
-    fails: int
-    critical_fails: int
-    team_answers: int = 0
-    team_fails: int = 0
-    all_answers: int = 0
-    all_fails: int = 0
-
-    @property
-    def rate(self) -> float:
-        return self.fails / self.answers if self.answers else math.nan
-
-    @property
-    def others_rate(self) -> float:
-        """Everyone else's fail rate on the criterion (all teams, this agent left out)."""
-        others = self.all_answers - self.answers
-        return (self.all_fails - self.fails) / others if others > 0 else math.nan
-
-    @property
-    def team_rate(self) -> float:
-        others = self.team_answers - self.answers
-        return (self.team_fails - self.fails) / others if others > 0 else math.nan
+    review_due_days: int = 3
 
 
 def _fail_expr() -> Any:
@@ -87,71 +96,93 @@ def _fail_expr() -> Any:
                 else_=0)
 
 
-def agent_criterion_stats(
-    store: Store, *, since: datetime | None = None, until: datetime | None = None,
-    team: str | None = None,
-) -> list[CriterionStat]:
-    """Per agent × criterion: answers, fails and critical fails over the period (SQL does the
-    counting), with the team's totals alongside."""
-    fail = _fail_expr()
-    q = (
-        select(m.Interaction.agent, m.Interaction.team, m.Interaction.site, m.Rubric.name,
-               m.Criterion.key, m.Criterion.refresher_module, m.Criterion.critical,
-               func.count(), func.sum(fail))
-        .select_from(m.Answer)
-        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Rubric, m.Rubric.id == m.Evaluation.rubric_id)
-        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
-        .where(m.Evaluation.context == 0, m.Evaluation.status == "submitted",
-               m.Answer.na.is_(False), m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
-        .group_by(m.Interaction.agent, m.Interaction.team, m.Interaction.site, m.Rubric.name,
-                  m.Criterion.key, m.Criterion.refresher_module, m.Criterion.critical)
-    )
+def _routine(q: Any, since: datetime | None, until: datetime | None) -> Any:
+    q = q.where(m.Evaluation.context == 0, m.Evaluation.status == "submitted")
     if since is not None:
         q = q.where(m.Evaluation.scored_at >= since)
     if until is not None:
         q = q.where(m.Evaluation.scored_at < until)
+    return q
+
+
+@dataclass
+class FloorCounts:
+    """Answers and fails per agent × criterion key (dense arrays), with the agent's team."""
+
+    agents: list[str]
+    keys: list[str]
+    teams: list[str | None]  # the team names; ``agent_team`` indexes into it
+    agent_team: np.ndarray  # (A,) the team where the agent has most answers
+    agent_site: list[str | None]
+    answers: np.ndarray  # (A, K)
+    fails: np.ndarray  # (A, K)
+    module: list[str | None]  # (K,)
+    critical: np.ndarray  # (K,) bool
+    rubrics: list[list[list[str]]]  # [a][k] rubric names involved
+
+
+def floor_counts(store: Store, *, since: datetime | None = None,
+                 until: datetime | None = None) -> FloorCounts:
+    """One grouped query over the routine answers of the period (grouped by agent, team, site
+    and criterion id, so no rubric join and no string key in the grouping), folded into arrays
+    by criterion key with the criteria table alongside."""
+    fail = _fail_expr()
+    q = (
+        select(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
+               m.Answer.criterion_id, func.count(), func.sum(fail))
+        .select_from(m.Answer)
+        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
+        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
+        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
+        .where(m.Answer.na.is_(False), m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
+        .group_by(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
+                  m.Answer.criterion_id)
+    )
+    crit_q = (select(m.Criterion.id, m.Rubric.name, m.Criterion.key,
+                     m.Criterion.refresher_module, m.Criterion.critical)
+              .join(m.Rubric, m.Rubric.id == m.Criterion.rubric_id))
     with store.engine.connect() as conn:
-        rows = conn.execute(q).all()
-    # Rows come per agent × team × site (an agent may have moved team); fold them per agent,
-    # naming the team and site where the agent has most answers.
-    merged: dict[tuple[str, str, str], CriterionStat] = {}
-    where: dict[str, dict[tuple[Any, Any], int]] = {}
-    team_totals: dict[tuple[Any, str], list[int]] = {}
-    all_totals: dict[str, list[int]] = {}
-    # A criterion key means the same in every rubric (and version), so an agent's answers on
-    # it are pooled across channels; ``rubric`` names the rubrics involved.
-    for agent, team_name, site, rubric, key, module, critical, n, fails in rows:
-        n, fails = int(n), int(fails or 0)
-        spot = where.setdefault(agent, {})
-        spot[(team_name, site)] = spot.get((team_name, site), 0) + n
-        t = team_totals.setdefault((team_name, key), [0, 0])
-        t[0] += n
-        t[1] += fails
-        a = all_totals.setdefault(key, [0, 0])
-        a[0] += n
-        a[1] += fails
-        s = merged.get((agent, "", key))
-        if s is None:
-            s = merged[(agent, "", key)] = CriterionStat(
-                agent=agent, team=None, site=None, rubric=rubric, criterion=key, module=module,
-                critical=bool(critical), answers=0, fails=0, critical_fails=0)
-        elif rubric not in s.rubric.split(", "):
-            s.rubric = ", ".join(sorted([*s.rubric.split(", "), rubric]))
-        s.module = s.module or module
-        s.critical = s.critical or bool(critical)
-        s.answers += n
-        s.fails += fails
-        s.critical_fails += fails if critical else 0
-    stats = list(merged.values())
-    for s in stats:
-        s.team, s.site = max(where[s.agent].items(), key=lambda kv: kv[1])[0]
-        s.team_answers, s.team_fails = team_totals.get((s.team, s.criterion), [0, 0])
-        s.all_answers, s.all_fails = all_totals.get(s.criterion, [0, 0])
-    if team is not None:
-        stats = [s for s in stats if s.team == team]
-    return stats
+        rows = conn.execute(_routine(q, since, until)).all()
+        criteria = {r[0]: tuple(r[1:]) for r in conn.execute(crit_q)}
+    used = {r[3] for r in rows}
+    keys = sorted({criteria[cid][1] for cid in used})
+    k_of = {k: i for i, k in enumerate(keys)}
+    K = len(keys)
+    module: list[str | None] = [None] * K
+    critical = np.zeros(K, dtype=bool)
+    for cid in sorted(used):  # a key means the same in every rubric: pool module and critical
+        _rubric, key, mod, crit = criteria[cid]
+        module[k_of[key]] = module[k_of[key]] or mod
+        critical[k_of[key]] |= bool(crit)
+    agents = sorted({r[0] for r in rows})
+    places = sorted({(r[1], r[2]) for r in rows}, key=lambda p: (str(p[0]), str(p[1])))
+    a_of = {a: i for i, a in enumerate(agents)}
+    p_of = {p: i for i, p in enumerate(places)}
+    ai = np.array([a_of[r[0]] for r in rows], dtype=np.int64)
+    ki = np.array([k_of[criteria[r[3]][1]] for r in rows], dtype=np.int64)
+    pi = np.array([p_of[(r[1], r[2])] for r in rows], dtype=np.int64)
+    n = np.array([int(r[4]) for r in rows], dtype=np.int64)
+    x = np.array([int(r[5] or 0) for r in rows], dtype=np.int64)
+    A, P = len(agents), len(places)
+    answers = np.zeros((A, K), dtype=np.int64)
+    fails = np.zeros((A, K), dtype=np.int64)
+    np.add.at(answers, (ai, ki), n)
+    np.add.at(fails, (ai, ki), x)
+    by_place = np.zeros((A, max(P, 1)), dtype=np.int64)
+    np.add.at(by_place, (ai, pi), n)
+    main_place = by_place.argmax(axis=1) if A else np.zeros(0, dtype=np.int64)
+    teams = sorted({p[0] for p in places}, key=str)
+    t_of = {t: i for i, t in enumerate(teams)}
+    agent_team = np.array([t_of[places[p][0]] for p in main_place], dtype=np.int64)
+    agent_site = [places[p][1] for p in main_place]
+    rubrics: list[list[list[str]]] = [[[] for _ in range(K)] for _ in range(A)]
+    for r in rows:  # one pass over the grouped rows (agent × place × criterion), not answers
+        names = rubrics[a_of[r[0]]][k_of[criteria[r[3]][1]]]
+        if criteria[r[3]][0] not in names:
+            names.append(criteria[r[3]][0])
+    return FloorCounts(agents=agents, keys=keys, teams=teams, agent_team=agent_team,
+                       agent_site=agent_site, answers=answers, fails=fails, module=module,
+                       critical=critical, rubrics=rubrics)
 
 
 def criterion_failure_rates(
@@ -165,45 +196,117 @@ def criterion_failure_rates(
         .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
         .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
         .join(m.Rubric, m.Rubric.id == m.Evaluation.rubric_id)
-        .where(m.Evaluation.context == 0, m.Evaluation.status == "submitted",
-               m.Answer.na.is_(False))  # type: ignore[union-attr]
+        .where(m.Answer.na.is_(False))  # type: ignore[union-attr]
         .group_by(m.Rubric.name, m.Criterion.key)
         .order_by(m.Rubric.name, m.Criterion.key)
     )
-    if since is not None:
-        q = q.where(m.Evaluation.scored_at >= since)
-    if until is not None:
-        q = q.where(m.Evaluation.scored_at < until)
     with store.engine.connect() as conn:
         return [{"rubric": r[0], "criterion": r[1], "answers": int(r[2]),
                  "fails": int(r[3] or 0), "fail_rate": int(r[3] or 0) / int(r[2])}
-                for r in conn.execute(q).all() if r[2]]
+                for r in conn.execute(_routine(q, since, until)).all() if r[2]]
 
 
-def _examples(
-    session: Session, agent: str, criteria: Sequence[tuple[str, str]], since: datetime | None,
-    limit: int = 5,
-) -> list[str]:
-    """Recent interactions where this agent failed one of these criteria."""
-    fail = _fail_expr()
-    conds = [and_(m.Rubric.name == r, m.Criterion.key == k) for r, k in criteria]
-    from sqlalchemy import or_
+@dataclass
+class Tests:
+    """The agent × criterion tests of a plan, as arrays over (A, K)."""
 
-    q = (
-        select(m.Interaction.source, m.Interaction.external_id)
-        .select_from(m.Answer)
-        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Rubric, m.Rubric.id == m.Evaluation.rubric_id)
-        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
-        .where(m.Interaction.agent == agent, m.Evaluation.context == 0, fail == 1, or_(*conds))
-        .order_by(m.Evaluation.scored_at.desc())  # type: ignore[attr-defined]
-        .limit(limit * 3)
-    )
-    if since is not None:
-        q = q.where(m.Evaluation.scored_at >= since)
-    refs = [f"{s}:{e}" for s, e in session.exec(q).all()]
-    return list(dict.fromkeys(refs))[:limit]
+    eligible: np.ndarray
+    rate: np.ndarray
+    floor_rate: np.ndarray  # everyone else's rate on the criterion
+    team_rate: np.ndarray  # the rest of the agent's team (NaN alone in the team)
+    p_value: np.ndarray
+    q_value: np.ndarray
+    effect: np.ndarray
+    refresher: np.ndarray
+
+
+def test_agents(c: FloorCounts, s: CoachingSettings) -> Tests:
+    """One-sided exact binomial tests of every agent × criterion against the rest of the floor
+    and the rest of the team, BH-adjusted across the plan, with Cohen's h."""
+    from .stats import bh_qvalues, binom_sf, cohens_h
+
+    n, x = c.answers.astype(float), c.fails.astype(float)
+    has_module = np.array([mod is not None for mod in c.module], dtype=bool)
+    eligible = ((c.answers >= s.min_answers) & (c.fails >= s.min_fails)
+                & has_module[None, :])
+    N, X = n.sum(axis=0), x.sum(axis=0)
+    T = len(c.teams)
+    tn = np.zeros((T, n.shape[1]))
+    tx = np.zeros((T, n.shape[1]))
+    np.add.at(tn, c.agent_team, n)
+    np.add.at(tx, c.agent_team, x)
+    # The reference rates carry half a fail in one more answer, so a group where nobody else
+    # failed does not make a single fail infinitely significant.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = x / n
+        rest_n, rest_x = N[None, :] - n, X[None, :] - x
+        floor_rate = np.where(rest_n > 0, (rest_x + 0.5) / (rest_n + 1.0), np.nan)
+        team_n, team_x = tn[c.agent_team] - n, tx[c.agent_team] - x
+        team_rate = np.where(team_n > 0, (team_x + 0.5) / (team_n + 1.0), np.nan)
+    p = np.ones_like(n)
+    test = eligible & ~np.isnan(floor_rate)
+    if test.any():
+        p_floor = binom_sf(x[test], n[test], floor_rate[test])
+        tr = team_rate[test]
+        p_team = np.where(np.isnan(tr), 0.0, binom_sf(x[test], n[test], np.nan_to_num(tr)))
+        p[test] = np.maximum(p_floor, p_team)  # above both: the larger p-value counts
+    q = np.ones_like(n)
+    q[test] = bh_qvalues(p[test])
+    reference = np.fmax(floor_rate, team_rate)
+    effect = np.where(test, cohens_h(np.nan_to_num(rate), np.nan_to_num(reference)), 0.0)
+    refresher = test & (q <= s.fdr) & (effect >= s.min_effect)
+    return Tests(eligible=test, rate=rate, floor_rate=floor_rate, team_rate=team_rate,
+                 p_value=p, q_value=q, effect=effect, refresher=refresher)
+
+
+@dataclass
+class Systemic:
+    key: int
+    team: int | None  # None: the whole floor
+    agents: int
+    answers: int
+    fails: int
+    chi2: float
+    df: int
+    p_value: float
+
+    @property
+    def rate(self) -> float:
+        return self.fails / self.answers if self.answers else math.nan
+
+
+def find_systemic(c: FloorCounts, t: Tests, s: CoachingSettings) -> list[Systemic]:
+    """Criteria the floor (or else a team) fails broadly with agents alike."""
+    from .stats import homogeneity
+
+    out: list[Systemic] = []
+    enough = c.answers >= s.min_answers
+    for k in range(len(c.keys)):
+        threshold = s.critical_fail_threshold if c.critical[k] else s.fail_threshold
+        members = enough[:, k] & ~t.refresher[:, k]
+
+        def group(mask: np.ndarray, team: int | None, k: int = k,
+                  threshold: float = threshold) -> Systemic | None:
+            if mask.sum() < s.min_group_agents:
+                return None
+            n, x = c.answers[mask, k], c.fails[mask, k]
+            if x.sum() < threshold * n.sum() or (x > 0).sum() < s.min_group_agents:
+                return None
+            chi2, df, p = homogeneity(x, n)
+            if p < s.homogeneity_alpha:
+                return None
+            return Systemic(key=k, team=team, agents=int(mask.sum()), answers=int(n.sum()),
+                            fails=int(x.sum()), chi2=chi2, df=df, p_value=p)
+
+        floor = group(members, None)
+        if floor is not None:
+            out.append(floor)
+            continue
+        for team in range(len(c.teams)):
+            found = group(members & (c.agent_team == team), team)
+            if found is not None:
+                out.append(found)
+    return out
 
 
 @dataclass
@@ -217,11 +320,96 @@ class Proposed:
     reason: str
     evidence: dict[str, Any]
     priority: str
+    trainer: str | None = None
+    due_days: int | None = None
+    key: str = field(default="")
 
     @property
     def dedupe_key(self) -> str:
+        if self.key:
+            return self.key
         crits = sorted(c["criterion"] for c in self.evidence.get("criteria", []))
         return f"{self.kind}|{self.assignee}|{self.module_id}|{','.join(crits)}"
+
+
+def _r(v: float, digits: int = 3) -> float | None:
+    return None if v is None or math.isnan(v) else round(float(v), digits)
+
+
+def _critical_failures(store: Store, since: datetime | None, until: datetime | None,
+                       skip_keys: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    """(agent, team, site, contact, rubric, key, scored_at, evaluator) of every failed critical
+    answer in routine scoring, newest first, leaving out the criteria ``skip_keys`` (covered by
+    a floor-wide finding)."""
+    fail = _fail_expr()
+    q = (
+        select(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
+               m.Interaction.source, m.Interaction.external_id, m.Rubric.name, m.Criterion.key,
+               m.Evaluation.scored_at, m.Evaluator.name)
+        .select_from(m.Answer)
+        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
+        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
+        .join(m.Rubric, m.Rubric.id == m.Evaluation.rubric_id)
+        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
+        .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
+        .where(m.Criterion.critical.is_(True), fail == 1,  # type: ignore[attr-defined]
+               m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
+        .order_by(m.Evaluation.scored_at.desc(), m.Interaction.id)  # type: ignore[attr-defined]
+    )
+    with store.engine.connect() as conn:
+        # the critical criteria by id, so the answer index narrows the scan to their answers
+        ids = [cid for cid, key in conn.execute(
+            select(m.Criterion.id, m.Criterion.key).where(
+                m.Criterion.critical.is_(True)))  # type: ignore[attr-defined]
+            if key not in set(skip_keys)]
+        if not ids:
+            return []
+        q = q.where(m.Answer.criterion_id.in_(ids))  # type: ignore[attr-defined]
+        return [tuple(r) for r in conn.execute(_routine(q, since, until)).all()]
+
+
+def _examples(
+    store: Store, pairs: set[tuple[str, str]], since: datetime | None, until: datetime | None,
+    limit: int = 5,
+) -> dict[tuple[str, str], list[str]]:
+    """The most recent failing contacts of each (agent, criterion key), in one query. The key
+    is pooled across rubrics, as in the counts."""
+    if not pairs:
+        return {}
+    fail = _fail_expr()
+    rank = func.row_number().over(
+        partition_by=(m.Interaction.agent, m.Criterion.key),
+        order_by=(m.Evaluation.scored_at.desc(), m.Interaction.id.desc()),  # type: ignore[union-attr]
+    ).label("rank")
+    inner = (
+        select(m.Interaction.agent, m.Criterion.key, m.Interaction.source,
+               m.Interaction.external_id, rank)
+        .select_from(m.Answer)
+        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
+        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
+        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
+        .where(fail == 1,
+               m.Interaction.agent.in_(sorted({a for a, _k in pairs})),  # type: ignore[union-attr]
+               m.Criterion.key.in_(sorted({k for _a, k in pairs})))  # type: ignore[attr-defined]
+    )
+    sub = _routine(inner, since, until).subquery()
+    q = select(sub.c.agent, sub.c.key, sub.c.source, sub.c.external_id).where(
+        sub.c.rank <= limit * 2).order_by(sub.c.agent, sub.c.key, sub.c.rank)
+    out: dict[tuple[str, str], list[str]] = {}
+    with store.engine.connect() as conn:
+        for agent, key, source, ext in conn.execute(q):
+            if (agent, key) in pairs:
+                refs = out.setdefault((agent, key), [])
+                ref = f"{source}:{ext}"
+                if ref not in refs and len(refs) < limit:
+                    refs.append(ref)
+    return out
+
+
+def _priority(effect: float, s: CoachingSettings) -> str:
+    if effect >= s.high_effect:
+        return "high"
+    return "medium" if effect >= s.medium_effect else "low"
 
 
 def propose(
@@ -232,57 +420,157 @@ def propose(
     team: str | None = None,
     settings: CoachingSettings | None = None,
     include_evaluators: bool = True,
+    progress: Progress | None = None,
 ) -> list[Proposed]:
-    """What the findings call for, before de-duplication against stored assignments."""
-    settings = settings or CoachingSettings()
-    stats = agent_criterion_stats(store, since=since, until=until, team=team)
-    by_agent_module: dict[tuple[str, str], list[CriterionStat]] = {}
-    for s in stats:
-        if not s.module:
-            continue
-        rate = s.rate
-        # Compared with everyone else (not only the team, so a team that is weak as a whole is
-        # still coached); a handful of answers is noise, so the excess must be significant.
-        others = s.others_rate
-        above = math.isnan(others) or rate >= others + settings.team_margin
-        base = min(max(others if not math.isnan(others) else 0.0, 0.02), 0.98)
-        z = (s.fails - s.answers * base) / math.sqrt(s.answers * base * (1 - base))
-        weak = (s.answers >= settings.min_answers and rate >= settings.fail_threshold
-                and above and z >= settings.z_min)
-        if weak or s.critical_fails > 0:
-            by_agent_module.setdefault((s.agent, s.module), []).append(s)
+    """What the findings call for, before de-duplication against stored assignments. Tests run
+    over the whole floor; ``team`` only narrows what is returned."""
+    s = settings or CoachingSettings()
+    step = _stepper(progress)
+    c = floor_counts(store, since=since, until=until)
+    step("counting answers")
+    t = test_agents(c, s)
+    systemic = find_systemic(c, t, s)
+    step("testing agents")
+    floor_systemic = {g.key for g in systemic if g.team is None}
+    crit_rows = _critical_failures(store, since, until, [c.keys[k] for k in floor_systemic])
+    step("critical failures")
+    a_of = {a: i for i, a in enumerate(c.agents)}
+    k_of = {k: i for i, k in enumerate(c.keys)}
+    team_systemic = {(g.team, g.key) for g in systemic if g.team is not None}
+
+    def covered(agent: str, key: str) -> bool:
+        a, k = a_of.get(agent), k_of.get(key)
+        if a is None or k is None:
+            return False
+        return bool(t.refresher[a, k]) or k in floor_systemic or (
+            int(c.agent_team[a]), k) in team_systemic
+
+    pairs = {(c.agents[a], c.keys[k]) for a, k in zip(*np.nonzero(t.refresher), strict=True)}
+    examples = _examples(store, pairs, since, until, limit=s.examples)
+    step("example contacts")
     out: list[Proposed] = []
-    with store.session() as session:
-        for (agent, module), items in sorted(by_agent_module.items()):
-            critical = any(i.critical_fails for i in items)
-            worst = max(i.rate for i in items)
-            priority = "high" if critical or worst >= 2 * settings.fail_threshold else "medium"
-            parts = []
-            for i in items:
-                if i.critical_fails and not (i.answers >= settings.min_answers
-                                             and i.rate >= settings.fail_threshold):
-                    parts.append(f"{i.criterion}: {i.critical_fails} critical fail(s)")
-                else:
-                    team_txt = "" if math.isnan(i.team_rate) else f", team {i.team_rate:.0%}"
-                    if not math.isnan(i.others_rate):
-                        team_txt += f", everyone else {i.others_rate:.0%}"
-                    parts.append(f"{i.criterion}: failed {i.fails}/{i.answers} ({i.rate:.0%}"
-                                 f"{team_txt})")
-            examples = _examples(session, agent, [(i.rubric, i.criterion) for i in items], since)
-            out.append(Proposed(
-                kind="refresher", assignee=agent, role="agent", team=items[0].team,
-                site=items[0].site, module_id=module, priority=priority,
-                reason="Fails " + "; ".join(parts),
-                evidence={"criteria": [
-                    {"rubric": i.rubric, "criterion": i.criterion, "answers": i.answers,
-                     "fails": i.fails, "rate": round(i.rate, 3),
-                     "team_rate": None if math.isnan(i.team_rate) else round(i.team_rate, 3),
-                     "others_rate": None if math.isnan(i.others_rate) else round(i.others_rate, 3),
-                     "critical_fails": i.critical_fails} for i in items],
-                    "examples": examples},
-            ))
+    out += _refreshers(c, t, s, examples)
+    out += _systemic_findings(c, systemic, s)
+    out += _critical_reviews(crit_rows, covered, s)
+    if team is not None:
+        out = [p for p in out if p.team == team or p.role == "floor"]
     if include_evaluators and team is None:
-        out += _evaluator_proposals(store, since=since, settings=settings)
+        out += _evaluator_proposals(store, since=since, settings=s)
+    step("evaluators")
+    return out
+
+
+def _stepper(progress: Progress | None) -> Callable[[str], None]:
+    done = [0]
+
+    def step(stage: str) -> None:
+        done[0] += 1
+        if progress is not None:
+            progress(stage, done[0], len(PLAN_STAGES))
+
+    return step
+
+
+def _refreshers(c: FloorCounts, t: Tests, s: CoachingSettings,
+                examples: dict[tuple[str, str], list[str]]) -> list[Proposed]:
+    by_agent_module: dict[tuple[int, str], list[int]] = {}
+    for a, k in zip(*np.nonzero(t.refresher), strict=True):
+        by_agent_module.setdefault((int(a), str(c.module[k])), []).append(int(k))
+    out = []
+    for (a, module), ks in sorted(by_agent_module.items(), key=lambda kv: (c.agents[kv[0][0]],
+                                                                           kv[0][1])):
+        agent = c.agents[a]
+        effect = max(float(t.effect[a, k]) for k in ks)
+        parts, criteria, refs = [], [], []
+        for k in ks:
+            rest = t.team_rate[a, k]
+            team_txt = "" if math.isnan(rest) else f", rest of team {rest:.0%}"
+            parts.append(f"{c.keys[k]}: failed {c.fails[a, k]}/{c.answers[a, k]} "
+                         f"({t.rate[a, k]:.0%}; rest of floor {t.floor_rate[a, k]:.0%}"
+                         f"{team_txt})")
+            criteria.append({
+                "rubric": ", ".join(sorted(c.rubrics[a][k])), "criterion": c.keys[k],
+                "answers": int(c.answers[a, k]), "fails": int(c.fails[a, k]),
+                "rate": _r(t.rate[a, k]), "team_rate": _r(t.team_rate[a, k]),
+                "others_rate": _r(t.floor_rate[a, k]),
+                "critical_fails": int(c.fails[a, k]) if c.critical[k] else 0,
+                "p_value": float(f"{t.p_value[a, k]:.3g}"),
+                "q_value": float(f"{t.q_value[a, k]:.3g}"), "effect_h": _r(t.effect[a, k], 2)})
+            refs += examples.get((agent, c.keys[k]), [])
+        team = c.teams[int(c.agent_team[a])]
+        out.append(Proposed(
+            kind="refresher", assignee=agent, role="agent", team=team, site=c.agent_site[a],
+            module_id=module, priority=_priority(effect, s),
+            reason="Above the floor on " + "; ".join(parts),
+            evidence={"criteria": criteria,
+                      "examples": list(dict.fromkeys(refs))[: s.examples]}))
+    return out
+
+
+def _systemic_findings(c: FloorCounts, groups: Sequence[Systemic],
+                       s: CoachingSettings) -> list[Proposed]:
+    by_scope_module: dict[tuple[int | None, str], list[Systemic]] = {}
+    for g in groups:
+        module = c.module[g.key] or PROCESS_REVIEW
+        by_scope_module.setdefault((g.team, module), []).append(g)
+    out = []
+    for (team_i, module), items in sorted(by_scope_module.items(),
+                                          key=lambda kv: (kv[0][0] is not None,
+                                                          str(kv[0][0]), kv[0][1])):
+        team = None if team_i is None else c.teams[team_i]
+        scope = FLOOR if team_i is None else f"team {team}"
+        parts = [f"{c.keys[g.key]}: {g.rate:.0%} of {g.answers} answers across {g.agents} "
+                 f"agents, who do not differ (chi-square {g.chi2:.1f} on {g.df} df, "
+                 f"p = {g.p_value:.2f})" for g in items]
+        worst = max(g.rate / (s.critical_fail_threshold if c.critical[g.key]
+                              else s.fail_threshold) for g in items)
+        out.append(Proposed(
+            kind="systemic", assignee=FLOOR if team is None else str(team),
+            role="floor" if team is None else "team", team=team, site=None, module_id=module,
+            priority="high" if worst >= 2 else "medium",
+            reason=(f"Common cause for {scope}: " + "; ".join(parts)
+                    + ". One group session or a process, knowledge-base or rubric review, "
+                    "not a refresher per agent."),
+            evidence={"scope": scope, "criteria": [
+                {"rubric": ", ".join(sorted({r for a in range(len(c.agents))
+                                             for r in c.rubrics[a][g.key]})),
+                 "criterion": c.keys[g.key], "answers": g.answers, "fails": g.fails,
+                 "rate": _r(g.rate), "agents": g.agents, "chi2": round(g.chi2, 2),
+                 "df": g.df, "p_homogeneity": _r(g.p_value),
+                 "critical_fails": g.fails if c.critical[g.key] else 0} for g in items],
+                "examples": []}))
+    return out
+
+
+def _critical_reviews(rows: Sequence[tuple[Any, ...]], covered: Callable[[str, str], bool],
+                      s: CoachingSettings) -> list[Proposed]:
+    """One review per agent × contact with a failed critical criterion not already covered."""
+    by_contact: dict[tuple[str, str], dict[str, Any]] = {}
+    for agent, team, site, source, ext, rubric, key, scored_at, evaluator in rows:
+        if covered(agent, key):
+            continue
+        ref = f"{source}:{ext}"
+        item = by_contact.setdefault((agent, ref), {
+            "team": team, "site": site, "criteria": {}, "scored_at": scored_at,
+            "evaluators": []})
+        item["criteria"].setdefault(key, rubric)
+        if evaluator not in item["evaluators"]:
+            item["evaluators"].append(evaluator)
+    out = []
+    for (agent, ref), item in sorted(by_contact.items()):
+        keys = sorted(item["criteria"])
+        when = item["scored_at"]
+        day = when.date().isoformat() if isinstance(when, datetime) else str(when)[:10]
+        out.append(Proposed(
+            kind="critical_review", assignee=agent, role="agent", team=item["team"],
+            site=item["site"], module_id=CRITICAL_REVIEW, priority="high",
+            due_days=s.review_due_days,
+            reason=(f"Critical fail on {ref} ({', '.join(keys)}; scored {day} by "
+                    f"{', '.join(item['evaluators'])}): review the contact with the agent"),
+            key=f"critical_review|{agent}|{ref}|{','.join(keys)}",
+            evidence={"contact": ref, "criteria": [
+                {"rubric": item["criteria"][k], "criterion": k, "critical_fails": 1}
+                for k in keys], "examples": [ref]}))
     return out
 
 
@@ -328,14 +616,26 @@ def _evaluator_proposals(
     return out
 
 
-def _module_info(session: Session, module_id: str) -> tuple[str, str | None]:
+def _lead_name(session: Session) -> str | None:
+    lead = session.exec(select(m.Evaluator).where(m.Evaluator.role == "lead")
+                        .order_by(m.Evaluator.name)).first()
+    return lead.name if lead else None
+
+
+_LEAD_ITEMS = {
+    RECALIBRATION: "Recalibration with the QA lead",
+    CRITICAL_REVIEW: "Review of a critical failure with the QA lead",
+    PROCESS_REVIEW: "Process, knowledge-base or rubric review",
+}
+
+
+def _module_info(session: Session, module_id: str,
+                 lead: str | None) -> tuple[str, str | None]:
     mod = session.get(m.Module, module_id)
     if mod is not None:
         return mod.title, mod.owner
-    if module_id == RECALIBRATION:
-        lead = session.exec(select(m.Evaluator).where(m.Evaluator.role == "lead")
-                            .order_by(m.Evaluator.name)).first()
-        return "Recalibration with the QA lead", lead.name if lead else None
+    if module_id in _LEAD_ITEMS:
+        return _LEAD_ITEMS[module_id], lead
     return module_id, None
 
 
@@ -349,50 +649,96 @@ def plan(
     settings: CoachingSettings | None = None,
     today: date | None = None,
     save: bool = True,
+    progress: Progress | None = None,
 ) -> list[dict[str, Any]]:
-    """Create the assignments the findings call for (skipping any identical one still open)
-    and return the open plan (filtered by team when given)."""
+    """Create the assignments the findings call for (skipping any identical one still open,
+    and any contact already reviewed) and return the open plan (filtered by team when given);
+    with ``save=False`` return only what would be created."""
     settings = settings or CoachingSettings()
     today = today or datetime.now(timezone.utc).date()
-    proposals = propose(store, since=since, until=until, team=team, settings=settings)
+    proposals = propose(store, since=since, until=until, team=team, settings=settings,
+                        progress=progress)
     with store.session() as session:
         open_keys = set(session.exec(
             select(m.Assignment.dedupe_key).where(m.Assignment.status != "Done")).all())
-        created = []
+        open_keys |= set(session.exec(select(m.Assignment.dedupe_key).where(
+            m.Assignment.kind == "critical_review")).all())
+        lead = _lead_name(session)
+        modules: dict[str, tuple[str, str | None]] = {}
+        created: list[dict[str, Any]] = []
         for p in proposals:
             if p.dedupe_key in open_keys:
                 continue
-            title, trainer = _module_info(session, p.module_id)
-            due = today + timedelta(days=settings.high_due_days if p.priority == "high"
-                                    else settings.due_days)
-            row = m.Assignment(
-                kind=p.kind, assignee=p.assignee, role=p.role, team=p.team, site=p.site,
-                module_id=p.module_id, module_title=title, reason=p.reason,
-                evidence=json.dumps(p.evidence), priority=p.priority, assigned_on=today,
-                due_on=due, trainer=trainer, status="Not started", dedupe_key=p.dedupe_key,
-            )
+            if p.module_id not in modules:
+                modules[p.module_id] = _module_info(session, p.module_id, lead)
+            title, trainer = modules[p.module_id]
+            if p.kind == "systemic":
+                p.evidence["lead"] = lead
+            days = p.due_days if p.due_days is not None else (
+                settings.high_due_days if p.priority == "high" else settings.due_days)
+            now = m.utcnow()
+            created.append({
+                "kind": p.kind, "assignee": p.assignee, "role": p.role, "team": p.team,
+                "site": p.site, "module_id": p.module_id, "module_title": title,
+                "reason": p.reason, "evidence": json.dumps(p.evidence), "priority": p.priority,
+                "assigned_on": today, "due_on": today + timedelta(days=days),
+                "trainer": trainer, "status": "Not started", "dedupe_key": p.dedupe_key,
+                "created_at": now, "updated_at": now, "version": 1, "completed_on": None,
+                "notes": None, "acknowledged": False})
             open_keys.add(p.dedupe_key)
-            created.append(row)
-        if save:
-            for row in created:
-                session.add(row)
-            session.flush()
-            for row in created:
-                audit(session, actor=actor, entity="assignment", entity_id=row.id,
-                      action="create", after=as_row(row))
-            q = select(m.Assignment).where(m.Assignment.status != "Done")
-            if team is not None:
-                q = q.where(m.Assignment.team == team)
-            return [as_row(a) for a in session.exec(q.order_by(m.Assignment.id)).all()]
-        return [as_row(a) for a in created]
+        if not save:
+            return [{"id": None, **{k: v for k, v in row.items()
+                                    if k not in ("dedupe_key", "created_at", "updated_at")},
+                     "evidence": json.loads(row["evidence"])} for row in created]
+        if created:
+            table = m.Assignment.__table__  # type: ignore[attr-defined]
+            ids = session.execute(insert(table).returning(table.c.id,
+                                                          sort_by_parameter_order=True),
+                                  created).scalars().all()
+            log = m.AuditLog.__table__  # type: ignore[attr-defined]
+            now = m.utcnow()
+            session.execute(insert(log), [
+                {"at": now, "actor": actor, "entity": "assignment", "entity_id": str(i),
+                 "action": "create", "before": None,
+                 "after": json.dumps(_public({**row, "id": i}), default=str, sort_keys=True)}
+                for i, row in zip(ids, created, strict=True)])
+        if progress is not None:
+            progress("saving", len(PLAN_STAGES), len(PLAN_STAGES))
+        q = select(m.Assignment).where(m.Assignment.status != "Done")
+        if team is not None:
+            q = q.where(m.Assignment.team == team)
+        return [as_row(a) for a in session.exec(q.order_by(m.Assignment.id)).all()]
+
+
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    """An assignment row as the audit log records it (the keys of ``as_row``)."""
+    out = {k: row.get(k) for k in PLAN_KEYS}
+    if isinstance(out["evidence"], str):
+        out["evidence"] = json.loads(out["evidence"])
+    return out
 
 
 def as_row(a: m.Assignment) -> dict[str, Any]:
-    return {"id": a.id, "assignee": a.assignee, "role": a.role, "team": a.team, "site": a.site,
+    return {"id": a.id, "kind": a.kind, "assignee": a.assignee, "role": a.role,
+            "team": a.team, "site": a.site,
             "module_id": a.module_id, "module_title": a.module_title, "reason": a.reason,
             "evidence": json.loads(a.evidence or "{}"), "priority": a.priority,
             "assigned_on": a.assigned_on, "due_on": a.due_on, "trainer": a.trainer,
-            "status": a.status}
+            "status": a.status, "completed_on": a.completed_on, "acknowledged": a.acknowledged,
+            "notes": a.notes, "version": a.version}
+
+
+def _assignment_query(q: Any, *, status: str | None, team: str | None, trainer: str | None,
+                      open_only: bool) -> Any:
+    if status:
+        q = q.where(m.Assignment.status == status)
+    if open_only:
+        q = q.where(m.Assignment.status != "Done")
+    if team:
+        q = q.where(m.Assignment.team == team)
+    if trainer:
+        q = q.where(m.Assignment.trainer == trainer)
+    return q
 
 
 def iter_assignments(
@@ -401,17 +747,21 @@ def iter_assignments(
 ) -> Iterator[dict[str, Any]]:
     """Stored assignments one at a time (streamed in batches, for large exports)."""
     with store.session() as session:
-        q = select(m.Assignment).order_by(m.Assignment.id)
-        if status:
-            q = q.where(m.Assignment.status == status)
-        if open_only:
-            q = q.where(m.Assignment.status != "Done")
-        if team:
-            q = q.where(m.Assignment.team == team)
-        if trainer:
-            q = q.where(m.Assignment.trainer == trainer)
+        q = _assignment_query(select(m.Assignment).order_by(m.Assignment.id), status=status,
+                              team=team, trainer=trainer, open_only=open_only)
         for a in session.exec(q.execution_options(yield_per=1000)):
             yield as_row(a)
+
+
+def count_assignments(
+    store: Store, *, status: str | None = None, team: str | None = None,
+    trainer: str | None = None, open_only: bool = False,
+) -> int:
+    """How many assignments ``iter_assignments`` would give (for a progress bar)."""
+    with store.session() as session:
+        q = _assignment_query(select(func.count()).select_from(m.Assignment), status=status,
+                              team=team, trainer=trainer, open_only=open_only)
+        return int(session.exec(q).one())
 
 
 def list_assignments(
@@ -430,24 +780,122 @@ def normalise_status(raw: Any, where: str) -> str:
     raise InputError(f"{where}: field 'Status': {raw!r} is not one of {', '.join(STATUSES)}")
 
 
-def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: str) -> int:
-    """Apply status changes {assignment id: (status, where)} in one transaction; unknown ids
-    raise InputError naming the row. Returns how many changed."""
+@dataclass
+class RowEdit:
+    """One workbook row: the editable fields as read (only the columns present), the version
+    the row was exported at (None: no check), and where it came from ("file: row N")."""
+
+    assignment_id: int
+    values: dict[str, Any]
+    where: str
+    version: int | None = None
+
+
+@dataclass
+class UpdateResult:
+    changed: int = 0
+    refused: list[str] = field(default_factory=list)  # one line per row left unchanged
+
+
+def _actor(session: Session, actor: str) -> m.Evaluator | None:
+    return session.exec(select(m.Evaluator).where(m.Evaluator.name == actor)).first()
+
+
+def _show(value: Any) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
+                       all_or_nothing: bool = False) -> UpdateResult:
+    """Apply trainers' edits in one transaction. Rules, checked here so no screen or command
+    can get around them:
+
+    - an evaluator changes no assignment; a trainer only those they own (``trainer``); a lead,
+      and a name the store does not know (the local operator), any;
+    - a row exported at an older version than the store's, whose values differ from the
+      store's, is a conflict: the row is reported and nothing of it changes (a row whose values
+      equal the store's is no change, whatever its version);
+    - an unknown id, a version newer than the store's or a completion date before the
+      assignment raises InputError naming the row, and nothing at all is changed.
+
+    Every applied row bumps ``version`` and is audited with its before and after values. With
+    ``all_or_nothing`` the first refused row raises (PermissionDenied or Conflict) and nothing
+    is changed."""
+    from .errors import Conflict, PermissionDenied
+
+    result = UpdateResult()
     with store.session() as session:
-        changed = 0
-        for assignment_id, (status, where) in changes.items():
-            row = session.get(m.Assignment, assignment_id)
+        who = _actor(session, actor)
+        if who is not None and who.role not in ("lead", "trainer"):
+            raise PermissionDenied(f"{who.name} is an {who.role}: only trainers and leads change "
+                                   "coaching assignments")
+        ids = sorted({e.assignment_id for e in edits})
+        rows: dict[int, m.Assignment] = {}
+        for lo in range(0, len(ids), 500):
+            q = select(m.Assignment).where(
+                m.Assignment.id.in_(ids[lo:lo + 500]))  # type: ignore[union-attr]
+            if store.dialect == "postgresql":
+                q = q.with_for_update()
+            rows.update({a.id: a for a in session.exec(q).all() if a.id is not None})
+        for e in edits:
+            row = rows.get(e.assignment_id)
             if row is None:
-                raise InputError(f"{where}: field 'ID': no assignment {assignment_id} in the store")
-            if row.status == status:
+                raise InputError(f"{e.where}: field 'ID': no assignment {e.assignment_id} in "
+                                 "the store")
+            if e.version is not None and e.version > row.version:
+                raise InputError(
+                    f"{e.where}: field 'Version': {e.version} is newer than the store's "
+                    f"{row.version} for assignment {row.id} (a workbook from another store?)")
+            done_on = e.values.get("completed_on")
+            if done_on is not None and done_on < row.assigned_on:
+                raise InputError(f"{e.where}: field 'Completed on': {done_on} is before the "
+                                 f"assignment was made ({row.assigned_on})")
+            diff = {k: v for k, v in e.values.items() if getattr(row, k) != v}
+            if not diff:
                 continue
-            before = row.status
-            row.status, row.updated_at = status, m.utcnow()
+            if who is not None and who.role == "trainer" and row.trainer != who.name:
+                owner = row.trainer or "no trainer"
+                result.refused.append(
+                    f"{e.where}: assignment {row.id} belongs to {owner}; {who.name} changes only "
+                    "their own assignments; not changed")
+                if all_or_nothing:
+                    raise PermissionDenied(result.refused[-1])
+                continue
+            if e.version is not None and e.version < row.version:
+                changes = "; ".join(f"{EDITABLE[k]} {_show(v)} in the file, "
+                                    f"{_show(getattr(row, k))} in the store"
+                                    for k, v in diff.items())
+                result.refused.append(
+                    f"{e.where}: assignment {row.id} changed since this workbook was exported "
+                    f"(version {e.version} in the file, {row.version} in the store): {changes}; "
+                    "not changed")
+                if all_or_nothing:
+                    raise Conflict(result.refused[-1])
+                continue
+            before = {k: getattr(row, k) for k in diff}
+            for k, v in diff.items():
+                setattr(row, k, v)
+            row.version += 1
+            row.updated_at = m.utcnow()
             session.add(row)
             audit(session, actor=actor, entity="assignment", entity_id=row.id,
-                  action="status", before={"status": before}, after={"status": status})
-            changed += 1
-        return changed
+                  action="status" if set(diff) == {"status"} else "update",
+                  before={**before, "version": row.version - 1},
+                  after={**diff, "version": row.version})
+            result.changed += 1
+    return result
+
+
+def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: str) -> int:
+    """Apply status changes {assignment id: (status, where)} in one transaction (the ownership
+    rule of ``update_assignments`` applies; no version check). Returns how many changed."""
+    return update_assignments(
+        store, [RowEdit(i, {"status": status}, where) for i, (status, where) in changes.items()],
+        actor=actor, all_or_nothing=True).changed
 
 
 def get_assignment(store: Store, assignment_id: int) -> dict[str, Any]:

@@ -1,38 +1,53 @@
-"""The trainers' workbook: assignments to Excel and their Status column back.
+"""The trainers' workbook: assignments to Excel, and their tracking columns back.
 
-openpyxl (write-only mode) builds the workbook: headers, widths, frozen panes, autofilter, the
-Status drop-down, the overdue highlight and the chart. The data rows of the two large sheets,
-Assignments and Evidence, are streamed to spool files as SpreadsheetML and spliced in
-(``xlsx_stream``), so memory stays flat and 100,000 assignments take seconds. The package is
-written to a temporary file beside the target, then renamed over it, so a crash never leaves a
-half-written workbook in place of a good one. Text from user data is written so that no
-spreadsheet runs it as a formula: a value starting with ``= + - @``, a tab or a carriage return
-gets a leading apostrophe and is stored as a string.
+openpyxl (write-only mode) builds the workbook: Excel Tables, widths from the content, frozen
+header rows, print set-up (landscape, one page wide, header row repeated, title and date), the
+Status / Acknowledged / Completed on validation, the overdue highlight and the chart sheet. The
+data rows of the large sheets (Assignments, By trainer, Evidence) are streamed to unnamed spool
+files as SpreadsheetML and spliced in (``xlsx_stream``), so memory stays flat and 100,000
+assignments take seconds. The package is built in unnamed temporary files and renamed over the
+target, so a crash never leaves a half-written workbook in place of a good one, nor temporaries
+in the target's folder. Text from user data is written so that no spreadsheet runs it as a
+formula: a value starting with ``= + - @``, a tab or a carriage return gets a leading apostrophe
+and is stored as a string. The importer reads Status, Completed on, Acknowledged and Notes back
+with each row's Version and leaves the rules (versions, ownership) to
+``coaching.update_assignments``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
-from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .coaching import STATUSES, normalise_status, set_statuses
+from .coaching import (
+    NOTES_LIMIT,
+    STATUSES,
+    RowEdit,
+    UpdateResult,
+    normalise_status,
+    update_assignments,
+)
 from .errors import InputError
 from .store import Store
 from .xlsx_stream import RowSpool, splice
 
 ASSIGNMENT_COLUMNS: list[tuple[str, str, int]] = [
     # (header, key, width)
-    ("ID", "id", 7), ("Assignee", "assignee", 22), ("Role", "role", 10), ("Team", "team", 14),
-    ("Site", "site", 24), ("Module ID", "module_id", 14), ("Module", "module_title", 34),
-    ("Reason", "reason", 60), ("Priority", "priority", 9), ("Assigned on", "assigned_on", 12),
-    ("Due on", "due_on", 12), ("Trainer", "trainer", 20), ("Status", "status", 13),
+    ("ID", "id", 7), ("Kind", "kind", 14), ("Assignee", "assignee", 22), ("Role", "role", 10),
+    ("Team", "team", 14), ("Site", "site", 24), ("Module ID", "module_id", 14),
+    ("Module", "module_title", 34), ("Reason", "reason", 60), ("Priority", "priority", 9),
+    ("Assigned on", "assigned_on", 12), ("Due on", "due_on", 12), ("Trainer", "trainer", 20),
+    ("Status", "status", 13), ("Completed on", "completed_on", 13),
+    ("Acknowledged", "acknowledged", 13), ("Notes", "notes", 40), ("Version", "version", 8),
 ]
+ACK = ("Yes", "No")
 EVIDENCE_COLUMNS: list[tuple[str, int]] = [
     ("Assignment ID", 7), ("Assignee", 22), ("Rubric", 16), ("Criterion", 22), ("Answers", 9),
     ("Fails", 7), ("Rate", 8), ("Team rate", 10), ("Critical fails", 9), ("Direction", 10),
@@ -65,66 +80,157 @@ def _text_cell(ws: Any, value: Any, style: dict[str, Any] | None = None) -> Any:
     return cell
 
 
+BY_TRAINER_COLUMNS: list[tuple[str, str]] = [
+    ("Trainer", "trainer"), ("ID", "id"), ("Kind", "kind"), ("Assignee", "assignee"),
+    ("Team", "team"), ("Module", "module_title"), ("Priority", "priority"),
+    ("Due on", "due_on"), ("Status", "status"), ("Completed on", "completed_on"),
+]
+RATE_COLUMNS = ("Label", "Rubric", "Criterion", "Answers", "Fails", "Fail rate")
+PERCENT = "0.0%"
+_WIDEST = {"Reason": 70, "Notes": 40, "Example interactions": 60, "Module": 34}
+
+
 def write_workbook(
     path: Path,
     assignments: Iterable[Mapping[str, Any]],
     *,
     failure_rates: Sequence[Mapping[str, Any]] = (),
     today: date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    total: int = 0,
+    title: str = "Coaching plan",
 ) -> int:
-    """Write the workbook atomically; returns the number of assignment rows."""
+    """Write the workbook atomically; returns the number of assignment rows. ``progress``
+    (stage, done, total) is called every thousand rows and when the package is saved."""
     from openpyxl import Workbook
 
     today = today or datetime.now(timezone.utc).date()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(path)
     wb = Workbook(write_only=True)
     # The sheets are created in the order a trainer reads them. openpyxl writes the headers,
-    # styles, validation, formatting and chart; the data rows of Assignments and Evidence are
-    # streamed to spool files side by side (no assignment is held in memory after its rows are
-    # written) and spliced into the saved package (see xlsx_stream).
+    # styles, tables, validation, formatting, print settings and chart; the data rows of the
+    # large sheets are streamed to unnamed spool files (no assignment is held in memory after
+    # its rows are written) and spliced into the saved package (see xlsx_stream). A sheet's
+    # widths and page set-up are written with its first row, so the header row is appended
+    # once the data (and so the widths) are known.
     ws = wb.create_sheet("Assignments")
     wt = wb.create_sheet("By trainer")
     we = wb.create_sheet("Evidence")
-    wc = wb.create_sheet("Failure rates")
-    _header(ws, [(h, w) for h, _k, w in ASSIGNMENT_COLUMNS])
-    _header(we, EVIDENCE_COLUMNS)
+    wc = wb.create_sheet("Failure rate data")
+    # the chart's data, a Table for pivots; hidden, so the printed workbook is the four sheets
+    # a trainer reads (the chart shows every rate) — unhide it to work with the numbers
+    wc.sheet_state = "hidden"
+    # the chart sheet comes last: openpyxl numbers the sheets of print titles among worksheets
+    wchart = wb.create_chartsheet("Failure rates")
     keys = [k for _h, k, _w in ASSIGNMENT_COLUMNS]
-    by_trainer: Counter[tuple[str, str, str, str]] = Counter()
-    with RowSpool(ws, len(ASSIGNMENT_COLUMNS), first_row=2, directory=path.parent) as rows, \
-            RowSpool(we, len(EVIDENCE_COLUMNS), first_row=2, directory=path.parent) as evidence:
-        for a in assignments:
-            rows.append([safe_text(a.get(key)) for key in keys])
-            by_trainer[(a.get("trainer") or "", a.get("module_id") or "",
-                        a.get("module_title") or "", a.get("status") or "")] += 1
-            ev = a.get("evidence") or {}
-            if isinstance(ev, str):
-                ev = json.loads(ev or "{}")
-            examples = safe_text(", ".join(ev.get("examples", [])))
-            for c in ev.get("criteria", []) or [{}]:
-                evidence.append([a.get("id"), safe_text(a.get("assignee")),
-                                 safe_text(c.get("rubric")), safe_text(c.get("criterion")),
-                                 c.get("answers"), c.get("fails"), c.get("rate"),
-                                 c.get("team_rate"), c.get("critical_fails"),
-                                 safe_text(c.get("direction")), examples])
+    ev_rates = {6: PERCENT, 7: PERCENT}
+    trainers: dict[str, Any] = {}  # trainer → unnamed temporary file of JSON lines
+    with RowSpool(ws, len(keys), first_row=2) as rows, \
+            RowSpool(we, len(EVIDENCE_COLUMNS), first_row=2,
+                     number_formats=ev_rates) as evidence, \
+            RowSpool(wt, len(BY_TRAINER_COLUMNS), first_row=2) as by_trainer:
+        try:
+            for a in assignments:
+                rows.append([_ack(a.get(key)) if key == "acknowledged" else safe_text(a.get(key))
+                             for key in keys])
+                if progress is not None and rows.rows % 1000 == 0:
+                    progress("writing rows", rows.rows, max(total, rows.rows))
+                trainer = a.get("trainer") or ""
+                if trainer not in trainers:
+                    trainers[trainer] = tempfile.TemporaryFile("w+", encoding="utf-8")
+                trainers[trainer].write(json.dumps(
+                    [a.get(k) for _h, k in BY_TRAINER_COLUMNS], default=str) + "\n")
+                ev = a.get("evidence") or {}
+                if isinstance(ev, str):
+                    ev = json.loads(ev or "{}")
+                examples = safe_text(", ".join(ev.get("examples", [])))
+                for c in ev.get("criteria", []) or [{}]:
+                    evidence.append([a.get("id"), safe_text(a.get("assignee")),
+                                     safe_text(c.get("rubric")), safe_text(c.get("criterion")),
+                                     c.get("answers"), c.get("fails"), c.get("rate"),
+                                     c.get("team_rate"), c.get("critical_fails"),
+                                     safe_text(c.get("direction")), examples])
+            for trainer in sorted(trainers):  # the per-trainer view: sorted, one block each
+                spool = trainers[trainer]
+                spool.seek(0)
+                for line in spool:
+                    values = json.loads(line)
+                    for n, (_h, k) in enumerate(BY_TRAINER_COLUMNS):
+                        if k in ("due_on", "completed_on") and values[n]:
+                            values[n] = date.fromisoformat(values[n])
+                    by_trainer.append([safe_text(v) for v in values])
+        finally:
+            for spool in trainers.values():
+                spool.close()
+        headers = [h for h, _k, _w in ASSIGNMENT_COLUMNS]
+        # the version is the importer's optimistic lock: kept, but out of the trainer's way
+        ws.column_dimensions[_col(keys.index("version") + 1)].hidden = True
+        _sheet(ws, headers, rows.widths, f"{title}: assignments", today)
+        _table(ws, "Assignments", headers, rows.last_row)
         _assignment_rules(ws, max(rows.last_row, 2))
-        _by_trainer(wt, by_trainer)
-        _failure_rates(wc, failure_rates)
-        _save_atomically(wb, path, {"Assignments": rows, "Evidence": evidence})
+        trainer_headers = [h for h, _k in BY_TRAINER_COLUMNS]
+        _sheet(wt, trainer_headers, by_trainer.widths,
+               f"{title}: by trainer (filter the Trainer column for one trainer)", today)
+        _table(wt, "ByTrainer", trainer_headers, by_trainer.last_row)
+        ev_headers = [h for h, _w in EVIDENCE_COLUMNS]
+        _sheet(we, ev_headers, evidence.widths, f"{title}: evidence", today)
+        _table(we, "Evidence", ev_headers, evidence.last_row)
+        _failure_rates(wc, wchart, failure_rates, title, today)
+        if progress is not None:
+            progress("saving the workbook", rows.rows, max(total, rows.rows))
+        _save_atomically(wb, path, {"Assignments": rows, "Evidence": evidence,
+                                    "By trainer": by_trainer})
+    if progress is not None:
+        progress("saved", max(total, rows.rows), max(total, rows.rows))
     return rows.rows
 
 
-def _header(ws: Any, columns: Sequence[tuple[str, int]]) -> None:
-    """Widths, frozen header row and the styled header of a sheet."""
-    from openpyxl.styles import Alignment, Font, PatternFill
+def _ack(value: Any) -> str:
+    return "Yes" if value else "No"
 
-    style = {"font": Font(bold=True, color="FFFFFF"),
-             "fill": PatternFill("solid", fgColor="305496"),
-             "alignment": Alignment(vertical="center")}
-    for n, (_h, width) in enumerate(columns, start=1):
-        ws.column_dimensions[_col(n)].width = width
+
+def _sheet(ws: Any, headers: Sequence[str], widths: Sequence[int], title: str,
+           today: date) -> None:
+    """Widths from the content, the page set-up, and the bold, frozen header row."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    for n, header in enumerate(headers, start=1):
+        widest = _WIDEST.get(header, 40)
+        ws.column_dimensions[_col(n)].width = min(max(len(header) + 3, widths[n - 1] + 2),
+                                                  widest)
     ws.freeze_panes = "A2"
-    ws.append([_text_cell(ws, h, style) for h, _w in columns])
+    # landscape, one page wide (as many tall as it takes), the header row on every page,
+    # the title and export date in the header and page numbers in the footer
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.print_title_rows = "1:1"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    hf = ws.HeaderFooter
+    hf.oddHeader.left.text = title.replace("&", "&&")
+    hf.oddHeader.right.text = f"exported {today.isoformat()}"
+    hf.oddFooter.center.text = "page &P of &N"
+    style = {"font": Font(bold=True), "alignment": Alignment(vertical="center")}
+    ws.append([_text_cell(ws, h, style) for h in headers])
+
+
+def _table(ws: Any, name: str, headers: Sequence[str], last_row: int) -> None:
+    """An Excel Table (ListObject) over the header and the data rows (spliced in later), so
+    filters, totals and pivots work on it."""
+    from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+    table = Table(displayName=name, ref=f"A1:{_col(len(headers))}{max(last_row, 2)}")
+    # write-only mode: the columns are named here and must equal the header cells
+    table.tableColumns = [TableColumn(id=n, name=h) for n, h in enumerate(headers, start=1)]
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    with warnings.catch_warnings():  # "add table columns manually": they are, just above
+        warnings.simplefilter("ignore", UserWarning)
+        ws.add_table(table)
 
 
 def _assignment_rules(ws: Any, last: int) -> None:
@@ -133,88 +239,216 @@ def _assignment_rules(ws: Any, last: int) -> None:
     from openpyxl.styles import Font, PatternFill
     from openpyxl.worksheet.datavalidation import DataValidation
 
-    status_col = _col(len(ASSIGNMENT_COLUMNS))
-    due_col = _col([k for _h, k, _w in ASSIGNMENT_COLUMNS].index("due_on") + 1)
-    ws.auto_filter.ref = f"A1:{status_col}{last}"
+    keys = [k for _h, k, _w in ASSIGNMENT_COLUMNS]
+    status_col = _col(keys.index("status") + 1)
+    due_col = _col(keys.index("due_on") + 1)
+    ack_col = _col(keys.index("acknowledged") + 1)
+    done_col = _col(keys.index("completed_on") + 1)
+    last_col = _col(len(keys))
     dv = DataValidation(type="list", formula1='"' + ",".join(STATUSES) + '"', allow_blank=False,
                         showErrorMessage=True, errorTitle="Status",
                         error="Pick Not started, In progress or Done")
     dv.add(f"{status_col}2:{status_col}{last}")
     ws.data_validations.append(dv)
+    ack = DataValidation(type="list", formula1='"' + ",".join(ACK) + '"', allow_blank=True,
+                         showErrorMessage=True, errorTitle="Acknowledged",
+                         error="Yes once the agent has acknowledged the assignment, else No")
+    ack.add(f"{ack_col}2:{ack_col}{last}")
+    ws.data_validations.append(ack)
+    done = DataValidation(type="date", operator="greaterThan", formula1="36526",
+                          allow_blank=True, showErrorMessage=True, errorTitle="Completed on",
+                          error="A date (the day the assignment was completed)")
+    done.add(f"{done_col}2:{done_col}{last}")
+    ws.data_validations.append(done)
     ws.conditional_formatting.add(
-        f"A2:{status_col}{last}",
+        f"A2:{last_col}{last}",
         FormulaRule(formula=[f'AND(${due_col}2<TODAY(),${status_col}2<>"Done")'],
                     fill=PatternFill("solid", fgColor="F8CBAD"), font=Font(color="9C0006")),
     )
 
 
-def _by_trainer(wt: Any, counts: Counter[tuple[str, str, str, str]]) -> None:
-    _header(wt, [("Trainer", 22), ("Module ID", 14), ("Module", 34), ("Status", 13),
-                 ("Count", 8)])
-    for (trainer, mid, title, status), n in sorted(counts.items()):
-        wt.append([safe_text(trainer), safe_text(mid), safe_text(title), safe_text(status), n])
-
-
-def _failure_rates(wc: Any, failure_rates: Sequence[Mapping[str, Any]]) -> None:
-    """The failure-rate table and a native bar chart of it."""
+def _failure_rates(wc: Any, chart_sheet: Any, failure_rates: Sequence[Mapping[str, Any]],
+                   title: str, today: date) -> None:
+    """The failure rates, highest first, as a table (for pivots) and a bar chart of them on a
+    chart sheet of its own, which prints on one page: every bar labelled "rubric: criterion"
+    and with its rate."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.chart import BarChart, Reference
+    from openpyxl.chart.label import DataLabelList
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
 
-    _header(wc, [("Rubric", 16), ("Criterion", 24), ("Answers", 9), ("Fails", 8),
-                 ("Fail rate", 9)])
-    for fr in failure_rates:
+    ordered = sorted(failure_rates, key=lambda fr: (-fr["fail_rate"], fr["rubric"],
+                                                    fr["criterion"]))
+    labels = [f"{fr['rubric']}: {fr['criterion']}" for fr in ordered]
+    widths = [max([len(x) for x in labels] + [0]),
+              max([len(fr["rubric"]) for fr in ordered] + [0]),
+              max([len(fr["criterion"]) for fr in ordered] + [0]), 7, 6, 6]
+    _sheet(wc, RATE_COLUMNS, widths, f"{title}: failure rates", today)
+    for label, fr in zip(labels, ordered, strict=True):
         rate = WriteOnlyCell(wc, value=fr["fail_rate"])
-        rate.number_format = "0.0%"
-        wc.append([safe_text(fr["rubric"]), safe_text(fr["criterion"]), fr["answers"],
-                   fr["fails"], rate])
-    if failure_rates:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = "Failure rate per criterion"
-        chart.y_axis.title = "fail rate"
-        chart.y_axis.numFmt = "0%"
-        chart.height = max(7.5, 0.45 * len(failure_rates))
-        chart.width = 18
-        n = len(failure_rates) + 1
-        chart.add_data(Reference(wc, min_col=5, min_row=1, max_row=n), titles_from_data=True)
-        chart.set_categories(Reference(wc, min_col=2, min_row=2, max_row=n))
-        chart.legend = None
-        wc.add_chart(chart, "G2")
+        rate.number_format = PERCENT
+        wc.append([safe_text(label), safe_text(fr["rubric"]), safe_text(fr["criterion"]),
+                   fr["answers"], fr["fails"], rate])
+    _table(wc, "FailureRates", RATE_COLUMNS, len(ordered) + 1)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = f"Failure rate per criterion ({today.isoformat()})"
+    chart.legend = None
+    chart.y_axis.title = "fail rate"
+    chart.y_axis.numFmt = "0%"
+    chart.y_axis.delete = False
+    chart.x_axis.delete = False
+    chart.x_axis.tickLblSkip = 1  # every label shown
+    chart.x_axis.scaling.orientation = "maxMin"  # the highest rate at the top
+    small = RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties(sz=700)),
+                                  endParaRPr=CharacterProperties(sz=700))])
+    chart.x_axis.txPr = small
+    if ordered:
+        n = len(ordered) + 1
+        chart.add_data(Reference(wc, min_col=6, min_row=1, max_row=n), titles_from_data=True)
+        chart.set_categories(Reference(wc, min_col=1, min_row=2, max_row=n))
+        chart.dataLabels = DataLabelList()
+        chart.dataLabels.showVal = True
+        chart.dataLabels.numFmt = "0%"
+        chart.dataLabels.txPr = small
+        chart.gapWidth = 40
+    chart_sheet.add_chart(chart)
+
+
+_LEFTOVER = ".qa-export-"
+
+
+def _clean_leftovers(path: Path) -> None:
+    """Remove temporaries an earlier export of ``path`` left when it was killed (named
+    ``.NAME.qa-export-PID.tmp``, PID no longer running)."""
+    for old in path.parent.glob(f".{path.name}{_LEFTOVER}*.tmp"):
+        try:
+            pid = int(old.name[len(path.name) + len(_LEFTOVER) + 1:-4])
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            old.unlink(missing_ok=True)
+        except PermissionError:
+            pass  # someone else's live process
+
+
+def _link_unnamed(fd: int, target: Path) -> bool:
+    """Give the unnamed (O_TMPFILE) file ``fd`` the name ``target``: linkat(2) with
+    AT_SYMLINK_FOLLOW on /proc/self/fd, as open(2) documents (os.link does not pass the
+    flag). False where that is not possible."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        at_fdcwd, at_symlink_follow = -100, 0x400
+        done = libc.linkat(at_fdcwd, f"/proc/self/fd/{fd}".encode(), at_fdcwd,
+                           os.fsencode(target), at_symlink_follow)
+    except (OSError, AttributeError):
+        return False
+    return done == 0
 
 
 def _save_atomically(wb: Any, path: Path, spools: Mapping[str, RowSpool]) -> None:
-    """Save beside the target and rename: a crash leaves the old workbook intact."""
-    made: list[Path] = []
-    try:
-        for suffix in (".skeleton", ".tmp"):
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-            os.close(fd)
-            made.append(Path(name))
-        skeleton, tmp = made
+    """Build the package in unnamed temporary files and rename it over the target: a crash
+    leaves the old workbook intact and no temporary file behind in the target's folder. The
+    skeleton openpyxl writes never has a name; the final package (Linux, O_TMPFILE) gets one
+    only between linking it in and the rename. Elsewhere it is written as
+    ``.NAME.qa-export-PID.tmp`` and the next export removes it if a kill left it."""
+    tmp = path.parent / f".{path.name}{_LEFTOVER}{os.getpid()}.tmp"
+    with tempfile.TemporaryFile("w+b") as skeleton:
         wb.save(skeleton)
-        splice(skeleton, tmp, spools)
-        os.replace(tmp, path)
-    finally:
-        for leftover in made:  # after the rename only the skeleton is left
-            leftover.unlink(missing_ok=True)
+        skeleton.seek(0)
+        try:
+            fd = os.open(path.parent, os.O_TMPFILE | os.O_RDWR, 0o644)
+        except (AttributeError, OSError):  # no unnamed files here
+            fd = -1
+        try:
+            if fd >= 0:
+                with os.fdopen(fd, "w+b") as out:
+                    splice(skeleton, out, spools)
+                    out.flush()
+                    tmp.unlink(missing_ok=True)
+                    linked = _link_unnamed(out.fileno(), tmp)
+                    if not linked:
+                        out.seek(0)
+                        with open(tmp, "wb") as named:
+                            shutil.copyfileobj(out, named, 1 << 20)
+            else:
+                with open(tmp, "w+b") as out:
+                    splice(skeleton, out, spools)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def export_plan(
     store: Store, path: Path, *, open_only: bool = False, team: str | None = None,
     trainer: str | None = None, since: datetime | None = None, today: date | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> int:
     """Export stored assignments (and the criterion failure rates) to ``path``."""
-    from .coaching import criterion_failure_rates, iter_assignments
+    from .coaching import count_assignments, criterion_failure_rates, iter_assignments
 
+    total = count_assignments(store, open_only=open_only, team=team, trainer=trainer)
+    if progress is not None:
+        progress("reading the store", 0, total)
     rates = criterion_failure_rates(store, since=since)
     rows = iter_assignments(store, open_only=open_only, team=team, trainer=trainer)
-    return write_workbook(path, rows, failure_rates=rates, today=today)
+    return write_workbook(path, rows, failure_rates=rates, today=today, progress=progress,
+                          total=total)
 
 
-def read_statuses(path: Path) -> dict[int, tuple[str, str]]:
-    """{assignment id: (status, "file: row N")} from the Assignments sheet."""
+def _unescape(text: str) -> str:
+    """Undo ``safe_text``: the apostrophe it put before a formula character."""
+    if text.startswith("'") and text[1:2] and text[1] in "".join(FORMULA_START):
+        return text[1:]
+    return text
+
+
+def _read_date(raw: Any, where: str, today: date) -> date | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, datetime):
+        value = raw.date()
+    elif isinstance(raw, date):
+        value = raw
+    else:
+        try:
+            value = date.fromisoformat(str(raw).strip()[:10])
+        except ValueError:
+            raise InputError(f"{where}: field 'Completed on': {raw!r} is not a date "
+                             "(YYYY-MM-DD)") from None
+    if value > today:
+        raise InputError(f"{where}: field 'Completed on': {value} is in the future")
+    return value
+
+
+def _read_ack(raw: Any, where: str) -> bool:
+    text = " ".join(str(raw or "").split()).casefold()
+    if text in ("", "no"):
+        return False
+    if text == "yes":
+        return True
+    raise InputError(f"{where}: field 'Acknowledged': {raw!r} is not Yes or No")
+
+
+def _read_notes(raw: Any, where: str) -> str | None:
+    if raw is None:
+        return None
+    text = _unescape(str(raw)).strip()
+    if len(text) > NOTES_LIMIT:
+        raise InputError(f"{where}: field 'Notes': {len(text)} characters, more than "
+                         f"{NOTES_LIMIT}")
+    return text or None
+
+
+def read_edits(path: Path, *, today: date | None = None) -> list[RowEdit]:
+    """The rows of the Assignments sheet as edits: Status, Completed on, Acknowledged and Notes
+    (each when its column is there), with the Version each row was exported at. Any bad value
+    is one InputError naming file, row and field."""
     from openpyxl import load_workbook
 
+    today = today or datetime.now(timezone.utc).date()
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -226,31 +460,60 @@ def read_statuses(path: Path) -> dict[int, tuple[str, str]]:
         ws = wb["Assignments"]
         rows = ws.iter_rows(values_only=True)
         header = [str(h or "").strip().casefold() for h in next(rows, ())]
-        try:
-            id_col, status_col = header.index("id"), header.index("status")
-        except ValueError:
-            raise InputError(f"{path}: row 1: field 'ID'/'Status': missing column") from None
-        out: dict[int, tuple[str, str]] = {}
+        col = {name: header.index(name) for name in
+               ("id", "status", "version", "completed on", "acknowledged", "notes")
+               if name in header}
+        for need in ("ID", "Status", "Version"):
+            if need.casefold() not in col:
+                raise InputError(f"{path}: row 1: field '{need}': missing column"
+                                 + (" (export the workbook again)" if need == "Version" else ""))
+
+        def cell(values: tuple[Any, ...], name: str) -> Any:
+            k = col[name]
+            return values[k] if k < len(values) else None
+
+        out: list[RowEdit] = []
+        seen: set[int] = set()
         for number, values in enumerate(rows, start=2):
             if not values or all(v is None or str(v).strip() == "" for v in values):
                 continue
             where = f"{path}: row {number}"
-            raw_id = values[id_col] if id_col < len(values) else None
+            raw_id = cell(values, "id")
             try:
                 assignment_id = int(str(raw_id).strip())
             except ValueError:
                 raise InputError(
                     f"{where}: field 'ID': {raw_id!r} is not an assignment id") from None
-            if assignment_id in out:
+            if assignment_id in seen:
                 raise InputError(f"{where}: field 'ID': assignment {assignment_id} appears twice")
-            status = normalise_status(values[status_col] if status_col < len(values) else None,
-                                      where)
-            out[assignment_id] = (status, where)
+            seen.add(assignment_id)
+            raw_version = cell(values, "version")
+            try:
+                version = int(str(raw_version).strip())
+                if version < 1:
+                    raise ValueError
+            except ValueError:
+                raise InputError(f"{where}: field 'Version': {raw_version!r} is not a version "
+                                 "number (export the workbook again)") from None
+            edit = {"status": normalise_status(cell(values, "status"), where)}
+            if "completed on" in col:
+                edit["completed_on"] = _read_date(cell(values, "completed on"), where, today)
+                if edit["completed_on"] is not None and edit["status"] != "Done":
+                    raise InputError(f"{where}: field 'Completed on': set, but Status is "
+                                     f"{edit['status']!r} (only a Done assignment is completed)")
+            if "acknowledged" in col:
+                edit["acknowledged"] = _read_ack(cell(values, "acknowledged"), where)
+            if "notes" in col:
+                edit["notes"] = _read_notes(cell(values, "notes"), where)
+            out.append(RowEdit(assignment_id, edit, where, version))
         return out
     finally:
         wb.close()
 
 
-def import_statuses(store: Store, path: Path, *, actor: str) -> int:
-    """Read a trainer's workbook and apply its Status column; nothing else is changed."""
-    return set_statuses(store, read_statuses(Path(path)), actor=actor)
+def import_workbook(store: Store, path: Path, *, actor: str,
+                    today: date | None = None) -> UpdateResult:
+    """Read a trainer's workbook and apply Status, Completed on, Acknowledged and Notes, row by
+    row under the rules of ``update_assignments`` (ownership, versions); nothing else changes.
+    A bad value anywhere changes nothing; conflicting or refused rows are listed."""
+    return update_assignments(store, read_edits(Path(path), today=today), actor=actor)

@@ -261,8 +261,10 @@ class AuditLog(Table, table=True):
 
 
 class Assignment(Table, table=True):
-    """A coaching assignment: a refresher module for an agent, or recalibration for an
-    evaluator. Added in schema version 2."""
+    """A coaching assignment: a refresher module for an agent, a systemic finding for a floor
+    or team, a critical review of one contact, or recalibration for an evaluator. Added in
+    schema version 2; ``version`` (bumped by every change, the workbook's optimistic lock),
+    ``completed_on``, ``notes`` and ``acknowledged`` in version 3."""
 
     __tablename__ = "assignment"
     __table_args__ = (
@@ -270,9 +272,9 @@ class Assignment(Table, table=True):
         Index("ix_assignment_assignee", "assignee"),
     )
     id: Optional[int] = Field(default=None, primary_key=True)
-    kind: str = Field(max_length=16)  # refresher | recalibration
+    kind: str = Field(max_length=16)  # refresher | systemic | critical_review | recalibration
     assignee: str = Field(max_length=255)
-    role: str = Field(max_length=16)  # agent | evaluator
+    role: str = Field(max_length=16)  # agent | evaluator | team | floor
     team: Optional[str] = Field(default=None, max_length=128)
     site: Optional[str] = Field(default=None, max_length=128)
     module_id: str = Field(max_length=64)
@@ -287,3 +289,7 @@ class Assignment(Table, table=True):
     dedupe_key: str = Field(max_length=512)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    version: int = 1
+    completed_on: Optional[date] = None
+    notes: Optional[str] = Field(default=None, sa_column=Column(Text))
+    acknowledged: bool = False  # by the agent

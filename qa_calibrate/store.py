@@ -30,7 +30,7 @@ from . import models as m
 from .errors import StoreError
 from .locations import ENV_VAR
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _v2_assignments(conn: Connection) -> None:
@@ -38,8 +38,19 @@ def _v2_assignments(conn: Connection) -> None:
     m.Assignment.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _v3_assignment_tracking(conn: Connection) -> None:
+    """Version 3: an assignment's version (the workbook's optimistic lock), completion date,
+    notes and the agent's acknowledgement."""
+    have = {c["name"] for c in inspect(conn).get_columns("assignment")}
+    for name, ddl in (("version", "INTEGER NOT NULL DEFAULT 1"), ("completed_on", "DATE"),
+                      ("notes", "TEXT"), ("acknowledged", "BOOLEAN NOT NULL DEFAULT false")):
+        if name not in have:  # a table created by step 2 from today's model has them already
+            conn.exec_driver_sql(f"ALTER TABLE assignment ADD COLUMN {name} {ddl}")
+
+
 # Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {2: _v2_assignments}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {
+    2: _v2_assignments, 3: _v3_assignment_tracking}
 
 
 def resolve_url(url: str | None = None) -> str:

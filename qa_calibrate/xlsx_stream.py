@@ -62,11 +62,19 @@ class RowSpool:
     """Data rows of the openpyxl sheet ``ws``, serialised as they come to a temporary file."""
 
     def __init__(self, ws: Any, columns: int, *, first_row: int,
-                 directory: Path | None = None) -> None:
+                 directory: Path | None = None,
+                 number_formats: Mapping[int, str] | None = None) -> None:
         from openpyxl.cell import WriteOnlyCell
 
         self._cols = column_letters(columns)
         self._next = first_row
+        # numbers in these columns (0-based) carry a cell style with that number format
+        self._num_style: dict[str, str] = {}
+        for index, fmt in (number_formats or {}).items():
+            styled = WriteOnlyCell(ws, value=0.5)
+            styled.number_format = fmt
+            self._num_style[self._cols[index]] = f'" s="{styled.style_id}" t="n"><v>'
+        self.widths = [0] * columns  # the longest text of each column, for its width
         # the workbook's cell styles for dates and date-times (registered if not yet there)
         date_style = WriteOnlyCell(ws, value=date(2000, 1, 1)).style_id
         datetime_style = WriteOnlyCell(ws, value=datetime(2000, 1, 1)).style_id
@@ -88,6 +96,12 @@ class RowSpool:
         self._next += 1
         self.rows += 1
         cell = self._cell
+        widths = self.widths
+        for n, v in enumerate(values):
+            if v is not None:
+                size = len(v) if type(v) is str else 10 if isinstance(v, date) else len(str(v))
+                if size > widths[n]:
+                    widths[n] = size
         self._pending.append('<row r="' + r + '">' + "".join(
             [cell(col, r, v) for col, v in zip(self._cols, values, strict=False) if v is not None])
             + "</row>")
@@ -104,11 +118,13 @@ class RowSpool:
                         + _text(v) + "</t></is></c>")
             return '<c r="' + col + r + '" t="inlineStr"><is><t>' + _text(v) + "</t></is></c>"
         if kind is int:
-            return '<c r="' + col + r + '" t="n"><v>' + str(v) + "</v></c>"
+            return ('<c r="' + col + r + self._num_style.get(col, '" t="n"><v>') + str(v)
+                    + "</v></c>")
         if kind is float:
             if not math.isfinite(v):
                 return ""
-            return '<c r="' + col + r + '" t="n"><v>' + repr(v) + "</v></c>"
+            return ('<c r="' + col + r + self._num_style.get(col, '" t="n"><v>') + repr(v)
+                    + "</v></c>")
         if kind is date:
             return '<c r="' + col + r + self._date + str((v - _EPOCH_DATE).days) + "</v></c>"
         if kind is bool:
@@ -162,7 +178,8 @@ def sheet_parts(package: zipfile.ZipFile) -> dict[str, str]:
             for sheet in book.iter(f"{_NS_MAIN}sheet")}
 
 
-def splice(skeleton: Path, out: Path, spools: Mapping[str, RowSpool]) -> None:
+def splice(skeleton: Path | IO[bytes], out: Path | IO[bytes],
+           spools: Mapping[str, RowSpool]) -> None:
     """Copy the package ``skeleton`` to ``out`` with each spool's rows appended to the
     sheetData of the sheet of that title."""
     with zipfile.ZipFile(skeleton) as zin, \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 from conftest import DATA
 
 from qa_calibrate import models as m
@@ -57,3 +58,53 @@ def write_history_csv(path, rows) -> None:
 
 FULL_PASS = {"greeting": "yes", "verify_identity": "yes", "empathy": 4, "accuracy": 4,
              "hold_etiquette": "n/a"}
+
+
+def bulk_routine_scores(store: Store, rubric: str, agents: dict[str, str],
+                        fails: dict[str, np.ndarray], per_agent: int, *,
+                        start: datetime | None = None) -> dict[str, list[str]]:
+    """Routine evaluations straight into the store (Core bulk inserts): ``per_agent`` contacts
+    for each agent (name → team), one evaluation each, scored by "Ann". ``fails[key]`` is a
+    (agents × per_agent) bool array of failed answers; other answers pass. Returns the failing
+    contacts per criterion key ("crm:EXT")."""
+    from sqlalchemy import insert
+    from sqlmodel import select
+
+    from qa_calibrate.rubric import rubric_criteria
+    from qa_calibrate.scoring import score_matrix
+
+    start = start or datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
+    with store.session() as s:
+        rub = s.exec(select(m.Rubric).where(m.Rubric.name == rubric)).one()
+        crit = rubric_criteria(s, rub.id)
+        ann = s.exec(select(m.Evaluator).where(m.Evaluator.name == "Ann")).one().id
+    names = list(agents)
+    n_ev = len(names) * per_agent
+    failed = np.zeros((n_ev, len(crit)), dtype=bool)
+    for j, c in enumerate(crit):
+        if c.key in fails:
+            failed[:, j] = np.asarray(fails[c.key], dtype=bool).reshape(-1)
+    values = np.where(failed, [c.min_value for c in crit], [c.max_value for c in crit])
+    scores, auto = score_matrix(crit, values, np.zeros_like(values, dtype=bool))
+    now = datetime.now(timezone.utc)
+    exts = [f"P-{k:06d}" for k in range(n_ev)]
+    with store.engine.begin() as conn:
+        ids = conn.execute(insert(m.Interaction.__table__).returning(
+            m.Interaction.__table__.c.id, sort_by_parameter_order=True), [
+            {"source": "crm", "external_id": exts[k], "channel": "chat",
+             "agent": names[k // per_agent], "team": agents[names[k // per_agent]],
+             "site": "Leeds", "started_at": start + timedelta(minutes=k), "redacted": True,
+             "imported_at": now} for k in range(n_ev)]).scalars().all()
+        evs = conn.execute(insert(m.Evaluation.__table__).returning(
+            m.Evaluation.__table__.c.id, sort_by_parameter_order=True), [
+            {"evaluator_id": ann, "interaction_id": ids[k], "rubric_id": rub.id, "context": 0,
+             "status": "submitted", "score": float(scores[k]), "auto_failed": bool(auto[k]),
+             "created_at": now, "updated_at": now,
+             "submitted_at": start + timedelta(minutes=k + 30),
+             "scored_at": start + timedelta(minutes=k + 30), "version": 1}
+            for k in range(n_ev)]).scalars().all()
+        conn.execute(insert(m.Answer.__table__), [
+            {"evaluation_id": evs[k], "criterion_id": c.id, "value": float(values[k, j]),
+             "na": False} for k in range(n_ev) for j, c in enumerate(crit)])
+    return {c.key: [f"crm:{exts[k]}" for k in np.nonzero(failed[:, j])[0]]
+            for j, c in enumerate(crit)}

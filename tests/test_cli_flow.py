@@ -67,3 +67,40 @@ def test_create_score_reveal_consensus_close_from_the_cli(store, tmp_path):
     assert listed[0]["state"] == "closed" and listed[0]["submitted"] == 8
     r = run(url, "report", "evaluators", "--format", "csv")
     assert r.output.splitlines()[0].startswith("evaluator,sessions,interactions,match_rate")
+
+
+def test_coaching_plan_json_has_kinds_and_a_conflicting_import_exits_4(store, tmp_path):
+    from helpers import FULL_PASS, write_history_csv
+    from openpyxl import load_workbook
+
+    from qa_calibrate.evaluations import import_evaluations
+
+    ids = seed_basics(store)
+    history = tmp_path / "history.csv"
+    write_history_csv(history, [
+        (ext, "Ann", key, "no" if key == "verify_identity" and n < 2 else value,
+         f"2026-10-0{n + 1}T10:00:00+00:00")
+        for n, ext in enumerate(ids) for key, value in FULL_PASS.items()])
+    import_evaluations(store, [history], actor="test")
+    r = run(store.url, "coaching", "plan", "--format", "json", actor=LEAD)
+    assert r.exit_code == 0, r.output
+    plan = json.loads(r.output)
+    assert [(p["kind"], p["assignee"], p["version"]) for p in plan] == [
+        ("critical_review", "Agent 0", 1), ("critical_review", "Agent 1", 1)]
+    out = tmp_path / "plan.xlsx"
+    assert run(store.url, "coaching", "export", str(out), actor=LEAD).exit_code == 0
+    stale = tmp_path / "stale.xlsx"
+    stale.write_bytes(out.read_bytes())
+    for path, status in ((out, "Done"), (stale, "In progress")):
+        wb = load_workbook(path)
+        ws = wb["Assignments"]
+        ws.cell(2, [c.value for c in ws[1]].index("Status") + 1).value = status
+        wb.save(path)
+    r = run(store.url, "coaching", "import-status", str(out), actor=LEAD)
+    assert r.exit_code == 0 and "1 assignments changed" in r.output, r.output
+    r = run(store.url, "coaching", "import-status", str(stale), actor=LEAD)
+    assert r.exit_code == 4, r.output
+    assert "0 assignments changed" in r.output and "conflict:" in r.output
+    assert "row 2: assignment" in r.output and "Traceback" not in r.output
+    r = run(store.url, "coaching", "import-status", str(out), actor="Ann")
+    assert r.exit_code == 3 and "Ann is an evaluator" in r.output

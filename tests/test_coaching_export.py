@@ -7,7 +7,7 @@ import subprocess
 from datetime import date
 
 import pytest
-from helpers import FULL_PASS, seed_basics, write_history_csv
+from helpers import FULL_PASS, LEAD, seed_basics, write_history_csv
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -15,9 +15,19 @@ from qa_calibrate import coaching
 from qa_calibrate import models as m
 from qa_calibrate.errors import InputError
 from qa_calibrate.evaluations import import_evaluations
-from qa_calibrate.export_xlsx import import_statuses, safe_text, write_workbook
+from qa_calibrate.export_xlsx import (
+    ASSIGNMENT_COLUMNS,
+    export_plan,
+    import_workbook,
+    safe_text,
+    write_workbook,
+)
+from qa_calibrate.people import add_evaluator
 
 TODAY = date(2026, 11, 2)
+HEADERS = [h for h, _k, _w in ASSIGNMENT_COLUMNS]
+STATUS, DONE_ON, ACK, NOTES, VERSION = (HEADERS.index(h) + 1 for h in (
+    "Status", "Completed on", "Acknowledged", "Notes", "Version"))
 
 
 @pytest.fixture
@@ -48,9 +58,13 @@ def test_plan_assigns_modules_and_never_duplicates_open_ones(scored):
     by = {(r["assignee"], r["module_id"]): r for r in rows}
     assert ("Agent 0", "MOD-EMP") in by
     assert by[("Agent 0", "MOD-EMP")]["evidence"]["criteria"][0]["rate"] == 1.0
-    assert ("Agent 1", "MOD-VER") in by  # one critical fail always counts
-    assert by[("Agent 1", "MOD-VER")]["priority"] == "high"
-    assert by[("Agent 1", "MOD-VER")]["due_on"] == date(2026, 11, 9)
+    assert by[("Agent 0", "MOD-EMP")]["kind"] == "refresher"
+    # one critical fail is a review of that contact with the lead, due in three days
+    review = by[("Agent 1", "CRITICAL-REVIEW")]
+    assert review["kind"] == "critical_review" and review["evidence"]["contact"] == "crm:C-001"
+    assert review["priority"] == "high" and review["due_on"] == date(2026, 11, 5)
+    assert review["trainer"] == LEAD
+    assert ("Agent 1", "MOD-VER") not in by
     assert not any(a == "Agent 2" for a, _ in by)
     again = coaching.plan(scored, actor="lead", settings=settings, today=TODAY)
     assert len(again) == len(rows)
@@ -73,16 +87,59 @@ def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, t
     out = tmp_path / "plan.xlsx"
     write_workbook(out, rows, failure_rates=coaching.criterion_failure_rates(scored), today=TODAY)
     wb = load_workbook(out)
-    assert wb.sheetnames == ["Assignments", "By trainer", "Evidence", "Failure rates"]
+    assert wb.sheetnames == ["Assignments", "By trainer", "Evidence", "Failure rate data",
+                             "Failure rates"]
     ws = wb["Assignments"]
+    # each data sheet is an Excel Table whose range covers the rows spliced in after saving
+    for name, table in (("Assignments", "Assignments"), ("By trainer", "ByTrainer"),
+                        ("Evidence", "Evidence"), ("Failure rate data", "FailureRates")):
+        sheet = wb[name]
+        assert sheet.tables[table].ref == f"A1:{sheet.cell(1, sheet.max_column).column_letter}"\
+            f"{sheet.max_row}"
+        assert [c.name for c in sheet.tables[table].tableColumns] == [
+            c.value for c in sheet[1]]
+        assert sheet.tables[table].tableStyleInfo.name == "TableStyleMedium2"
+        # landscape, one page wide, header row repeated, title and date in the header
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
+        assert sheet.print_title_rows == "$1:$1"
+        assert "exported 2026-11-02" in sheet.oddHeader.right.text
+        assert "Coaching plan" in sheet.oddHeader.left.text
+    assert ws.max_row == len(rows) + 1
     header = [c.value for c in ws[1]]
-    assert header[:3] == ["ID", "Assignee", "Role"] and header[-1] == "Status"
+    assert header[:3] == ["ID", "Kind", "Assignee"] and header[-1] == "Version"
+    col = {h: n for n, h in enumerate(header, start=1)}
+    assert ws.column_dimensions["R"].hidden  # Version: the importer's lock, out of the way
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref.startswith("A1:M")
-    assert ws.cell(row=2, column=10).is_date
-    dvs = ws.data_validations.dataValidation
-    assert len(dvs) == 1 and dvs[0].formula1 == '"Not started,In progress,Done"'
+    assert ws.cell(row=2, column=col["Assigned on"]).is_date
+    dvs = {str(dv.sqref)[0]: dv for dv in
+           ws.data_validations.dataValidation}
+    assert dvs["N"].formula1 == '"Not started,In progress,Done"'
+    assert dvs["P"].formula1 == '"Yes,No"' and dvs["O"].type == "date"
     assert len(ws.conditional_formatting) == 1
+    # widths from the content: wide enough for the header and the longest value, within bounds
+    widths = {h: ws.column_dimensions[ws.cell(1, n).column_letter].width
+              for h, n in col.items()}
+    assert widths["Acknowledged"] >= len("Acknowledged") + 2
+    longest_reason = max(len(r["reason"]) for r in rows)
+    assert widths["Reason"] == min(longest_reason + 2, 70)
+    assert widths["ID"] < widths["Assignee"]
+    # rates are percentages
+    ev = wb["Evidence"]
+    ev_col = {c.value: c.column for c in ev[1]}
+    rated = [ev.cell(r, ev_col["Rate"]) for r in range(2, ev.max_row + 1)
+             if ev.cell(r, ev_col["Rate"]).value is not None]
+    assert rated and all(c.number_format == "0.0%" for c in rated)
+    # the per-trainer view: every assignment, sorted by trainer
+    bt = wb["By trainer"]
+    trainers = [bt.cell(r, 1).value or "" for r in range(2, bt.max_row + 1)]
+    assert trainers == sorted(trainers) and len(trainers) == len(rows)
+    # the chart: on a chart sheet of its own, data sorted by fail rate with rubric: criterion
+    data = wb["Failure rate data"]
+    rates = [data.cell(r, 6).value for r in range(2, data.max_row + 1)]
+    assert rates == sorted(rates, reverse=True) and data.cell(2, 6).number_format == "0.0%"
+    assert all(":" in data.cell(r, 1).value for r in range(2, data.max_row + 1))
     last = ws.max_row
     values = {c.value for c in ws[last]}
     for text in ("'=1+2", "'+team", "'@site", "'-M", "'\tTab"):
@@ -94,6 +151,8 @@ def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, t
     # assignee/team/reason are) is escaped too
     assert safe_text("=SUM(A1)") == "'=SUM(A1)" and safe_text("ok") == "ok"
     assert len(wb["Failure rates"]._charts) == 1
+    chart = wb["Failure rates"]._charts[0]
+    assert chart.x_axis.tickLblSkip == 1 and chart.x_axis.delete is False
     assert wb["By trainer"].max_row >= 2
     assert wb["Evidence"].max_row >= 2
 
@@ -105,12 +164,13 @@ def test_status_round_trip_changes_only_status(scored, tmp_path):
     write_workbook(out, coaching.list_assignments(scored), today=TODAY)
     wb = load_workbook(out)
     ws = wb["Assignments"]
-    ws.cell(row=2, column=13).value = "In progress"
-    ws.cell(row=2, column=2).value = "Someone Else"  # edits outside Status are ignored
+    ws.cell(row=2, column=STATUS).value = "In progress"
+    ws.cell(row=2, column=3).value = "Someone Else"  # edits outside the editable columns
     wb.save(out)
-    assert import_statuses(scored, out, actor="trainer") == 1
+    assert import_workbook(scored, out, actor="trainer").changed == 1
     after = coaching.get_assignment(scored, rows[0]["id"])
     assert after["status"] == "In progress" and after["assignee"] == rows[0]["assignee"]
+    assert after["version"] == 2
     with scored.session() as s:
         assert s.exec(select(m.AuditLog).where(m.AuditLog.action == "status")).one()
 
@@ -122,18 +182,19 @@ def test_unknown_row_or_status_is_one_error_and_changes_nothing(scored, tmp_path
     write_workbook(out, coaching.list_assignments(scored), today=TODAY)
     wb = load_workbook(out)
     ws = wb["Assignments"]
-    ws.cell(row=2, column=13).value = "Done"
+    ws.cell(row=2, column=STATUS).value = "Done"
     original_id = ws.cell(row=3, column=1).value
     ws.cell(row=3, column=1).value = 4242
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'ID': no assignment 4242"):
-        import_statuses(scored, out, actor="trainer")
+        import_workbook(scored, out, actor="trainer")
     assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored))
     ws.cell(row=3, column=1).value = original_id
-    ws.cell(row=3, column=13).value = "Finished"
+    ws.cell(row=3, column=STATUS).value = "Finished"
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'Status'"):
-        import_statuses(scored, out, actor="trainer")
+        import_workbook(scored, out, actor="trainer")
+    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored))
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
@@ -151,3 +212,188 @@ def test_libreoffice_reads_the_workbook(scored, tmp_path):
     assert "Assignee" in text and rows[0]["assignee"] in text
     assert "'=1+1" in text or "=1+1" in text
     assert ",2," not in text.split("\n")[1]  # the formula was not computed
+
+
+def _pdf_pages(pdf) -> int:
+    """Pages of a PDF: pdfinfo when installed, else its /Type /Page objects."""
+    import re
+
+    if shutil.which("pdfinfo"):
+        out = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+        return int(re.search(r"^Pages:\s+(\d+)", out.stdout, re.M).group(1))
+    return len(re.findall(rb"/Type\s*/Page(?![a-zA-Z])", pdf.read_bytes()))
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
+def test_the_sample_plan_prints_on_four_pages(store, tmp_path):
+    """The sample's plan, exported and printed by LibreOffice: one page per sheet."""
+    from conftest import ROOT
+
+    from qa_calibrate.demo import load_sample_data
+    from qa_calibrate.export_xlsx import export_plan
+
+    load_sample_data(store, sample_dir=ROOT / "sample_data", rubrics_dir=ROOT / "rubrics",
+                     actor="test")
+    rows = coaching.plan(store, actor="test", today=TODAY)
+    assert len(rows) >= 8
+    out = tmp_path / "sample_plan.xlsx"
+    assert export_plan(store, out, today=TODAY) == len(rows)
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
+                   check=True, capture_output=True, timeout=180)
+    pages = _pdf_pages(tmp_path / "sample_plan.pdf")
+    assert 1 <= pages <= 4, pages
+
+
+def _own(store, trainers=("Tess Trainer", "Tina Trainer", LEAD)):
+    """Three open assignments, one owned by each of ``trainers``."""
+    with store.session() as s:
+        for n, trainer in enumerate(trainers):
+            s.add(m.Assignment(kind="refresher", assignee=f"Agent {n}", role="agent",
+                               module_id="MOD-EMP", module_title="Empathy", reason="r",
+                               evidence="{}", priority="medium", assigned_on=date(2026, 10, 1),
+                               due_on=date(2026, 10, 15), trainer=trainer,
+                               status="Not started", dedupe_key=f"k{n}"))
+    return {r["trainer"]: r["id"] for r in coaching.list_assignments(store)}
+
+
+@pytest.fixture
+def owned(store):
+    seed_basics(store)
+    add_evaluator(store, "Tina Trainer", role="trainer", actor="test")
+    return store, _own(store)
+
+
+def _edit(path, changes):
+    """Edit cells of the Assignments sheet: {(assignment id, header): value}."""
+    wb = load_workbook(path)
+    ws = wb["Assignments"]
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    for (assignment_id, header), value in changes.items():
+        ws.cell(rows[assignment_id], HEADERS.index(header) + 1).value = value
+    wb.save(path)
+
+
+def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(owned, tmp_path):
+    store, ids = owned
+    tess, lead = ids["Tess Trainer"], ids[LEAD]
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    export_plan(store, first, today=TODAY)
+    shutil.copy(first, second)
+    # the first trainer marks an assignment Done, with the date, a note and the agent's word
+    _edit(first, {(tess, "Status"): "Done", (tess, "Completed on"): date(2026, 10, 20),
+                  (tess, "Notes"): "+ went well, follow up in a month",
+                  (tess, "Acknowledged"): "Yes"})
+    done = import_workbook(store, first, actor="Tess Trainer", today=TODAY)
+    assert (done.changed, done.refused) == (1, [])
+    after_first = coaching.get_assignment(store, tess)
+    assert (after_first["status"], after_first["completed_on"], after_first["notes"],
+            after_first["acknowledged"], after_first["version"]) == (
+        "Done", date(2026, 10, 20), "+ went well, follow up in a month", True, 2)
+    # the lead's copy is older: it would put the row back to In progress — a conflict, and
+    # nothing of that row changes; its other (unchanged since the export) row is applied
+    _edit(second, {(tess, "Status"): "In progress", (tess, "Notes"): "lead's note",
+                   (lead, "Status"): "In progress"})
+    result = import_workbook(store, second, actor=LEAD, today=TODAY)
+    assert result.changed == 1 and len(result.refused) == 1
+    assert f"assignment {tess} changed since this workbook was exported" in result.refused[0]
+    assert "version 1 in the file, 2 in the store" in result.refused[0]
+    assert "Status 'In progress' in the file, 'Done' in the store" in result.refused[0]
+    assert result.refused[0].startswith(f"{second}: row ")
+    assert coaching.get_assignment(store, tess) == after_first
+    assert coaching.get_assignment(store, lead)["status"] == "In progress"
+    # an older row whose values equal the store's is no conflict: importing the first copy
+    # again (its row for Tess is version 1 but says what the store says) changes nothing; its
+    # row for the lead's assignment (Not started, since changed by the lead) is refused
+    again = import_workbook(store, first, actor="Tess Trainer", today=TODAY)
+    assert again.changed == 0
+    assert [f"assignment {lead} belongs to {LEAD}" in line for line in again.refused] == [True]
+    # the formula-looking note goes out escaped and comes back as it was
+    export_plan(store, tmp_path / "third.xlsx", today=TODAY)
+    assert import_workbook(store, tmp_path / "third.xlsx", actor=LEAD,
+                           today=TODAY).changed == 0
+    assert load_workbook(tmp_path / "third.xlsx")["Assignments"].cell(
+        2, NOTES).value == "'+ went well, follow up in a month"
+    assert coaching.get_assignment(store, tess)["notes"] == "+ went well, follow up in a month"
+
+
+def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owned, tmp_path):
+    from qa_calibrate.errors import PermissionDenied
+
+    store, ids = owned
+    out = tmp_path / "plan.xlsx"
+    export_plan(store, out, today=TODAY)
+    _edit(out, {(ids["Tess Trainer"], "Status"): "In progress",
+                (ids["Tina Trainer"], "Status"): "Done",
+                (ids[LEAD], "Acknowledged"): "Yes"})
+    before = coaching.list_assignments(store)
+    # an evaluator changes nothing at all
+    with pytest.raises(PermissionDenied, match="Ann is an evaluator"):
+        import_workbook(store, out, actor="Ann", today=TODAY)
+    assert coaching.list_assignments(store) == before
+    # Tina's own row is applied; Tess's and the lead's rows are refused, row by row
+    tina = import_workbook(store, out, actor="Tina Trainer", today=TODAY)
+    assert tina.changed == 1 and len(tina.refused) == 2
+    assert any(f"assignment {ids['Tess Trainer']} belongs to Tess Trainer" in line
+               for line in tina.refused)
+    assert any(f"assignment {ids[LEAD]} belongs to {LEAD}" in line for line in tina.refused)
+    assert coaching.get_assignment(store, ids["Tina Trainer"])["status"] == "Done"
+    assert coaching.get_assignment(store, ids["Tess Trainer"])["status"] == "Not started"
+    # the core refuses it whatever the door: set_statuses too, all or nothing
+    with pytest.raises(PermissionDenied, match="belongs to Tess Trainer"):
+        coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")},
+                              actor="Tina Trainer")
+    assert coaching.get_assignment(store, ids["Tess Trainer"])["status"] == "Not started"
+    with pytest.raises(PermissionDenied):
+        coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")}, actor="Bob")
+    # the lead changes anyone's rows (Tina's row is older in the file now, but says what the
+    # store says: no conflict)
+    lead = import_workbook(store, out, actor=LEAD, today=TODAY)
+    assert (lead.changed, lead.refused) == (2, [])
+    assert coaching.get_assignment(store, ids["Tess Trainer"])["status"] == "In progress"
+    assert coaching.get_assignment(store, ids[LEAD])["acknowledged"] is True
+    with store.session() as s:
+        logged = s.exec(select(m.AuditLog).where(m.AuditLog.entity == "assignment",
+                                                 m.AuditLog.action.in_(["status", "update"]))
+                        ).all()
+    assert sorted(e.actor for e in logged) == [LEAD, LEAD, "Tina Trainer"]
+
+
+@pytest.mark.parametrize(("header", "value", "message"), [
+    ("Completed on", "next week", r"row 2: field 'Completed on': 'next week' is not a date"),
+    ("Completed on", date(2027, 1, 1), r"row 2: field 'Completed on': 2027-01-01 is in the"),
+    ("Completed on", date(2026, 9, 1), r"row 2: field 'Completed on': 2026-09-01 is before"),
+    ("Acknowledged", "maybe", r"row 2: field 'Acknowledged': 'maybe' is not Yes or No"),
+    ("Notes", "x" * 2001, r"row 2: field 'Notes': 2001 characters"),
+    ("Version", "two", r"row 2: field 'Version': 'two' is not a version number"),
+    ("Version", 9, r"row 2: field 'Version': 9 is newer than the store's 1"),
+])
+def test_bad_tracking_values_are_one_error_and_change_nothing(owned, tmp_path, header, value,
+                                                              message):
+    store, ids = owned
+    out = tmp_path / "plan.xlsx"
+    export_plan(store, out, today=TODAY)
+    first = ids["Tess Trainer"]
+    edits = {(ids[LEAD], "Status"): "In progress", (first, header): value}
+    if header == "Completed on":
+        edits[(first, "Status")] = "Done"
+    _edit(out, edits)
+    before = coaching.list_assignments(store)
+    with pytest.raises(InputError, match=message):
+        import_workbook(store, out, actor=LEAD, today=TODAY)
+    assert coaching.list_assignments(store) == before
+
+
+def test_completion_date_needs_done_and_the_version_column_is_required(owned, tmp_path):
+    store, ids = owned
+    out = tmp_path / "plan.xlsx"
+    export_plan(store, out, today=TODAY)
+    _edit(out, {(ids["Tess Trainer"], "Completed on"): date(2026, 10, 20)})
+    with pytest.raises(InputError, match=r"row 2: field 'Completed on': set, but Status is "
+                                         r"'Not started'"):
+        import_workbook(store, out, actor=LEAD, today=TODAY)
+    wb = load_workbook(out)
+    wb["Assignments"].delete_cols(VERSION)
+    wb.save(out)
+    with pytest.raises(InputError, match=r"row 1: field 'Version': missing column"):
+        import_workbook(store, out, actor=LEAD, today=TODAY)

@@ -111,6 +111,8 @@ def test_killed_while_exporting_leaves_the_good_workbook(tmp_path):
     wb = load_workbook(target, read_only=True)  # a complete workbook, never a half-written one
     assert sum(1 for _ in wb["Assignments"].iter_rows(values_only=True)) == 20001
     wb.close()
+    # the temporaries had no name in the target's folder: nothing is left beside the workbook
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
 
 
 def test_killed_while_importing_leaves_all_or_nothing(db_url, tmp_path):

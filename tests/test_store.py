@@ -111,3 +111,37 @@ def test_old_store_is_migrated_on_open(db_url):
         assert session.exec(select(m.Evaluator.name)).all() == ["Kept"]
         assert session.exec(select(m.Assignment)).all() == []
     s.close()
+
+
+def test_version_2_store_gets_the_assignment_tracking_columns(db_url):
+    """A store at schema version 2 (assignments without version, completion date, notes and
+    acknowledgement) keeps its assignments and reads them at version 1."""
+    from datetime import date
+
+    s = open_store(db_url)
+    with s.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE assignment")
+        conn.exec_driver_sql(
+            "CREATE TABLE assignment (id INTEGER PRIMARY KEY, kind VARCHAR(16) NOT NULL, "
+            "assignee VARCHAR(255) NOT NULL, role VARCHAR(16) NOT NULL, team VARCHAR(128), "
+            "site VARCHAR(128), module_id VARCHAR(64) NOT NULL, "
+            "module_title VARCHAR(255) NOT NULL, reason TEXT NOT NULL, evidence TEXT NOT NULL, "
+            "priority VARCHAR(8) NOT NULL, assigned_on DATE NOT NULL, due_on DATE NOT NULL, "
+            "trainer VARCHAR(255), status VARCHAR(16) NOT NULL, dedupe_key VARCHAR(512) NOT NULL, "
+            "created_at TIMESTAMP NOT NULL, updated_at TIMESTAMP NOT NULL)")
+        conn.exec_driver_sql(
+            "INSERT INTO assignment (id, kind, assignee, role, module_id, module_title, reason, "
+            "evidence, priority, assigned_on, due_on, status, dedupe_key, created_at, updated_at)"
+            " VALUES (7, 'refresher', 'Agent 0', 'agent', 'MOD-EMP', 'Empathy', 'r', '{}', "
+            "'medium', '2026-10-01', '2026-10-15', 'Done', 'k', '2026-10-01 09:00:00', "
+            "'2026-10-01 09:00:00')")
+        conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    s.close()
+    s = open_store(db_url)
+    assert schema_version(s) == SCHEMA_VERSION == 3
+    with s.session() as session:
+        row = session.exec(select(m.Assignment)).one()
+        assert (row.id, row.status, row.assigned_on) == (7, "Done", date(2026, 10, 1))
+        assert (row.version, row.completed_on, row.notes, row.acknowledged) == (1, None, None,
+                                                                                False)
+    s.close()

@@ -4,7 +4,7 @@ screen."""
 from __future__ import annotations
 
 import pytest
-from helpers import EVALUATORS, FULL_PASS, LEAD, seed_basics
+from helpers import EVALUATORS, FULL_PASS, LEAD, seed_basics, write_history_csv
 from sqlmodel import select
 
 from qa_calibrate import models as m
@@ -377,3 +377,67 @@ async def test_the_title_bar_follows_the_titles_and_opens_the_palette(cal):
         await pilot.click(TitleBar, offset=(1, 0))  # the icon
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_coaching_plan_and_export_run_in_workers_with_progress(cal, tmp_path, monkeypatch):
+    """Plan and export run off the UI thread; the progress bar follows the core's stages."""
+    import threading
+
+    from textual.widgets import Input, ProgressBar
+
+    from qa_calibrate import coaching, export_xlsx
+    from qa_calibrate.evaluations import import_evaluations
+
+    store, _sid, ids = cal
+    history = tmp_path / "history.csv"  # two critical slips: two reviews to plan and export
+    write_history_csv(history, [
+        (ext, "Ann", key, "no" if key == "verify_identity" and n < 2 else value,
+         f"2026-10-0{n + 1}T10:00:00+00:00")
+        for n, ext in enumerate(ids) for key, value in FULL_PASS.items()])
+    import_evaluations(store, [history], actor="test")
+    threads: dict[str, bool] = {}
+    stages: list[tuple[str, int, int]] = []
+    real_plan, real_export = coaching.plan, export_xlsx.export_plan
+
+    def plan(*args, progress=None, **kw):
+        threads["plan"] = threading.current_thread() is threading.main_thread()
+
+        def spy(stage, done, total):
+            stages.append((stage, done, total))
+            progress(stage, done, total)
+
+        return real_plan(*args, progress=spy, **kw)
+
+    def export(*args, **kw):
+        threads["export"] = threading.current_thread() is threading.main_thread()
+        return real_export(*args, **kw)
+
+    monkeypatch.setattr(coaching, "plan", plan)
+    monkeypatch.setattr(export_xlsx, "export_plan", export)
+    app = make_app(store, LEAD)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("c")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, CoachingScreen)
+        assert not screen.query_one("#coaching-progress").display
+        await pilot.press("p")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert threads["plan"] is False
+        assert [s for s, _d, _t in stages] == list(coaching.PLAN_STAGES)
+        assert stages[-1][1] == stages[-1][2]
+        assert not screen.query_one("#coaching-progress").display  # hidden again when done
+        out = tmp_path / "tui_plan.xlsx"
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one(Input).value = str(out)
+        await pilot.press("enter")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert threads["export"] is False
+        assert out.exists()
+        bar = screen.query_one("#coaching-progress", ProgressBar)
+        assert bar.total == bar.progress == len(coaching.list_assignments(store)) == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,9 +18,32 @@ from .main import (
     complete_person,
     console,
     emit,
+    err_console,
     listing_options,
     pass_app,
 )
+
+
+@contextmanager
+def _progress_bar(what: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar on stderr (nothing when stderr is not a terminal), fed by the core's
+    progress(stage, done, total) callback."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{what}: {stage}", completed=done, total=total)
+
+        yield update
 
 
 @cli.command("drift")
@@ -69,7 +94,8 @@ def _settings(**kw: Any) -> Any:
 @click.option("--until", type=UTC_DATETIME, help="Findings before this date.")
 @click.option("--team", help="Only this team's agents.")
 @click.option("--fail-threshold", type=float, default=0.25, show_default=True,
-              help="Fail rate that calls for a refresher module.")
+              help="Fail rate at which a floor or team failing alike is one systemic finding "
+                   "(critical criteria: 0.05).")
 @click.option("--min-answers", type=int, default=8, show_default=True,
               help="Fewest answers on a criterion before its rate counts.")
 @click.option("--due-days", type=int, default=14, show_default=True,
@@ -83,11 +109,12 @@ def coaching_plan(app: AppContext, since: datetime | None, until: datetime | Non
     """Assign refresher modules and recalibration from the findings; list the open plan."""
     from ..coaching import PLAN_KEYS, plan
 
-    rows = plan(app.store, actor=app.actor, since=since, until=until, team=team,
-                settings=_settings(**kw), save=not dry_run)
+    with _progress_bar("coaching plan") as progress:
+        rows = plan(app.store, actor=app.actor, since=since, until=until, team=team,
+                    settings=_settings(**kw), save=not dry_run, progress=progress)
     cols = list(PLAN_KEYS) if fmt != "table" else [
-        "id", "assignee", "role", "team", "module_title", "priority", "due_on", "trainer",
-        "status", "reason"]
+        "id", "kind", "assignee", "role", "team", "module_title", "priority", "due_on",
+        "trainer", "status", "reason"]
     emit(rows, fmt, limit=limit, columns=cols, title="Coaching plan")
 
 
@@ -104,8 +131,8 @@ def coaching_list(app: AppContext, status: str | None, team: str | None, trainer
 
     rows = list_assignments(app.store, status=status, team=team, trainer=trainer)
     emit(rows, fmt, limit=limit, columns=list(PLAN_KEYS) if fmt != "table" else [
-        "id", "assignee", "role", "team", "module_title", "priority", "due_on", "trainer",
-        "status"], title="Assignments")
+        "id", "kind", "assignee", "role", "team", "module_title", "priority", "due_on",
+        "trainer", "status"], title="Assignments")
 
 
 @coaching.command("export")
@@ -119,7 +146,9 @@ def coaching_export(app: AppContext, out: Path, open_only: bool, team: str | Non
     """Write the trainers' workbook (Assignments, By trainer, Evidence, Failure rates)."""
     from ..export_xlsx import export_plan
 
-    n = export_plan(app.store, out, open_only=open_only, team=team, trainer=trainer)
+    with _progress_bar(f"export {out.name}") as progress:
+        n = export_plan(app.store, out, open_only=open_only, team=team, trainer=trainer,
+                        progress=progress)
     console.print(f"{out}: {n} assignments")
 
 
@@ -127,11 +156,17 @@ def coaching_export(app: AppContext, out: Path, open_only: bool, team: str | Non
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @pass_app
 def coaching_import_status(app: AppContext, path: Path) -> None:
-    """Read the Status column of a trainer's workbook back into the store."""
-    from ..export_xlsx import import_statuses
+    """Read Status, Completed on, Acknowledged and Notes of a trainer's workbook back into the
+    store. Rows changed in the store since the export, or owned by another trainer, are listed
+    and left unchanged (exit code 4)."""
+    from ..export_xlsx import import_workbook
 
-    n = import_statuses(app.store, path, actor=app.actor)
-    console.print(f"{path}: {n} statuses changed")
+    result = import_workbook(app.store, path, actor=app.actor)
+    console.print(f"{path}: {result.changed} assignments changed")
+    for line in result.refused:
+        err_console.print(f"conflict: {line}", markup=False, highlight=False)
+    if result.refused:
+        raise SystemExit(4)
 
 
 @cli.group()

@@ -9,7 +9,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Label, LoadingIndicator, Static
+from textual.widgets import DataTable, Label, LoadingIndicator, ProgressBar, Static
 
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
@@ -39,13 +39,15 @@ class CoachingScreen(Screen[None]):
         yield TitleBar()
         yield Label("Coaching plan", classes="title", id="coaching-title")
         yield LoadingIndicator(id="coaching-loading")
+        yield Label("", id="coaching-stage")
+        yield ProgressBar(id="coaching-progress", show_eta=False)
         yield DataTable(id="assignments", cursor_type="row")
         yield Static(id="assignment-detail", classes="panel")
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#coaching-loading").display = False
-        self.query_one(DataTable).add_columns("id", "assignee", "role", "team", "module",
+        self._busy(False)
+        self.query_one(DataTable).add_columns("id", "kind", "assignee", "role", "team", "module",
                                               "priority", "due", "trainer", "status")
         self.reload()
 
@@ -57,7 +59,7 @@ class CoachingScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in self.rows:
-            table.add_row(str(r["id"]), r["assignee"], r["role"], r["team"] or "",
+            table.add_row(str(r["id"]), r["kind"], r["assignee"], r["role"], r["team"] or "",
                           r["module_title"], r["priority"], str(r["due_on"]), r["trainer"] or "",
                           r["status"], key=str(r["id"]))
         filters = [f"team {self.team}" if self.team else "", f"status {self.status}"
@@ -81,45 +83,77 @@ class CoachingScreen(Screen[None]):
         panel.update(f"[b]{r['assignee']}[/b] → {r['module_title']} ({r['module_id']})\n"
                      f"{r['reason']}\nexamples: {ex}")
 
+    def _busy(self, on: bool, what: str = "") -> None:
+        """Show or hide the loading state: a spinner, the stage and a progress bar."""
+        self.query_one("#coaching-loading").display = on
+        self.query_one("#coaching-progress").display = on
+        stage = self.query_one("#coaching-stage", Label)
+        stage.display = on
+        stage.update(what)
+        if on:
+            self.query_one("#coaching-progress", ProgressBar).update(total=None, progress=0)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        """Called from a worker thread: move the bar on the UI thread."""
+        def move() -> None:
+            self.query_one("#coaching-stage", Label).update(stage)
+            self.query_one("#coaching-progress", ProgressBar).update(total=total, progress=done)
+
+        self.app.call_from_thread(move)
+
     def action_plan(self) -> None:
-        self.query_one("#coaching-loading").display = True
+        self._busy(True, "planning")
         self.make_plan()
 
-    @work(exclusive=True, thread=True)
+    @work(exclusive=True, thread=True, group="coaching")
     def make_plan(self) -> None:
         from ...coaching import plan
 
         app: Any = self.app
         try:
             before = len(self.rows)
-            plan(app.store, actor=app.user_name or "tui")
+            plan(app.store, actor=app.user_name or "tui", progress=self._progress)
             self.app.call_from_thread(self._planned, before)
         except QAError as exc:
-            self.app.call_from_thread(app.fail, exc)
+            self.app.call_from_thread(self._failed, exc)
 
     def _planned(self, before: int) -> None:
-        self.query_one("#coaching-loading").display = False
+        self._busy(False)
         self.reload()
         self.notify(f"Plan updated: {len(self.rows)} assignments shown (was {before}).")
+
+    def _failed(self, exc: Exception) -> None:
+        self._busy(False)
+        app: Any = self.app
+        app.fail(exc)
 
     def action_export(self) -> None:
         from .modals import PromptScreen
 
         def chosen(path: str | None) -> None:
-            if not path:
-                return
-            from ...export_xlsx import export_plan
-
-            app: Any = self.app
-            try:
-                n = export_plan(app.store, Path(path).expanduser(), team=self.team)
-            except (QAError, OSError) as exc:
-                app.fail(exc)
-                return
-            self.notify(f"Exported {n} assignments to {path}")
+            if path:
+                self._busy(True, "exporting")
+                self.export_to(Path(path).expanduser())
 
         self.app.push_screen(PromptScreen("Export the coaching workbook to…", "",
                                           str(Path.cwd() / "coaching_plan.xlsx")), chosen)
+
+    @work(exclusive=True, thread=True, group="coaching")
+    def export_to(self, path: Path) -> None:
+        """Write the workbook off the UI thread, moving the progress bar as rows are written."""
+        from ...export_xlsx import export_plan
+
+        app: Any = self.app
+        try:
+            n = export_plan(app.store, path, team=self.team, progress=self._progress)
+        except (QAError, OSError) as exc:
+            self.app.call_from_thread(self._failed, exc)
+            return
+        self.app.call_from_thread(self._exported, n, path)
+
+    def _exported(self, n: int, path: Path) -> None:
+        self._busy(False)
+        self.notify(f"Exported {n} assignments to {path}")
 
     def action_team_filter(self) -> None:
         teams = sorted({r["team"] for r in self._all() if r["team"]})
