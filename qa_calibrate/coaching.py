@@ -798,7 +798,14 @@ class UpdateResult:
 
 
 def _actor(session: Session, actor: str) -> m.Evaluator | None:
-    return session.exec(select(m.Evaluator).where(m.Evaluator.name == actor)).first()
+    """The acting person, matched as names are everywhere (case and spacing do not matter)."""
+    from .errors import UnknownPerson
+    from .people import find_evaluator
+
+    try:
+        return find_evaluator(session, actor)
+    except UnknownPerson:
+        return None
 
 
 def _show(value: Any) -> str:

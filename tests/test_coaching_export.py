@@ -346,6 +346,10 @@ def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owne
     assert coaching.get_assignment(store, ids["Tess Trainer"])["status"] == "Not started"
     with pytest.raises(PermissionDenied):
         coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")}, actor="Bob")
+    # another spelling of a trainer's name is that trainer, not an unknown local operator
+    with pytest.raises(PermissionDenied, match="belongs to Tess Trainer"):
+        coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")},
+                              actor="  tina   TRAINER ")
     # the lead changes anyone's rows (Tina's row is older in the file now, but says what the
     # store says: no conflict)
     lead = import_workbook(store, out, actor=LEAD, today=TODAY)

@@ -37,7 +37,7 @@ def _progress_bar(what: str) -> Iterator[Callable[[str, int, int], None]]:
     )
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+                  TimeElapsedColumn(), console=err_console.get(), transient=True) as bar:
         task = bar.add_task(what, total=None)
 
         def update(stage: str, done: int, total: int) -> None:

@@ -39,7 +39,8 @@ class _LazyConsole:
         self._options = options
         self._console: Console | None = None
 
-    def __getattr__(self, name: str) -> Any:
+    def get(self) -> Console:
+        """The console itself, for rich objects that take one (progress bars)."""
         if self._console is None:
             from rich.console import Console
 
@@ -47,7 +48,10 @@ class _LazyConsole:
             if not made.is_terminal:
                 made.soft_wrap = True
             self._console = made
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
 
 
 console = _LazyConsole()
