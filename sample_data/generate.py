@@ -2027,8 +2027,9 @@ def readme(ixs: list[Interaction], rubrics: dict[str, Rubric], trainers: list[st
         f"2. **Weak team** — **{WEAK_TEAM}** fails **`{WEAK_KEYS[0]}`** and "
         f"**`{WEAK_KEYS[1]}`** about three times as often as the other teams (" + "; ".join(
             f"`{k}` {_rate(weak[k])} against {_rate(strong[k])}" for k in WEAK_KEYS) + "), so "
-        f"`qa-calibrate coaching plan` sends {WEAK_TEAM} agents to the matching refresher "
-        "modules (empathy; ownership and first contact resolution).",
+        f"`qa-calibrate coaching plan` reports each as one systemic finding for {WEAK_TEAM} (its "
+        "agents fail alike: a common cause for the lead and the module's trainer, not a "
+        "refresher per agent).",
         f"3. **Calibration session** \"{SESSION}\" (lead and benchmark {LEAD[0]}; "
         f"{CAL_COUNT} hard-case chats from October, not in the routine history): "
         f"**{CAL_LENIENT} is lenient** — she passes the skipped verifications the benchmark "
