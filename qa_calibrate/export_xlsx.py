@@ -122,8 +122,9 @@ def write_workbook(
     # the chart's data, a Table for pivots; hidden, so the printed workbook is the four sheets
     # a trainer reads (the chart shows every rate) — unhide it to work with the numbers
     wc.sheet_state = "hidden"
-    # the chart sheet comes last: openpyxl numbers the sheets of print titles among worksheets
-    wchart = wb.create_chartsheet("Failure rates")
+    # the chart on a worksheet of its own, printed on one page (LibreOffice prints an openpyxl
+    # chart sheet as a blank page, so it is a sized chart anchored on an ordinary sheet)
+    wchart = wb.create_sheet("Failure rates")
     keys = [k for _h, k, _w in ASSIGNMENT_COLUMNS]
     ev_rates = {6: PERCENT, 7: PERCENT}
     trainers: dict[str, Any] = {}  # trainer → unnamed temporary file of JSON lines
@@ -219,6 +220,18 @@ def _sheet(ws: Any, headers: Sequence[str], widths: Sequence[int], title: str,
     ws.append([_text_cell(ws, h, style) for h in headers])
 
 
+def _one_page(ws: Any, title: str, today: date) -> None:
+    """A4 landscape on exactly one page, with the title and date in the header."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = "9"  # A4
+    ws.page_setup.fitToWidth = ws.page_setup.fitToHeight = 1
+    ws.HeaderFooter.oddHeader.left.text = title.replace("&", "&&")
+    ws.HeaderFooter.oddHeader.right.text = f"exported {today.isoformat()}"
+
+
 def _table(ws: Any, name: str, headers: Sequence[str], last_row: int) -> None:
     """An Excel Table (ListObject) over the header and the data rows (spliced in later), so
     filters, totals and pivots work on it."""
@@ -295,6 +308,9 @@ def _failure_rates(wc: Any, chart_sheet: Any, failure_rates: Sequence[Mapping[st
     chart.type = "bar"
     chart.title = f"Failure rate per criterion ({today.isoformat()})"
     chart.legend = None
+    # the numbers sit on a hidden sheet: plot them anyway (LibreOffice draws an empty chart
+    # when only visible cells count)
+    chart.visible_cells_only = False
     chart.y_axis.title = "fail rate"
     chart.y_axis.numFmt = "0%"
     chart.y_axis.delete = False
@@ -309,11 +325,15 @@ def _failure_rates(wc: Any, chart_sheet: Any, failure_rates: Sequence[Mapping[st
         chart.add_data(Reference(wc, min_col=6, min_row=1, max_row=n), titles_from_data=True)
         chart.set_categories(Reference(wc, min_col=1, min_row=2, max_row=n))
         chart.dataLabels = DataLabelList()
-        chart.dataLabels.showVal = True
+        chart.dataLabels.showVal = True  # the rate only (LibreOffice adds the names unless told)
+        chart.dataLabels.showCatName = chart.dataLabels.showSerName = False
+        chart.dataLabels.showLegendKey = chart.dataLabels.showPercent = False
         chart.dataLabels.numFmt = "0%"
         chart.dataLabels.txPr = small
         chart.gapWidth = 40
-    chart_sheet.add_chart(chart)
+    chart.width, chart.height = 27.0, 17.5  # cm: A4 landscape inside the margins
+    _one_page(chart_sheet, f"{title}: failure rates", today)
+    chart_sheet.add_chart(chart, "A1")
 
 
 _LEFTOVER = ".qa-export-"

@@ -243,6 +243,12 @@ def test_the_sample_plan_prints_on_four_pages(store, tmp_path):
                    check=True, capture_output=True, timeout=180)
     pages = _pdf_pages(tmp_path / "sample_plan.pdf")
     assert 1 <= pages <= 4, pages
+    if shutil.which("pdftotext"):  # the chart is drawn on its page, not a blank sheet
+        last = subprocess.run(["pdftotext", "-f", str(pages), "-l", str(pages),
+                               str(tmp_path / "sample_plan.pdf"), "-"], capture_output=True,
+                              text=True, check=True).stdout
+        assert "Failure rate per criterion" in last
+        assert "chat_support: verify_identity" in last and "%" in last
 
 
 def _own(store, trainers=("Tess Trainer", "Tina Trainer", LEAD)):
