@@ -2,7 +2,7 @@
 
 openpyxl (write-only mode) builds the workbook: Excel Tables, widths from the content, frozen
 header rows, print set-up (landscape, one page wide, header row repeated, title and date), the
-Status / Acknowledged / Completed on validation, the overdue highlight and the chart sheet. The
+Status / Acknowledged / Completed on validation, the overdue highlight and the chart. The
 data rows of the large sheets (Assignments, By trainer, Evidence) are streamed to unnamed spool
 files as SpreadsheetML and spliced in (``xlsx_stream``), so memory stays flat and 100,000
 assignments take seconds. The package is built in unnamed temporary files and renamed over the
@@ -283,7 +283,7 @@ def _assignment_rules(ws: Any, last: int) -> None:
 def _failure_rates(wc: Any, chart_sheet: Any, failure_rates: Sequence[Mapping[str, Any]],
                    title: str, today: date) -> None:
     """The failure rates, highest first, as a table (for pivots) and a bar chart of them on a
-    chart sheet of its own, which prints on one page: every bar labelled "rubric: criterion"
+    sheet of its own, which prints on one page: every bar labelled "rubric: criterion"
     and with its rate."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.chart import BarChart, Reference
