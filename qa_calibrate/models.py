@@ -97,6 +97,9 @@ class Evaluator(Table, table=True):
     role: str = Field(default="evaluator", max_length=16)  # evaluator | lead | trainer
     site: Optional[str] = Field(default=None, max_length=128)
     active: bool = True
+    # an evaluator of another organisation whose answers came in a results packet: a person
+    # the store knows, who cannot act in it (schema version 4)
+    external: bool = False
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -293,3 +296,21 @@ class Assignment(Table, table=True):
     completed_on: Optional[date] = None
     notes: Optional[str] = Field(default=None, sa_column=Column(Text))
     acknowledged: bool = False  # by the agent
+
+
+class PacketLog(Table, table=True):
+    """A calibration packet this store wrote or read (schema version 4): what binds a results
+    file to the session packet it answers, and what makes a replayed file add nothing."""
+
+    __tablename__ = "packet_log"
+    __table_args__ = (UniqueConstraint("packet_id", "direction", name="uq_packet_direction"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    packet_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=16)  # session | results
+    direction: str = Field(max_length=8)  # out | in
+    session_id: int = Field(foreign_key="calibration_session.id", index=True)
+    answers: Optional[str] = Field(default=None, max_length=64)  # results: the session packet
+    organisation: Optional[str] = Field(default=None, max_length=255)  # of the other side
+    sha256: str = Field(max_length=64)  # of the file
+    actor: str = Field(max_length=255)
+    at: datetime = Field(default_factory=utcnow)

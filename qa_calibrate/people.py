@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from . import models as m
-from .errors import InputError, UnknownPerson
+from .errors import InputError, PermissionDenied, UnknownPerson
 from .names import did_you_mean, name_key
 from .store import Store, audit
 from .vocabulary import ROLES
@@ -36,6 +36,17 @@ def find_evaluator(session: Session, name: str) -> m.Evaluator:
         if name_key(candidate.name) == key:
             return candidate
     raise UnknownPerson(name, did_you_mean(name, (p.name for p in everyone)))
+
+
+def acting_person(session: Session, name: str) -> m.Evaluator:
+    """The person acting under ``name``: a person of this store (an evaluator of another
+    organisation, known from a results packet, cannot act here)."""
+    person = find_evaluator(session, name)
+    if person.external:
+        raise PermissionDenied(f"{person.name} is an evaluator of "
+                               f"{person.site or 'another organisation'} whose answers came in "
+                               "a results packet: they cannot act in this store")
+    return person
 
 
 def _upsert(session: Session, name: str, role: str, site: str | None, actor: str) -> bool:

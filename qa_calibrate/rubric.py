@@ -329,6 +329,35 @@ def parse_rubric(text: str, source: str) -> RubricDef:
                      criteria=tuple(criteria), content_hash=_hash(canonical), source_path=source)
 
 
+def rubric_yaml(definition: dict[str, Any]) -> str:
+    """A stored rubric version (its canonical definition) as rubric YAML that ``parse_rubric``
+    reads back to the same content hash: what a calibration packet carries."""
+    import yaml
+
+    sections: list[dict[str, Any]] = []
+    for c in sorted(definition["criteria"], key=lambda c: c["position"]):
+        if not sections or sections[-1]["name"] != c["section"]:
+            sections.append({"name": c["section"], "criteria": []})
+        item: dict[str, Any] = {"key": c["key"], "question": c["question"], "scale": c["scale"],
+                                "weight": c["weight"], "critical": c["critical"],
+                                "na_allowed": c["na_allowed"], "subjective": c["subjective"]}
+        if c["scale"] == "ordinal":
+            item["labels"] = [c["labels"][k] for k in sorted(c["labels"], key=int)]
+        elif c["scale"] == "points":
+            item["max_points"] = c["max_value"]
+        item["pass_at"] = c["pass_at"]
+        for name in ("refresher_module", "guidance", "root_causes"):
+            if c.get(name):
+                item[name] = c[name]
+        sections[-1]["criteria"].append(item)
+    data: dict[str, Any] = {"name": definition["name"], "title": definition["title"]}
+    for name in ("channel", "description"):
+        if definition.get(name) is not None:
+            data[name] = definition[name]
+    data["sections"] = sections
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
 def _read(path: Path) -> str:
     try:
         raw = path.read_bytes()

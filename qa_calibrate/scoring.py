@@ -66,6 +66,15 @@ def scale_text(criterion: Any) -> str:
     return f"{criterion.min_value:g}–{criterion.max_value:g}"
 
 
+def answer_value(criterion: Any, value: float | None, na: bool = False) -> str:
+    """A stored answer as ``parse_answer`` reads it back: ``yes``/``no``, a number, ``n/a``."""
+    if na or value is None:
+        return "n/a"
+    if criterion.scale == "binary":
+        return "yes" if value >= 1 else "no"
+    return f"{value:g}"
+
+
 def parse_answer(criterion: Any, raw: str | float | int | None) -> tuple[float | None, bool]:
     """(value, na) from a typed or imported answer; ValueError with a short reason if it is not
     on the criterion's scale."""

@@ -21,7 +21,7 @@ from .errors import Conflict, InputError, NotFound, PermissionDenied
 from .evaluations import AnswerIn, find_evaluation, save_answers, submit
 from .interactions import find_interaction
 from .names import did_you_mean, name_key
-from .people import find_evaluator
+from .people import acting_person, find_evaluator
 from .rubric import get_rubric, rubric_criteria
 from .scoring import parse_answer
 from .store import Store, audit
@@ -154,23 +154,12 @@ def create_session(
 ) -> dict[str, Any]:
     """Create an open session from a rubric version, evaluators, an optional benchmark and a
     sample chosen by hand (``interactions``) or drawn (``sample_size``, ``stratify_by``, ``seed``)."""
-    name = " ".join(name.split())
-    if not name:
-        raise InputError("session name is empty")
     if (interactions is None) == (sample_size is None):
         raise InputError("give either the interactions or a sample size, not both or neither")
+    if not " ".join(name.split()):
+        raise InputError("session name is empty")
     with store.session() as session:
-        taken = next((c.name for c in session.exec(select(m.CalibrationSession)).all()
-                      if name_key(c.name) == name_key(name)), None)
-        if taken is not None:
-            raise Conflict(f"a session named {taken!r} exists already")
         rub = get_rubric(session, rubric)
-        lead_row = find_evaluator(session, lead)
-        _require_lead(lead_row, None, "create a calibration session")
-        people = [find_evaluator(session, e) for e in dict.fromkeys(evaluators)]
-        if len(people) < 2:
-            raise InputError("a calibration session needs at least two evaluators")
-        bench_row = find_evaluator(session, benchmark) if benchmark else None
         if interactions is not None:
             chosen = [find_interaction(session, ref, source=source) for ref in interactions]
             ids = list(dict.fromkeys(int(i.id or 0) for i in chosen))
@@ -197,32 +186,61 @@ def create_session(
                 "seed": seed, "size": sample_size, "channel": wanted_channel,
                 "since": since, "until": until, "candidates": len(candidates),
             }
-        cal = m.CalibrationSession(
-            name=name, rubric_id=rub.id or 0, lead_id=lead_row.id or 0,
-            benchmark_id=bench_row.id if bench_row else None, state="open",
-            sampling=json.dumps(sampling, default=str), due_on=due_on,
-            created_at=created_at or m.utcnow(),
-        )
-        session.add(cal)
-        session.flush()
-        members = {p.id: p for p in people}
-        if bench_row is not None:
-            members[bench_row.id] = bench_row
-        for person_id in members:
-            session.add(m.SessionEvaluator(session_id=cal.id or 0, evaluator_id=person_id or 0))
-        for position, interaction_id in enumerate(ids):
-            session.add(m.SessionInteraction(
-                session_id=cal.id or 0, interaction_id=interaction_id, position=position
-            ))
-        audit(session, actor=lead_row.name, entity="calibration_session", entity_id=cal.id,
-              action="create", after={
-                  "name": name, "rubric": f"{rub.name}@{rub.version}",
-                  "evaluators": sorted(p.name for p in people),
-                  "benchmark": bench_row.name if bench_row else None,
-                  "interactions": ids, "sampling": sampling,
-              })
-        session.flush()
+        cal = create_session_in(session, name=name, rubric_id=rub.id or 0, lead=lead,
+                                evaluators=evaluators, benchmark=benchmark, interaction_ids=ids,
+                                sampling=sampling, due_on=due_on, created_at=created_at)
         return _summary(session, cal)
+
+
+def create_session_in(
+    session: Session, *, name: str, rubric_id: int, lead: str, evaluators: Sequence[str],
+    interaction_ids: Sequence[int], sampling: Mapping[str, Any], benchmark: str | None = None,
+    due_on: date | None = None, created_at: datetime | None = None, actor: str | None = None,
+) -> m.CalibrationSession:
+    """Create an open session in the caller's transaction (``create_session``, and a session
+    that came in a calibration packet). The audit row names ``actor``, else the lead."""
+    name = " ".join(name.split())
+    if not name:
+        raise InputError("session name is empty")
+    taken = next((c.name for c in session.exec(select(m.CalibrationSession)).all()
+                  if name_key(c.name) == name_key(name)), None)
+    if taken is not None:
+        raise Conflict(f"a session named {taken!r} exists already")
+    rub = session.get(m.Rubric, rubric_id)
+    assert rub is not None
+    lead_row = find_evaluator(session, lead)
+    _require_lead(lead_row, None, "create a calibration session")
+    people = [find_evaluator(session, e) for e in dict.fromkeys(evaluators)]
+    if len(people) < 2:
+        raise InputError("a calibration session needs at least two evaluators")
+    bench_row = find_evaluator(session, benchmark) if benchmark else None
+    ids = list(interaction_ids)
+    cal = m.CalibrationSession(
+        name=name, rubric_id=rubric_id, lead_id=lead_row.id or 0,
+        benchmark_id=bench_row.id if bench_row else None, state="open",
+        sampling=json.dumps(dict(sampling), default=str), due_on=due_on,
+        created_at=created_at or m.utcnow(),
+    )
+    session.add(cal)
+    session.flush()
+    members = {p.id: p for p in people}
+    if bench_row is not None:
+        members[bench_row.id] = bench_row
+    for person_id in members:
+        session.add(m.SessionEvaluator(session_id=cal.id or 0, evaluator_id=person_id or 0))
+    for position, interaction_id in enumerate(ids):
+        session.add(m.SessionInteraction(
+            session_id=cal.id or 0, interaction_id=interaction_id, position=position
+        ))
+    audit(session, actor=actor or lead_row.name, entity="calibration_session",
+          entity_id=cal.id, action="create", after={
+              "name": name, "rubric": f"{rub.name}@{rub.version}",
+              "evaluators": sorted(p.name for p in people),
+              "benchmark": bench_row.name if bench_row else None,
+              "interactions": ids, "sampling": dict(sampling),
+          })
+    session.flush()
+    return cal
 
 
 # ----------------------------------------------------------------------------- read
@@ -394,7 +412,7 @@ def score(
     with store.session() as session:
         cal = find_session(session, ref)
         _require_state(cal, ("open",), "score (scoring is locked once revealed)")
-        person = find_evaluator(session, evaluator)
+        person = acting_person(session, evaluator)
         item = find_interaction(session, interaction)
         rub = session.get(m.Rubric, cal.rubric_id)
         assert rub is not None
@@ -648,7 +666,7 @@ def scoring_item(
 
     with store.session() as session:
         cal = find_session(session, ref)
-        person = find_evaluator(session, evaluator)
+        person = acting_person(session, evaluator)
         check_transcript_access(session, person.name)
         if not session.get(m.SessionEvaluator, (cal.id, person.id)):
             raise PermissionDenied(f"{person.name} is not scoring in session {cal.name!r}")
@@ -704,7 +722,7 @@ def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id:
     with store.session() as session:
         cal = find_session(session, ref)
         _require_state(cal, ("open",), "submit (scoring is locked once revealed)")
-        person = find_evaluator(session, evaluator)
+        person = acting_person(session, evaluator)
         evaluation = evaluation_for(session, cal, person, interaction_id)
         if evaluation is None:
             raise InputError("nothing to submit: no answers yet")

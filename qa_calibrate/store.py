@@ -30,7 +30,7 @@ from . import models as m
 from .errors import StoreError
 from .locations import ENV_VAR
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _v2_assignments(conn: Connection) -> None:
@@ -48,9 +48,18 @@ def _v3_assignment_tracking(conn: Connection) -> None:
             conn.exec_driver_sql(f"ALTER TABLE assignment ADD COLUMN {name} {ddl}")
 
 
+def _v4_packets(conn: Connection) -> None:
+    """Version 4: calibration packets between organisations (the packet log, and evaluators
+    of another organisation who cannot act in this store)."""
+    if "external" not in {c["name"] for c in inspect(conn).get_columns("evaluator")}:
+        conn.exec_driver_sql("ALTER TABLE evaluator ADD COLUMN external BOOLEAN NOT NULL "
+                             "DEFAULT false")
+    m.PacketLog.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
 # Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    2: _v2_assignments, 3: _v3_assignment_tracking}
+    2: _v2_assignments, 3: _v3_assignment_tracking, 4: _v4_packets}
 
 
 def resolve_url(url: str | None = None) -> str:

@@ -138,10 +138,33 @@ def test_version_2_store_gets_the_assignment_tracking_columns(db_url):
         conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     s.close()
     s = open_store(db_url)
-    assert schema_version(s) == SCHEMA_VERSION == 3
+    assert schema_version(s) == SCHEMA_VERSION == 4
     with s.session() as session:
         row = session.exec(select(m.Assignment)).one()
         assert (row.id, row.status, row.assigned_on) == (7, "Done", date(2026, 10, 1))
         assert (row.version, row.completed_on, row.notes, row.acknowledged) == (1, None, None,
                                                                                 False)
+    s.close()
+
+
+def test_version_3_store_gets_the_packet_log_and_external_people(db_url):
+    """A store at schema version 3 (no packet log; evaluators without ``external``) keeps its
+    people, who are all people of this store."""
+    from sqlalchemy import inspect
+
+    s = open_store(db_url)
+    with s.session() as session:
+        session.add(m.Evaluator(name="Kept", role="lead"))
+    with s.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE packet_log")
+        conn.exec_driver_sql("ALTER TABLE evaluator DROP COLUMN external")
+        conn.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        assert "external" not in {c["name"] for c in inspect(conn).get_columns("evaluator")}
+    s.close()
+    s = open_store(db_url)
+    assert schema_version(s) == SCHEMA_VERSION == 4
+    with s.session() as session:
+        assert [(p.name, p.external) for p in session.exec(select(m.Evaluator)).all()] == \
+            [("Kept", False)]
+        assert session.exec(select(m.PacketLog)).all() == []
     s.close()

@@ -19,7 +19,7 @@ def check_terminal() -> None:
 
 def run_app(app: AppContext, *, demo: bool = False, start: tuple[str, Any] | None = None) -> None:
     """Open the TUI on the context's store as the context's person (who must be in the store)."""
-    from ..people import find_evaluator
+    from ..people import acting_person
 
     user = app.actor_name or app.actor
     if demo and not app.actor_name:
@@ -27,7 +27,7 @@ def run_app(app: AppContext, *, demo: bool = False, start: tuple[str, Any] | Non
 
         user = demo_user(app.store) or user
     with app.store.session() as s:
-        user = find_evaluator(s, user).name
+        user = acting_person(s, user).name
     check_terminal()
     from ..tui.app import make_app
 

@@ -13,6 +13,7 @@ COMMAND_MODULES = {
     "import": "cmd_import",
     "init": "cmd_app",
     "interaction": "cmd_interactions",
+    "packet": "cmd_packet",
     "report": "cmd_sessions",
     "rubric": "cmd_rubric",
     "sample-data": "cmd_app",
