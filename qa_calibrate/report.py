@@ -226,6 +226,8 @@ def session_report(
     ref_name, ref_values, ref_na = reference_answers(data)
     criteria_rows = _criteria_rows(data, raters, settings)
     evaluator_rows, overall_icc = _evaluator_rows(data, raters, ref_values, ref_na, settings)
+    from .sites import organisation_figures  # the offset between organisations, if several
+
     return {
         "session": summary,
         "reference": ref_name,
@@ -235,6 +237,7 @@ def session_report(
         "evaluators": evaluator_rows,
         "flagged_criteria": [r["criterion"] for r in criteria_rows if r["flagged"]],
         "out_of_band": [r["evaluator"] for r in evaluator_rows if r["out_of_band"]],
+        "sites": organisation_figures(data, settings),
     }
 
 

@@ -99,6 +99,11 @@ def test_a_session_goes_to_the_vendor_and_its_results_come_back(two_orgs, tmp_pa
     assert {e["evaluator"] for e in report["evaluators"]} >= {"Ann", "Bob", *VENDOR}
     empathy = next(c for c in report["criteria"] if c["criterion"] == "empathy")
     assert empathy["percent_agreement"]["value"] < 1  # the vendor's 5 and 4 against the 4s
+    from qa_calibrate.sites import sites_report
+
+    offset = next(o for o in sites_report(client, "Nov chat", viewer=LEAD)["organisations"]
+                  if o["organisation"] == VENDOR_SITE)["offset"]
+    assert offset["n"] == 2 and offset["value"] > 0  # the vendor's empathy runs higher
 
     # an external person cannot act in the client's store
     with pytest.raises(PermissionDenied, match="cannot act in this store"):
@@ -203,3 +208,72 @@ def test_the_cli_commands_and_their_exit_codes(two_orgs, tmp_path):
                                 *[x for v in VENDOR for x in ("--evaluator", v)]])
     assert wrong.exit_code == 3 and "signed with another key" in wrong.stderr
     assert "Traceback" not in wrong.output
+
+
+def test_a_vendor_six_points_lenient_shows_as_an_offset_whose_interval_covers_six(store):
+    """Planted: on 20 contacts the vendor's evaluators give one step more on empathy (+8.3
+    points) or on accuracy (+4.2 points), alternately: a true offset of +6.25."""
+    from qa_calibrate.sites import sites_report
+
+    ids = seed_basics(store, n_interactions=20)
+    for name in VENDOR:
+        add_evaluator(store, name, site=VENDOR_SITE, actor="setup")
+    sessions.create_session(store, name="Two sites", rubric="mini", lead=LEAD,
+                            evaluators=["Ann", "Bob", *VENDOR], interactions=ids)
+    for n, ext in enumerate(ids):
+        client = {**FULL_PASS, "empathy": 2 + n % 3, "accuracy": 1 + n % 2}
+        vendor = dict(client)
+        vendor["empathy" if n % 2 == 0 else "accuracy"] += 1
+        for name, answers in (("Ann", client), ("Bob", client), (VENDOR[0], vendor),
+                              (VENDOR[1], vendor)):
+            sessions.score(store, "Two sites", evaluator=name, interaction=ext, answers=answers,
+                           submit_now=True)
+    with pytest.raises(PermissionDenied):  # blind while open: a lead's figure
+        sites_report(store, "Two sites", viewer="Ann")
+    report = sites_report(store, "Two sites", viewer=LEAD)
+    assert report["reference"] == "Leeds"
+    vendor_row = next(o for o in report["organisations"] if o["organisation"] == VENDOR_SITE)
+    offset = vendor_row["offset"]
+    assert offset["value"] == pytest.approx(6.25, abs=1e-9) and offset["n"] == 20
+    assert offset["ci_low"] < 6 < offset["ci_high"] and offset["ci_low"] > 0
+    assert offset["direction"] == "lenient"
+    assert report["agreement"]["within"] == 1.0 > report["agreement"]["across"]
+    # the majority answers differ on empathy only where a step crosses the pass mark (2 → 3)
+    empathy = [r for r in report["criteria"] if r["criterion"] == "empathy"]
+    assert empathy and empathy[0]["direction"] == "lenient" and empathy[0]["harsh"] == 0
+    runner = CliRunner()
+    table = runner.invoke(cli, ["--db", store.url, "--as", LEAD, "report", "sites", "Two sites",
+                                "--resamples", "200"])
+    assert table.exit_code == 0, table.output
+    assert "Leeds (reference)" in table.stdout and "lenient" in table.stdout
+    assert runner.invoke(cli, ["--db", store.url, "--as", "Ann", "report", "sites",
+                               "Two sites"]).exit_code == 3
+    sessions.reveal(store, "Two sites", actor=LEAD)
+    pooled = runner.invoke(cli, ["--db", store.url, "report", "sites", "--since", "2020-01-01",
+                                 "--format", "json"])
+    assert pooled.exit_code == 0, pooled.output
+    body = json.loads(pooled.stdout)
+    assert body["sessions"] == ["Two sites"]
+    assert next(o for o in body["organisations"] if not o["reference"])["offset"]["value"] == \
+        pytest.approx(6.25)
+    assert runner.invoke(cli, ["--db", store.url, "report", "sites"]).exit_code == 2
+
+
+def test_a_split_organisation_has_no_majority_on_that_contact(store):
+    from qa_calibrate.sites import sites_report
+
+    ids = seed_basics(store, n_interactions=2)
+    for name in VENDOR:
+        add_evaluator(store, name, site=VENDOR_SITE, actor="setup")
+    sessions.create_session(store, name="Split", rubric="mini", lead=LEAD,
+                            evaluators=["Ann", "Bob", *VENDOR], interactions=ids)
+    for ext in ids:
+        for name, greeting in (("Ann", "yes"), ("Bob", "yes"), (VENDOR[0], "yes"),
+                               (VENDOR[1], "no")):
+            sessions.score(store, "Split", evaluator=name, interaction=ext,
+                           answers={**FULL_PASS, "greeting": greeting}, submit_now=True)
+    report = sites_report(store, "Split", viewer=LEAD)
+    assert not [r for r in report["criteria"] if r["criterion"] == "greeting"]
+    from qa_calibrate.report import session_report as full_report
+
+    assert full_report(store, "Split", viewer=LEAD)["sites"]["reference"] == "Leeds"

@@ -381,3 +381,45 @@ def report_evaluators(app: AppContext, fmt: str, limit: int | None, **kw: Any) -
     if fmt == "json":  # the per-criterion bias list is structured: JSON only
         columns.append("criterion_bias")
     emit(rows, fmt, limit=limit, title="Evaluators across sessions", columns=columns)
+
+
+@report_group.command("sites")
+@click.argument("session_name", required=False, shell_complete=complete_session)
+@click.option("--since", type=UTC_DATETIME,
+              help="Instead of one session: every revealed or closed session since this date.")
+@click.option("--until", type=UTC_DATETIME, help="With --since: sessions created before.")
+@_settings_options
+@format_option
+@pass_app
+def report_sites(app: AppContext, session_name: str | None, since: datetime | None,
+                 until: datetime | None, fmt: str, **kw: Any) -> None:
+    """The offset between organisations on the same contacts: per site the mean score, the
+    offset from the lead's site (+ lenient) with its interval, the criteria where their majority
+    answers differ, agreement within and across organisations."""
+    from ..sites import sites_report, sites_report_since
+
+    if (session_name is None) == (since is None):
+        raise InputError("give a SESSION, or --since DATE for every revealed session since")
+    settings = _settings(**kw)
+    report = sites_report(app.store, session_name, settings, viewer=app.actor) \
+        if session_name else sites_report_since(app.store, since, settings, until=until)
+    if fmt == "json":
+        click.echo(to_json(report))
+        return
+    rows = [{"organisation": o["organisation"] + (" (reference)" if o["reference"] else ""),
+             "evaluators": len(o["evaluators"]), "interactions": o["interactions"],
+             "mean_score": o["mean_score"],
+             "offset": _fmt(o["offset"]) if "offset" in o else "",
+             "direction": o.get("offset", {}).get("direction", "")}
+            for o in report["organisations"]]
+    if fmt == "csv":
+        emit(rows, "csv")
+        return
+    console.print(f"sessions: {', '.join(report['sessions']) or 'none'}", markup=False,
+                  highlight=False)
+    emit(rows, "table", title="Organisations (offset = site − reference, points)")
+    emit(report["criteria"], "table", title="Criteria where the majority answers differ",
+         columns=["organisation", "criterion", "lenient", "harsh", "compared", "direction"])
+    agree = report["agreement"]
+    console.print(f"agreement on an answer: within organisations {_num(agree['within'], True)}"
+                  f", across them {_num(agree['across'], True)}", markup=False, highlight=False)

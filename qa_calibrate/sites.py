@@ -1,0 +1,215 @@
+"""The offset between organisations (sites) that scored the same contacts.
+
+The reference organisation is the session lead's site (the client, who sets the standard). For
+every other organisation, per interaction: the mean score of its evaluators minus the reference's
+mean on the same contact; the offset is the mean of those differences (+ lenient, − harsh) with a
+percentile bootstrap interval over interactions. Beside it: where the organisations' majority
+pass/fail differs per criterion, and how often two evaluators agree on an answer within an
+organisation against across organisations. ``sites_report_since`` pools every revealed or closed
+session of a period the same way (the differences of all their contacts).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlmodel import select
+
+from . import models as m
+from .report import ReportSettings, SessionData, _scores, load_session_data
+from .sessions import check_can_see_all, find_session
+from .store import Store
+
+NO_SITE = "(no site)"
+
+
+def _organisations(data: SessionData) -> tuple[list[int], list[str]]:
+    """Raters (benchmark left out) and each one's organisation."""
+    raters = [n for n in range(len(data.evaluators)) if n != data.benchmark_index]
+    return raters, [data.evaluators[n].site or NO_SITE for n in raters]
+
+
+def _reference(data: SessionData, sites: Sequence[str]) -> str:
+    lead = next((p for p in data.evaluators if p.id == data.session.lead_id), None)
+    if lead is not None and lead.site in sites:
+        return str(lead.site)
+    return sorted(set(sites))[0]
+
+
+def _interval(diffs: np.ndarray, settings: ReportSettings) -> tuple[float, float]:
+    """Percentile bootstrap of the mean over interactions (vectorised resamples)."""
+    n = diffs.size
+    if n < 2 or settings.n_resamples <= 0:
+        return math.nan, math.nan
+    rng = np.random.default_rng(settings.seed)
+    means = diffs[rng.integers(0, n, size=(settings.n_resamples, n))].mean(axis=1)
+    tail = (1 - settings.confidence) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
+
+
+def _pass(data: SessionData, raters: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """passed[i, r, c] and answered-with-a-value[i, r, c] for the raters."""
+    pass_at = np.array([c.pass_at for c in data.criteria], dtype=float)
+    values = data.values[:, raters, :]
+    valued = ~np.isnan(values)
+    return valued & (np.nan_to_num(values) >= pass_at), valued
+
+
+def _codes(data: SessionData, raters: Sequence[int]) -> np.ndarray:
+    """Answers as comparable numbers: the value, −1 for N/A, NaN where not answered."""
+    values = np.where(data.na, -1.0, data.values)
+    values = np.where(data.answered, values, np.nan)
+    return values[:, raters, :]
+
+
+def _row_means(x: np.ndarray) -> np.ndarray:
+    """Mean of each row over its numbers (NaN where a row has none)."""
+    count = (~np.isnan(x)).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, np.nansum(x, axis=1) / count, np.nan)
+
+
+def _figures(datas: Sequence[SessionData], settings: ReportSettings) -> dict[str, Any]:
+    orgs: dict[str, dict[str, Any]] = {}
+    reference = _reference(datas[0], _organisations(datas[0])[1])
+    diffs: dict[str, list[np.ndarray]] = {}
+    crit_rows: dict[tuple[str, str], list[int]] = {}
+    pairs = {"within": [0, 0], "across": [0, 0]}
+    for data in datas:
+        raters, sites = _organisations(data)
+        site_arr = np.array(sites)
+        scores = np.column_stack([_scores(data, data.values[:, r, :], data.na[:, r, :])
+                                  for r in raters]) if raters else np.empty((0, 0))
+        passed, valued = _pass(data, raters)
+        means: dict[str, np.ndarray] = {}
+        majority: dict[str, np.ndarray] = {}
+        for site in sorted(set(sites)):
+            cols = site_arr == site
+            means[site] = _row_means(scores[:, cols])
+            votes = valued[:, cols, :].sum(axis=1)
+            twice_passes = passed[:, cols, :].sum(axis=1) * 2
+            # 1 = most pass, 0 = most fail; a tie (or no answer) is no majority
+            majority[site] = np.where(twice_passes > votes, 1.0,
+                                      np.where(twice_passes < votes, 0.0, np.nan))
+            org = orgs.setdefault(site, {"organisation": site, "evaluators": set(),
+                                         "scores": [], "sessions": 0})
+            org["evaluators"] |= {data.evaluators[r].name for r, s in zip(raters, sites,
+                                                                          strict=True)
+                                  if s == site}
+            org["scores"].append(means[site])
+            org["sessions"] += 1
+        if reference not in means:
+            continue
+        for site, mean in means.items():
+            if site == reference:
+                continue
+            both = ~np.isnan(mean) & ~np.isnan(means[reference])
+            diffs.setdefault(site, []).append(mean[both] - means[reference][both])
+            ref_major, their = majority[reference], majority[site]
+            compared = ~np.isnan(ref_major) & ~np.isnan(their)
+            lenient = compared & (their == 1) & (ref_major == 0)
+            harsh = compared & (their == 0) & (ref_major == 1)
+            for c, crit in enumerate(data.criteria):
+                row = crit_rows.setdefault((site, crit.key), [0, 0, 0])
+                row[0] += int(lenient[:, c].sum())
+                row[1] += int(harsh[:, c].sum())
+                row[2] += int(compared[:, c].sum())
+        codes = _codes(data, raters)
+        same = site_arr[:, None] == site_arr[None, :]
+        upper = np.triu(np.ones((len(raters), len(raters)), dtype=bool), k=1)
+        for name, mask in (("within", same), ("across", ~same)):
+            both = ~np.isnan(codes[:, :, None, :]) & ~np.isnan(codes[:, None, :, :])
+            pick = (mask & upper)[None, :, :, None] & both
+            pairs[name][0] += int(((codes[:, :, None, :] == codes[:, None, :, :]) & pick).sum())
+            pairs[name][1] += int(pick.sum())
+    out_orgs = []
+    for site in sorted(orgs, key=lambda s: (s != reference, s)):
+        org = orgs[site]
+        scores = np.concatenate(org["scores"]) if org["scores"] else np.empty(0)
+        scores = scores[~np.isnan(scores)]
+        row: dict[str, Any] = {
+            "organisation": site, "reference": site == reference,
+            "evaluators": sorted(org["evaluators"]), "sessions": org["sessions"],
+            "interactions": int(scores.size),
+            "mean_score": float(scores.mean()) if scores.size else math.nan,
+        }
+        if site != reference:
+            d = np.concatenate(diffs.get(site, [np.empty(0)]))
+            low, high = _interval(d, settings)
+            value = float(d.mean()) if d.size else math.nan
+            row["offset"] = {"value": value, "ci_low": low, "ci_high": high, "n": int(d.size),
+                             "direction": _direction(value, low, high)}
+        out_orgs.append(row)
+    criteria = [
+        {"organisation": site, "criterion": key, "lenient": lenient, "harsh": harsh,
+         "compared": compared,
+         "direction": "lenient" if lenient > harsh else "harsh" if harsh > lenient else "even"}
+        for (site, key), (lenient, harsh, compared) in sorted(crit_rows.items())
+        if lenient or harsh
+    ]
+    criteria.sort(key=lambda r: (-(r["lenient"] + r["harsh"]), r["organisation"],
+                                 r["criterion"]))
+    return {
+        "reference": reference, "organisations": out_orgs, "criteria": criteria,
+        "agreement": {name: (agree / total if total else math.nan)
+                      for name, (agree, total) in pairs.items()},
+        "pairs": {name: total for name, (_agree, total) in pairs.items()},
+    }
+
+
+def _direction(value: float, low: float, high: float) -> str:
+    """Lenient or harsh only when the interval excludes 0; else too close to tell."""
+    if math.isnan(value):
+        return "no shared contacts"
+    if math.isnan(low):
+        return "too few contacts to tell"
+    if low > 0:
+        return "lenient"
+    if high < 0:
+        return "harsh"
+    return "too close to tell"
+
+
+def organisation_figures(data: SessionData, settings: ReportSettings) -> dict[str, Any] | None:
+    """The figures of one session's organisations, or None when everyone is of one site."""
+    if len(set(_organisations(data)[1])) < 2:
+        return None
+    return _figures([data], settings)
+
+
+def sites_report(store: Store, ref: str | int, settings: ReportSettings | None = None, *,
+                 viewer: str | None = None) -> dict[str, Any]:
+    """The offset between the organisations of one session (a lead while it is open)."""
+    settings = settings or ReportSettings()
+    with store.session() as session:
+        cal = find_session(session, ref)
+        check_can_see_all(session, cal, viewer)
+        data = load_session_data(session, ref)
+    return {"sessions": [data.session.name], **_figures([data], settings)}
+
+
+def sites_report_since(store: Store, since: datetime | None, settings: ReportSettings | None
+                       = None, *, until: datetime | None = None) -> dict[str, Any]:
+    """The same over every revealed or closed session created in the period whose evaluators
+    come from more than one organisation."""
+    settings = settings or ReportSettings()
+    with store.session() as session:
+        q = select(m.CalibrationSession).where(
+            m.CalibrationSession.state.in_(("revealed", "closed")))  # type: ignore[attr-defined]
+        if since is not None:
+            q = q.where(m.CalibrationSession.created_at >= since)
+        if until is not None:
+            q = q.where(m.CalibrationSession.created_at < until)
+        datas = [load_session_data(session, cal.id or 0)
+                 for cal in session.exec(q.order_by(m.CalibrationSession.created_at)).all()]
+    datas = [d for d in datas if len(set(_organisations(d)[1])) > 1]
+    if not datas:
+        return {"sessions": [], "reference": None, "organisations": [], "criteria": [],
+                "agreement": {"within": math.nan, "across": math.nan},
+                "pairs": {"within": 0, "across": 0}}
+    return {"sessions": [d.session.name for d in datas], **_figures(datas, settings)}
