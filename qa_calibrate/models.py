@@ -314,3 +314,16 @@ class PacketLog(Table, table=True):
     sha256: str = Field(max_length=64)  # of the file
     actor: str = Field(max_length=255)
     at: datetime = Field(default_factory=utcnow)
+
+
+class SlaTarget(Table, table=True):
+    """The quality targets a contract sets for one site (schema version 4); a target left out
+    is None, and not judged."""
+
+    __tablename__ = "sla_target"
+    site: str = Field(primary_key=True, max_length=128)
+    quality_min: Optional[float] = None  # mean QA score, 0..100
+    critical_fail_max: Optional[float] = None  # share of evaluations auto-failed, 0..1
+    csat_min: Optional[float] = None  # mean CSAT, on the stored scale
+    aht_max_seconds: Optional[float] = None  # median handle time
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -50,11 +50,12 @@ def _v3_assignment_tracking(conn: Connection) -> None:
 
 def _v4_packets(conn: Connection) -> None:
     """Version 4: calibration packets between organisations (the packet log, and evaluators
-    of another organisation who cannot act in this store)."""
+    of another organisation who cannot act in this store) and quality SLAs per site."""
     if "external" not in {c["name"] for c in inspect(conn).get_columns("evaluator")}:
         conn.exec_driver_sql("ALTER TABLE evaluator ADD COLUMN external BOOLEAN NOT NULL "
                              "DEFAULT false")
     m.PacketLog.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+    m.SlaTarget.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
 # Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 from conftest import DATA
+from sqlmodel import select
 
 from qa_calibrate import models as m
 from qa_calibrate.people import add_evaluator
@@ -108,3 +109,31 @@ def bulk_routine_scores(store: Store, rubric: str, agents: dict[str, str],
              "na": False} for k in range(n_ev) for j, c in enumerate(crit)])
     return {c.key: [f"crm:{exts[k]}" for k in np.nonzero(failed[:, j])[0]]
             for j, c in enumerate(crit)}
+
+
+VENDOR_SITE = "Manila (Vendor: Northstar BPO)"
+VENDOR = ["Vic Vendor", "Val Vendor"]
+
+
+def plant_vendor_offset(store: Store, name: str = "Two sites", n: int = 20) -> list[str]:
+    """A session where two vendor evaluators (``VENDOR``, site ``VENDOR_SITE``) score ``n``
+    contacts one step higher than Ann and Bob on empathy (+8.3 points) or accuracy (+4.2),
+    alternately: a true offset of +6.25 points. Needs ``seed_basics`` first; returns the ids."""
+    from qa_calibrate import sessions
+
+    with store.session() as s:
+        ids = [i.external_id for i in s.exec(select(m.Interaction)
+                                             .order_by(m.Interaction.id)).all()][:n]
+    for person in VENDOR:
+        add_evaluator(store, person, site=VENDOR_SITE, actor="setup")
+    sessions.create_session(store, name=name, rubric="mini", lead=LEAD,
+                            evaluators=["Ann", "Bob", *VENDOR], interactions=ids)
+    for k, ext in enumerate(ids):
+        client = {**FULL_PASS, "empathy": 2 + k % 3, "accuracy": 1 + k % 2}
+        vendor = dict(client)
+        vendor["empathy" if k % 2 == 0 else "accuracy"] += 1
+        for person, answers in (("Ann", client), ("Bob", client), (VENDOR[0], vendor),
+                                (VENDOR[1], vendor)):
+            sessions.score(store, name, evaluator=person, interaction=ext, answers=answers,
+                           submit_now=True)
+    return ids

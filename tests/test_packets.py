@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import FULL_PASS, LEAD, seed_basics
+from helpers import FULL_PASS, LEAD, VENDOR, VENDOR_SITE, plant_vendor_offset, seed_basics
 from sqlmodel import func, select
 
 from qa_calibrate import models as m
@@ -18,8 +18,7 @@ from qa_calibrate.people import add_evaluator
 from qa_calibrate.report import session_report
 from qa_calibrate.store import Store, open_store
 
-VENDOR_LEAD, VENDOR = "Vera Vendor", ["Vic Vendor", "Val Vendor"]
-VENDOR_SITE = "Manila (Vendor: Northstar BPO)"
+VENDOR_LEAD = "Vera Vendor"
 
 
 def _vendor_store(path: Path) -> Store:
@@ -215,19 +214,8 @@ def test_a_vendor_six_points_lenient_shows_as_an_offset_whose_interval_covers_si
     points) or on accuracy (+4.2 points), alternately: a true offset of +6.25."""
     from qa_calibrate.sites import sites_report
 
-    ids = seed_basics(store, n_interactions=20)
-    for name in VENDOR:
-        add_evaluator(store, name, site=VENDOR_SITE, actor="setup")
-    sessions.create_session(store, name="Two sites", rubric="mini", lead=LEAD,
-                            evaluators=["Ann", "Bob", *VENDOR], interactions=ids)
-    for n, ext in enumerate(ids):
-        client = {**FULL_PASS, "empathy": 2 + n % 3, "accuracy": 1 + n % 2}
-        vendor = dict(client)
-        vendor["empathy" if n % 2 == 0 else "accuracy"] += 1
-        for name, answers in (("Ann", client), ("Bob", client), (VENDOR[0], vendor),
-                              (VENDOR[1], vendor)):
-            sessions.score(store, "Two sites", evaluator=name, interaction=ext, answers=answers,
-                           submit_now=True)
+    seed_basics(store, n_interactions=20)
+    plant_vendor_offset(store)
     with pytest.raises(PermissionDenied):  # blind while open: a lead's figure
         sites_report(store, "Two sites", viewer="Ann")
     report = sites_report(store, "Two sites", viewer=LEAD)

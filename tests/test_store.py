@@ -157,6 +157,7 @@ def test_version_3_store_gets_the_packet_log_and_external_people(db_url):
         session.add(m.Evaluator(name="Kept", role="lead"))
     with s.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE packet_log")
+        conn.exec_driver_sql("DROP TABLE sla_target")
         conn.exec_driver_sql("ALTER TABLE evaluator DROP COLUMN external")
         conn.exec_driver_sql("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
         assert "external" not in {c["name"] for c in inspect(conn).get_columns("evaluator")}
@@ -167,4 +168,5 @@ def test_version_3_store_gets_the_packet_log_and_external_people(db_url):
         assert [(p.name, p.external) for p in session.exec(select(m.Evaluator)).all()] == \
             [("Kept", False)]
         assert session.exec(select(m.PacketLog)).all() == []
+        assert session.exec(select(m.SlaTarget)).all() == []
     s.close()

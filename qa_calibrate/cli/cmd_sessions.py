@@ -423,3 +423,45 @@ def report_sites(app: AppContext, session_name: str | None, since: datetime | No
     agree = report["agreement"]
     console.print(f"agreement on an answer: within organisations {_num(agree['within'], True)}"
                   f", across them {_num(agree['across'], True)}", markup=False, highlight=False)
+
+
+@report_group.command("sla")
+@click.option("--period", type=click.Choice(["month", "quarter"]), default="month",
+              show_default=True)
+@click.option("--site", help="Only this site.")
+@click.option("--since", type=UTC_DATETIME, help="Contacts started on/after.")
+@click.option("--until", type=UTC_DATETIME, help="Contacts started before.")
+@click.option("--min-evaluations", type=click.IntRange(min=1), default=10, show_default=True,
+              help="Fewer evaluations in a period are 'too few' to judge.")
+@listing_options
+@pass_app
+def report_sla(app: AppContext, period: str, site: str | None, since: datetime | None,
+               until: datetime | None, min_evaluations: int, fmt: str,
+               limit: int | None) -> None:
+    """Per site and period: mean QA score, critical-fail rate, CSAT and median handle time
+    against the site's targets (met, missed, too close to tell, too few), the quality corrected
+    by the site's measured calibration offset, and how QA scores track CSAT."""
+    from ..sla import SlaSettings, sla_report
+
+    rows = sla_report(app.store, settings=SlaSettings(period=period,
+                                                      min_evaluations=min_evaluations),
+                      site=site, since=since, until=until)
+    if fmt == "json":
+        click.echo(to_json(rows[:limit] if limit else rows))
+        return
+    flat = []
+    for r in rows:
+        cal = r.get("calibrated_quality")
+        flat.append({
+            "site": r["site"], "period": r["period"], "evaluations": r["evaluations"],
+            "quality": _fmt(r["quality"]), "quality_status": r["quality"]["status"] or "",
+            "calibrated": _fmt(cal) if cal else "", "calibrated_status":
+                (cal["status"] or "") if cal else "",
+            "critical_fail": _fmt(r["critical_fail_rate"], pct=True),
+            "critical_status": r["critical_fail_rate"]["status"] or "",
+            "csat": _fmt(r["csat"]), "csat_status": r["csat"]["status"] or "",
+            "median_aht": r["median_handle_time"]["value"],
+            "aht_status": r["median_handle_time"]["status"] or "",
+            "qa_csat_rho": _fmt(r["qa_csat_correlation"]),
+            "rho_n": r["qa_csat_correlation"]["n"]})
+    emit(flat, fmt, limit=limit, title="Quality SLAs per site and period")

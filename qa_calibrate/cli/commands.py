@@ -20,5 +20,6 @@ COMMAND_MODULES = {
     "score": "cmd_sessions",
     "session": "cmd_sessions",
     "setting": "cmd_admin",
+    "sla": "cmd_sla",
     "tui": "cmd_tui",
 }
