@@ -289,8 +289,8 @@ def propose(
 def _evaluator_proposals(
     store: Store, *, since: datetime | None, settings: CoachingSettings
 ) -> list[Proposed]:
-    from .drift import detect_drift
-    from .report import ReportSettings, evaluators_report
+    from .drift import _detect_drift
+    from .report import ReportSettings, _evaluators_report
 
     sites = {}
     with store.session() as session:
@@ -298,7 +298,7 @@ def _evaluator_proposals(
             sites[e.name] = e.site
     out = []
     by_evaluator: dict[str, list[Any]] = {}
-    for flag in detect_drift(store, since=since):
+    for flag in _detect_drift(store, since=since):
         by_evaluator.setdefault(flag.evaluator, []).append(flag)
     for name, flags in sorted(by_evaluator.items()):
         out.append(Proposed(
@@ -313,7 +313,7 @@ def _evaluator_proposals(
                  "source": f.source} for f in flags],
                 "examples": [x for f in flags for x in f.examples][:5]},
         ))
-    for row in evaluators_report(store, ReportSettings(n_resamples=0)):
+    for row in _evaluators_report(store, ReportSettings(n_resamples=0)):
         score = row["calibration_score"]
         if math.isnan(score) or score >= settings.min_calibration_score:
             continue
@@ -351,7 +351,10 @@ def plan(
     save: bool = True,
 ) -> list[dict[str, Any]]:
     """Create the assignments the findings call for (skipping any identical one still open)
-    and return the open plan (filtered by team when given)."""
+    and return the open plan (filtered by team when given). Leads and trainers."""
+    from .access import check
+
+    actor = check(store, actor, "coaching.plan").name
     settings = settings or CoachingSettings()
     today = today or datetime.now(timezone.utc).date()
     proposals = propose(store, since=since, until=until, team=team, settings=settings)
@@ -397,10 +400,13 @@ def as_row(a: m.Assignment) -> dict[str, Any]:
 
 def iter_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
-    trainer: str | None = None, open_only: bool = False,
+    trainer: str | None = None, open_only: bool = False, actor: str,
 ) -> Iterator[dict[str, Any]]:
     """Stored assignments one at a time (streamed in batches, for large exports)."""
-    with store.session() as session:
+    from .access import require
+
+    with store.read() as session:
+        require(session, actor, "coaching.list")
         q = select(m.Assignment).order_by(m.Assignment.id)
         if status:
             q = q.where(m.Assignment.status == status)
@@ -416,10 +422,10 @@ def iter_assignments(
 
 def list_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
-    trainer: str | None = None, open_only: bool = False,
+    trainer: str | None = None, open_only: bool = False, actor: str,
 ) -> list[dict[str, Any]]:
     return list(iter_assignments(store, status=status, team=team, trainer=trainer,
-                                 open_only=open_only))
+                                 open_only=open_only, actor=actor))
 
 
 def normalise_status(raw: Any, where: str) -> str:
@@ -432,13 +438,18 @@ def normalise_status(raw: Any, where: str) -> str:
 
 def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: str) -> int:
     """Apply status changes {assignment id: (status, where)} in one transaction; unknown ids
-    raise InputError naming the row. Returns how many changed."""
+    raise InputError naming the row. Returns how many changed. A lead changes any; a trainer
+    only the assignments they own (all rows or none)."""
+    from .access import require
+
     with store.session() as session:
+        actor = require(session, actor, "coaching.status").name
         changed = 0
         for assignment_id, (status, where) in changes.items():
             row = session.get(m.Assignment, assignment_id)
             if row is None:
                 raise InputError(f"{where}: field 'ID': no assignment {assignment_id} in the store")
+            require(session, actor, "coaching.status", owner=row.trainer)
             if row.status == status:
                 continue
             before = row.status
@@ -450,8 +461,11 @@ def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: st
         return changed
 
 
-def get_assignment(store: Store, assignment_id: int) -> dict[str, Any]:
-    with store.session() as session:
+def get_assignment(store: Store, assignment_id: int, *, actor: str) -> dict[str, Any]:
+    from .access import require
+
+    with store.read() as session:
+        require(session, actor, "coaching.list")
         row = session.get(m.Assignment, assignment_id)
         if row is None:
             raise NotFound(f"no assignment {assignment_id}")

@@ -544,10 +544,27 @@ def detect_drift(
     evaluator: str | None = None,
     settings: DriftSettings | None = None,
     sources: Sequence[str] = ("routine", "calibration"),
+    actor: str,
 ) -> list[Flag]:
     """Every drift flag in the store, strongest first. ``since`` keeps flags whose first
     crossing is on or after that date; ``evaluator`` keeps one person's flags (the detector
-    still compares them with everyone)."""
+    still compares them with everyone). Leads and trainers."""
+    from .access import check
+
+    check(store, actor, "drift")
+    return _detect_drift(store, since=since, evaluator=evaluator, settings=settings,
+                         sources=sources)
+
+
+def _detect_drift(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    evaluator: str | None = None,
+    settings: DriftSettings | None = None,
+    sources: Sequence[str] = ("routine", "calibration"),
+) -> list[Flag]:
+    """``detect_drift`` for core callers that have checked the acting person."""
     settings = settings or DriftSettings()
     found: list[tuple[Flag, list[int]]] = []
     if "routine" in sources:
@@ -573,7 +590,9 @@ def detect_drift(
         flag.examples = [refs[i] for i in ids if i in refs]
         flags.append(flag)
     if evaluator:
-        flags = [f for f in flags if f.evaluator.casefold() == evaluator.casefold()]
+        from .names import name_key
+
+        flags = [f for f in flags if name_key(f.evaluator) == name_key(evaluator)]
     if since is not None:
         cut = since.date().isoformat()
         flags = [f for f in flags if f.first_date >= cut]

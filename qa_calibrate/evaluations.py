@@ -315,6 +315,9 @@ def import_evaluations(
     the same interaction × evaluator × rubric × session form one submitted evaluation. An
     evaluation already in the store is left as it is, so importing a file twice adds nothing.
     """
+    from .access import check
+
+    check(store, actor, "import.evaluations")
     results = []
     for path in paths:
         results.append(_import_one(store, Path(path), actor=actor, progress=progress))
@@ -339,9 +342,14 @@ def _import_one(
     if missing:
         raise InputError(f"{path}: row 1: field {missing[0]!r}: missing column")
     result = EvaluationImportResult(path=str(path))
+    from .access import require
+
     with store.session() as session:
+        who = require(session, actor, "import.evaluations")
+        actor = who.name
         caches: dict[str, dict[Any, Any]] = {
             "interaction": {}, "evaluator": {}, "rubric": {}, "criteria": {}, "session": {},
+            "others": {},
         }
 
         def lookup(kind: str, key: Any, make: Callable[..., Any], *args: Any) -> Any:
@@ -367,6 +375,9 @@ def _import_one(
                 raise InputError(
                     f"{where}: field 'evaluator': {exc} (add people first: evaluator add/import)"
                 ) from None
+            if not who.is_named(evaluator.name) and evaluator.id not in caches["others"]:
+                require(session, who.name, "import.evaluations.others")  # scores in X's name
+                caches["others"][evaluator.id] = True
             try:
                 rubric = lookup("rubric", rec["rubric"], get_rubric, rec["rubric"])
             except NotFound as exc:

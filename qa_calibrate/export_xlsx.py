@@ -202,12 +202,18 @@ def _save_atomically(wb: Any, path: Path, spools: Mapping[str, RowSpool]) -> Non
 def export_plan(
     store: Store, path: Path, *, open_only: bool = False, team: str | None = None,
     trainer: str | None = None, since: datetime | None = None, today: date | None = None,
+    actor: str,
 ) -> int:
-    """Export stored assignments (and the criterion failure rates) to ``path``."""
+    """Export stored assignments (and the criterion failure rates) to ``path``. Leads and
+    trainers."""
+    from .access import check
     from .coaching import criterion_failure_rates, iter_assignments
 
+    actor = check(store, actor, "coaching.export").name
+
     rates = criterion_failure_rates(store, since=since)
-    rows = iter_assignments(store, open_only=open_only, team=team, trainer=trainer)
+    rows = iter_assignments(store, open_only=open_only, team=team, trainer=trainer,
+                            actor=actor)
     return write_workbook(path, rows, failure_rates=rates, today=today)
 
 
@@ -253,4 +259,7 @@ def read_statuses(path: Path) -> dict[int, tuple[str, str]]:
 
 def import_statuses(store: Store, path: Path, *, actor: str) -> int:
     """Read a trainer's workbook and apply its Status column; nothing else is changed."""
+    from .access import check
+
+    check(store, actor, "coaching.status")
     return set_statuses(store, read_statuses(Path(path)), actor=actor)

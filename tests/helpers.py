@@ -19,10 +19,10 @@ def seed_basics(store: Store, n_interactions: int = 6) -> list[str]:
     """Load the mini rubric, a lead, three evaluators and ``n`` chat interactions."""
     load_rubric_paths(store, [DATA / "mini_rubric.yaml", DATA / "mini_modules.yaml"],
                       actor="test")
-    add_evaluator(store, LEAD, role="lead", site="Leeds", actor="test")
+    add_evaluator(store, LEAD, role="lead", site="Leeds", actor="test")  # open: no lead yet
     for name in EVALUATORS:
-        add_evaluator(store, name, role="evaluator", site="Leeds", actor="test")
-    add_evaluator(store, "Tess Trainer", role="trainer", actor="test")
+        add_evaluator(store, name, role="evaluator", site="Leeds", actor=LEAD)
+    add_evaluator(store, "Tess Trainer", role="trainer", actor=LEAD)
     start = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
     ids = []
     with store.session() as s:

@@ -7,7 +7,7 @@ import subprocess
 from datetime import date
 
 import pytest
-from helpers import FULL_PASS, seed_basics, write_history_csv
+from helpers import FULL_PASS, LEAD, seed_basics, write_history_csv
 from openpyxl import load_workbook
 from sqlmodel import select
 
@@ -38,13 +38,13 @@ def scored(store, tmp_path):
                          "=HYPERLINK(\"http://x\")" if key == "empathy" and agent == 0 else ""))
     path = tmp_path / "history.csv"
     write_history_csv(path, rows)
-    import_evaluations(store, [path], actor="test")
+    import_evaluations(store, [path], actor=LEAD)
     return store
 
 
 def test_plan_assigns_modules_and_never_duplicates_open_ones(scored):
     settings = coaching.CoachingSettings(min_answers=3, fail_threshold=0.25)
-    rows = coaching.plan(scored, actor="lead", settings=settings, today=TODAY)
+    rows = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
     by = {(r["assignee"], r["module_id"]): r for r in rows}
     assert ("Agent 0", "MOD-EMP") in by
     assert by[("Agent 0", "MOD-EMP")]["evidence"]["criteria"][0]["rate"] == 1.0
@@ -52,24 +52,24 @@ def test_plan_assigns_modules_and_never_duplicates_open_ones(scored):
     assert by[("Agent 1", "MOD-VER")]["priority"] == "high"
     assert by[("Agent 1", "MOD-VER")]["due_on"] == date(2026, 11, 9)
     assert not any(a == "Agent 2" for a, _ in by)
-    again = coaching.plan(scored, actor="lead", settings=settings, today=TODAY)
+    again = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
     assert len(again) == len(rows)
     # once Done, the same finding may be assigned again
     first = rows[0]["id"]
-    coaching.set_statuses(scored, {first: ("Done", "test")}, actor="trainer")
-    third = coaching.plan(scored, actor="lead", settings=settings, today=TODAY)
+    coaching.set_statuses(scored, {first: ("Done", "test")}, actor=LEAD)
+    third = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
     assert len(third) == len(rows)
     assert first not in [r["id"] for r in third]
 
 
 def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, tmp_path):
-    coaching.plan(scored, actor="lead", settings=coaching.CoachingSettings(min_answers=3),
+    coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                   today=TODAY)
     hostile = {"id": 999, "assignee": "=1+2", "role": "agent", "team": "+team", "site": "@site",
                "module_id": "-M", "module_title": "\tTab", "reason": "\rCR", "priority": "low",
                "assigned_on": TODAY, "due_on": date(2026, 1, 1), "trainer": "T",
                "status": "Not started", "evidence": {}}
-    rows = coaching.list_assignments(scored) + [hostile]
+    rows = coaching.list_assignments(scored, actor=LEAD) + [hostile]
     out = tmp_path / "plan.xlsx"
     write_workbook(out, rows, failure_rates=coaching.criterion_failure_rates(scored), today=TODAY)
     wb = load_workbook(out)
@@ -99,27 +99,27 @@ def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, t
 
 
 def test_status_round_trip_changes_only_status(scored, tmp_path):
-    rows = coaching.plan(scored, actor="lead", settings=coaching.CoachingSettings(min_answers=3),
+    rows = coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                          today=TODAY)
     out = tmp_path / "plan.xlsx"
-    write_workbook(out, coaching.list_assignments(scored), today=TODAY)
+    write_workbook(out, coaching.list_assignments(scored, actor=LEAD), today=TODAY)
     wb = load_workbook(out)
     ws = wb["Assignments"]
     ws.cell(row=2, column=13).value = "In progress"
     ws.cell(row=2, column=2).value = "Someone Else"  # edits outside Status are ignored
     wb.save(out)
-    assert import_statuses(scored, out, actor="trainer") == 1
-    after = coaching.get_assignment(scored, rows[0]["id"])
+    assert import_statuses(scored, out, actor=LEAD) == 1
+    after = coaching.get_assignment(scored, rows[0]["id"], actor=LEAD)
     assert after["status"] == "In progress" and after["assignee"] == rows[0]["assignee"]
     with scored.session() as s:
         assert s.exec(select(m.AuditLog).where(m.AuditLog.action == "status")).one()
 
 
 def test_unknown_row_or_status_is_one_error_and_changes_nothing(scored, tmp_path):
-    coaching.plan(scored, actor="lead", settings=coaching.CoachingSettings(min_answers=3),
+    coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                   today=TODAY)
     out = tmp_path / "plan.xlsx"
-    write_workbook(out, coaching.list_assignments(scored), today=TODAY)
+    write_workbook(out, coaching.list_assignments(scored, actor=LEAD), today=TODAY)
     wb = load_workbook(out)
     ws = wb["Assignments"]
     ws.cell(row=2, column=13).value = "Done"
@@ -127,20 +127,20 @@ def test_unknown_row_or_status_is_one_error_and_changes_nothing(scored, tmp_path
     ws.cell(row=3, column=1).value = 4242
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'ID': no assignment 4242"):
-        import_statuses(scored, out, actor="trainer")
-    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored))
+        import_statuses(scored, out, actor=LEAD)
+    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored, actor=LEAD))
     ws.cell(row=3, column=1).value = original_id
     ws.cell(row=3, column=13).value = "Finished"
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'Status'"):
-        import_statuses(scored, out, actor="trainer")
+        import_statuses(scored, out, actor=LEAD)
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_libreoffice_reads_the_workbook(scored, tmp_path):
-    coaching.plan(scored, actor="lead", settings=coaching.CoachingSettings(min_answers=3),
+    coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                   today=TODAY)
-    rows = coaching.list_assignments(scored)
+    rows = coaching.list_assignments(scored, actor=LEAD)
     rows[0]["reason"] = "=1+1"
     out = tmp_path / "plan.xlsx"
     write_workbook(out, rows, today=TODAY)

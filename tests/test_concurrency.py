@@ -19,7 +19,7 @@ from qa_calibrate.store import open_store
 def shared(db_url):
     store = open_store(db_url)
     ids = seed_basics(store, n_interactions=6)
-    sessions.create_session(store, name="Busy", rubric="mini", lead=LEAD,
+    sessions.create_session(store, name="Busy", rubric="mini", lead=LEAD, actor=LEAD,
                             evaluators=EVALUATORS, interactions=ids)
     yield store, db_url, ids
     store.close()

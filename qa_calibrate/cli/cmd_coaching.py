@@ -40,7 +40,7 @@ def drift_cmd(app: AppContext, since: datetime | None, evaluator: str | None, so
     settings = DriftSettings(threshold=threshold)
     sources = ("routine", "calibration") if source == "both" else (source,)
     flags = detect_drift(app.store, since=since, evaluator=evaluator, settings=settings,
-                         sources=sources)
+                         sources=sources, actor=app.actor)
     rows = [f.as_row() for f in flags]
     if fmt == "table":
         emit(rows, fmt, limit=limit, title="Drift flags",
@@ -102,7 +102,8 @@ def coaching_list(app: AppContext, status: str | None, team: str | None, trainer
     """Stored assignments."""
     from ..coaching import PLAN_KEYS, list_assignments
 
-    rows = list_assignments(app.store, status=status, team=team, trainer=trainer)
+    rows = list_assignments(app.store, status=status, team=team, trainer=trainer,
+                            actor=app.actor)
     emit(rows, fmt, limit=limit, columns=list(PLAN_KEYS) if fmt != "table" else [
         "id", "assignee", "role", "team", "module_title", "priority", "due_on", "trainer",
         "status"], title="Assignments")
@@ -119,7 +120,8 @@ def coaching_export(app: AppContext, out: Path, open_only: bool, team: str | Non
     """Write the trainers' workbook (Assignments, By trainer, Evidence, Failure rates)."""
     from ..export_xlsx import export_plan
 
-    n = export_plan(app.store, out, open_only=open_only, team=team, trainer=trainer)
+    n = export_plan(app.store, out, open_only=open_only, team=team, trainer=trainer,
+                    actor=app.actor)
     console.print(f"{out}: {n} assignments")
 
 
@@ -149,5 +151,6 @@ def audit_list(app: AppContext, entity: str | None, actor: str | None, fmt: str,
     """Every change, oldest first."""
     from ..audit import list_audit
 
-    emit(list_audit(app.store, entity=entity, actor=actor, limit=limit), fmt, title="Audit log",
+    rows = list_audit(app.store, entity=entity, by=actor, limit=limit, actor=app.actor)
+    emit(rows, fmt, title="Audit log",
          columns=["id", "at", "actor", "entity", "entity_id", "action", "before", "after"])

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import QAError, UnknownPerson
+from ..errors import NotAPerson, QAError, UnknownPerson
 from ..locations import ENV_VAR
 from ..output import FORMATS, to_csv, to_json
 
@@ -114,7 +114,7 @@ class QAGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except UnknownPerson as exc:
+        except (UnknownPerson, NotAPerson) as exc:
             hint = ctx.obj.how_to_pick(exc.name) if isinstance(ctx.obj, AppContext) else ""
             err_console.print(f"error: {_one_line(exc)}{hint}", markup=False, highlight=False)
             sys.exit(exc.exit_code)
