@@ -112,7 +112,7 @@ def agent_criterion_stats(
         q = q.where(m.Evaluation.scored_at >= since)
     if until is not None:
         q = q.where(m.Evaluation.scored_at < until)
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute(q).all()
     # Rows come per agent × team × site (an agent may have moved team); fold them per agent,
     # naming the team and site where the agent has most answers.
@@ -174,7 +174,7 @@ def criterion_failure_rates(
         q = q.where(m.Evaluation.scored_at >= since)
     if until is not None:
         q = q.where(m.Evaluation.scored_at < until)
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         return [{"rubric": r[0], "criterion": r[1], "answers": int(r[2]),
                  "fails": int(r[3] or 0), "fail_rate": int(r[3] or 0) / int(r[2])}
                 for r in conn.execute(q).all() if r[2]]
@@ -252,7 +252,7 @@ def propose(
         if weak or s.critical_fails > 0:
             by_agent_module.setdefault((s.agent, s.module), []).append(s)
     out: list[Proposed] = []
-    with store.session() as session:
+    with store.read() as session:
         for (agent, module), items in sorted(by_agent_module.items()):
             critical = any(i.critical_fails for i in items)
             worst = max(i.rate for i in items)
@@ -293,7 +293,7 @@ def _evaluator_proposals(
     from .report import ReportSettings, _evaluators_report
 
     sites = {}
-    with store.session() as session:
+    with store.read() as session:
         for e in session.exec(select(m.Evaluator)).all():
             sites[e.name] = e.site
     out = []

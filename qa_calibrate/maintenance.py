@@ -69,7 +69,7 @@ def check_store(store: Store, *, actor: str) -> CheckReport:
 
     _require(store, actor, "check")
     report = CheckReport()
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         if store.dialect == "sqlite":
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
             report.add("sqlite integrity_check", "ok" if rows == ["ok"] else "error",

@@ -141,6 +141,10 @@ class Store:
                 session.expunge_all()  # what was read stays loaded: a rollback would expire it
                 session.rollback()
 
+    def read_connection(self) -> Any:
+        """A Core connection for read-only queries (deferred on SQLite, as ``read``)."""
+        return self.engine.execution_options(**{_READ_ONLY: True}).connect()
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -209,7 +213,7 @@ def _prepare_schema(store: Store) -> None:
 
 
 def schema_version(store: Store) -> int:
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
     return int(row[0]) if row else 0
 
