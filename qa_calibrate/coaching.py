@@ -141,7 +141,7 @@ def floor_counts(store: Store, *, since: datetime | None = None,
     crit_q = (select(m.Criterion.id, m.Rubric.name, m.Criterion.key,
                      m.Criterion.refresher_module, m.Criterion.critical)
               .join(m.Rubric, m.Rubric.id == m.Criterion.rubric_id))
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute(_routine(q, since, until)).all()
         criteria = {r[0]: tuple(r[1:]) for r in conn.execute(crit_q)}
     used = {r[3] for r in rows}
@@ -200,7 +200,7 @@ def criterion_failure_rates(
         .group_by(m.Rubric.name, m.Criterion.key)
         .order_by(m.Rubric.name, m.Criterion.key)
     )
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         return [{"rubric": r[0], "criterion": r[1], "answers": int(r[2]),
                  "fails": int(r[3] or 0), "fail_rate": int(r[3] or 0) / int(r[2])}
                 for r in conn.execute(_routine(q, since, until)).all() if r[2]]
@@ -356,7 +356,7 @@ def _critical_failures(store: Store, since: datetime | None, until: datetime | N
                m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
         .order_by(m.Evaluation.scored_at.desc(), m.Interaction.id)  # type: ignore[attr-defined]
     )
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         # the critical criteria by id, so the answer index narrows the scan to their answers
         ids = [cid for cid, key in conn.execute(
             select(m.Criterion.id, m.Criterion.key).where(
@@ -396,7 +396,7 @@ def _examples(
     q = select(sub.c.agent, sub.c.key, sub.c.source, sub.c.external_id).where(
         sub.c.rank <= limit * 2).order_by(sub.c.agent, sub.c.key, sub.c.rank)
     out: dict[tuple[str, str], list[str]] = {}
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         for agent, key, source, ext in conn.execute(q):
             if (agent, key) in pairs:
                 refs = out.setdefault((agent, key), [])
@@ -577,16 +577,16 @@ def _critical_reviews(rows: Sequence[tuple[Any, ...]], covered: Callable[[str, s
 def _evaluator_proposals(
     store: Store, *, since: datetime | None, settings: CoachingSettings
 ) -> list[Proposed]:
-    from .drift import detect_drift
-    from .report import ReportSettings, evaluators_report
+    from .drift import _detect_drift
+    from .report import ReportSettings, _evaluators_report
 
     sites = {}
-    with store.session() as session:
+    with store.read() as session:
         for e in session.exec(select(m.Evaluator)).all():
             sites[e.name] = e.site
     out = []
     by_evaluator: dict[str, list[Any]] = {}
-    for flag in detect_drift(store, since=since):
+    for flag in _detect_drift(store, since=since):
         by_evaluator.setdefault(flag.evaluator, []).append(flag)
     for name, flags in sorted(by_evaluator.items()):
         out.append(Proposed(
@@ -601,7 +601,7 @@ def _evaluator_proposals(
                  "source": f.source} for f in flags],
                 "examples": [x for f in flags for x in f.examples][:5]},
         ))
-    for row in evaluators_report(store, ReportSettings(n_resamples=0)):
+    for row in _evaluators_report(store, ReportSettings(n_resamples=0)):
         score = row["calibration_score"]
         if math.isnan(score) or score >= settings.min_calibration_score:
             continue
@@ -653,7 +653,10 @@ def plan(
 ) -> list[dict[str, Any]]:
     """Create the assignments the findings call for (skipping any identical one still open,
     and any contact already reviewed) and return the open plan (filtered by team when given);
-    with ``save=False`` return only what would be created."""
+    with ``save=False`` return only what would be created. Leads and trainers."""
+    from .access import check
+
+    actor = check(store, actor, "coaching.plan").name
     settings = settings or CoachingSettings()
     today = today or datetime.now(timezone.utc).date()
     proposals = propose(store, since=since, until=until, team=team, settings=settings,
@@ -743,10 +746,13 @@ def _assignment_query(q: Any, *, status: str | None, team: str | None, trainer: 
 
 def iter_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
-    trainer: str | None = None, open_only: bool = False,
+    trainer: str | None = None, open_only: bool = False, actor: str,
 ) -> Iterator[dict[str, Any]]:
     """Stored assignments one at a time (streamed in batches, for large exports)."""
-    with store.session() as session:
+    from .access import require
+
+    with store.read() as session:
+        require(session, actor, "coaching.list")
         q = _assignment_query(select(m.Assignment).order_by(m.Assignment.id), status=status,
                               team=team, trainer=trainer, open_only=open_only)
         for a in session.exec(q.execution_options(yield_per=1000)):
@@ -758,7 +764,7 @@ def count_assignments(
     trainer: str | None = None, open_only: bool = False,
 ) -> int:
     """How many assignments ``iter_assignments`` would give (for a progress bar)."""
-    with store.session() as session:
+    with store.read() as session:
         q = _assignment_query(select(func.count()).select_from(m.Assignment), status=status,
                               team=team, trainer=trainer, open_only=open_only)
         return int(session.exec(q).one())
@@ -766,10 +772,10 @@ def count_assignments(
 
 def list_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
-    trainer: str | None = None, open_only: bool = False,
+    trainer: str | None = None, open_only: bool = False, actor: str,
 ) -> list[dict[str, Any]]:
     return list(iter_assignments(store, status=status, team=team, trainer=trainer,
-                                 open_only=open_only))
+                                 open_only=open_only, actor=actor))
 
 
 def normalise_status(raw: Any, where: str) -> str:
@@ -797,17 +803,6 @@ class UpdateResult:
     refused: list[str] = field(default_factory=list)  # one line per row left unchanged
 
 
-def _actor(session: Session, actor: str) -> m.Evaluator | None:
-    """The acting person, matched as names are everywhere (case and spacing do not matter)."""
-    from .errors import UnknownPerson
-    from .people import find_evaluator
-
-    try:
-        return find_evaluator(session, actor)
-    except UnknownPerson:
-        return None
-
-
 def _show(value: Any) -> str:
     if value is None or value == "":
         return "(blank)"
@@ -821,8 +816,8 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
     """Apply trainers' edits in one transaction. Rules, checked here so no screen or command
     can get around them:
 
-    - an evaluator changes no assignment; a trainer only those they own (``trainer``); a lead,
-      and a name the store does not know (the local operator), any;
+    - the access policy's ``coaching.status``: a trainer changes only the assignments they own
+      (``trainer``), a lead any, an evaluator or a name the store does not know none;
     - a row exported at an older version than the store's, whose values differ from the
       store's, is a conflict: the row is reported and nothing of it changes (a row whose values
       equal the store's is no change, whatever its version);
@@ -832,14 +827,12 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
     Every applied row bumps ``version`` and is audited with its before and after values. With
     ``all_or_nothing`` the first refused row raises (PermissionDenied or Conflict) and nothing
     is changed."""
+    from .access import require
     from .errors import Conflict, PermissionDenied
 
     result = UpdateResult()
     with store.session() as session:
-        who = _actor(session, actor)
-        if who is not None and who.role not in ("lead", "trainer"):
-            raise PermissionDenied(f"{who.name} is an {who.role}: only trainers and leads change "
-                                   "coaching assignments")
+        who = require(session, actor, "coaching.status")
         ids = sorted({e.assignment_id for e in edits})
         rows: dict[int, m.Assignment] = {}
         for lo in range(0, len(ids), 500):
@@ -864,7 +857,7 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
             diff = {k: v for k, v in e.values.items() if getattr(row, k) != v}
             if not diff:
                 continue
-            if who is not None and who.role == "trainer" and row.trainer != who.name:
+            if who.role == "trainer" and not who.is_named(row.trainer):
                 owner = row.trainer or "no trainer"
                 result.refused.append(
                     f"{e.where}: assignment {row.id} belongs to {owner}; {who.name} changes only "
@@ -905,8 +898,11 @@ def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: st
         actor=actor, all_or_nothing=True).changed
 
 
-def get_assignment(store: Store, assignment_id: int) -> dict[str, Any]:
-    with store.session() as session:
+def get_assignment(store: Store, assignment_id: int, *, actor: str) -> dict[str, Any]:
+    from .access import require
+
+    with store.read() as session:
+        require(session, actor, "coaching.list")
         row = session.get(m.Assignment, assignment_id)
         if row is None:
             raise NotFound(f"no assignment {assignment_id}")

@@ -25,7 +25,7 @@ class DemoLoad:
 
 
 def store_is_empty(store: Store) -> bool:
-    with store.session() as session:
+    with store.read() as session:
         return not session.exec(select(func.count()).select_from(m.Interaction)).one()
 
 
@@ -74,6 +74,12 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
     people_file = sample_dir / "evaluators.csv"
     if people_file.exists():
         step(f"people: {import_evaluators(store, people_file, actor=actor)} from {people_file.name}")
+    # Once the sample's people are in, the rest of the setup is a lead's: the demo acts as the
+    # sample's lead, as a real team would.
+    with store.read() as session:
+        lead = session.exec(select(m.Evaluator.name).where(m.Evaluator.role == "lead")
+                            .order_by(m.Evaluator.name)).first()
+    actor = lead or actor
     transcripts = sorted(
         p for p in sample_dir.iterdir()
         if p.name.startswith("transcripts") and p.suffix in (".csv", ".json", ".jsonl")
@@ -94,6 +100,7 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
                 evaluators=spec["evaluators"], benchmark=spec.get("benchmark"),
                 interactions=spec["interactions"], source=spec.get("source"),
                 due_on=_date(spec.get("due_on")), created_at=_datetime(spec.get("created_at")),
+                actor=spec["lead"],
             )
             step(f"session: {spec['name']}")
         calibration = sorted(sample_dir.glob("evaluations_calibration*.csv"))
@@ -113,9 +120,9 @@ def _datetime(raw: Any) -> datetime | None:
 
 def demo_user(store: Store) -> str | None:
     """Who the demo starts as: an evaluator with samples still to score, else the lead."""
-    from .sessions import list_sessions, queue_for
+    from .sessions import queue_for
 
-    with store.session() as session:
+    with store.read() as session:
         people = session.exec(select(m.Evaluator).order_by(m.Evaluator.name)).all()
     for person in people:
         if person.role == "evaluator" and any(q["to_score"] for q in queue_for(store, person.name)):
@@ -123,4 +130,4 @@ def demo_user(store: Store) -> str | None:
     leads = [p.name for p in people if p.role == "lead"]
     if leads:
         return leads[0]
-    return people[0].name if people and list_sessions(store) is not None else None
+    return people[0].name if people else None

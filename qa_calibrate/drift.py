@@ -296,7 +296,7 @@ def _routine_answers(store: Store) -> _Answers:
     """Every routine answer as (evaluator, criterion, team, day, fail, interaction): numbers
     straight from the driver, the fail test and the date arithmetic run in the database."""
     day = _day_sql(store.dialect, "e.scored_at")
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         crit_rows = conn.exec_driver_sql(
             "SELECT c.id, r.name, c.key FROM criterion c "
             "JOIN rubric r ON r.id = c.rubric_id"
@@ -419,7 +419,7 @@ def _calibration_answers(store: Store) -> _Answers:
     from .report import load_session_data, reference_answers
 
     parts: list[tuple[Any, ...]] = []
-    with store.session() as session:
+    with store.read() as session:
         cals = session.exec(
             select(m.CalibrationSession).where(
                 m.CalibrationSession.state.in_(("revealed", "closed")))  # type: ignore[attr-defined]
@@ -473,7 +473,7 @@ def _refs(store: Store, ids: Sequence[int]) -> dict[int, str]:
     from . import models as m
 
     t = m.Interaction.__table__
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         rows = conn.execute(select(t.c.id, t.c.source, t.c.external_id)
                             .where(t.c.id.in_(list(ids)))).all()
     return {r[0]: f"{r[1]}:{r[2]}" for r in rows}
@@ -544,10 +544,27 @@ def detect_drift(
     evaluator: str | None = None,
     settings: DriftSettings | None = None,
     sources: Sequence[str] = ("routine", "calibration"),
+    actor: str,
 ) -> list[Flag]:
     """Every drift flag in the store, strongest first. ``since`` keeps flags whose first
     crossing is on or after that date; ``evaluator`` keeps one person's flags (the detector
-    still compares them with everyone)."""
+    still compares them with everyone). Leads and trainers."""
+    from .access import check
+
+    check(store, actor, "drift")
+    return _detect_drift(store, since=since, evaluator=evaluator, settings=settings,
+                         sources=sources)
+
+
+def _detect_drift(
+    store: Store,
+    *,
+    since: datetime | None = None,
+    evaluator: str | None = None,
+    settings: DriftSettings | None = None,
+    sources: Sequence[str] = ("routine", "calibration"),
+) -> list[Flag]:
+    """``detect_drift`` for core callers that have checked the acting person."""
     settings = settings or DriftSettings()
     found: list[tuple[Flag, list[int]]] = []
     if "routine" in sources:
@@ -573,7 +590,9 @@ def detect_drift(
         flag.examples = [refs[i] for i in ids if i in refs]
         flags.append(flag)
     if evaluator:
-        flags = [f for f in flags if f.evaluator.casefold() == evaluator.casefold()]
+        from .names import name_key
+
+        flags = [f for f in flags if name_key(f.evaluator) == name_key(evaluator)]
     if since is not None:
         cut = since.date().isoformat()
         flags = [f for f in flags if f.first_date >= cut]

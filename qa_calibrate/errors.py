@@ -41,6 +41,15 @@ class PermissionDenied(QAError):
     exit_code = 3
 
 
+class NotAPerson(PermissionDenied):
+    """The acting name is no person in the store, so nothing protected is for them; ``name``
+    lets the CLI say how to pick who you are (as for ``UnknownPerson``)."""
+
+    def __init__(self, name: str, hint: str, what: str) -> None:
+        super().__init__(f"{name!r} is not a person in the store{hint}: cannot {what}")
+        self.name = name
+
+
 class Conflict(QAError):
     """Someone else changed the same record first (optimistic lock), or a state rule refuses."""
 

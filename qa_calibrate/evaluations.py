@@ -112,18 +112,28 @@ def save_answers(
         rubric_id=rubric_id, context=context,
     )
     now = m.utcnow()
+    before: dict[str, Any] = {}
     if evaluation is None:
         if expected_version not in (None, 0):
             raise Conflict("this evaluation was deleted or never saved; reload it")
-        evaluation = m.Evaluation(
+        evaluation = _insert_draft(session, m.Evaluation(
             evaluator_id=evaluator.id or 0, interaction_id=interaction_id, rubric_id=rubric_id,
             session_id=calibration_session_id, context=context, status="draft",
             scored_at=scored_at or now, created_at=now, updated_at=now, version=1,
-        )
-        session.add(evaluation)
-        session.flush()
-        before: dict[str, Any] = {}
+        ))
+        if evaluation is None:  # another writer saved the first draft meanwhile
+            evaluation = find_evaluation(
+                session, evaluator_id=evaluator.id or 0, interaction_id=interaction_id,
+                rubric_id=rubric_id, context=context,
+            )
+            if evaluation is None:
+                raise Conflict("this evaluation was changed elsewhere; reload it")
+            fresh = False  # on as SQLite would be: a save that named version 0 is refused
+        else:
+            fresh = True
     else:
+        fresh = False
+    if not fresh:
         if evaluation.status == "submitted":
             raise PermissionDenied("this evaluation is submitted and read-only")
         if expected_version is not None and evaluation.version != expected_version:
@@ -172,6 +182,24 @@ def save_answers(
     audit(session, actor=actor, entity="evaluation", entity_id=evaluation.id,
           action="save_draft", before=before or None, after=after)
     session.flush()
+    return evaluation
+
+
+def _insert_draft(session: Session, evaluation: m.Evaluation) -> m.Evaluation | None:
+    """Insert a first draft, or None when another writer inserted the same one first.
+
+    SQLite runs writers one at a time (BEGIN IMMEDIATE), so the second finds the first's draft.
+    PostgreSQL runs them at once: the second's insert hits the unique constraint when the first
+    commits. A savepoint keeps this transaction usable, so the caller can go on as SQLite does
+    (reload the draft; a save that named the version it read is a Conflict)."""
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with session.begin_nested():
+            session.add(evaluation)
+            session.flush()
+    except IntegrityError:
+        return None
     return evaluation
 
 
@@ -315,6 +343,9 @@ def import_evaluations(
     the same interaction × evaluator × rubric × session form one submitted evaluation. An
     evaluation already in the store is left as it is, so importing a file twice adds nothing.
     """
+    from .access import check
+
+    check(store, actor, "import.evaluations")
     results = []
     for path in paths:
         results.append(_import_one(store, Path(path), actor=actor, progress=progress))
@@ -339,9 +370,14 @@ def _import_one(
     if missing:
         raise InputError(f"{path}: row 1: field {missing[0]!r}: missing column")
     result = EvaluationImportResult(path=str(path))
+    from .access import require
+
     with store.session() as session:
+        who = require(session, actor, "import.evaluations")
+        actor = who.name
         caches: dict[str, dict[Any, Any]] = {
             "interaction": {}, "evaluator": {}, "rubric": {}, "criteria": {}, "session": {},
+            "others": {},
         }
 
         def lookup(kind: str, key: Any, make: Callable[..., Any], *args: Any) -> Any:
@@ -367,6 +403,9 @@ def _import_one(
                 raise InputError(
                     f"{where}: field 'evaluator': {exc} (add people first: evaluator add/import)"
                 ) from None
+            if not who.is_named(evaluator.name) and evaluator.id not in caches["others"]:
+                require(session, who.name, "import.evaluations.others")  # scores in X's name
+                caches["others"][evaluator.id] = True
             try:
                 rubric = lookup("rubric", rec["rubric"], get_rubric, rec["rubric"])
             except NotFound as exc:

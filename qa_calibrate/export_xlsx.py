@@ -405,15 +405,20 @@ def export_plan(
     store: Store, path: Path, *, open_only: bool = False, team: str | None = None,
     trainer: str | None = None, since: datetime | None = None, today: date | None = None,
     progress: Callable[[str, int, int], None] | None = None,
+    actor: str,
 ) -> int:
-    """Export stored assignments (and the criterion failure rates) to ``path``."""
+    """Export stored assignments (and the criterion failure rates) to ``path``. Leads and
+    trainers."""
+    from .access import check
     from .coaching import count_assignments, criterion_failure_rates, iter_assignments
 
+    actor = check(store, actor, "coaching.export").name
     total = count_assignments(store, open_only=open_only, team=team, trainer=trainer)
     if progress is not None:
         progress("reading the store", 0, total)
     rates = criterion_failure_rates(store, since=since)
-    rows = iter_assignments(store, open_only=open_only, team=team, trainer=trainer)
+    rows = iter_assignments(store, open_only=open_only, team=team, trainer=trainer,
+                            actor=actor)
     return write_workbook(path, rows, failure_rates=rates, today=today, progress=progress,
                           total=total)
 

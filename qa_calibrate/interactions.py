@@ -65,9 +65,13 @@ def list_interactions(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int | None = None,
+    actor: str,
 ) -> list[dict[str, Any]]:
     """Interactions with their turn counts, oldest first; every row unless ``limit`` is given."""
-    with store.session() as session:
+    from .access import require
+
+    with store.read() as session:
+        require(session, actor, "interaction.list")
         turn_counts = (
             select(m.Turn.interaction_id, func.count().label("n"))
             .group_by(m.Turn.interaction_id)
@@ -100,12 +104,12 @@ def get_transcript(session: Session, interaction_id: int) -> list[m.Turn]:
     )
 
 
-def show_interaction(store: Store, ref: str, *, viewer: str | None = None) -> dict[str, Any]:
+def show_interaction(store: Store, ref: str, *, viewer: str) -> dict[str, Any]:
     """One interaction with its transcript: ``{... , "transcript": [{seq, speaker, ...}]}``.
     A trainer is refused the transcript text unless the store allows it (``access``)."""
     from .access import check_transcript_access
 
-    with store.session() as session:
+    with store.read() as session:
         check_transcript_access(session, viewer)
         interaction = find_interaction(session, ref)
         turns = get_transcript(session, interaction.id or 0)
@@ -119,5 +123,6 @@ def show_interaction(store: Store, ref: str, *, viewer: str | None = None) -> di
 
 
 def count_interactions(store: Store) -> int:
-    with store.session() as session:
+    """How many interactions the store holds (a number only: ``init`` says it to anyone)."""
+    with store.read() as session:
         return int(session.exec(select(func.count()).select_from(m.Interaction)).one())

@@ -55,13 +55,21 @@ class CheckReport:
             self.ok = False
 
 
-def check_store(store: Store) -> CheckReport:
+def _require(store: Store, actor: str, action: str) -> None:
+    from .access import require
+
+    with store.read() as session:
+        require(session, actor, action)
+
+
+def check_store(store: Store, *, actor: str) -> CheckReport:
     """Integrity check (SQLite), orphan rows, and rubric versions whose stored definition no
-    longer matches their content hash."""
+    longer matches their content hash. Lead only."""
     from .rubric import _hash
 
+    _require(store, actor, "check")
     report = CheckReport()
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         if store.dialect == "sqlite":
             rows = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check").all()]
             report.add("sqlite integrity_check", "ok" if rows == ["ok"] else "error",
@@ -86,9 +94,10 @@ def check_store(store: Store) -> CheckReport:
     return report
 
 
-def backup_store(store: Store, target: Path) -> str:
+def backup_store(store: Store, target: Path, *, actor: str) -> str:
     """Copy a SQLite store with the online backup API (safe while others write). For
-    PostgreSQL, say how to use pg_dump instead."""
+    PostgreSQL, say how to use pg_dump instead. Lead only."""
+    _require(store, actor, "backup")
     if store.dialect != "sqlite":
         url = make_url(store.url)
         raise InputError(

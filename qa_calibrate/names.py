@@ -37,7 +37,7 @@ def stored_names(url: str | None, kind: str) -> list[str]:
               "person": m.Evaluator.name}[kind]
     store = open_store(url, create=False)
     try:
-        with store.session() as session:
+        with store.read() as session:
             return sorted(set(session.exec(select(column)).all()))
     finally:
         store.close()

@@ -211,16 +211,17 @@ def _list(data: Any, name: str, where: str, limit: int = 100_000) -> list[Any]:
 def export_session(store: Store, ref: str | int, out: Path, *, key: bytes, actor: str
                    ) -> PacketResult:
     """Write the session packet of an open session (its lead only): rubric, sample, rules."""
-    from .people import find_evaluator
+    from .access import require
     from .rubric import rubric_yaml
     from .sessions import find_session, sample_interactions
 
     with store.session() as session:
         cal = find_session(session, ref)
-        person = find_evaluator(session, actor)
+        person = require(session, actor, "packet.export")
         if person.id != cal.lead_id:
             raise PermissionDenied(f"{person.name} is not the lead of session {cal.name}: only "
                                    "its lead exports it")
+        site = _site(session, person.id)
         if cal.state != "open":
             raise Conflict(f"session {cal.name} is {cal.state}: only an open session is sent "
                            "to be scored blind")
@@ -236,22 +237,27 @@ def export_session(store: Store, ref: str | int, out: Path, *, key: bytes, actor
             "session": {"name": cal.name, "due_on": cal.due_on.isoformat() if cal.due_on
                         else None, "blind_rule": BLIND_RULE,
                         "sample": [[i.source, i.external_id] for i in items],
-                        "lead_site": person.site},
+                        "lead_site": site},
             "rubric": {"name": rub.name, "version": rub.version,
                        "content_hash": rub.content_hash,
                        "yaml": rubric_yaml(json.loads(rub.definition))},
             "interactions": [_interaction_out(i, turns.get(i.id or 0, [])) for i in items],
         }
         packet_id, digest = _write(out, "session", parts, key,
-                                   {"organisation": person.site, "session": cal.name})
+                                   {"organisation": site, "session": cal.name})
         session.add(m.PacketLog(packet_id=packet_id, kind="session", direction="out",
-                                session_id=cal.id or 0, organisation=person.site,
+                                session_id=cal.id or 0, organisation=site,
                                 sha256=digest, actor=person.name))
         audit(session, actor=person.name, entity="packet", entity_id=packet_id,
               action="export", after={"kind": "session", "session": cal.name,
                                       "interactions": len(items)})
         return PacketResult("session", packet_id, cal.name, True, interactions=len(items),
                             path=str(out))
+
+
+def _site(session: Session, person_id: int | None) -> str | None:
+    row = session.get(m.Evaluator, person_id) if person_id is not None else None
+    return row.site if row else None
 
 
 def _turns(session: Session, ids: Sequence[int]) -> dict[int, list[m.Turn]]:
@@ -278,6 +284,9 @@ def import_packet(store: Store, path: Path, *, key: bytes, actor: str, lead: str
                   evaluators: Sequence[str] = ()) -> PacketResult:
     """Read a session packet (with ``lead`` and ``evaluators`` of this store) or a results
     packet (for a session this store exported)."""
+    from .access import check
+
+    actor = check(store, actor, "packet.import").name
     read = _read(path, key)
     if read.manifest["kind"] == "session":
         if not lead or len(evaluators) < 2:
@@ -391,15 +400,16 @@ def _store_interaction(session: Session, rec: Any) -> m.Interaction:
 def export_results(store: Store, ref: str | int, out: Path, *, key: bytes, actor: str
                    ) -> PacketResult:
     """Write the submitted evaluations of a session that came in a packet (its lead only)."""
-    from .people import find_evaluator
+    from .access import require
     from .sessions import find_session
 
     with store.session() as session:
         cal = find_session(session, ref)
-        person = find_evaluator(session, actor)
+        person = require(session, actor, "packet.results")
         if person.id != cal.lead_id:
             raise PermissionDenied(f"{person.name} is not the lead of session {cal.name}: only "
                                    "its lead sends its results")
+        site = _site(session, person.id)
         origin = session.exec(select(m.PacketLog).where(
             m.PacketLog.session_id == cal.id, m.PacketLog.kind == "session",
             m.PacketLog.direction == "in")).first()
@@ -411,7 +421,7 @@ def export_results(store: Store, ref: str | int, out: Path, *, key: bytes, actor
             raise Conflict(f"session {cal.name}: no submitted evaluation to send yet")
         parts = {"results": {"session": cal.name, "evaluations": evaluations}}
         packet_id, digest = _write(out, "results", parts, key,
-                                   {"organisation": person.site, "session": cal.name,
+                                   {"organisation": site, "session": cal.name,
                                     "answers": origin.packet_id})
         session.add(m.PacketLog(packet_id=packet_id, kind="results", direction="out",
                                 session_id=cal.id or 0, answers=origin.packet_id,

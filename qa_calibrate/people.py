@@ -9,18 +9,19 @@ from typing import Any
 from sqlmodel import Session, select
 
 from . import models as m
+from .access import Actor, require
 from .errors import InputError, PermissionDenied, UnknownPerson
 from .names import did_you_mean, name_key
 from .store import Store, audit
 from .vocabulary import ROLES
 
 
-def _check(name: str, role: str, where: str) -> tuple[str, str]:
+def _check(name: str, role: str | None, where: str) -> tuple[str, str | None]:
     name = " ".join((name or "").split())
     if not name:
         raise InputError(f"{where}: field 'name': empty")
-    role = (role or "evaluator").strip().lower()
-    if role not in ROLES:
+    role = (role or "").strip().lower() or None
+    if role is not None and role not in ROLES:
         raise InputError(f"{where}: field 'role': {role!r} is not one of {', '.join(ROLES)}")
     return name, role
 
@@ -38,50 +39,61 @@ def find_evaluator(session: Session, name: str) -> m.Evaluator:
     raise UnknownPerson(name, did_you_mean(name, (p.name for p in everyone)))
 
 
-def acting_person(session: Session, name: str) -> m.Evaluator:
-    """The person acting under ``name``: a person of this store (an evaluator of another
-    organisation, known from a results packet, cannot act here)."""
-    person = find_evaluator(session, name)
-    if person.external:
-        raise PermissionDenied(f"{person.name} is an evaluator of "
-                               f"{person.site or 'another organisation'} whose answers came in "
-                               "a results packet: they cannot act in this store")
-    return person
+def person_name(store: Store, name: str) -> str:
+    """The stored name of the person acting as ``name``: UnknownPerson, or PermissionDenied for
+    an evaluator of another organisation (who may do nothing in this store)."""
+    with store.read() as session:
+        person = find_evaluator(session, name)
+        if person.external:
+            raise PermissionDenied(f"{person.name} is an evaluator of another organisation "
+                                   "(their answers came in a results packet): cannot act in "
+                                   "this store")
+        return person.name
 
 
-def _upsert(session: Session, name: str, role: str, site: str | None, actor: str) -> bool:
+def _upsert(session: Session, name: str, role: str | None, site: str | None,
+            actor: Actor) -> bool:
+    """Add a person or change their role/site; ``None`` keeps what is stored (a new person is an
+    evaluator with no site). Nobody changes their own role."""
     try:  # "ana reyes" names the stored "Ana Reyes": one person, whatever the spelling
         existing: m.Evaluator | None = find_evaluator(session, name)
     except UnknownPerson:
         existing = None
     if existing is not None:
-        if (existing.role, existing.site) == (role, site):
+        new_role = role or existing.role
+        new_site = existing.site if site is None else site
+        if (existing.role, existing.site) == (new_role, new_site):
             return False
+        if new_role != existing.role and actor.is_named(existing.name):
+            raise PermissionDenied(f"{actor.name} cannot change their own role")
         before = {"role": existing.role, "site": existing.site}
-        existing.role, existing.site = role, site
+        existing.role, existing.site = new_role, new_site
         session.add(existing)
-        audit(session, actor=actor, entity="evaluator", entity_id=existing.id, action="update",
-              before=before, after={"role": role, "site": site})
+        audit(session, actor=actor.name, entity="evaluator", entity_id=existing.id,
+              action="update", before=before, after={"role": new_role, "site": new_site})
         return True
-    row = m.Evaluator(name=name, role=role, site=site)
+    row = m.Evaluator(name=name, role=role or "evaluator", site=site)
     session.add(row)
     session.flush()
-    audit(session, actor=actor, entity="evaluator", entity_id=row.id, action="create",
-          after={"name": name, "role": role, "site": site})
+    audit(session, actor=actor.name, entity="evaluator", entity_id=row.id, action="create",
+          after={"name": name, "role": row.role, "site": site})
     return True
 
 
 def add_evaluator(
-    store: Store, name: str, *, role: str = "evaluator", site: str | None = None, actor: str
+    store: Store, name: str, *, role: str | None = None, site: str | None = None, actor: str
 ) -> bool:
-    """Add (or update the role/site of) one person. Returns True when something changed."""
+    """Add a person, or change the role/site of one (an omitted role or site keeps the stored
+    one). A lead only, or anyone while the store has no lead. Returns True when it changed."""
     name, role = _check(name, role, "evaluator")
     with store.session() as session:
-        return _upsert(session, name, role, site or None, actor)
+        who = require(session, actor, "people.change")
+        return _upsert(session, name, role, (site or "").strip() or None, who)
 
 
 def import_evaluators(store: Store, path: Path, *, actor: str) -> int:
-    """Add people from a CSV with columns name, role, site — all rows or none."""
+    """Add people from a CSV with columns name, role, site — all rows or none. An empty role or
+    site keeps the stored one."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -96,13 +108,17 @@ def import_evaluators(store: Store, path: Path, *, actor: str) -> int:
         rows.append((name, role, rec.get("site") or None))
     changed = 0
     with store.session() as session:
+        who = require(session, actor, "people.change")
         for name, role, site in rows:
-            changed += _upsert(session, name, role, site, actor)
+            changed += _upsert(session, name, role, site, who)
     return changed
 
 
-def list_evaluators(store: Store, *, role: str | None = None) -> list[dict[str, Any]]:
-    with store.session() as session:
+def list_evaluators(store: Store, *, role: str | None = None,
+                    actor: str | None = None) -> list[dict[str, Any]]:
+    """People in the store (open to anyone: how a user finds the name to act as)."""
+    with store.read() as session:
+        require(session, actor, "people.list")
         query = select(m.Evaluator).order_by(m.Evaluator.name)
         if role:
             query = query.where(m.Evaluator.role == role)

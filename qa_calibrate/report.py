@@ -202,16 +202,19 @@ def session_report(
     ref: str | int,
     settings: ReportSettings | None = None,
     *,
-    viewer: str | None = None,
-    check_access: bool = True,
+    viewer: str,
 ) -> dict[str, Any]:
     """Everything the calibration meeting needs, as plain data (JSON-ready).
 
     While the session is open only a lead (``viewer``) may see it: the blind rule."""
-    settings = settings or ReportSettings()
-    with store.session() as session:
-        if check_access:
-            check_can_see_all(session, find_session(session, ref), viewer)
+    with store.read() as session:
+        check_can_see_all(session, find_session(session, ref), viewer)
+    return _build_report(store, ref, settings or ReportSettings())
+
+
+def _build_report(store: Store, ref: str | int, settings: ReportSettings) -> dict[str, Any]:
+    """The session report, for callers that have checked who may see it."""
+    with store.read() as session:
         data = load_session_data(session, ref)
         summary = {
             "id": data.session.id, "name": data.session.name, "state": data.session.state,
@@ -405,11 +408,25 @@ def _evaluator_rows(
 
 
 def evaluators_report(
-    store: Store, settings: ReportSettings | None = None, *, states: Sequence[str] = ("revealed", "closed")
+    store: Store, settings: ReportSettings | None = None, *, actor: str,
+    states: Sequence[str] = ("revealed", "closed"),
 ) -> list[dict[str, Any]]:
-    """Each evaluator across every revealed or closed session: match, calibration score, gaps."""
+    """Each evaluator across every revealed or closed session: match, calibration score, gaps.
+    Leads and trainers; an open session never counts (the blind rule)."""
+    from .access import check
+
+    check(store, actor, "report.evaluators")
+    return _evaluators_report(store, settings, states=states)
+
+
+def _evaluators_report(
+    store: Store, settings: ReportSettings | None = None, *,
+    states: Sequence[str] = ("revealed", "closed"),
+) -> list[dict[str, Any]]:
+    """``evaluators_report`` for core callers that have checked the acting person."""
     settings = settings or ReportSettings(n_resamples=0)
-    with store.session() as session:
+    states = [s for s in states if s != "open"]
+    with store.read() as session:
         cals = session.exec(
             select(m.CalibrationSession).where(m.CalibrationSession.state.in_(states))  # type: ignore[attr-defined]
             .order_by(m.CalibrationSession.created_at)
@@ -417,7 +434,7 @@ def evaluators_report(
         refs = [c.id for c in cals]
     totals: dict[str, dict[str, Any]] = {}
     for ref in refs:
-        report = session_report(store, ref or 0, settings, check_access=False)
+        report = _build_report(store, ref or 0, settings)
         for r in report["evaluators"]:
             t = totals.setdefault(r["evaluator"], {
                 "evaluator": r["evaluator"], "sessions": 0, "interactions": 0,
@@ -462,7 +479,7 @@ def report_json(report: dict[str, Any]) -> str:
     return json.dumps(report, default=str)
 
 
-def headline(store: Store, ref: str | int, *, viewer: str | None) -> dict[str, Any]:
+def headline(store: Store, ref: str | int, *, viewer: str) -> dict[str, Any]:
     """The one-line summary the home screen shows: mean raw agreement over criteria, how many
     criteria are flagged and how many evaluators are out of the band (no bootstrap)."""
     rep = session_report(store, ref, ReportSettings(n_resamples=0), viewer=viewer)
@@ -475,11 +492,13 @@ def headline(store: Store, ref: str | int, *, viewer: str | None) -> dict[str, A
     }
 
 
-def meeting_view(store: Store, ref: str | int, *, viewer: str | None, position: int) -> dict[str, Any]:
+def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) -> dict[str, Any]:
     """The meeting matrix for one sampled interaction: criteria × evaluators (+ benchmark and
     consensus), the widest split first. Blind rule: only a lead while the session is open."""
-    with store.session() as session:
-        check_can_see_all(session, find_session(session, ref), viewer)
+    from .access import require
+
+    with store.read() as session:
+        require(session, viewer, "meeting", cal=find_session(session, ref))
         data = load_session_data(session, ref)
     n_items = len(data.interactions)
     if n_items == 0:

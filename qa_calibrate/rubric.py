@@ -489,10 +489,23 @@ def read_paths(
 
 def load_rubric_paths(store: Store, paths: Sequence[Path], *, actor: str) -> list[LoadResult]:
     """Load rubric files, directories of them and module catalogues: everything is validated
-    first, then written in one transaction (all or nothing)."""
+    first, then written in one transaction (all or nothing). A lead, or anyone while the store
+    has no lead."""
+    from .access import check
+
+    check(store, actor, "rubric.load")
+    return _load_paths(store, paths, actor=actor, checked=True)
+
+
+def _load_paths(store: Store, paths: Sequence[Path], *, actor: str,
+                checked: bool) -> list[LoadResult]:
+    from .access import require
+
     rubrics, catalogues = read_paths(paths)
     results: list[LoadResult] = []
     with store.session() as session:
+        if checked:
+            actor = require(session, actor, "rubric.load").name
         known = set(session.exec(select(m.Module.id)).all())
         for _path, mods in catalogues:
             known |= {mod.id for mod in mods}
@@ -525,12 +538,16 @@ def load_bundled_rubrics(store: Store, *, actor: str) -> list[LoadResult]:
 
 
 def seed_bundled_rubrics(store: Store, *, actor: str) -> list[LoadResult]:
-    """On a store with no rubric and no module yet, load the bundled ones; else do nothing."""
-    with store.session() as session:
+    """On a store with no rubric and no module yet, load the bundled ones; else do nothing.
+    Seeding is part of ``init`` (open to anyone): it only adds the package's own content."""
+    from .bundled import rubric_directory
+
+    with store.read() as session:
         if session.exec(select(m.Rubric.id).limit(1)).first() is not None or \
                 session.exec(select(m.Module.id).limit(1)).first() is not None:
             return []
-    return load_bundled_rubrics(store, actor=actor)
+    with rubric_directory() as folder:
+        return _load_paths(store, [folder], actor=actor, checked=False)
 
 
 def _latest_version(session: Session, name: str) -> int:
@@ -617,7 +634,7 @@ def rubric_criteria(session: Session, rubric_id: int) -> list[m.Criterion]:
 def list_rubrics(store: Store) -> list[dict[str, Any]]:
     """Every stored rubric version (name, version, title, channel, criteria count, short hash,
     loaded_at, latest)."""
-    with store.session() as session:
+    with store.read() as session:
         counts = dict(session.exec(select(m.Criterion.rubric_id, func.count())
                                    .group_by(m.Criterion.rubric_id)).all())
         rows = session.exec(select(m.Rubric).order_by(m.Rubric.name, m.Rubric.version)).all()
@@ -641,7 +658,7 @@ def criterion_row(c: m.Criterion) -> dict[str, Any]:
 
 def show_rubric(store: Store, name: str) -> dict[str, Any]:
     """One rubric version (``name`` or ``name@version``) with its criteria as plain data."""
-    with store.session() as session:
+    with store.read() as session:
         r = get_rubric(session, name)
         return {
             "name": r.name, "version": r.version, "title": r.title, "channel": r.channel,
@@ -654,7 +671,7 @@ def show_rubric(store: Store, name: str) -> dict[str, Any]:
 
 def list_modules(store: Store) -> list[dict[str, Any]]:
     """The module catalogue, by id."""
-    with store.session() as session:
+    with store.read() as session:
         return [{"id": mod.id, "title": mod.title, "duration_minutes": mod.duration_minutes,
                  "owner": mod.owner, "description": mod.description}
                 for mod in session.exec(select(m.Module).order_by(m.Module.id)).all()]

@@ -17,11 +17,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from . import models as m
+from .access import Actor, require
 from .errors import Conflict, InputError, NotFound, PermissionDenied
 from .evaluations import AnswerIn, find_evaluation, save_answers, submit
 from .interactions import find_interaction
 from .names import did_you_mean, name_key
-from .people import acting_person, find_evaluator
+from .people import find_evaluator
 from .rubric import get_rubric, rubric_criteria
 from .scoring import parse_answer
 from .store import Store, audit
@@ -96,6 +97,12 @@ def find_session(session: Session, ref: str | int) -> m.CalibrationSession:
     return row
 
 
+def session_id(store: Store, ref: str | int) -> int:
+    """The id of the session named ``ref`` (NotFound with the closest name if none)."""
+    with store.read() as session:
+        return int(find_session(session, ref).id or 0)
+
+
 def participants(session: Session, cal: m.CalibrationSession) -> list[m.Evaluator]:
     """Everyone scoring in the session (benchmark included), by name."""
     return list(
@@ -118,11 +125,6 @@ def sample_interactions(session: Session, cal: m.CalibrationSession) -> list[m.I
             .order_by(m.SessionInteraction.position)
         ).all()
     )
-
-
-def _require_lead(person: m.Evaluator, cal: m.CalibrationSession | None, what: str) -> None:
-    if person.role != "lead":
-        raise PermissionDenied(f"{person.name} is {person.role}, not a lead: cannot {what}")
 
 
 def _require_state(cal: m.CalibrationSession, allowed: Sequence[str], what: str) -> None:
@@ -151,14 +153,17 @@ def create_session(
     source: str | None = None,
     due_on: date | None = None,
     created_at: datetime | None = None,
+    actor: str,
 ) -> dict[str, Any]:
     """Create an open session from a rubric version, evaluators, an optional benchmark and a
-    sample chosen by hand (``interactions``) or drawn (``sample_size``, ``stratify_by``, ``seed``)."""
+    sample chosen by hand (``interactions``) or drawn (``sample_size``, ``stratify_by``, ``seed``).
+    The acting person must be a lead, and so must the session's ``lead``."""
     if (interactions is None) == (sample_size is None):
         raise InputError("give either the interactions or a sample size, not both or neither")
     if not " ".join(name.split()):
         raise InputError("session name is empty")
     with store.session() as session:
+        who = require(session, actor, "session.create")
         rub = get_rubric(session, rubric)
         if interactions is not None:
             chosen = [find_interaction(session, ref, source=source) for ref in interactions]
@@ -188,17 +193,19 @@ def create_session(
             }
         cal = create_session_in(session, name=name, rubric_id=rub.id or 0, lead=lead,
                                 evaluators=evaluators, benchmark=benchmark, interaction_ids=ids,
-                                sampling=sampling, due_on=due_on, created_at=created_at)
+                                sampling=sampling, due_on=due_on, created_at=created_at,
+                                actor=who.name)
         return _summary(session, cal)
 
 
 def create_session_in(
     session: Session, *, name: str, rubric_id: int, lead: str, evaluators: Sequence[str],
     interaction_ids: Sequence[int], sampling: Mapping[str, Any], benchmark: str | None = None,
-    due_on: date | None = None, created_at: datetime | None = None, actor: str | None = None,
+    actor: str, due_on: date | None = None, created_at: datetime | None = None,
 ) -> m.CalibrationSession:
     """Create an open session in the caller's transaction (``create_session``, and a session
-    that came in a calibration packet). The audit row names ``actor``, else the lead."""
+    that came in a calibration packet); the caller checked that ``actor`` may. The audit row
+    names ``actor``."""
     name = " ".join(name.split())
     if not name:
         raise InputError("session name is empty")
@@ -209,7 +216,8 @@ def create_session_in(
     rub = session.get(m.Rubric, rubric_id)
     assert rub is not None
     lead_row = find_evaluator(session, lead)
-    _require_lead(lead_row, None, "create a calibration session")
+    if lead_row.role != "lead":
+        raise InputError(f"--lead: {lead_row.name} is {lead_row.role}, not a lead")
     people = [find_evaluator(session, e) for e in dict.fromkeys(evaluators)]
     if len(people) < 2:
         raise InputError("a calibration session needs at least two evaluators")
@@ -232,9 +240,9 @@ def create_session_in(
         session.add(m.SessionInteraction(
             session_id=cal.id or 0, interaction_id=interaction_id, position=position
         ))
-    audit(session, actor=actor or lead_row.name, entity="calibration_session",
+    audit(session, actor=actor, entity="calibration_session",
           entity_id=cal.id, action="create", after={
-              "name": name, "rubric": f"{rub.name}@{rub.version}",
+              "lead": lead_row.name, "name": name, "rubric": f"{rub.name}@{rub.version}",
               "evaluators": sorted(p.name for p in people),
               "benchmark": bench_row.name if bench_row else None,
               "interactions": ids, "sampling": dict(sampling),
@@ -273,8 +281,10 @@ def _summary(session: Session, cal: m.CalibrationSession) -> dict[str, Any]:
     }
 
 
-def list_sessions(store: Store, *, state: str | None = None) -> list[dict[str, Any]]:
-    with store.session() as session:
+def list_sessions(store: Store, *, state: str | None = None,
+                  actor: str) -> list[dict[str, Any]]:
+    with store.read() as session:
+        require(session, actor, "session.list")
         query = select(m.CalibrationSession).order_by(
             m.CalibrationSession.created_at.desc(), m.CalibrationSession.id.desc()  # type: ignore[attr-defined]
         )
@@ -283,9 +293,10 @@ def list_sessions(store: Store, *, state: str | None = None) -> list[dict[str, A
         return [_summary(session, cal) for cal in session.exec(query).all()]
 
 
-def session_detail(store: Store, ref: str | int) -> dict[str, Any]:
+def session_detail(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     """Summary plus who has submitted what, and the sampling used."""
-    with store.session() as session:
+    with store.read() as session:
+        require(session, actor, "session.show")
         cal = find_session(session, ref)
         out = _summary(session, cal)
         people = participants(session, cal)
@@ -309,8 +320,8 @@ def session_detail(store: Store, ref: str | int) -> dict[str, Any]:
         return out
 
 
-def session_answers(
-    session: Session, cal: m.CalibrationSession, viewer: m.Evaluator
+def _session_answers(
+    session: Session, cal: m.CalibrationSession, viewer: Actor | m.Evaluator
 ) -> list[dict[str, Any]]:
     """Every answer given in the session that ``viewer`` may see.
 
@@ -336,18 +347,25 @@ def session_answers(
     ]
 
 
-def check_can_see_all(session: Session, cal: m.CalibrationSession, viewer: str | None) -> None:
+def check_can_see_all(session: Session, cal: m.CalibrationSession, viewer: str | None) -> Actor:
     """Everyone's answers (and figures built from them) are for a lead while a session is open;
-    once revealed or closed, anyone may look."""
-    if cal.state != "open":
-        return
-    if not viewer:
-        raise PermissionDenied(f"session {cal.name!r} is open (blind): only a lead may see it; use --as")
-    who = find_evaluator(session, viewer)
-    if who.role != "lead":
-        raise PermissionDenied(
-            f"session {cal.name!r} is open (blind): {who.name} cannot see others' answers"
-        )
+    once revealed or closed, anyone in the store may look."""
+    return require(session, viewer, "report.session", cal=cal)
+
+
+def can_open_meeting(store: Store, ref: str | int, *, viewer: str | None) -> None:
+    """Whether ``viewer`` may open the meeting screen of session ``ref`` (lead and evaluators;
+    only a lead while it is open); PermissionDenied if not."""
+    with store.read() as session:
+        require(session, viewer, "meeting", cal=find_session(session, ref))
+
+
+def list_answers(store: Store, ref: str | int, *, actor: str) -> list[dict[str, Any]]:
+    """Every answer in the session the acting person may see (blind: while it is open, an
+    evaluator sees only their own)."""
+    with store.read() as session:
+        who = require(session, actor, "session.answers")
+        return _session_answers(session, find_session(session, ref), who)
 
 
 def answers_of(
@@ -357,15 +375,15 @@ def answers_of(
 
     Refused (PermissionDenied) while the session is open unless the viewer is that evaluator or a
     lead: this is the blind rule, enforced here so no screen or command can get around it."""
-    with store.session() as session:
+    with store.read() as session:
+        who = require(session, viewer, "session.answers")
         cal = find_session(session, ref)
-        who = find_evaluator(session, viewer)
         target = find_evaluator(session, evaluator)
         if cal.state == "open" and who.id != target.id and who.role != "lead":
             raise PermissionDenied(
                 f"session {cal.name!r} is open (blind): {who.name} cannot see {target.name}'s answers"
             )
-        return [r for r in session_answers(session, cal, who) if r["evaluator_id"] == target.id]
+        return [r for r in _session_answers(session, cal, who) if r["evaluator_id"] == target.id]
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -411,8 +429,9 @@ def score(
     present only in ``comments``/``root_causes`` changes just that note of a given answer."""
     with store.session() as session:
         cal = find_session(session, ref)
+        who = require(session, evaluator, "score", cal=cal)
         _require_state(cal, ("open",), "score (scoring is locked once revealed)")
-        person = acting_person(session, evaluator)
+        person = find_evaluator(session, who.name)
         item = find_interaction(session, interaction)
         rub = session.get(m.Rubric, cal.rubric_id)
         assert rub is not None
@@ -464,8 +483,8 @@ def score(
 
 def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
     """Open sessions this person scores in, with how many sampled interactions are still to do."""
-    with store.session() as session:
-        person = find_evaluator(session, evaluator)
+    with store.read() as session:
+        person = find_evaluator(session, require(session, evaluator, "session.list").name)
         cals = session.exec(
             select(m.CalibrationSession)
             .join(m.SessionEvaluator, m.SessionEvaluator.session_id == m.CalibrationSession.id)
@@ -493,12 +512,11 @@ def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
 
 
 def _lead_action(
-    session: Session, ref: str | int, actor: str, states: Sequence[str], what: str
+    session: Session, ref: str | int, actor: str, states: Sequence[str], what: str, action: str
 ) -> tuple[m.CalibrationSession, m.Evaluator]:
-    """The session and the acting lead, after checking the role and the session's state."""
+    """The session and the acting lead, after checking the policy and the session's state."""
     cal = find_session(session, ref)
-    lead = find_evaluator(session, actor)
-    _require_lead(lead, cal, what)
+    lead = find_evaluator(session, require(session, actor, action, cal=cal).name)
     _require_state(cal, states, what)
     return cal, lead
 
@@ -506,7 +524,8 @@ def _lead_action(
 def reveal(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     """Lock scoring and show everyone's answers. Lead only."""
     with store.session() as session:
-        cal, lead = _lead_action(session, ref, actor, ("open",), "reveal a session")
+        cal, lead = _lead_action(session, ref, actor, ("open",), "reveal a session",
+                                 "session.reveal")
         cal.state, cal.revealed_at = "revealed", m.utcnow()
         session.add(cal)
         audit(session, actor=lead.name, entity="calibration_session", entity_id=cal.id,
@@ -530,7 +549,8 @@ def set_consensus(
     after reveal, before close."""
     with store.session() as session:
         cal, lead = _lead_action(session, ref, actor, ("revealed",),
-                                 "record consensus (reveal it first; closed is final)")
+                                 "record consensus (reveal it first; closed is final)",
+                                 "session.consensus")
         item = find_interaction(session, interaction)
         if not session.get(m.SessionInteraction, (cal.id, item.id)):
             raise InputError(f"interaction {item.external_id} is not in session {cal.name!r}")
@@ -591,13 +611,14 @@ def fill_consensus(store: Store, ref: str | int, *, method: str, actor: str) -> 
     if method not in ("unanimous", "benchmark"):
         raise InputError("fill method must be 'unanimous' or 'benchmark'")
     with store.session() as session:
-        cal, lead = _lead_action(session, ref, actor, ("revealed",), "record consensus")
+        cal, lead = _lead_action(session, ref, actor, ("revealed",), "record consensus",
+                                 "session.consensus")
         if method == "benchmark" and cal.benchmark_id is None:
             raise InputError(f"session {cal.name!r} has no benchmark evaluator")
         done = {(c.interaction_id, c.criterion_id) for c in consensus_rows(session, cal)}
         criteria = {c.id: c for c in rubric_criteria(session, cal.rubric_id)}
         cells: dict[tuple[int, int], list[tuple[int, float | None, bool]]] = {}
-        for r in session_answers(session, cal, lead):
+        for r in _session_answers(session, cal, lead):
             if r["status"] == "submitted":
                 cells.setdefault((r["interaction_id"], r["criterion_id"]), []).append(
                     (r["evaluator_id"], r["value"], r["na"])
@@ -627,7 +648,7 @@ def close(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     """Close a revealed session once every criterion of every interaction has a consensus."""
     with store.session() as session:
         cal, lead = _lead_action(session, ref, actor, ("revealed",),
-                                 "close (reveal it and record consensus first)")
+                                 "close (reveal it and record consensus first)", "session.close")
         n_cells = len(sample_interactions(session, cal)) * len(rubric_criteria(session, cal.rubric_id))
         n_done = len(consensus_rows(session, cal))
         if n_done < n_cells:
@@ -664,12 +685,10 @@ def scoring_item(
     from .access import check_transcript_access
     from .interactions import get_transcript
 
-    with store.session() as session:
+    with store.read() as session:
         cal = find_session(session, ref)
-        person = acting_person(session, evaluator)
+        person = find_evaluator(session, require(session, evaluator, "score", cal=cal).name)
         check_transcript_access(session, person.name)
-        if not session.get(m.SessionEvaluator, (cal.id, person.id)):
-            raise PermissionDenied(f"{person.name} is not scoring in session {cal.name!r}")
         items = sample_interactions(session, cal)
         if not items:
             raise NotFound(f"session {cal.name!r} has no interactions")
@@ -721,8 +740,8 @@ def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id:
     """Submit the evaluator's draft for one sampled interaction."""
     with store.session() as session:
         cal = find_session(session, ref)
+        person = find_evaluator(session, require(session, evaluator, "score", cal=cal).name)
         _require_state(cal, ("open",), "submit (scoring is locked once revealed)")
-        person = acting_person(session, evaluator)
         evaluation = evaluation_for(session, cal, person, interaction_id)
         if evaluation is None:
             raise InputError("nothing to submit: no answers yet")

@@ -186,7 +186,7 @@ def sites_report(store: Store, ref: str | int, settings: ReportSettings | None =
                  viewer: str | None = None) -> dict[str, Any]:
     """The offset between the organisations of one session (a lead while it is open)."""
     settings = settings or ReportSettings()
-    with store.session() as session:
+    with store.read() as session:
         cal = find_session(session, ref)
         check_can_see_all(session, cal, viewer)
         data = load_session_data(session, ref)
@@ -194,11 +194,14 @@ def sites_report(store: Store, ref: str | int, settings: ReportSettings | None =
 
 
 def sites_report_since(store: Store, since: datetime | None, settings: ReportSettings | None
-                       = None, *, until: datetime | None = None) -> dict[str, Any]:
+                       = None, *, until: datetime | None = None, viewer: str) -> dict[str, Any]:
     """The same over every revealed or closed session created in the period whose evaluators
-    come from more than one organisation."""
+    come from more than one organisation (figures across sessions: leads and trainers)."""
+    from .access import require
+
     settings = settings or ReportSettings()
-    with store.session() as session:
+    with store.read() as session:
+        require(session, viewer, "report.evaluators")
         q = select(m.CalibrationSession).where(
             m.CalibrationSession.state.in_(("revealed", "closed")))  # type: ignore[attr-defined]
         if since is not None:

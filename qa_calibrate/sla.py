@@ -30,7 +30,7 @@ import numpy as np
 from sqlmodel import select
 
 from . import models as m
-from .errors import InputError, PermissionDenied
+from .errors import InputError
 from .store import Store, audit
 
 Z95 = 1.959963984540054
@@ -47,7 +47,7 @@ class SlaSettings:
 
 def set_target(store: Store, site: str, *, actor: str, **targets: float | None) -> dict[str, Any]:
     """Set (or change) a site's targets; a target not given keeps its stored value. Lead only."""
-    from .people import acting_person
+    from .access import require
 
     site = " ".join(site.split())
     if not site:
@@ -64,9 +64,7 @@ def set_target(store: Store, site: str, *, actor: str, **targets: float | None) 
         if name == "critical_fail_max" and value > 1:
             raise InputError(f"target {name!r}: {value:g} is a share (0–1), e.g. 0.02 for 2%")
     with store.session() as session:
-        person = acting_person(session, actor)
-        if person.role != "lead":
-            raise PermissionDenied(f"{person.name} is not a lead: only a lead sets SLA targets")
+        person = require(session, actor, "sla.set")
         row = session.get(m.SlaTarget, site) or m.SlaTarget(site=site)
         before = {n: getattr(row, n) for n in TARGETS}
         for name, value in targets.items():
@@ -80,8 +78,11 @@ def set_target(store: Store, site: str, *, actor: str, **targets: float | None) 
         return {"site": site, **after}
 
 
-def list_targets(store: Store) -> list[dict[str, Any]]:
-    with store.session() as session:
+def list_targets(store: Store, *, actor: str) -> list[dict[str, Any]]:
+    from .access import require
+
+    with store.read() as session:
+        require(session, actor, "sla.list")
         rows = session.exec(select(m.SlaTarget).order_by(m.SlaTarget.site)).all()
         return [{"site": r.site, **{n: getattr(r, n) for n in TARGETS}} for r in rows]
 
@@ -153,11 +154,11 @@ def spearman(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
     return out
 
 
-def _offsets(store: Store, since: datetime | None, until: datetime | None
+def _offsets(store: Store, since: datetime | None, until: datetime | None, actor: str
              ) -> dict[str, dict[str, Any]]:
     from .sites import sites_report_since
 
-    pooled = sites_report_since(store, since, until=until)
+    pooled = sites_report_since(store, since, until=until, viewer=actor)
     return {o["organisation"]: o["offset"] for o in pooled["organisations"] if "offset" in o}
 
 
@@ -179,14 +180,17 @@ def _correction(scored_by: list[str | None], offsets: dict[str, dict[str, Any]]
     return shift, half
 
 
-def sla_report(store: Store, *, settings: SlaSettings | None = None, site: str | None = None,
-               since: datetime | None = None, until: datetime | None = None
-               ) -> list[dict[str, Any]]:
-    """One row per site and period (see the module docstring)."""
+def sla_report(store: Store, *, actor: str, settings: SlaSettings | None = None,
+               site: str | None = None, since: datetime | None = None,
+               until: datetime | None = None) -> list[dict[str, Any]]:
+    """One row per site and period (see the module docstring). Leads and trainers."""
+    from .access import check
+
+    actor = check(store, actor, "report.sla").name
     settings = settings or SlaSettings()
     if settings.period not in PERIODS:
         raise InputError(f"period {settings.period!r}: use month or quarter")
-    with store.session() as session:
+    with store.read() as session:
         q = (select(m.Interaction.site, m.Interaction.started_at, m.Evaluation.score,
                     m.Evaluation.auto_failed, m.Interaction.csat, m.Evaluator.site)
              .join(m.Evaluation, m.Evaluation.interaction_id == m.Interaction.id)
@@ -206,7 +210,7 @@ def sla_report(store: Store, *, settings: SlaSettings | None = None, site: str |
         evaluations = session.exec(q).all()
         contacts = session.exec(c).all()
         targets = {t.site: t for t in session.exec(select(m.SlaTarget)).all()}
-    offsets = _offsets(store, since, until)
+    offsets = _offsets(store, since, until, actor)
     groups: dict[tuple[str, str], dict[str, list[Any]]] = {}
     for s_, when, score, failed, csat, scored_by in evaluations:
         g = groups.setdefault((s_ or "(no site)", _period(when, settings.period)),

@@ -82,6 +82,9 @@ def describe_url(url: str) -> str:
         return url
 
 
+_READ_ONLY = "qa_calibrate_read_only"
+
+
 def _install_sqlite_hooks(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -96,9 +99,13 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout
-        # instead of one failing with "database is locked" when it upgrades a read lock.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A write takes the lock up front (IMMEDIATE), so two writers queue on busy_timeout
+        # instead of one failing with "database is locked" when it upgrades a read lock. A read
+        # (``Store.read``) begins deferred: under WAL it never waits for a writer.
+        if conn.get_execution_options().get(_READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 _AUDIT_TRIGGERS_SQLITE = [
@@ -140,6 +147,24 @@ class Store:
         with Session(self.engine, expire_on_commit=False) as session:
             with session.begin():
                 yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: on SQLite a deferred transaction (a WAL reader never waits
+        for a writer), on PostgreSQL a READ ONLY one; always rolled back at the end."""
+        engine = self.engine.execution_options(**{_READ_ONLY: True})
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                if self.dialect == "postgresql":
+                    session.connection().exec_driver_sql("SET TRANSACTION READ ONLY")
+                yield session
+            finally:
+                session.expunge_all()  # what was read stays loaded: a rollback would expire it
+                session.rollback()
+
+    def read_connection(self) -> Any:
+        """A Core connection for read-only queries (deferred on SQLite, as ``read``)."""
+        return self.engine.execution_options(**{_READ_ONLY: True}).connect()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -209,7 +234,7 @@ def _prepare_schema(store: Store) -> None:
 
 
 def schema_version(store: Store) -> int:
-    with store.engine.connect() as conn:
+    with store.read_connection() as conn:
         row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()
     return int(row[0]) if row else 0
 

@@ -21,10 +21,10 @@ def seed_basics(store: Store, n_interactions: int = 6) -> list[str]:
     """Load the mini rubric, a lead, three evaluators and ``n`` chat interactions."""
     load_rubric_paths(store, [DATA / "mini_rubric.yaml", DATA / "mini_modules.yaml"],
                       actor="test")
-    add_evaluator(store, LEAD, role="lead", site="Leeds", actor="test")
+    add_evaluator(store, LEAD, role="lead", site="Leeds", actor="test")  # open: no lead yet
     for name in EVALUATORS:
-        add_evaluator(store, name, role="evaluator", site="Leeds", actor="test")
-    add_evaluator(store, "Tess Trainer", role="trainer", actor="test")
+        add_evaluator(store, name, role="evaluator", site="Leeds", actor=LEAD)
+    add_evaluator(store, "Tess Trainer", role="trainer", actor=LEAD)
     start = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
     ids = []
     with store.session() as s:
@@ -125,8 +125,8 @@ def plant_vendor_offset(store: Store, name: str = "Two sites", n: int = 20) -> l
         ids = [i.external_id for i in s.exec(select(m.Interaction)
                                              .order_by(m.Interaction.id)).all()][:n]
     for person in VENDOR:
-        add_evaluator(store, person, site=VENDOR_SITE, actor="setup")
-    sessions.create_session(store, name=name, rubric="mini", lead=LEAD,
+        add_evaluator(store, person, site=VENDOR_SITE, actor=LEAD)
+    sessions.create_session(store, name=name, rubric="mini", lead=LEAD, actor=LEAD,
                             evaluators=["Ann", "Bob", *VENDOR], interactions=ids)
     for k, ext in enumerate(ids):
         client = {**FULL_PASS, "empathy": 2 + k % 3, "accuracy": 1 + k % 2}

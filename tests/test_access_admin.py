@@ -16,6 +16,7 @@ from qa_calibrate.cli import cli
 from qa_calibrate.errors import InputError, PermissionDenied
 from qa_calibrate.interactions import show_interaction
 from qa_calibrate.maintenance import backup_store, check_store
+from qa_calibrate.people import add_evaluator
 
 
 def test_trainer_sees_no_transcript_unless_allowed(store):
@@ -31,13 +32,15 @@ def test_trainer_sees_no_transcript_unless_allowed(store):
 
 def test_audit_list_json_shows_every_write(store, tmp_path):
     ids = seed_basics(store)
-    sessions.create_session(store, name="S", rubric="mini", lead=LEAD, evaluators=EVALUATORS,
+    sessions.create_session(store, name="S", rubric="mini", lead=LEAD, actor=LEAD,
+                            evaluators=EVALUATORS,
                             interactions=ids[:2])
     sessions.score(store, "S", evaluator="Ann", interaction=ids[0], answers=FULL_PASS,
                    submit_now=True)
     with pytest.raises(PermissionDenied):
         sessions.reveal(store, "S", actor="Ann")
-    result = CliRunner().invoke(cli, ["--db", store.url, "audit", "list", "--format", "json"])
+    result = CliRunner().invoke(cli, ["--db", store.url, "--as", LEAD, "audit", "list",
+                                     "--format", "json"])
     assert result.exit_code == 0, result.output
     rows = json.loads(result.output)
     actions = [(r["entity"], r["action"]) for r in rows]
@@ -50,22 +53,23 @@ def test_audit_list_json_shows_every_write(store, tmp_path):
 
 def test_check_finds_damage_and_backup_copies_a_live_store(sqlite_store, tmp_path):
     seed_basics(sqlite_store)
-    assert check_store(sqlite_store).ok
-    digest = backup_store(sqlite_store, tmp_path / "copy.db")
+    assert check_store(sqlite_store, actor=LEAD).ok
+    digest = backup_store(sqlite_store, tmp_path / "copy.db", actor=LEAD)
     assert len(digest) == 16
     copy = sqlite3.connect(tmp_path / "copy.db")
     assert copy.execute("SELECT count(*) FROM interaction").fetchone()[0] == 6
     copy.close()
     with pytest.raises(InputError, match="exists"):
-        backup_store(sqlite_store, tmp_path / "copy.db")
+        backup_store(sqlite_store, tmp_path / "copy.db", actor=LEAD)
     # damage the store behind the tool's back: a rubric definition edited by hand
     with sqlite_store.engine.begin() as conn:
         conn.execute(text("UPDATE rubric SET definition = replace(definition, 'Greeted', 'Hi')"))
-    report = check_store(sqlite_store)
+    report = check_store(sqlite_store, actor=LEAD)
     assert not report.ok
     bad = [f for f in report.findings if f["status"] != "ok"]
     assert [f["check"] for f in bad] == ["rubric content hashes"] and "mini@1" in bad[0]["detail"]
-    result = CliRunner().invoke(cli, ["--db", sqlite_store.url, "check", "--format", "json"])
+    result = CliRunner().invoke(cli, ["--db", sqlite_store.url, "--as", LEAD, "check",
+                                     "--format", "json"])
     assert result.exit_code == 1
 
 
@@ -74,7 +78,8 @@ def test_backup_of_postgres_says_pg_dump(pg_schema_url):
 
     store = open_store(pg_schema_url)
     try:
+        add_evaluator(store, LEAD, role="lead", actor="setup")
         with pytest.raises(InputError, match="pg_dump"):
-            backup_store(store, "x.dump")
+            backup_store(store, "x.dump", actor=LEAD)
     finally:
         store.close()

@@ -22,7 +22,7 @@ def test_create_score_reveal_consensus_close_from_the_cli(store, tmp_path):
     url = store.url
     r = run(url, "session", "create", "Nov chat", "--rubric", "mini", "--lead", LEAD,
             *[x for e in EVALUATORS for x in ("--evaluator", e)], "--benchmark", LEAD,
-            "--interaction", ids[0], "--interaction", ids[1])
+            "--interaction", ids[0], "--interaction", ids[1], actor=LEAD)
     assert r.exit_code == 0, r.output
     # three evaluators score blind: one by the CLI, two from an XLSX file (historical import)
     answers = ["greeting=yes", "verify_identity=yes", "empathy=4", "accuracy=3",
@@ -43,14 +43,15 @@ def test_create_score_reveal_consensus_close_from_the_cli(store, tmp_path):
                            "Nov chat"])
     xlsx = tmp_path / "scores.xlsx"
     wb.save(xlsx)
-    r = run(url, "import", "evaluations", str(xlsx))
+    r = run(url, "import", "evaluations", str(xlsx), actor=LEAD)
     assert r.exit_code == 0, r.output
     # blind: Ann cannot read Bob's answers, and cannot reveal
     r = run(url, "session", "answers", "Nov chat", "--evaluator", "Bob", actor="Ann")
     assert r.exit_code != 0 and "blind" in r.output and "Traceback" not in r.output
     assert run(url, "session", "reveal", "Nov chat", actor="Ann").exit_code != 0
     assert run(url, "session", "reveal", "Nov chat", actor=LEAD).exit_code == 0
-    r = run(url, "report", "agreement", "Nov chat", "--format", "json", "--resamples", "200")
+    r = run(url, "report", "agreement", "Nov chat", "--format", "json", "--resamples", "200",
+            actor="Ann")
     report = json.loads(r.output)
     assert report["criteria"][0]["criterion"] == "empathy"
     assert {"ci_low", "ci_high", "se", "value"} <= set(report["criteria"][0]["gwet_ac1"])
@@ -63,9 +64,9 @@ def test_create_score_reveal_consensus_close_from_the_cli(store, tmp_path):
                actor=LEAD).exit_code == 0
     r = run(url, "session", "close", "Nov chat", actor=LEAD)
     assert r.exit_code == 0 and "closed" in r.output, r.output
-    listed = json.loads(run(url, "session", "list", "--format", "json").output)
+    listed = json.loads(run(url, "session", "list", "--format", "json", actor="Cy").output)
     assert listed[0]["state"] == "closed" and listed[0]["submitted"] == 8
-    r = run(url, "report", "evaluators", "--format", "csv")
+    r = run(url, "report", "evaluators", "--format", "csv", actor=LEAD)
     assert r.output.splitlines()[0].startswith("evaluator,sessions,interactions,match_rate")
 
 
@@ -81,7 +82,7 @@ def test_coaching_plan_json_has_kinds_and_a_conflicting_import_exits_4(store, tm
         (ext, "Ann", key, "no" if key == "verify_identity" and n < 2 else value,
          f"2026-10-0{n + 1}T10:00:00+00:00")
         for n, ext in enumerate(ids) for key, value in FULL_PASS.items()])
-    import_evaluations(store, [history], actor="test")
+    import_evaluations(store, [history], actor=LEAD)
     r = run(store.url, "coaching", "plan", "--format", "json", actor=LEAD)
     assert r.exit_code == 0, r.output
     plan = json.loads(r.output)
@@ -103,4 +104,4 @@ def test_coaching_plan_json_has_kinds_and_a_conflicting_import_exits_4(store, tm
     assert "0 assignments changed" in r.output and "conflict:" in r.output
     assert "row 2: assignment" in r.output and "Traceback" not in r.output
     r = run(store.url, "coaching", "import-status", str(out), actor="Ann")
-    assert r.exit_code == 3 and "Ann is an evaluator" in r.output
+    assert r.exit_code == 3 and "Ann is evaluator: cannot change assignment statuses" in r.output

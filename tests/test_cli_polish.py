@@ -35,23 +35,23 @@ def _session(store) -> list[str]:
 
 def test_session_names_match_like_person_names_and_a_typo_suggests_one(store) -> None:
     _session(store)
-    shown = run(store.url, "session", "show", "  NOV   chat ", "--format", "json")
+    shown = run(store.url, "session", "show", "  NOV   chat ", "--format", "json", actor="Ann")
     assert shown.exit_code == 0 and json.loads(shown.stdout)["name"] == "Nov chat"
-    typo = run(store.url, "session", "show", "Nov caht")
+    typo = run(store.url, "session", "show", "Nov caht", actor="Ann")
     assert typo.exit_code == 7
     assert typo.stderr.strip() == \
         "error: no calibration session 'Nov caht' (did you mean 'Nov chat'?)"
     person = run(store.url, "session", "answers", "nov chat", actor="  ann ")
     assert person.exit_code == 0, person.output
     unknown = run(store.url, "session", "answers", "Nov chat", actor="Anne")
-    assert unknown.exit_code == 7 and "did you mean 'Ann'?" in unknown.stderr
+    assert unknown.exit_code == 3 and "did you mean 'Ann'?" in unknown.stderr
     assert "--as NAME" not in unknown.stderr  # the name was given with --as: no advice needed
 
 
 def test_without_as_the_unknown_person_error_says_how_to_pick_who_you_are(store) -> None:
     _session(store)
     r = run(store.url, "session", "answers", "Nov chat", env={"QA_CALIBRATE_USER": None})
-    assert r.exit_code == 7
+    assert r.exit_code == 3  # permission: a name not in the store sees nothing protected
     assert len(r.stderr.strip().splitlines()) == 1
     assert "say who you are with --as NAME or QA_CALIBRATE_USER" in r.stderr
     r = run(store.url, "session", "answers", "Nov chat", env={"QA_CALIBRATE_USER": "Zed"})
@@ -71,13 +71,13 @@ def test_the_tui_refuses_an_unknown_person_and_a_missing_terminal(store, command
 def test_since_and_until_take_dates_without_a_zone_as_utc(store) -> None:
     ids = seed_basics(store)  # chats from 2026-09-01 09:00 UTC, one an hour
     rows = json.loads(run(store.url, "interaction", "list", "--since", "2026-09-01T11:00",
-                          "--format", "json").stdout)
+                          "--format", "json", actor="Ann").stdout)
     assert [r["external_id"] for r in rows] == ids[2:]
     rows = json.loads(run(store.url, "interaction", "list", "--until", "2026-09-01T10:00+00:00",
-                          "--format", "json").stdout)
+                          "--format", "json", actor="Ann").stdout)
     assert [r["external_id"] for r in rows] == ids[:1]
     assert json.loads(run(store.url, "interaction", "list", "--since", "2026-09-02",
-                          "--format", "json").stdout) == []
+                          "--format", "json", actor="Ann").stdout) == []
     made = run(store.url, "session", "create", "Drawn", "--rubric", "mini", "--lead", LEAD,
                "--evaluator", "Ann", "--evaluator", "Bob", "--sample", "2", "--seed", "1",
                "--since", "2026-09-01",
@@ -104,7 +104,7 @@ def test_a_piped_table_keeps_every_column_whole(store) -> None:
     with store.session() as s:
         for row in s.exec(select(m.Interaction)).all():
             row.site, row.agent = site, agent
-    r = run(store.url, "interaction", "list")
+    r = run(store.url, "interaction", "list", actor=LEAD)
     assert r.exit_code == 0
     lines = r.stdout.splitlines()
     assert sum(site in line for line in lines) == 6  # one line per row, nothing folded
@@ -187,6 +187,7 @@ def test_a_name_that_differs_only_in_case_or_spacing_is_the_same_session_or_pers
     clash = run(store.url, "session", "create", "nov  CHAT", "--rubric", "mini", "--lead", LEAD,
                 "--evaluator", "Ann", "--evaluator", "Bob", "--interaction", "C-001", actor=LEAD)
     assert clash.exit_code == 4 and "a session named 'Nov chat' exists already" in clash.stderr
-    assert run(store.url, "evaluator", "add", "  ann ", "--site", "Manila").exit_code == 0
+    assert run(store.url, "evaluator", "add", "  ann ", "--site", "Manila",
+               actor=LEAD).exit_code == 0
     people = json.loads(run(store.url, "evaluator", "list", "--format", "json").stdout)
     assert [p["site"] for p in people if p["name"].casefold() == "ann"] == ["Manila"]

@@ -48,13 +48,13 @@ def scored(store, tmp_path):
                          "=HYPERLINK(\"http://x\")" if key == "empathy" and agent == 0 else ""))
     path = tmp_path / "history.csv"
     write_history_csv(path, rows)
-    import_evaluations(store, [path], actor="test")
+    import_evaluations(store, [path], actor=LEAD)
     return store
 
 
 def test_plan_assigns_modules_and_never_duplicates_open_ones(scored):
     settings = coaching.CoachingSettings(min_answers=3, fail_threshold=0.25)
-    rows = coaching.plan(scored, actor="lead", settings=settings, today=TODAY)
+    rows = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
     by = {(r["assignee"], r["module_id"]): r for r in rows}
     assert ("Agent 0", "MOD-EMP") in by
     assert by[("Agent 0", "MOD-EMP")]["evidence"]["criteria"][0]["rate"] == 1.0
@@ -66,24 +66,24 @@ def test_plan_assigns_modules_and_never_duplicates_open_ones(scored):
     assert review["trainer"] == LEAD
     assert ("Agent 1", "MOD-VER") not in by
     assert not any(a == "Agent 2" for a, _ in by)
-    again = coaching.plan(scored, actor="lead", settings=settings, today=TODAY)
+    again = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
     assert len(again) == len(rows)
     # once Done, the same finding may be assigned again
     first = rows[0]["id"]
-    coaching.set_statuses(scored, {first: ("Done", "test")}, actor="trainer")
-    third = coaching.plan(scored, actor="lead", settings=settings, today=TODAY)
+    coaching.set_statuses(scored, {first: ("Done", "test")}, actor=LEAD)
+    third = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
     assert len(third) == len(rows)
     assert first not in [r["id"] for r in third]
 
 
 def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, tmp_path):
-    coaching.plan(scored, actor="lead", settings=coaching.CoachingSettings(min_answers=3),
+    coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                   today=TODAY)
     hostile = {"id": 999, "assignee": "=1+2", "role": "agent", "team": "+team", "site": "@site",
                "module_id": "-M", "module_title": "\tTab", "reason": "\rCR", "priority": "low",
                "assigned_on": TODAY, "due_on": date(2026, 1, 1), "trainer": "T",
                "status": "Not started", "evidence": {}}
-    rows = coaching.list_assignments(scored) + [hostile]
+    rows = coaching.list_assignments(scored, actor=LEAD) + [hostile]
     out = tmp_path / "plan.xlsx"
     write_workbook(out, rows, failure_rates=coaching.criterion_failure_rates(scored), today=TODAY)
     wb = load_workbook(out)
@@ -158,17 +158,17 @@ def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, t
 
 
 def test_status_round_trip_changes_only_status(scored, tmp_path):
-    rows = coaching.plan(scored, actor="lead", settings=coaching.CoachingSettings(min_answers=3),
+    rows = coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                          today=TODAY)
     out = tmp_path / "plan.xlsx"
-    write_workbook(out, coaching.list_assignments(scored), today=TODAY)
+    write_workbook(out, coaching.list_assignments(scored, actor=LEAD), today=TODAY)
     wb = load_workbook(out)
     ws = wb["Assignments"]
     ws.cell(row=2, column=STATUS).value = "In progress"
     ws.cell(row=2, column=3).value = "Someone Else"  # edits outside the editable columns
     wb.save(out)
-    assert import_workbook(scored, out, actor="trainer").changed == 1
-    after = coaching.get_assignment(scored, rows[0]["id"])
+    assert import_workbook(scored, out, actor=LEAD).changed == 1
+    after = coaching.get_assignment(scored, rows[0]["id"], actor=LEAD)
     assert after["status"] == "In progress" and after["assignee"] == rows[0]["assignee"]
     assert after["version"] == 2
     with scored.session() as s:
@@ -176,10 +176,10 @@ def test_status_round_trip_changes_only_status(scored, tmp_path):
 
 
 def test_unknown_row_or_status_is_one_error_and_changes_nothing(scored, tmp_path):
-    coaching.plan(scored, actor="lead", settings=coaching.CoachingSettings(min_answers=3),
+    coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                   today=TODAY)
     out = tmp_path / "plan.xlsx"
-    write_workbook(out, coaching.list_assignments(scored), today=TODAY)
+    write_workbook(out, coaching.list_assignments(scored, actor=LEAD), today=TODAY)
     wb = load_workbook(out)
     ws = wb["Assignments"]
     ws.cell(row=2, column=STATUS).value = "Done"
@@ -187,21 +187,21 @@ def test_unknown_row_or_status_is_one_error_and_changes_nothing(scored, tmp_path
     ws.cell(row=3, column=1).value = 4242
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'ID': no assignment 4242"):
-        import_workbook(scored, out, actor="trainer")
-    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored))
+        import_workbook(scored, out, actor=LEAD)
+    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored, actor=LEAD))
     ws.cell(row=3, column=1).value = original_id
     ws.cell(row=3, column=STATUS).value = "Finished"
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'Status'"):
-        import_workbook(scored, out, actor="trainer")
-    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored))
+        import_workbook(scored, out, actor=LEAD)
+    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored, actor=LEAD))
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
 def test_libreoffice_reads_the_workbook(scored, tmp_path):
-    coaching.plan(scored, actor="lead", settings=coaching.CoachingSettings(min_answers=3),
+    coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                   today=TODAY)
-    rows = coaching.list_assignments(scored)
+    rows = coaching.list_assignments(scored, actor=LEAD)
     rows[0]["reason"] = "=1+1"
     out = tmp_path / "plan.xlsx"
     write_workbook(out, rows, today=TODAY)
@@ -234,10 +234,10 @@ def test_the_sample_plan_prints_on_four_pages(store, tmp_path):
 
     load_sample_data(store, sample_dir=ROOT / "sample_data", rubrics_dir=ROOT / "rubrics",
                      actor="test")
-    rows = coaching.plan(store, actor="test", today=TODAY)
+    rows = coaching.plan(store, actor="Dana Whitfield", today=TODAY)
     assert len(rows) >= 8
     out = tmp_path / "sample_plan.xlsx"
-    assert export_plan(store, out, today=TODAY) == len(rows)
+    assert export_plan(store, out, today=TODAY, actor="Dana Whitfield") == len(rows)
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
                     "--convert-to", "pdf", "--outdir", str(tmp_path), str(out)],
                    check=True, capture_output=True, timeout=180)
@@ -260,13 +260,13 @@ def _own(store, trainers=("Tess Trainer", "Tina Trainer", LEAD)):
                                evidence="{}", priority="medium", assigned_on=date(2026, 10, 1),
                                due_on=date(2026, 10, 15), trainer=trainer,
                                status="Not started", dedupe_key=f"k{n}"))
-    return {r["trainer"]: r["id"] for r in coaching.list_assignments(store)}
+    return {r["trainer"]: r["id"] for r in coaching.list_assignments(store, actor=LEAD)}
 
 
 @pytest.fixture
 def owned(store):
     seed_basics(store)
-    add_evaluator(store, "Tina Trainer", role="trainer", actor="test")
+    add_evaluator(store, "Tina Trainer", role="trainer", actor=LEAD)
     return store, _own(store)
 
 
@@ -284,7 +284,7 @@ def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(o
     store, ids = owned
     tess, lead = ids["Tess Trainer"], ids[LEAD]
     first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
-    export_plan(store, first, today=TODAY)
+    export_plan(store, first, today=TODAY, actor=LEAD)
     shutil.copy(first, second)
     # the first trainer marks an assignment Done, with the date, a note and the agent's word
     _edit(first, {(tess, "Status"): "Done", (tess, "Completed on"): date(2026, 10, 20),
@@ -292,7 +292,7 @@ def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(o
                   (tess, "Acknowledged"): "Yes"})
     done = import_workbook(store, first, actor="Tess Trainer", today=TODAY)
     assert (done.changed, done.refused) == (1, [])
-    after_first = coaching.get_assignment(store, tess)
+    after_first = coaching.get_assignment(store, tess, actor=LEAD)
     assert (after_first["status"], after_first["completed_on"], after_first["notes"],
             after_first["acknowledged"], after_first["version"]) == (
         "Done", date(2026, 10, 20), "+ went well, follow up in a month", True, 2)
@@ -306,8 +306,8 @@ def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(o
     assert "version 1 in the file, 2 in the store" in result.refused[0]
     assert "Status 'In progress' in the file, 'Done' in the store" in result.refused[0]
     assert result.refused[0].startswith(f"{second}: row ")
-    assert coaching.get_assignment(store, tess) == after_first
-    assert coaching.get_assignment(store, lead)["status"] == "In progress"
+    assert coaching.get_assignment(store, tess, actor=LEAD) == after_first
+    assert coaching.get_assignment(store, lead, actor=LEAD)["status"] == "In progress"
     # an older row whose values equal the store's is no conflict: importing the first copy
     # again (its row for Tess is version 1 but says what the store says) changes nothing; its
     # row for the lead's assignment (Not started, since changed by the lead) is refused
@@ -315,12 +315,12 @@ def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(o
     assert again.changed == 0
     assert [f"assignment {lead} belongs to {LEAD}" in line for line in again.refused] == [True]
     # the formula-looking note goes out escaped and comes back as it was
-    export_plan(store, tmp_path / "third.xlsx", today=TODAY)
+    export_plan(store, tmp_path / "third.xlsx", today=TODAY, actor=LEAD)
     assert import_workbook(store, tmp_path / "third.xlsx", actor=LEAD,
                            today=TODAY).changed == 0
     assert load_workbook(tmp_path / "third.xlsx")["Assignments"].cell(
         2, NOTES).value == "'+ went well, follow up in a month"
-    assert coaching.get_assignment(store, tess)["notes"] == "+ went well, follow up in a month"
+    assert coaching.get_assignment(store, tess, actor=LEAD)["notes"] == "+ went well, follow up in a month"
 
 
 def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owned, tmp_path):
@@ -328,28 +328,28 @@ def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owne
 
     store, ids = owned
     out = tmp_path / "plan.xlsx"
-    export_plan(store, out, today=TODAY)
+    export_plan(store, out, today=TODAY, actor=LEAD)
     _edit(out, {(ids["Tess Trainer"], "Status"): "In progress",
                 (ids["Tina Trainer"], "Status"): "Done",
                 (ids[LEAD], "Acknowledged"): "Yes"})
-    before = coaching.list_assignments(store)
+    before = coaching.list_assignments(store, actor=LEAD)
     # an evaluator changes nothing at all
-    with pytest.raises(PermissionDenied, match="Ann is an evaluator"):
+    with pytest.raises(PermissionDenied, match="Ann is evaluator: cannot change assignment statuses"):
         import_workbook(store, out, actor="Ann", today=TODAY)
-    assert coaching.list_assignments(store) == before
+    assert coaching.list_assignments(store, actor=LEAD) == before
     # Tina's own row is applied; Tess's and the lead's rows are refused, row by row
     tina = import_workbook(store, out, actor="Tina Trainer", today=TODAY)
     assert tina.changed == 1 and len(tina.refused) == 2
     assert any(f"assignment {ids['Tess Trainer']} belongs to Tess Trainer" in line
                for line in tina.refused)
     assert any(f"assignment {ids[LEAD]} belongs to {LEAD}" in line for line in tina.refused)
-    assert coaching.get_assignment(store, ids["Tina Trainer"])["status"] == "Done"
-    assert coaching.get_assignment(store, ids["Tess Trainer"])["status"] == "Not started"
+    assert coaching.get_assignment(store, ids["Tina Trainer"], actor=LEAD)["status"] == "Done"
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == "Not started"
     # the core refuses it whatever the door: set_statuses too, all or nothing
     with pytest.raises(PermissionDenied, match="belongs to Tess Trainer"):
         coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")},
                               actor="Tina Trainer")
-    assert coaching.get_assignment(store, ids["Tess Trainer"])["status"] == "Not started"
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == "Not started"
     with pytest.raises(PermissionDenied):
         coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")}, actor="Bob")
     # another spelling of a trainer's name is that trainer, not an unknown local operator
@@ -360,8 +360,8 @@ def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owne
     # store says: no conflict)
     lead = import_workbook(store, out, actor=LEAD, today=TODAY)
     assert (lead.changed, lead.refused) == (2, [])
-    assert coaching.get_assignment(store, ids["Tess Trainer"])["status"] == "In progress"
-    assert coaching.get_assignment(store, ids[LEAD])["acknowledged"] is True
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == "In progress"
+    assert coaching.get_assignment(store, ids[LEAD], actor=LEAD)["acknowledged"] is True
     with store.session() as s:
         logged = s.exec(select(m.AuditLog).where(m.AuditLog.entity == "assignment",
                                                  m.AuditLog.action.in_(["status", "update"]))
@@ -382,22 +382,22 @@ def test_bad_tracking_values_are_one_error_and_change_nothing(owned, tmp_path, h
                                                               message):
     store, ids = owned
     out = tmp_path / "plan.xlsx"
-    export_plan(store, out, today=TODAY)
+    export_plan(store, out, today=TODAY, actor=LEAD)
     first = ids["Tess Trainer"]
     edits = {(ids[LEAD], "Status"): "In progress", (first, header): value}
     if header == "Completed on":
         edits[(first, "Status")] = "Done"
     _edit(out, edits)
-    before = coaching.list_assignments(store)
+    before = coaching.list_assignments(store, actor=LEAD)
     with pytest.raises(InputError, match=message):
         import_workbook(store, out, actor=LEAD, today=TODAY)
-    assert coaching.list_assignments(store) == before
+    assert coaching.list_assignments(store, actor=LEAD) == before
 
 
 def test_completion_date_needs_done_and_the_version_column_is_required(owned, tmp_path):
     store, ids = owned
     out = tmp_path / "plan.xlsx"
-    export_plan(store, out, today=TODAY)
+    export_plan(store, out, today=TODAY, actor=LEAD)
     _edit(out, {(ids["Tess Trainer"], "Completed on"): date(2026, 10, 20)})
     with pytest.raises(InputError, match=r"row 2: field 'Completed on': set, but Status is "
                                          r"'Not started'"):

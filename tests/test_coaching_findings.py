@@ -10,7 +10,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 from conftest import DATA
-from helpers import FULL_PASS, bulk_routine_scores, seed_basics, write_history_csv
+from helpers import FULL_PASS, LEAD, bulk_routine_scores, seed_basics, write_history_csv
 
 from qa_calibrate import coaching, stats
 from qa_calibrate.evaluations import import_evaluations
@@ -86,10 +86,10 @@ def planted(store):
     protection and 12 once on identity, on a random contact."""
     load_rubric_paths(store, [DATA / "planted_rubric.yaml", DATA / "planted_modules.yaml"],
                       actor="test")
-    add_evaluator(store, "Lena Lead", role="lead", actor="test")
-    add_evaluator(store, "Ann", role="evaluator", actor="test")
+    add_evaluator(store, "Lena Lead", role="lead", actor="test")  # setup: no lead yet
+    add_evaluator(store, "Ann", role="evaluator", actor="Lena Lead")
     for name in ("Tess Trainer", "Tina Trainer"):
-        add_evaluator(store, name, role="trainer", actor="test")
+        add_evaluator(store, name, role="trainer", actor="Lena Lead")
     rng = np.random.default_rng(20261102)
     agents = {f"Agent {i:02d}": ("Billing", "Tech", "Retention")[i % 3] for i in range(60)}
     names, per = list(agents), 60
@@ -156,13 +156,14 @@ def test_a_weak_team_is_one_team_finding_not_a_refresher_each(store):
     """One team fails empathy at the same high rate; the others do not."""
     load_rubric_paths(store, [DATA / "planted_rubric.yaml", DATA / "planted_modules.yaml"],
                       actor="test")
-    add_evaluator(store, "Ann", role="evaluator", actor="test")
+    add_evaluator(store, "Lena Lead", role="lead", actor="test")  # setup: no lead yet
+    add_evaluator(store, "Ann", role="evaluator", actor="Lena Lead")
     rng = np.random.default_rng(7)
     agents = {f"Agent {i:02d}": ("Billing", "Tech", "Retention")[i % 3] for i in range(30)}
     weak = np.array([team == "Retention" for team in agents.values()])[:, None]
     fails = {"empathy": rng.random((30, 40)) < np.where(weak, 0.4, 0.06)}
     bulk_routine_scores(store, "planted", agents, fails, 40)
-    rows = coaching.plan(store, actor="test", today=TODAY, save=False)
+    rows = coaching.plan(store, actor="Lena Lead", today=TODAY, save=False)
     assert [(r["kind"], r["assignee"], r["role"], r["module_id"]) for r in rows] == [
         ("systemic", "Retention", "team", "MOD-EMP")]
 
@@ -174,7 +175,7 @@ def test_examples_are_found_for_criteria_pooled_across_rubrics(store, tmp_path):
     email = tmp_path / "mini_email.yaml"
     email.write_text((DATA / "mini_rubric.yaml").read_text().replace(
         "name: mini", "name: mini_email").replace("channel: chat", "channel: email"))
-    load_rubric_paths(store, [email], actor="test")
+    load_rubric_paths(store, [email], actor=LEAD)
     rows = []
     for n, ext in enumerate(ids):
         answers = dict(FULL_PASS)
@@ -189,8 +190,8 @@ def test_examples_are_found_for_criteria_pooled_across_rubrics(store, tmp_path):
     half = [line.replace(",mini,", ",mini_email,") if i > len(text) // 2 else line
             for i, line in enumerate(text)]
     path.write_text("\n".join(half) + "\n")
-    import_evaluations(store, [path], actor="test")
-    plan = coaching.plan(store, actor="test", today=TODAY, save=False,
+    import_evaluations(store, [path], actor=LEAD)
+    plan = coaching.plan(store, actor=LEAD, today=TODAY, save=False,
                          settings=coaching.CoachingSettings(min_group_agents=4))
     found = [r for r in plan if r["kind"] == "refresher"]
     assert [(r["assignee"], r["module_id"]) for r in found] == [("Agent 0", "MOD-EMP")]

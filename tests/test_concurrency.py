@@ -19,7 +19,7 @@ from qa_calibrate.store import open_store
 def shared(db_url):
     store = open_store(db_url)
     ids = seed_basics(store, n_interactions=6)
-    sessions.create_session(store, name="Busy", rubric="mini", lead=LEAD,
+    sessions.create_session(store, name="Busy", rubric="mini", lead=LEAD, actor=LEAD,
                             evaluators=EVALUATORS, interactions=ids)
     yield store, db_url, ids
     store.close()
@@ -64,3 +64,69 @@ def test_the_same_draft_edited_twice_at_once_is_detected_not_overwritten(shared)
     # every accepted save bumped the version exactly once: none was silently lost
     assert saves_logged == ev.version - 1  # created at 1, +1 per later save, +1 for submit
     assert saved >= rounds  # edits got in after re-reading on conflict, none overwritten
+
+
+def _save_while_a_first_draft_is_uncommitted(store, url, ids, expected_version):
+    """Ann's first draft is written in one transaction, held open; meanwhile another process
+    (here a thread with its own store) saves Ann's first draft too, then the first commits."""
+    import threading
+    import time
+
+    from qa_calibrate.evaluations import AnswerIn, save_answers
+
+    other = open_store(url)
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            outcome["result"] = sessions.score(other, "Busy", evaluator="Ann",
+                                               interaction=ids[0], answers={"empathy": 2},
+                                               expected_version=expected_version)
+        except Exception as exc:  # noqa: BLE001 - the test asserts on what it was
+            outcome["error"] = exc
+
+    try:
+        with store.session() as s:
+            ann = s.exec(select(m.Evaluator).where(m.Evaluator.name == "Ann")).one()
+            cal = sessions.find_session(s, "Busy")
+            item = s.exec(select(m.Interaction).where(m.Interaction.external_id == ids[0])).one()
+            save_answers(s, evaluator=ann, interaction_id=item.id, rubric_id=cal.rubric_id,
+                         answers={"greeting": AnswerIn(value=1.0, na=False)}, actor="Ann",
+                         calibration_session_id=cal.id, expected_version=0)
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(0.5)  # the second save is under way (waiting on the lock or the index)
+        thread.join(30)
+    finally:
+        other.close()
+    return outcome
+
+
+def test_two_first_drafts_at_once_give_a_conflict_on_both_backends(shared):
+    """What the scoring screen does (it names the version it read, 0 for a new draft): the
+    second writer is told the draft changed elsewhere — never a duplicate-key error."""
+    from qa_calibrate.errors import Conflict
+
+    store, url, ids = shared
+    outcome = _save_while_a_first_draft_is_uncommitted(store, url, ids, expected_version=0)
+    error = outcome.get("error")
+    assert isinstance(error, Conflict), outcome
+    assert error.exit_code == 4
+    assert str(error) == "evaluation 1 was changed elsewhere (version 1, you had 0); reload it " \
+        "before saving"  # the same words on both backends
+    with store.session() as s:
+        ev = s.exec(select(m.Evaluation).where(m.Evaluation.context > 0)).one()
+        assert ev.version == 1
+        assert len(s.exec(select(m.Answer).where(m.Answer.evaluation_id == ev.id)).all()) == 1
+
+
+def test_a_first_draft_saved_without_a_version_joins_the_other_on_both_backends(shared):
+    """``score --interaction`` names no version: as on SQLite (writers queue), the second save
+    lands on the draft the first made, and both answers are kept."""
+    store, url, ids = shared
+    outcome = _save_while_a_first_draft_is_uncommitted(store, url, ids, expected_version=None)
+    assert "error" not in outcome, outcome
+    with store.session() as s:
+        ev = s.exec(select(m.Evaluation).where(m.Evaluation.context > 0)).one()
+        assert ev.version == 2
+        assert len(s.exec(select(m.Answer).where(m.Answer.evaluation_id == ev.id)).all()) == 2

@@ -49,12 +49,13 @@ def history(store, tmp_path):
             rows.append((f"H-{i:05d}", who, key, value, when.isoformat()))
     path = tmp_path / "history.csv"
     write_history_csv(path, rows)
-    import_evaluations(store, [path], actor="test")
+    import_evaluations(store, [path], actor="test")  # setup: the store has no lead yet
+    add_evaluator(store, "Lena Lead", role="lead", actor="test")
     return store
 
 
 def test_planted_drift_is_found_and_nobody_else(history):
-    flags = detect_drift(history)
+    flags = detect_drift(history, actor="Lena Lead")
     assert [(f.evaluator, f.criterion, f.direction) for f in flags] == [
         ("Ann", "verify_identity", "lenient")]
     f = flags[0]
@@ -66,5 +67,5 @@ def test_planted_drift_is_found_and_nobody_else(history):
     assert len(f.trend) > 100
     with history.session() as s:
         assert s.exec(select(m.Evaluation)).first() is not None
-    assert detect_drift(history, evaluator="Bob") == []
-    assert detect_drift(history, since=datetime(2026, 12, 1)) == []
+    assert detect_drift(history, actor="Lena Lead", evaluator="Bob") == []
+    assert detect_drift(history, actor="Lena Lead", since=datetime(2026, 12, 1)) == []

@@ -13,11 +13,12 @@ from conftest import DATA
 from sqlalchemy import event
 from sqlmodel import func, select
 
+from qa_calibrate import interactions
 from qa_calibrate import models as m
 from qa_calibrate.cli import cli
 from qa_calibrate.errors import InputError
 from qa_calibrate.importers import import_transcripts
-from qa_calibrate.interactions import show_interaction
+from qa_calibrate.people import add_evaluator
 
 T = DATA / "transcripts"
 GOOD = {  # file: (shape, interactions)
@@ -60,6 +61,17 @@ BAD = {  # file: what the one error line must say after the file name
     "duplicate_ids.jsonl": "line 2 (external_id 'D-1'): field 'external_id': 'D-1' appears "
                            "again with different content (first at line 1)",
 }
+
+
+def _reader(store) -> str:
+    """An evaluator to read as; adding one keeps the store without a lead, so setup (the
+    imports these tests run as "t") stays open."""
+    add_evaluator(store, "tester", actor="setup")
+    return "tester"
+
+
+def show_interaction(store, ref):
+    return interactions.show_interaction(store, ref, viewer=_reader(store))
 
 
 def counts(store) -> tuple[int, int, int]:
@@ -283,6 +295,7 @@ def test_bulk_write_uses_few_statements_and_reports_progress(store, tmp_path):
 
 
 def _cli(store, *args):
+    _reader(store)
     return CliRunner().invoke(cli, ["--db", store.url, "--as", "tester", *map(str, args)])
 
 

@@ -23,9 +23,9 @@ VENDOR_LEAD = "Vera Vendor"
 
 def _vendor_store(path: Path) -> Store:
     store = open_store(f"sqlite:///{path}")
-    add_evaluator(store, VENDOR_LEAD, role="lead", site=VENDOR_SITE, actor="setup")
+    add_evaluator(store, VENDOR_LEAD, role="lead", site=VENDOR_SITE, actor="setup")  # no lead yet
     for name in VENDOR:
-        add_evaluator(store, name, site=VENDOR_SITE, actor="setup")
+        add_evaluator(store, name, site=VENDOR_SITE, actor=VENDOR_LEAD)
     return store
 
 
@@ -41,7 +41,7 @@ def two_orgs(store, tmp_path):
     """The client (``store``, each backend) with an open session, the vendor (an SQLite file),
     and the key they exchanged."""
     ids = seed_basics(store)
-    sessions.create_session(store, name="Nov chat", rubric="mini", lead=LEAD,
+    sessions.create_session(store, name="Nov chat", rubric="mini", lead=LEAD, actor=LEAD,
                             evaluators=["Ann", "Bob"], interactions=ids[:2])
     key_file = tmp_path / "shared.key"
     packets.keygen(key_file)
@@ -105,7 +105,7 @@ def test_a_session_goes_to_the_vendor_and_its_results_come_back(two_orgs, tmp_pa
     assert offset["n"] == 2 and offset["value"] > 0  # the vendor's empathy runs higher
 
     # an external person cannot act in the client's store
-    with pytest.raises(PermissionDenied, match="cannot act in this store"):
+    with pytest.raises(PermissionDenied, match="evaluator of another organisation"):
         sessions.scoring_item(client, "Nov chat", evaluator="vic vendor", position=0)
 
 
@@ -152,7 +152,7 @@ def test_results_for_a_session_this_store_did_not_send_are_refused(two_orgs, tmp
     # a third store sends the vendor a session; the vendor's results go to the wrong client
     third = open_store(f"sqlite:///{tmp_path / 'third.db'}")
     other_ids = seed_basics(third)
-    sessions.create_session(third, name="Elsewhere", rubric="mini", lead=LEAD,
+    sessions.create_session(third, name="Elsewhere", rubric="mini", lead=LEAD, actor=LEAD,
                             evaluators=["Ann", "Bob"], interactions=other_ids[:1])
     packets.export_session(third, "Elsewhere", tmp_path / "e.packet", key=key, actor=LEAD)
     third.close()
@@ -170,7 +170,7 @@ def test_results_for_a_session_this_store_did_not_send_are_refused(two_orgs, tmp
 
 def test_only_the_lead_exports_and_no_unredacted_text_leaves(two_orgs, tmp_path):
     client, vendor, key, ids = two_orgs
-    with pytest.raises(PermissionDenied, match="not the lead"):
+    with pytest.raises(PermissionDenied, match="Ann is evaluator: cannot send a session"):
         packets.export_session(client, "Nov chat", tmp_path / "p", key=key, actor="Ann")
     with client.session() as s:
         first = s.exec(select(m.Interaction).where(m.Interaction.external_id == ids[0])).one()
@@ -202,7 +202,8 @@ def test_the_cli_commands_and_their_exit_codes(two_orgs, tmp_path):
                               str(out), "--key", str(key_file), "--lead", VENDOR_LEAD,
                               *[x for v in VENDOR for x in ("--evaluator", v)]])
     assert got.exit_code == 0 and "session packet" in got.stdout, got.output
-    wrong = runner.invoke(cli, ["--db", vendor.url, "packet", "import", str(out), "--key",
+    wrong = runner.invoke(cli, ["--db", vendor.url, "--as", VENDOR_LEAD, "packet", "import",
+                                str(out), "--key",
                                 str(tmp_path / "shared.key"), "--lead", VENDOR_LEAD,
                                 *[x for v in VENDOR for x in ("--evaluator", v)]])
     assert wrong.exit_code == 3 and "signed with another key" in wrong.stderr
@@ -237,8 +238,8 @@ def test_a_vendor_six_points_lenient_shows_as_an_offset_whose_interval_covers_si
     assert runner.invoke(cli, ["--db", store.url, "--as", "Ann", "report", "sites",
                                "Two sites"]).exit_code == 3
     sessions.reveal(store, "Two sites", actor=LEAD)
-    pooled = runner.invoke(cli, ["--db", store.url, "report", "sites", "--since", "2020-01-01",
-                                 "--format", "json"])
+    pooled = runner.invoke(cli, ["--db", store.url, "--as", LEAD, "report", "sites", "--since",
+                                 "2020-01-01", "--format", "json"])
     assert pooled.exit_code == 0, pooled.output
     body = json.loads(pooled.stdout)
     assert body["sessions"] == ["Two sites"]
@@ -252,8 +253,8 @@ def test_a_split_organisation_has_no_majority_on_that_contact(store):
 
     ids = seed_basics(store, n_interactions=2)
     for name in VENDOR:
-        add_evaluator(store, name, site=VENDOR_SITE, actor="setup")
-    sessions.create_session(store, name="Split", rubric="mini", lead=LEAD,
+        add_evaluator(store, name, site=VENDOR_SITE, actor=LEAD)
+    sessions.create_session(store, name="Split", rubric="mini", lead=LEAD, actor=LEAD,
                             evaluators=["Ann", "Bob", *VENDOR], interactions=ids)
     for ext in ids:
         for name, greeting in (("Ann", "yes"), ("Bob", "yes"), (VENDOR[0], "yes"),

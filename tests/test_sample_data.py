@@ -356,13 +356,13 @@ def sample_store(store: Any) -> Any:
 
 
 def test_the_tool_finds_the_planted_facts(sample_store: Any) -> None:
-    flags = detect_drift(sample_store)
+    flags = detect_drift(sample_store, actor=generate.LEAD[0])
     assert [(f.evaluator, f.criterion, f.direction) for f in flags] == [
         (generate.DRIFTER, generate.DRIFT_KEY, "lenient")]
     onset = date.fromisoformat(flags[0].onset_date)
     assert abs((onset - generate.DRIFT_ONSET).days) <= 21
 
-    rows = coaching.plan(sample_store, actor="test", save=False, today=date(2026, 11, 5))
+    rows = coaching.plan(sample_store, actor=generate.LEAD[0], save=False, today=date(2026, 11, 5))
     # the weak team is one common-cause finding per criterion, not a refresher per agent; the
     # identity checks everyone skips (30% of contacts) are one floor-wide finding
     systemic = {(r["assignee"], r["module_id"]) for r in rows if r["kind"] == "systemic"}

@@ -18,7 +18,7 @@ FULL = {"greeting": "yes", "verify_identity": "yes", "empathy": 4, "accuracy": 4
 def cal(store):
     ids = seed_basics(store)
     sessions.create_session(
-        store, name="Sept chat", rubric="mini", lead=LEAD, evaluators=EVALUATORS,
+        store, name="Sept chat", rubric="mini", lead=LEAD, actor=LEAD, evaluators=EVALUATORS,
         benchmark=LEAD, interactions=ids[:3],
     )
     return store, ids[:3]
@@ -32,7 +32,7 @@ def _score_all(store, ids, who, answers=FULL, submit=True):
 
 def test_create_lists_people_and_sample(cal):
     store, ids = cal
-    detail = sessions.session_detail(store, "Sept chat")
+    detail = sessions.session_detail(store, "Sept chat", actor="Ann")
     assert detail["state"] == "open"
     assert [r["interaction"] for r in detail["sample"]] == [f"crm:{i}" for i in ids]
     assert {p["name"] for p in detail["people"]} == {LEAD, *EVALUATORS}
@@ -41,9 +41,19 @@ def test_create_lists_people_and_sample(cal):
 
 def test_only_a_lead_creates_sessions(store):
     ids = seed_basics(store)
-    with pytest.raises(PermissionDenied):
-        sessions.create_session(store, name="x", rubric="mini", lead="Ann",
+    with pytest.raises(InputError, match="not a lead"):
+        sessions.create_session(store, name="x", rubric="mini", lead="Ann", actor=LEAD,
                                 evaluators=EVALUATORS, interactions=ids[:2])
+    # an evaluator naming the lead is still an evaluator: refused, and nothing is written
+    with pytest.raises(PermissionDenied, match="Ann is evaluator: cannot create"):
+        sessions.create_session(store, name="x", rubric="mini", lead=LEAD, actor="ann ",
+                                evaluators=EVALUATORS, interactions=ids[:2])
+    assert sessions.list_sessions(store, actor=LEAD) == []
+    sessions.create_session(store, name="y", rubric="mini", lead=LEAD, actor=LEAD,
+                            evaluators=EVALUATORS, interactions=ids[:2])
+    with store.session() as s:
+        row = s.exec(select(m.AuditLog).where(m.AuditLog.entity == "calibration_session")).one()
+        assert row.actor == LEAD
 
 
 def test_blind_rule_is_enforced_by_the_core(cal):
@@ -57,12 +67,10 @@ def test_blind_rule_is_enforced_by_the_core(cal):
     with pytest.raises(PermissionDenied, match="blind"):
         sessions.answers_of(store, "Sept chat", viewer="Ann", evaluator="Bob")
     # The listing leaves others out for an evaluator, shows all to the lead.
-    with store.session() as s:
-        cal_row = sessions.find_session(s, "Sept chat")
-        ann = s.exec(select(m.Evaluator).where(m.Evaluator.name == "Ann")).one()
-        lead = s.exec(select(m.Evaluator).where(m.Evaluator.name == LEAD)).one()
-        assert {r["evaluator"] for r in sessions.session_answers(s, cal_row, ann)} == {"Ann"}
-        assert {r["evaluator"] for r in sessions.session_answers(s, cal_row, lead)} == {"Ann", "Bob"}
+    assert {r["evaluator"] for r in sessions.list_answers(store, "Sept chat",
+                                                          actor="Ann")} == {"Ann"}
+    assert {r["evaluator"] for r in sessions.list_answers(store, "Sept chat",
+                                                          actor=LEAD)} == {"Ann", "Bob"}
     sessions.reveal(store, "Sept chat", actor=LEAD)
     assert {r["evaluator"] for r in sessions.answers_of(store, "Sept chat", viewer="Ann",
                                                         evaluator="Bob")} == {"Bob"}
@@ -98,7 +106,7 @@ def test_draft_score_and_optimistic_version(cal):
 
 def test_outsiders_and_wrong_interactions_are_refused(cal):
     store, ids = cal
-    with pytest.raises(InputError, match="not in session"):
+    with pytest.raises(PermissionDenied, match="trainer"):
         sessions.score(store, "Sept chat", evaluator="Tess Trainer", interaction=ids[0],
                        answers={"greeting": "yes"})
     with pytest.raises(InputError, match="not in session"):
@@ -156,11 +164,11 @@ def test_stratified_draw_is_repeatable_and_spread():
 
 def test_create_by_random_sample(store):
     seed_basics(store, n_interactions=12)
-    row = sessions.create_session(store, name="Drawn", rubric="mini", lead=LEAD,
+    row = sessions.create_session(store, name="Drawn", rubric="mini", lead=LEAD, actor=LEAD,
                                   evaluators=EVALUATORS, sample_size=5, stratify_by="team",
                                   seed=11)
     assert row["interactions"] == 5
-    detail = sessions.session_detail(store, "Drawn")
+    detail = sessions.session_detail(store, "Drawn", actor=LEAD)
     assert detail["sampling"]["seed"] == 11 and detail["sampling"]["method"] == "stratified"
 
 

@@ -34,7 +34,7 @@ def _vendor_routine(store, tmp_path, n: int = 30) -> None:
     """``n`` September contacts at the vendor's site, each scored 87.5 by a vendor evaluator."""
     from qa_calibrate.people import add_evaluator
 
-    add_evaluator(store, VENDOR[0], site=VENDOR_SITE, actor="setup")
+    add_evaluator(store, VENDOR[0], site=VENDOR_SITE, actor=LEAD)
     start = datetime(2026, 9, 1, 9, tzinfo=timezone.utc)
     with store.session() as s:
         for k in range(n):
@@ -52,7 +52,7 @@ def _vendor_routine(store, tmp_path, n: int = 30) -> None:
                            ("accuracy", 3), ("hold_etiquette", "n/a")):
             rows.append((f"V-{k:03d}", VENDOR[0], key, value, when))
     write_history_csv(tmp_path / "routine.csv", rows)
-    import_evaluations(store, [tmp_path / "routine.csv"], actor="setup")
+    import_evaluations(store, [tmp_path / "routine.csv"], actor=LEAD)
 
 
 def test_calibrated_attainment_flips_a_target_the_raw_figure_meets(store, tmp_path) -> None:
@@ -60,14 +60,14 @@ def test_calibrated_attainment_flips_a_target_the_raw_figure_meets(store, tmp_pa
     plant_vendor_offset(store)
     sessions.reveal(store, "Two sites", actor=LEAD)
     _vendor_routine(store, tmp_path)
-    with pytest.raises(PermissionDenied, match="only a lead"):
+    with pytest.raises(PermissionDenied, match="cannot set SLA targets"):
         sla.set_target(store, VENDOR_SITE, actor="Ann", quality_min=85)
     with pytest.raises(InputError, match="a share"):
         sla.set_target(store, VENDOR_SITE, actor=LEAD, critical_fail_max=2)
     sla.set_target(store, VENDOR_SITE, actor=LEAD, quality_min=85, critical_fail_max=0.2,
                    aht_max_seconds=1000)
     sla.set_target(store, VENDOR_SITE, actor=LEAD, csat_min=4.5)  # keeps the others
-    row = next(r for r in sla.sla_report(store) if r["site"] == VENDOR_SITE
+    row = next(r for r in sla.sla_report(store, actor=LEAD) if r["site"] == VENDOR_SITE
                and r["period"] == "2026-09")
     assert row["evaluations"] == 30
     assert row["quality"]["value"] == pytest.approx(87.5) and row["quality"]["status"] == "met"
@@ -83,8 +83,8 @@ def test_calibrated_attainment_flips_a_target_the_raw_figure_meets(store, tmp_pa
     # every score is the same 87.5: the rank correlation with CSAT is undefined, not invented
     assert math.isnan(row["qa_csat_correlation"]["value"])
 
-    out = CliRunner().invoke(cli, ["--db", store.url, "report", "sla", "--site", VENDOR_SITE,
-                                   "--format", "csv"])
+    out = CliRunner().invoke(cli, ["--db", store.url, "--as", LEAD, "report", "sla", "--site",
+                                   VENDOR_SITE, "--format", "csv"])
     assert out.exit_code == 0, out.output
     assert "2026-09" in out.stdout and "met" in out.stdout and "missed" in out.stdout
 
@@ -93,9 +93,9 @@ def test_a_target_within_the_interval_is_too_close_to_tell_and_few_are_too_few(s
     seed_basics(store)
     _vendor_routine(store, tmp_path, n=12)
     sla.set_target(store, VENDOR_SITE, actor=LEAD, quality_min=80)
-    row = next(r for r in sla.sla_report(store) if r["site"] == VENDOR_SITE)
+    row = next(r for r in sla.sla_report(store, actor=LEAD) if r["site"] == VENDOR_SITE)
     assert row["quality"]["status"] == "met" and "calibrated_quality" not in row  # no offset
-    few = sla.sla_report(store, settings=sla.SlaSettings(min_evaluations=50))
+    few = sla.sla_report(store, actor=LEAD, settings=sla.SlaSettings(min_evaluations=50))
     assert next(r for r in few if r["site"] == VENDOR_SITE)["quality"]["status"] == "too few"
     assert sla._judge(80, 90, 85, at_least=True, enough=True) == "too close to tell"
     assert sla._judge(86, 90, 85, at_least=True, enough=True) == "met"

@@ -25,7 +25,7 @@ SIZE = (120, 40)
 def cal(sqlite_store):
     ids = seed_basics(sqlite_store)
     row = sessions.create_session(sqlite_store, name="Sept chat", rubric="mini", lead=LEAD,
-                                  evaluators=EVALUATORS, benchmark=LEAD, interactions=ids[:3])
+                                  actor=LEAD, evaluators=EVALUATORS, benchmark=LEAD, interactions=ids[:3])
     return sqlite_store, row["id"], ids[:3]
 
 
@@ -130,7 +130,7 @@ async def test_lead_reveals_sets_consensus_and_closes(cal):
         await pilot.press("R")
         await pilot.press("enter")  # "Yes" is the first option
         await pilot.pause()
-        assert sessions.session_detail(store, sid)["state"] == "revealed"
+        assert sessions.session_detail(store, sid, actor=LEAD)["state"] == "revealed"
         for _ in ids:  # empathy is split on every interaction: decide it on each
             assert app.screen.view["rows"][0]["criterion"].key == "empathy"
             await pilot.press("e", "3", "enter")
@@ -140,13 +140,13 @@ async def test_lead_reveals_sets_consensus_and_closes(cal):
             await pilot.pause()
         await pilot.press("C", "enter")  # refused: the unanimous cells have no consensus yet
         await pilot.pause()
-        assert sessions.session_detail(store, sid)["state"] == "revealed"
+        assert sessions.session_detail(store, sid, actor=LEAD)["state"] == "revealed"
         assert any("consensus on 3 of 15" in n.message for n in app._notifications)
         await pilot.press("f")
         await pilot.pause()
         await pilot.press("C", "enter")
         await pilot.pause()
-    detail = sessions.session_detail(store, sid)
+    detail = sessions.session_detail(store, sid, actor=LEAD)
     assert detail["state"] == "closed"
     with store.session() as s:
         notes = s.exec(select(m.Consensus).join(m.Criterion).where(
@@ -394,7 +394,7 @@ async def test_coaching_plan_and_export_run_in_workers_with_progress(cal, tmp_pa
         (ext, "Ann", key, "no" if key == "verify_identity" and n < 2 else value,
          f"2026-10-0{n + 1}T10:00:00+00:00")
         for n, ext in enumerate(ids) for key, value in FULL_PASS.items()])
-    import_evaluations(store, [history], actor="test")
+    import_evaluations(store, [history], actor=LEAD)
     threads: dict[str, bool] = {}
     stages: list[tuple[str, int, int]] = []
     real_plan, real_export = coaching.plan, export_xlsx.export_plan
@@ -440,4 +440,4 @@ async def test_coaching_plan_and_export_run_in_workers_with_progress(cal, tmp_pa
         assert threads["export"] is False
         assert out.exists()
         bar = screen.query_one("#coaching-progress", ProgressBar)
-        assert bar.total == bar.progress == len(coaching.list_assignments(store)) == 2
+        assert bar.total == bar.progress == len(coaching.list_assignments(store, actor=LEAD)) == 2

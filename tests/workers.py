@@ -127,3 +127,20 @@ def import_file(url: str, path: str, marker: str) -> None:
 
     store = open_store(url)
     import_transcripts(store, [Path(path)], actor="crash", progress=progress)
+
+
+def hold_write(url: str, ready: str, seconds: float) -> None:
+    """Take the store's write lock (an open write transaction) and keep it for ``seconds``."""
+    from pathlib import Path
+
+    from qa_calibrate import models as m
+
+    store = open_store(url)
+    try:
+        with store.session() as session:
+            session.add(m.Meta(key="held", value="by a writer"))
+            session.flush()  # BEGIN IMMEDIATE has run: the write lock is ours
+            Path(ready).write_text("locked")
+            time.sleep(seconds)
+    finally:
+        store.close()

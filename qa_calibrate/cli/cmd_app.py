@@ -80,16 +80,20 @@ def sample_data_cmd(folder: Path) -> None:
 
 def _print_demo_summary(app: AppContext) -> None:
     from .. import sessions
+    from ..demo import demo_user
     from ..interactions import count_interactions
     from ..rubric import list_rubrics
 
     store = app.store
+    from ..people import person_name
+
+    user = person_name(store, app.actor_name or demo_user(store) or app.actor)  # who acts
     console.print(
         f"{count_interactions(store)} interactions, "
         f"{len(list_rubrics(store))} rubric versions, "
-        f"{len(sessions.list_sessions(store))} calibration sessions"
+        f"{len(sessions.list_sessions(store, actor=user))} calibration sessions"
     )
-    for row in sessions.list_sessions(store):
+    for row in sessions.list_sessions(store, actor=user):
         console.print(
             f"  session [bold]{row['name']}[/bold]: {row['state']}, "
             f"{row['submitted']}/{row['expected']} evaluations submitted"

@@ -65,7 +65,7 @@ def drift_cmd(app: AppContext, since: datetime | None, evaluator: str | None, so
     settings = DriftSettings(threshold=threshold)
     sources = ("routine", "calibration") if source == "both" else (source,)
     flags = detect_drift(app.store, since=since, evaluator=evaluator, settings=settings,
-                         sources=sources)
+                         sources=sources, actor=app.actor)
     rows = [f.as_row() for f in flags]
     if fmt == "table":
         emit(rows, fmt, limit=limit, title="Drift flags",
@@ -129,7 +129,8 @@ def coaching_list(app: AppContext, status: str | None, team: str | None, trainer
     """Stored assignments."""
     from ..coaching import PLAN_KEYS, list_assignments
 
-    rows = list_assignments(app.store, status=status, team=team, trainer=trainer)
+    rows = list_assignments(app.store, status=status, team=team, trainer=trainer,
+                            actor=app.actor)
     emit(rows, fmt, limit=limit, columns=list(PLAN_KEYS) if fmt != "table" else [
         "id", "kind", "assignee", "role", "team", "module_title", "priority", "due_on",
         "trainer", "status"], title="Assignments")
@@ -148,7 +149,7 @@ def coaching_export(app: AppContext, out: Path, open_only: bool, team: str | Non
 
     with _progress_bar(f"export {out.name}") as progress:
         n = export_plan(app.store, out, open_only=open_only, team=team, trainer=trainer,
-                        progress=progress)
+                        progress=progress, actor=app.actor)
     console.print(f"{out}: {n} assignments")
 
 
@@ -184,5 +185,6 @@ def audit_list(app: AppContext, entity: str | None, actor: str | None, fmt: str,
     """Every change, oldest first."""
     from ..audit import list_audit
 
-    emit(list_audit(app.store, entity=entity, actor=actor, limit=limit), fmt, title="Audit log",
+    rows = list_audit(app.store, entity=entity, by=actor, limit=limit, actor=app.actor)
+    emit(rows, fmt, title="Audit log",
          columns=["id", "at", "actor", "entity", "entity_id", "action", "before", "after"])

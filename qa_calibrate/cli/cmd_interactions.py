@@ -51,7 +51,7 @@ def interaction_list(
 
     rows = interactions.list_interactions(
         app.store, channel=channel, agent=agent, team=team, site=site, since=since, until=until,
-        limit=limit,
+        limit=limit, actor=app.actor,
     )
     emit(rows, fmt, columns=list(interactions.INTERACTION_COLUMNS), title="Interactions")
 

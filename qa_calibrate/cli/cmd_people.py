@@ -17,11 +17,12 @@ def evaluator() -> None:
 
 @evaluator.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), default="evaluator", show_default=True)
-@click.option("--site", help="Site or BPO vendor the person works for.")
+@click.option("--role", type=click.Choice(ROLES),
+              help="evaluator, lead or trainer (a new person: evaluator; omitted: unchanged).")
+@click.option("--site", help="Site or BPO vendor the person works for (omitted: unchanged).")
 @pass_app
-def evaluator_add(app: AppContext, name: str, role: str, site: str | None) -> None:
-    """Add a person, or change their role/site."""
+def evaluator_add(app: AppContext, name: str, role: str | None, site: str | None) -> None:
+    """Add a person, or change their role/site (a lead, or anyone while the store has none)."""
     from .. import people
 
     changed = people.add_evaluator(app.store, name, role=role, site=site, actor=app.actor)
@@ -47,5 +48,6 @@ def evaluator_list(app: AppContext, role: str | None, fmt: str, limit: int | Non
     """List people in the store."""
     from .. import people
 
-    emit(people.list_evaluators(app.store, role=role), fmt, limit=limit, title="Evaluators",
+    emit(people.list_evaluators(app.store, role=role, actor=app.actor), fmt, limit=limit,
+         title="Evaluators",
          columns=["name", "role", "site", "active"])

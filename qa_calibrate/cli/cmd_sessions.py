@@ -75,7 +75,7 @@ def session_create(
         app.store, name=name, rubric=rubric, lead=lead, evaluators=list(evaluators),
         benchmark=benchmark, interactions=list(interactions) or None, sample_size=sample_size,
         stratify_by=stratify_by, seed=seed, channel=channel, source=source, since=since,
-        until=until, due_on=due.date() if due else None,
+        until=until, due_on=due.date() if due else None, actor=app.actor,
     )
     _print_summary(row, fmt, "created")
 
@@ -99,7 +99,8 @@ def session_list(app: AppContext, state: str | None, fmt: str, limit: int | None
     """List calibration sessions, newest first."""
     from .. import sessions
 
-    emit(sessions.list_sessions(app.store, state=state), fmt, limit=limit, title="Sessions",
+    emit(sessions.list_sessions(app.store, state=state, actor=app.actor), fmt, limit=limit,
+         title="Sessions",
          columns=["id", "name", "state", "rubric", "lead", "benchmark", "evaluators",
                   "interactions", "submitted", "expected", "due_on", "created_at"])
 
@@ -112,7 +113,7 @@ def session_show(app: AppContext, name: str, fmt: str) -> None:
     """Show a session: who has scored what, and the sample."""
     from .. import sessions
 
-    detail = sessions.session_detail(app.store, name)
+    detail = sessions.session_detail(app.store, name, actor=app.actor)
     if fmt == "json":
         click.echo(to_json(detail))
         return
@@ -134,14 +135,11 @@ def session_answers(app: AppContext, name: str, evaluator: str | None, fmt: str,
                     limit: int | None) -> None:
     """Answers you may see (blind: while open, an evaluator sees only their own)."""
     from .. import sessions
-    from ..people import find_evaluator
 
     if evaluator:
         rows = sessions.answers_of(app.store, name, viewer=app.actor, evaluator=evaluator)
     else:
-        with app.store.session() as s:
-            cal = sessions.find_session(s, name)
-            rows = sessions.session_answers(s, cal, find_evaluator(s, app.actor))
+        rows = sessions.list_answers(app.store, name, actor=app.actor)
     emit(rows, fmt, limit=limit, title="Answers",
          columns=["interaction_id", "evaluator", "criterion", "value", "na", "comment", "status"])
 
@@ -316,8 +314,7 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
 
     from ..report import session_report
 
-    report = session_report(app.store, session_name, _settings(**kw), viewer=app.actor_name
-                                or app.actor)
+    report = session_report(app.store, session_name, _settings(**kw), viewer=app.actor)
     if fmt == "json":
         click.echo(to_json(report))
         return
@@ -375,7 +372,7 @@ def report_evaluators(app: AppContext, fmt: str, limit: int | None, **kw: Any) -
     settings = _settings(**{**kw, "resamples": 0})
     from ..report import evaluators_report
 
-    rows = evaluators_report(app.store, settings)
+    rows = evaluators_report(app.store, settings, actor=app.actor)
     columns = ["evaluator", "sessions", "interactions", "match_rate", "calibration_score",
                "mean_gap", "mean_abs_gap", "ordinal_bias", "out_of_band", "last_session"]
     if fmt == "json":  # the per-criterion bias list is structured: JSON only
@@ -402,7 +399,8 @@ def report_sites(app: AppContext, session_name: str | None, since: datetime | No
         raise InputError("give a SESSION, or --since DATE for every revealed session since")
     settings = _settings(**kw)
     report = sites_report(app.store, session_name, settings, viewer=app.actor) \
-        if session_name else sites_report_since(app.store, since, settings, until=until)
+        if session_name else sites_report_since(app.store, since, settings, until=until,
+                                                viewer=app.actor)
     if fmt == "json":
         click.echo(to_json(report))
         return
@@ -443,7 +441,7 @@ def report_sla(app: AppContext, period: str, site: str | None, since: datetime |
     by the site's measured calibration offset, and how QA scores track CSAT."""
     from ..sla import SlaSettings, sla_report
 
-    rows = sla_report(app.store, settings=SlaSettings(period=period,
+    rows = sla_report(app.store, actor=app.actor, settings=SlaSettings(period=period,
                                                       min_evaluations=min_evaluations),
                       site=site, since=since, until=until)
     if fmt == "json":

@@ -40,5 +40,5 @@ def sla_list(app: AppContext, fmt: str, limit: int | None) -> None:
     """Every site's targets."""
     from ..sla import list_targets
 
-    emit(list_targets(app.store), fmt, limit=limit, title="SLA targets",
+    emit(list_targets(app.store, actor=app.actor), fmt, limit=limit, title="SLA targets",
          columns=["site", "quality_min", "critical_fail_max", "csat_min", "aht_max_seconds"])

@@ -19,15 +19,14 @@ def check_terminal() -> None:
 
 def run_app(app: AppContext, *, demo: bool = False, start: tuple[str, Any] | None = None) -> None:
     """Open the TUI on the context's store as the context's person (who must be in the store)."""
-    from ..people import acting_person
+    from ..people import person_name
 
     user = app.actor_name or app.actor
     if demo and not app.actor_name:
         from ..demo import demo_user
 
         user = demo_user(app.store) or user
-    with app.store.session() as s:
-        user = acting_person(s, user).name
+    user = person_name(app.store, user)
     check_terminal()
     from ..tui.app import make_app
 
@@ -36,11 +35,9 @@ def run_app(app: AppContext, *, demo: bool = False, start: tuple[str, Any] | Non
 
 def open_scoring(app: AppContext, session_name: str) -> None:
     """``qa-calibrate score SESSION --as NAME``: straight into the scoring queue."""
-    from ..sessions import find_session
+    from ..sessions import session_id
 
-    with app.store.session() as s:
-        session_id = find_session(s, session_name).id
-    run_app(app, start=("score", session_id))
+    run_app(app, start=("score", session_id(app.store, session_name)))
 
 
 @cli.command("tui")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from ..errors import QAError, UnknownPerson
+from ..errors import NotAPerson, QAError, UnknownPerson
 from ..locations import ENV_VAR
 from ..output import FORMATS, to_csv, to_json
 
@@ -120,7 +120,7 @@ class QAGroup(click.Group):
             return super().invoke(ctx)
         except QAError as exc:
             hint = ""
-            if isinstance(exc, UnknownPerson) and isinstance(ctx.obj, AppContext):
+            if isinstance(exc, UnknownPerson | NotAPerson) and isinstance(ctx.obj, AppContext):
                 hint = ctx.obj.how_to_pick(exc.name)
             err_console.print(f"error: {_one_line(exc)}{hint}", markup=False, highlight=False)
             sys.exit(exc.exit_code)

@@ -231,7 +231,10 @@ def write_records(store: Store, records: list[InteractionRecord], result: Import
     per chunk of keys."""
     table = m.Interaction.__table__  # type: ignore[attr-defined]
     turn_table = m.Turn.__table__  # type: ignore[attr-defined]
+    from ..access import require
+
     with store.session() as session:
+        actor = require(session, actor, "import.transcripts").name
         conn = session.connection()
         stored = _lookup_ids(conn, [(r.source, r.external_id) for r in records])
         new = [r for r in records if (r.source, r.external_id) not in stored]
@@ -290,7 +293,11 @@ def write_rejects(path: Path, parsed: _Parsed) -> Path:
 def import_file(store: Store, path: Path, *, actor: str, source: str | None = None,
                 redactor: Redactor | None = None, on_error: str = "fail",
                 progress: Progress | None = None) -> ImportResult:
-    """Import one file (``redactor=None`` stores the text as it is)."""
+    """Import one file (``redactor=None`` stores the text as it is). A lead, or anyone while the
+    store has no lead."""
+    from ..access import check
+
+    check(store, actor, "import.transcripts")
     t0 = time.perf_counter()
     parsed = parse_file(path, source=source, on_error=on_error)
     t1 = time.perf_counter()
@@ -321,8 +328,11 @@ def import_transcripts(
 ) -> list[ImportResult]:
     """Import transcript files and directories; one result per file, each file its own
     transaction (a bad file raises InputError and stores nothing; files before it stay)."""
+    from ..access import check
+
     if on_error not in ("fail", "skip"):
         raise InputError(f"on_error must be 'fail' or 'skip', not {on_error!r}")
+    check(store, actor, "import.transcripts")
     files = expand(paths)
     if redact and redactor is None:
         redactor = default_redactor(redact_patterns)

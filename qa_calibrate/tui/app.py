@@ -9,7 +9,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from ..errors import NotFound, QAError
+from ..errors import QAError
 from ..store import Store
 
 
@@ -42,18 +42,22 @@ class QACalibrateApp(App[None]):
 
     # ----------------------------------------------------------------- identity
     def set_user(self, name: str | None) -> None:
-        """Look the person up in the store; an unknown name can browse but not score."""
-        from ..people import find_evaluator
+        """Look the person up in the store (``access.whoami``); an unknown name gets no role and
+        sees nothing protected."""
+        from ..access import whoami
 
         self.user_name, self.user_role = name, None
         if not name:
             return
-        try:
-            with self.store.session() as session:
-                person = find_evaluator(session, name)
-                self.user_name, self.user_role = person.name, person.role
-        except NotFound:
-            self.user_role = None
+        who = whoami(self.store, name)
+        self.user_name, self.user_role = who.name, who.role
+
+    def may(self, action: str, **kw: Any) -> bool:
+        """Whether the policy lets this user do ``action`` (to hide what they may not do; the
+        core refuses it anyway)."""
+        from ..access import allowed
+
+        return allowed(action, self.user_role, **kw)
 
     @property
     def is_lead(self) -> bool:
@@ -98,12 +102,11 @@ class QACalibrateApp(App[None]):
         self.push_screen(ScoringScreen(session_ref, position))
 
     def action_open_meeting(self, session_ref: Any) -> None:
-        from ..sessions import check_can_see_all, find_session
+        from ..sessions import can_open_meeting
         from .screens.meeting import MeetingScreen
 
         try:  # the blind rule, asked of the core before the screen opens
-            with self.store.session() as session:
-                check_can_see_all(session, find_session(session, session_ref), self.user_name)
+            can_open_meeting(self.store, session_ref, viewer=self.user_name)
         except QAError as exc:
             self.fail(exc)
             return
@@ -125,17 +128,36 @@ class QACalibrateApp(App[None]):
         self.push_screen(CoachingScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        seen: set[str] = set()
+        for command in self._commands(screen):
+            if command.title.casefold() not in seen:  # each command once
+                seen.add(command.title.casefold())
+                yield command
+
+    def _commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         yield SystemCommand("Home", "Back to the home screen", self.action_home)
         yield SystemCommand("Help", "Key bindings of this screen", self.action_help)
-        yield SystemCommand("Evaluator report", "Every evaluator across sessions",
-                            lambda: self.action_open_report(None))
-        yield SystemCommand("Drift", "Evaluators drifting lenient or harsh", self.action_open_drift)
-        yield SystemCommand("Coaching", "Coaching plan and Excel export", self.action_open_coaching)
+        if self.may("report.evaluators"):
+            yield SystemCommand("Evaluator report", "Every evaluator across sessions",
+                                lambda: self.action_open_report(None))
+        if self.may("drift"):
+            yield SystemCommand("Drift", "Evaluators drifting lenient or harsh",
+                                self.action_open_drift)
+        if self.may("coaching.list"):
+            yield SystemCommand("Coaching", "Coaching plan and Excel export",
+                                self.action_open_coaching)
         yield SystemCommand("Toggle light/dark theme", "Switch theme", self.action_toggle_theme)
         for binding in getattr(screen, "PALETTE", ()):
             action, title, help_text = binding
-            yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
+            if self.may_on(screen, action):
+                yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
+
+    def may_on(self, screen: Screen[Any], action: str) -> bool:
+        """Whether ``action`` of ``screen`` is for this user: a screen's ``POLICY`` maps its
+        actions to the policy's (an action not in it is for everyone who may see the screen)."""
+        policy = getattr(screen, "POLICY", {}).get(action)
+        return policy is None or self.may(policy)
 
 
 def make_app(

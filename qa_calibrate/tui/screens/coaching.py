@@ -29,6 +29,11 @@ class CoachingScreen(Screen[None]):
         ("export", "Export coaching workbook", "Write the trainers' Excel workbook"),
     ]
 
+    POLICY = {"plan": "coaching.plan", "export": "coaching.export"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return bool(self.app.may_on(self, action))  # type: ignore[attr-defined]
+
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[dict[str, Any]] = []
@@ -55,7 +60,12 @@ class CoachingScreen(Screen[None]):
         from ...coaching import list_assignments
 
         app: Any = self.app
-        self.rows = list_assignments(app.store, team=self.team, status=self.status)
+        try:
+            self.rows = list_assignments(app.store, team=self.team, status=self.status,
+                                         actor=app.user_name)
+        except QAError as exc:  # the core refuses a role that may not see the plan
+            app.fail(exc)
+            self.rows = []
         table = self.query_one(DataTable)
         table.clear()
         for r in self.rows:
@@ -112,7 +122,7 @@ class CoachingScreen(Screen[None]):
         app: Any = self.app
         try:
             before = len(self.rows)
-            plan(app.store, actor=app.user_name or "tui", progress=self._progress)
+            plan(app.store, actor=app.user_name, progress=self._progress)
             self.app.call_from_thread(self._planned, before)
         except QAError as exc:
             self.app.call_from_thread(self._failed, exc)
@@ -145,7 +155,8 @@ class CoachingScreen(Screen[None]):
 
         app: Any = self.app
         try:
-            n = export_plan(app.store, path, team=self.team, progress=self._progress)
+            n = export_plan(app.store, path, team=self.team, progress=self._progress,
+                            actor=app.user_name)
         except (QAError, OSError) as exc:
             self.app.call_from_thread(self._failed, exc)
             return
@@ -169,7 +180,11 @@ class CoachingScreen(Screen[None]):
     def _all(self) -> list[dict[str, Any]]:
         from ...coaching import list_assignments
 
-        return list_assignments(self.app.store)  # type: ignore[attr-defined]
+        app: Any = self.app
+        try:
+            return list_assignments(app.store, actor=app.user_name)
+        except QAError:
+            return []
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -67,7 +67,7 @@ class DriftScreen(Screen[None]):
 
         app: Any = self.app
         try:
-            flags = detect_drift(app.store)
+            flags = detect_drift(app.store, actor=app.user_name)
         except QAError as exc:
             self.app.call_from_thread(app.fail, exc)
             flags = []

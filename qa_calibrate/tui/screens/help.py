@@ -37,6 +37,9 @@ class HelpScreen(ModalScreen[None]):
                 key = binding.key_display or binding.key
                 if key in seen or not binding.description:
                     continue
+                action = binding.action.split("(")[0]
+                if source is self.under and self.under.check_action(action, ()) is False:
+                    continue  # not for this user's role: hidden here as in the footer
                 seen.add(key)
                 table.add_row(key.replace("question_mark", "?"), binding.description)
 

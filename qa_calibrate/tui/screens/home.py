@@ -47,17 +47,21 @@ class HomeScreen(Screen[None]):
         ("switch_user", "Switch person", "Use the tool as someone else (demo)"),
     ]
 
-    # What each role is offered; the core still checks every action on its own.
-    NOT_FOR = {
-        "trainer": {"score", "meeting"},
-        "evaluator": {"coaching"},
+    # The policy action behind each key: the key, its help line and its palette entry show only
+    # to those the policy allows (the core checks every action on its own anyway).
+    POLICY = {
+        "score": "score",
+        "meeting": "meeting",
+        "report": "report.evaluators",
+        "drift": "drift",
+        "coaching": "coaching.list",
     }
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         app: Any = self.app
         if action == "switch_user":
             return bool(app.demo)
-        return action not in self.NOT_FOR.get(app.user_role or "", set())
+        return bool(app.may_on(self, action))
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -102,7 +106,10 @@ class HomeScreen(Screen[None]):
                 app.fail(exc)
         table = self.query_one("#sessions", DataTable)
         table.clear()
-        self._sessions = list_sessions(app.store)
+        try:
+            self._sessions = list_sessions(app.store, actor=app.user_name)
+        except QAError:  # a name not in the store sees no sessions
+            self._sessions = []
         for row in self._sessions:
             table.add_row(row["name"], row["state"], row["rubric"],
                           f"{row['submitted']}/{row['expected']}", "…", "", "",
@@ -191,7 +198,7 @@ class HomeScreen(Screen[None]):
         if not app.demo:
             self.notify("Start with --as NAME to act as someone else.", severity="warning")
             return
-        people = list_evaluators(app.store)
+        people = list_evaluators(app.store, actor=app.user_name)
         options = [(p["name"], f"{p['name']} ({p['role']}, {p['site'] or '–'})") for p in people]
 
         def chosen(name: str | None) -> None:

@@ -68,6 +68,12 @@ class MeetingScreen(Screen[None]):
         ("panel", "Session report", "Per-evaluator calibration figures"),
     ]
 
+    POLICY = {"reveal": "session.reveal", "close_session": "session.close",
+              "consensus": "session.consensus", "fill": "session.consensus"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return bool(self.app.may_on(self, action))  # type: ignore[attr-defined]
+
     def __init__(self, session_ref: Any, position: int = 0) -> None:
         super().__init__()
         self.session_ref = session_ref

@@ -78,12 +78,13 @@ class ReportScreen(Screen[None]):
 
         app: Any = self.app
         try:
-            rows = evaluators_report(app.store, ReportSettings(n_resamples=0))
+            rows = evaluators_report(app.store, ReportSettings(n_resamples=0),
+                                     actor=app.user_name)
             gaps: dict[str, list[float]] = {}
             for row in rows:
                 if row.get("last_session"):
                     rep = session_report(app.store, row["last_session"],
-                                         ReportSettings(n_resamples=0), check_access=False)
+                                         ReportSettings(n_resamples=0), viewer=app.user_name)
                     for e in rep["evaluators"]:
                         gaps.setdefault(e["evaluator"], [g["gap"] for g in e["gaps"]
                                                          if g["gap"] is not None])
