@@ -25,6 +25,7 @@ from .sessions import check_can_see_all, find_session
 from .store import Store
 
 NO_SITE = "(no site)"
+MIN_CONTACTS = 5  # fewer shared contacts than this: no direction is called
 
 
 def _organisations(data: SessionData) -> tuple[list[int], list[str]]:
@@ -143,7 +144,7 @@ def _figures(datas: Sequence[SessionData], settings: ReportSettings) -> dict[str
             low, high = _interval(d, settings)
             value = float(d.mean()) if d.size else math.nan
             row["offset"] = {"value": value, "ci_low": low, "ci_high": high, "n": int(d.size),
-                             "direction": _direction(value, low, high)}
+                             "direction": _direction(value, low, high, int(d.size))}
         out_orgs.append(row)
     criteria = [
         {"organisation": site, "criterion": key, "lenient": lenient, "harsh": harsh,
@@ -162,11 +163,12 @@ def _figures(datas: Sequence[SessionData], settings: ReportSettings) -> dict[str
     }
 
 
-def _direction(value: float, low: float, high: float) -> str:
-    """Lenient or harsh only when the interval excludes 0; else too close to tell."""
+def _direction(value: float, low: float, high: float, n: int) -> str:
+    """Lenient or harsh only when the interval excludes 0 over at least ``MIN_CONTACTS`` shared
+    contacts; else too close (or too few) to tell."""
     if math.isnan(value):
         return "no shared contacts"
-    if math.isnan(low):
+    if math.isnan(low) or n < MIN_CONTACTS:
         return "too few contacts to tell"
     if low > 0:
         return "lenient"

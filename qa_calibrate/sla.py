@@ -10,7 +10,8 @@ straddles the target, **too few** below ``min_evaluations`` (or ``min_contacts``
 
 *Calibrated attainment*: the scores a vendor's own evaluators give can be lenient. Where revealed
 calibration sessions measured an offset for an evaluator's organisation (against the lead's
-site: ``sites.sites_report_since``), each evaluation is taken minus its scorer's offset; the
+site, over at least ``sites.MIN_CONTACTS`` shared contacts: ``sites.sites_report_since``), each
+evaluation is taken minus its scorer's offset; the
 quality figure is shown corrected, its interval widened by the offsets' (a conservative sum),
 and judged again.
 
@@ -156,10 +157,11 @@ def spearman(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
 
 def _offsets(store: Store, since: datetime | None, until: datetime | None, actor: str
              ) -> dict[str, dict[str, Any]]:
-    from .sites import sites_report_since
+    from .sites import MIN_CONTACTS, sites_report_since
 
     pooled = sites_report_since(store, since, until=until, viewer=actor)
-    return {o["organisation"]: o["offset"] for o in pooled["organisations"] if "offset" in o}
+    return {o["organisation"]: o["offset"] for o in pooled["organisations"]
+            if "offset" in o and o["offset"]["n"] >= MIN_CONTACTS}
 
 
 def _correction(scored_by: list[str | None], offsets: dict[str, dict[str, Any]]
