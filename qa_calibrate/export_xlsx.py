@@ -17,6 +17,7 @@ with each row's Version and leaves the rules (versions, ownership) to
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -542,3 +543,79 @@ def import_workbook(store: Store, path: Path, *, actor: str,
     row under the rules of ``update_assignments`` (ownership, versions); nothing else changes.
     A bad value anywhere changes nothing; conflicting or refused rows are listed."""
     return update_assignments(store, read_edits(Path(path), today=today), actor=actor)
+
+
+# ----------------------------------------------------------------------------- SLA workbook
+
+SLA_FIGURES = (  # (row key, column label, number format)
+    ("quality", "Quality", "0.0"), ("calibrated_quality", "Calibrated quality", "0.0"),
+    ("critical_fail_rate", "Critical fail rate", PERCENT), ("csat", "CSAT", "0.00"),
+    ("median_handle_time", "Median AHT (s)", "0"),
+)
+SLA_STATUS_FILL = {"met": "C6EFCE", "missed": "FFC7CE", "too close to tell": "FFEB9C",
+                   "too few": "EDEDED"}
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+def sla_columns() -> list[str]:
+    cols = ["Site", "Period", "Evaluations"]
+    for _key, label, _fmt in SLA_FIGURES:
+        cols += [label, f"{label} low", f"{label} high", f"{label} target", f"{label} status"]
+    return cols + ["Offset taken off", "QA–CSAT rho", "rho low", "rho high", "rho n"]
+
+
+def write_sla_workbook(path: Path, rows: Sequence[Mapping[str, Any]], *,
+                       today: date | None = None) -> int:
+    """The SLA report as a workbook: one row per site and period, every figure with its
+    interval, target and status (coloured), as an Excel Table that prints one page wide."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.formatting.rule import CellIsRule
+    from openpyxl.styles import PatternFill
+
+    today = today or datetime.now(timezone.utc).date()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(path)
+    cols = sla_columns()
+    body: list[list[Any]] = []
+    for r in rows:
+        line: list[Any] = [safe_text(r["site"]), r["period"], r["evaluations"]]
+        for key, _label, fmt in SLA_FIGURES:
+            fig = r.get(key) or {}
+            values = [_number(fig.get(k)) for k in ("value", "ci_low", "ci_high")]
+            line += [(v, fmt) for v in values] + [fig.get("target"), fig.get("status") or ""]
+        rho = r["qa_csat_correlation"]
+        line += [_number((r.get("calibrated_quality") or {}).get("offset")),
+                 *[(_number(rho[k]), "0.00") for k in ("value", "ci_low", "ci_high")],
+                 rho["n"]]
+        body.append(line)
+    widths = [max([len(str(x[0] if isinstance(x, tuple) else x)) for x in column] + [4])
+              for column in zip(*body, strict=True)] if body else [4] * len(cols)
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("SLA")
+    _sheet(ws, cols, widths, "Quality SLAs per site and period", today)
+    for line in body:
+        cells = []
+        for value in line:
+            if isinstance(value, tuple):
+                cell = WriteOnlyCell(ws, value=value[0])
+                cell.number_format = value[1]
+                cells.append(cell)
+            else:
+                cells.append(_text_cell(ws, value) if isinstance(value, str) else value)
+        ws.append(cells)
+    last = len(body) + 1
+    _table(ws, "SLA", cols, last)
+    for n, col in enumerate(cols, start=1):
+        if col.endswith(" status"):
+            for status, colour in SLA_STATUS_FILL.items():
+                ws.conditional_formatting.add(
+                    f"{_col(n)}2:{_col(n)}{max(last, 2)}",
+                    CellIsRule(operator="equal", formula=[f'"{status}"'],
+                               fill=PatternFill("solid", fgColor=colour)))
+    _save_atomically(wb, path, {})
+    return len(body)

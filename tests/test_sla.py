@@ -103,3 +103,33 @@ def test_a_target_within_the_interval_is_too_close_to_tell_and_few_are_too_few(s
     assert sla._judge(0.01, 0.03, 0.02, at_least=False, enough=True) == "too close to tell"
     assert sla._judge(0.03, 0.05, 0.02, at_least=False, enough=True) == "missed"
     assert sla._judge(80, 90, None, at_least=True, enough=True) is None
+
+
+def test_the_sla_workbook_holds_every_figure_and_escapes_formulas(store, tmp_path) -> None:
+    from openpyxl import load_workbook
+
+    from qa_calibrate.export_xlsx import sla_columns, write_sla_workbook
+
+    seed_basics(store, n_interactions=20)
+    plant_vendor_offset(store)
+    sessions.reveal(store, "Two sites", actor=LEAD)
+    _vendor_routine(store, tmp_path)
+    sla.set_target(store, VENDOR_SITE, actor=LEAD, quality_min=85)
+    rows = sla.sla_report(store, actor=LEAD)
+    rows.append({**rows[0], "site": "=HYPERLINK(\"http://x\")"})  # a hostile site name
+    out = tmp_path / "sla.xlsx"
+    assert write_sla_workbook(out, rows) == len(rows)
+    ws = load_workbook(out)["SLA"]
+    header = [c.value for c in ws[1]]
+    assert header == sla_columns() and "SLA" in ws.tables
+    got = {(r[0], r[1]): dict(zip(header, r, strict=True))
+           for r in ws.iter_rows(min_row=2, values_only=True)}
+    vendor = got[(VENDOR_SITE, "2026-09")]
+    assert vendor["Quality"] == pytest.approx(87.5) and vendor["Quality status"] == "met"
+    assert vendor["Calibrated quality status"] == "missed"
+    assert vendor["Offset taken off"] == pytest.approx(6.25)
+    assert vendor["Quality target"] == 85
+    assert ("'=HYPERLINK(\"http://x\")", rows[0]["period"]) in got  # text, never a formula
+    out2 = CliRunner().invoke(cli, ["--db", store.url, "--as", LEAD, "report", "sla", "--xlsx",
+                                    str(tmp_path / "cli.xlsx"), "--format", "json"])
+    assert out2.exit_code == 0 and (tmp_path / "cli.xlsx").exists()

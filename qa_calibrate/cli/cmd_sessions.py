@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import click
@@ -20,6 +21,7 @@ from .main import (
     complete_session,
     console,
     emit,
+    err_console,
     format_option,
     listing_options,
     pass_app,
@@ -431,10 +433,12 @@ def report_sites(app: AppContext, session_name: str | None, since: datetime | No
 @click.option("--until", type=UTC_DATETIME, help="Contacts started before.")
 @click.option("--min-evaluations", type=click.IntRange(min=1), default=10, show_default=True,
               help="Fewer evaluations in a period are 'too few' to judge.")
+@click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="OUT.xlsx", help="Also write the report as a workbook.")
 @listing_options
 @pass_app
 def report_sla(app: AppContext, period: str, site: str | None, since: datetime | None,
-               until: datetime | None, min_evaluations: int, fmt: str,
+               until: datetime | None, min_evaluations: int, xlsx_out: Path | None, fmt: str,
                limit: int | None) -> None:
     """Per site and period: mean QA score, critical-fail rate, CSAT and median handle time
     against the site's targets (met, missed, too close to tell, too few), the quality corrected
@@ -444,6 +448,11 @@ def report_sla(app: AppContext, period: str, site: str | None, since: datetime |
     rows = sla_report(app.store, actor=app.actor, settings=SlaSettings(period=period,
                                                       min_evaluations=min_evaluations),
                       site=site, since=since, until=until)
+    if xlsx_out is not None:
+        from ..export_xlsx import write_sla_workbook
+
+        n = write_sla_workbook(xlsx_out, rows)
+        err_console.print(f"{xlsx_out}: {n} site-periods", markup=False, highlight=False)
     if fmt == "json":
         click.echo(to_json(rows[:limit] if limit else rows))
         return

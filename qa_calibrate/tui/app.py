@@ -122,6 +122,11 @@ class QACalibrateApp(App[None]):
 
         self.push_screen(DriftScreen())
 
+    def action_open_sla(self) -> None:
+        from .screens.sla import SlaScreen
+
+        self.push_screen(SlaScreen())
+
     def action_open_coaching(self) -> None:
         from .screens.coaching import CoachingScreen
 
@@ -147,6 +152,9 @@ class QACalibrateApp(App[None]):
         if self.may("coaching.list"):
             yield SystemCommand("Coaching", "Coaching plan and Excel export",
                                 self.action_open_coaching)
+        if self.may("report.sla"):
+            yield SystemCommand("Quality SLAs", "Sites × periods against their targets",
+                                self.action_open_sla)
         yield SystemCommand("Toggle light/dark theme", "Switch theme", self.action_toggle_theme)
         for binding in getattr(screen, "PALETTE", ()):
             action, title, help_text = binding

@@ -35,6 +35,7 @@ class HomeScreen(Screen[None]):
         Binding("r", "report", "Report"),
         Binding("d", "drift", "Drift"),
         Binding("c", "coaching", "Coaching"),
+        Binding("l", "sla", "SLAs"),
         Binding("u", "switch_user", "Switch person"),
         Binding("f5", "refresh", "Refresh"),
     ]
@@ -44,6 +45,7 @@ class HomeScreen(Screen[None]):
         ("report", "Evaluator report", "Match, bias and score gaps per evaluator"),
         ("drift", "Drift flags", "Evaluators drifting lenient or harsh"),
         ("coaching", "Coaching plan", "Assignments and the Excel export"),
+        ("sla", "Quality SLAs", "Sites × periods against their targets"),
         ("switch_user", "Switch person", "Use the tool as someone else (demo)"),
     ]
 
@@ -55,6 +57,7 @@ class HomeScreen(Screen[None]):
         "report": "report.evaluators",
         "drift": "drift",
         "coaching": "coaching.list",
+        "sla": "report.sla",
     }
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -189,6 +192,9 @@ class HomeScreen(Screen[None]):
 
     def action_coaching(self) -> None:
         self.app.action_open_coaching()  # type: ignore[attr-defined]
+
+    def action_sla(self) -> None:
+        self.app.action_open_sla()  # type: ignore[attr-defined]
 
     def action_switch_user(self) -> None:
         from ...people import list_evaluators
