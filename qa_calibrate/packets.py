@@ -211,17 +211,11 @@ def _list(data: Any, name: str, where: str, limit: int = 100_000) -> list[Any]:
 def export_session(store: Store, ref: str | int, out: Path, *, key: bytes, actor: str
                    ) -> PacketResult:
     """Write the session packet of an open session (its lead only): rubric, sample, rules."""
-    from .access import require
     from .rubric import rubric_yaml
-    from .sessions import find_session, sample_interactions
+    from .sessions import sample_interactions
 
     with store.session() as session:
-        cal = find_session(session, ref)
-        person = require(session, actor, "packet.export")
-        if person.id != cal.lead_id:
-            raise PermissionDenied(f"{person.name} is not the lead of session {cal.name}: only "
-                                   "its lead exports it")
-        site = _site(session, person.id)
+        cal, person, site = _its_lead(session, ref, actor, "packet.export", "exports it")
         if cal.state != "open":
             raise Conflict(f"session {cal.name} is {cal.state}: only an open session is sent "
                            "to be scored blind")
@@ -255,9 +249,20 @@ def export_session(store: Store, ref: str | int, out: Path, *, key: bytes, actor
                             path=str(out))
 
 
-def _site(session: Session, person_id: int | None) -> str | None:
-    row = session.get(m.Evaluator, person_id) if person_id is not None else None
-    return row.site if row else None
+def _its_lead(session: Session, ref: str | int, actor: str, action: str, what: str
+              ) -> tuple[m.CalibrationSession, Any, str | None]:
+    """The session, and the acting person if the policy allows ``action`` and they lead it
+    (with their site: the organisation a packet comes from)."""
+    from .access import require
+    from .sessions import find_session
+
+    cal = find_session(session, ref)
+    person = require(session, actor, action)
+    if person.id != cal.lead_id:
+        raise PermissionDenied(f"{person.name} is not the lead of session {cal.name}: only its "
+                               f"lead {what}")
+    row = session.get(m.Evaluator, person.id)
+    return cal, person, row.site if row else None
 
 
 def _turns(session: Session, ids: Sequence[int]) -> dict[int, list[m.Turn]]:
@@ -400,16 +405,9 @@ def _store_interaction(session: Session, rec: Any) -> m.Interaction:
 def export_results(store: Store, ref: str | int, out: Path, *, key: bytes, actor: str
                    ) -> PacketResult:
     """Write the submitted evaluations of a session that came in a packet (its lead only)."""
-    from .access import require
-    from .sessions import find_session
-
     with store.session() as session:
-        cal = find_session(session, ref)
-        person = require(session, actor, "packet.results")
-        if person.id != cal.lead_id:
-            raise PermissionDenied(f"{person.name} is not the lead of session {cal.name}: only "
-                                   "its lead sends its results")
-        site = _site(session, person.id)
+        cal, person, site = _its_lead(session, ref, actor, "packet.results",
+                                      "sends its results")
         origin = session.exec(select(m.PacketLog).where(
             m.PacketLog.session_id == cal.id, m.PacketLog.kind == "session",
             m.PacketLog.direction == "in")).first()

@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from .main import AppContext, cli, complete_person, complete_session, console, emit, pass_app
+from .main import (
+    AppContext,
+    cli,
+    complete_person,
+    complete_session,
+    console,
+    emit,
+    format_option,
+    pass_app,
+)
 
 KEY_VAR = "QA_CALIBRATE_PACKET_KEY"
 
@@ -56,19 +65,29 @@ def _print(result: Any, fmt: str, verb: str) -> None:
                   highlight=False)
 
 
-@packet.command("export")
-@click.argument("session_name", shell_complete=complete_session)
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@_key_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
-@pass_app
-def packet_export(app: AppContext, session_name: str, out: Path, key_file: Path,
-                  fmt: str) -> None:
-    """Write an open session's packet (rubric, redacted sample, rules; no scores), as its lead."""
-    from ..packets import export_session, read_key
+def _sending(name: str, doc: str, function: str) -> None:
+    """``packet export`` and ``packet results``: a lead writes one of the session's packets."""
 
-    _print(export_session(app.store, session_name, out, key=read_key(key_file),
-                          actor=app.actor), fmt, "written")
+    @packet.command(name, help=doc)
+    @click.argument("session_name", shell_complete=complete_session)
+    @click.option("-o", "--out", required=True,
+                  type=click.Path(dir_okay=False, path_type=Path))
+    @_key_option
+    @format_option
+    @pass_app
+    def command(app: AppContext, session_name: str, out: Path, key_file: Path,
+                fmt: str) -> None:
+        from .. import packets
+
+        write = getattr(packets, function)
+        _print(write(app.store, session_name, out, key=packets.read_key(key_file),
+                     actor=app.actor), fmt, "written")
+
+
+_sending("export", "Write an open session's packet (rubric, redacted sample, rules; no "
+                   "scores), as its lead.", "export_session")
+_sending("results", "Write the submitted evaluations of a session that came in a packet, as "
+                    "its lead.", "export_results")
 
 
 @packet.command("import")
@@ -78,7 +97,7 @@ def packet_export(app: AppContext, session_name: str, out: Path, key_file: Path,
               help="Session packet: the lead of this store who runs the session here.")
 @click.option("--evaluator", "evaluators", multiple=True, shell_complete=complete_person,
               help="Session packet: an evaluator of this store who scores it (repeat).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
+@format_option
 @pass_app
 def packet_import(app: AppContext, path: Path, key_file: Path, lead: str | None,
                   evaluators: tuple[str, ...], fmt: str) -> None:
@@ -88,18 +107,3 @@ def packet_import(app: AppContext, path: Path, key_file: Path, lead: str | None,
 
     _print(import_packet(app.store, path, key=read_key(key_file), actor=app.actor, lead=lead,
                          evaluators=evaluators), fmt, "read")
-
-
-@packet.command("results")
-@click.argument("session_name", shell_complete=complete_session)
-@click.option("-o", "--out", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@_key_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
-@pass_app
-def packet_results(app: AppContext, session_name: str, out: Path, key_file: Path,
-                   fmt: str) -> None:
-    """Write the submitted evaluations of a session that came in a packet, as its lead."""
-    from ..packets import export_results, read_key
-
-    _print(export_results(app.store, session_name, out, key=read_key(key_file),
-                          actor=app.actor), fmt, "written")
