@@ -106,8 +106,78 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
         calibration = sorted(sample_dir.glob("evaluations_calibration*.csv"))
         for res in import_evaluations(store, calibration, actor=actor):
             step(f"calibration scores: {res.evaluations_added} from {Path(res.path).name}")
+        specs = json.loads(sessions_file.read_text(encoding="utf-8"))
+        if specs and calibration:
+            step(_vendor_round_trip(store, specs[0], calibration[0], actor))
     result.loaded = True
     return result
+
+
+# The vendor's own QA team, who share no store with the client: they calibrate on the same chats
+# through a signed packet. Their answers are those the sample's Manila evaluators gave in the
+# first session (one lenient on verification, one harsh on ownership), so the offset between
+# the organisations is the sample's planted one.
+VENDOR_SITE = "Manila (Vendor: Northstar BPO)"
+VENDOR_LEAD = "Rhea Santos"
+VENDOR_QA = {"Liza Reyes": "Miguel Torres", "Paolo Cruz": "Ana Lim"}
+CLIENT_QA = ("Hannah Okoye", "Marcus Reid", "Sofia Marin")
+VENDOR_SESSION = "Oct 2026 chat calibration with Northstar QA"
+
+
+def _vendor_round_trip(store: Store, spec: dict[str, Any], calibration: Path, lead: str) -> str:
+    """Create the cross-organisation session on the client's store, send it to a vendor store
+    of its own (a temporary one), score it there, and read the vendor's results back."""
+    import csv
+    import tempfile
+
+    from . import packets
+    from .evaluations import import_evaluations
+    from .people import add_evaluator
+    from .sessions import create_session
+    from .store import open_store
+
+    with calibration.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    fields = list(rows[0]) if rows else []
+
+    def write(path: Path, chosen: list[dict[str, str]]) -> Path:
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            out = csv.DictWriter(fh, fields)
+            out.writeheader()
+            out.writerows(chosen)
+        return path
+
+    client = set(CLIENT_QA) | {spec.get("benchmark") or ""}
+    with tempfile.TemporaryDirectory(prefix="qa-calibrate-demo-") as folder:
+        tmp = Path(folder)
+        create_session(store, name=VENDOR_SESSION, rubric=spec["rubric"], lead=lead,
+                       evaluators=list(CLIENT_QA), benchmark=spec.get("benchmark"),
+                       interactions=spec["interactions"], source=spec.get("source"),
+                       due_on=_date(spec.get("due_on")),
+                       created_at=_datetime(spec.get("created_at")), actor=lead)
+        mine = [{**r, "session": VENDOR_SESSION} for r in rows if r["evaluator"] in client]
+        import_evaluations(store, [write(tmp / "client.csv", mine)], actor=lead)
+        packets.keygen(tmp / "shared.key")
+        key = packets.read_key(tmp / "shared.key")
+        packets.export_session(store, VENDOR_SESSION, tmp / "session.packet", key=key,
+                               actor=lead)
+        vendor = open_store(f"sqlite:///{tmp / 'vendor.db'}")
+        try:
+            add_evaluator(vendor, VENDOR_LEAD, role="lead", site=VENDOR_SITE, actor=VENDOR_LEAD)
+            for name in VENDOR_QA.values():
+                add_evaluator(vendor, name, site=VENDOR_SITE, actor=VENDOR_LEAD)
+            packets.import_packet(vendor, tmp / "session.packet", key=key, actor=VENDOR_LEAD,
+                                  lead=VENDOR_LEAD, evaluators=list(VENDOR_QA.values()))
+            theirs = [{**r, "evaluator": VENDOR_QA[r["evaluator"]], "session": VENDOR_SESSION}
+                      for r in rows if r["evaluator"] in VENDOR_QA]
+            import_evaluations(vendor, [write(tmp / "vendor.csv", theirs)], actor=VENDOR_LEAD)
+            packets.export_results(vendor, VENDOR_SESSION, tmp / "results.packet", key=key,
+                                   actor=VENDOR_LEAD)
+        finally:
+            vendor.close()
+        back = packets.import_packet(store, tmp / "results.packet", key=key, actor=lead)
+    return (f"session: {VENDOR_SESSION} (the vendor's {back.people} evaluators and "
+            f"{back.evaluations} evaluations came back in a signed results packet)")
 
 
 def _date(raw: Any) -> date | None:
@@ -123,7 +193,8 @@ def demo_user(store: Store) -> str | None:
     from .sessions import queue_for
 
     with store.read() as session:
-        people = session.exec(select(m.Evaluator).order_by(m.Evaluator.name)).all()
+        people = [p for p in session.exec(select(m.Evaluator).order_by(m.Evaluator.name)).all()
+                  if not p.external]  # another organisation's evaluators cannot act here
     for person in people:
         if person.role == "evaluator" and any(q["to_score"] for q in queue_for(store, person.name)):
             return person.name

@@ -141,7 +141,7 @@ def test_demo_loads_the_bundled_sample_data_from_any_folder(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     r = CliRunner().invoke(cli, ["--db", str(tmp_path / "demo.db"), "demo", "--no-tui"])
     assert r.exit_code == 0, r.output
-    assert "300 interactions, 3 rubric versions, 1 calibration sessions" in r.stdout
+    assert "300 interactions, 3 rubric versions, 2 calibration sessions" in r.stdout
     missing = CliRunner().invoke(cli, ["--db", str(tmp_path / "d2.db"), "demo", "--no-tui",
                                        "--sample-dir", str(tmp_path)])
     assert missing.exit_code == 2
