@@ -29,7 +29,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from . import models as m
 from .errors import Conflict, InputError, NotFound, PermissionDenied
@@ -268,8 +268,8 @@ def _its_lead(session: Session, ref: str | int, actor: str, action: str, what: s
 def _turns(session: Session, ids: Sequence[int]) -> dict[int, list[m.Turn]]:
     out: dict[int, list[m.Turn]] = {}
     if ids:
-        q = select(m.Turn).where(m.Turn.interaction_id.in_(ids)).order_by(  # type: ignore
-            m.Turn.interaction_id, m.Turn.seq)
+        q = select(m.Turn).where(col(m.Turn.interaction_id).in_(ids)).order_by(
+            col(m.Turn.interaction_id), col(m.Turn.seq))
         for t in session.exec(q).all():
             out.setdefault(t.interaction_id, []).append(t)
     return out
@@ -438,11 +438,12 @@ def _submitted(session: Session, cal: m.CalibrationSession) -> list[dict[str, An
     criteria = {c.id: c for c in session.exec(
         select(m.Criterion).where(m.Criterion.rubric_id == cal.rubric_id)).all()}
     q = (select(m.Evaluation, m.Evaluator, m.Interaction)
-         .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
-         .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
-         .where(m.Evaluation.context == cal.id, m.Evaluation.status == "submitted",
-                m.Evaluator.external.is_(False))  # type: ignore[attr-defined]
-         .order_by(m.Evaluator.name, m.Interaction.source, m.Interaction.external_id))
+         .join(m.Evaluator, col(m.Evaluator.id) == col(m.Evaluation.evaluator_id))
+         .join(m.Interaction, col(m.Interaction.id) == col(m.Evaluation.interaction_id))
+         .where(col(m.Evaluation.context) == cal.id, col(m.Evaluation.status) == "submitted",
+                col(m.Evaluator.external).is_(False))
+         .order_by(col(m.Evaluator.name), col(m.Interaction.source),
+                   col(m.Interaction.external_id)))
     out = []
     for ev, person, item in session.exec(q).all():
         answers = {}

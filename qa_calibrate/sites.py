@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlmodel import select
+from sqlmodel import col, select
 
 from . import models as m
 from .report import ReportSettings, SessionData, _scores, load_session_data
@@ -116,10 +116,10 @@ def _figures(datas: Sequence[SessionData], settings: ReportSettings) -> dict[str
             lenient = compared & (their == 1) & (ref_major == 0)
             harsh = compared & (their == 0) & (ref_major == 1)
             for c, crit in enumerate(data.criteria):
-                row = crit_rows.setdefault((site, crit.key), [0, 0, 0])
-                row[0] += int(lenient[:, c].sum())
-                row[1] += int(harsh[:, c].sum())
-                row[2] += int(compared[:, c].sum())
+                counts = crit_rows.setdefault((site, crit.key), [0, 0, 0])
+                counts[0] += int(lenient[:, c].sum())
+                counts[1] += int(harsh[:, c].sum())
+                counts[2] += int(compared[:, c].sum())
         codes = _codes(data, raters)
         same = site_arr[:, None] == site_arr[None, :]
         upper = np.triu(np.ones((len(raters), len(raters)), dtype=bool), k=1)
@@ -146,7 +146,7 @@ def _figures(datas: Sequence[SessionData], settings: ReportSettings) -> dict[str
             row["offset"] = {"value": value, "ci_low": low, "ci_high": high, "n": int(d.size),
                              "direction": _direction(value, low, high, int(d.size))}
         out_orgs.append(row)
-    criteria = [
+    criteria: list[dict[str, Any]] = [
         {"organisation": site, "criterion": key, "lenient": lenient, "harsh": harsh,
          "compared": compared,
          "direction": "lenient" if lenient > harsh else "harsh" if harsh > lenient else "even"}
@@ -204,14 +204,15 @@ def sites_report_since(store: Store, since: datetime | None, settings: ReportSet
     settings = settings or ReportSettings()
     with store.read() as session:
         require(session, viewer, "report.evaluators")
+        created = col(m.CalibrationSession.created_at)
         q = select(m.CalibrationSession).where(
-            m.CalibrationSession.state.in_(("revealed", "closed")))  # type: ignore[attr-defined]
+            col(m.CalibrationSession.state).in_(("revealed", "closed")))
         if since is not None:
-            q = q.where(m.CalibrationSession.created_at >= since)
+            q = q.where(created >= since)
         if until is not None:
-            q = q.where(m.CalibrationSession.created_at < until)
+            q = q.where(created < until)
         datas = [load_session_data(session, cal.id or 0)
-                 for cal in session.exec(q.order_by(m.CalibrationSession.created_at)).all()]
+                 for cal in session.exec(q.order_by(created)).all()]
     datas = [d for d in datas if len(set(_organisations(d)[1])) > 1]
     if not datas:
         return {"sessions": [], "reference": None, "organisations": [], "criteria": [],

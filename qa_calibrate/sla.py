@@ -28,7 +28,8 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from sqlmodel import select
+from sqlalchemy import select as sa_select
+from sqlmodel import col, select
 
 from . import models as m
 from .errors import InputError
@@ -193,23 +194,24 @@ def sla_report(store: Store, *, actor: str, settings: SlaSettings | None = None,
     if settings.period not in PERIODS:
         raise InputError(f"period {settings.period!r}: use month or quarter")
     with store.read() as session:
-        q = (select(m.Interaction.site, m.Interaction.started_at, m.Evaluation.score,
-                    m.Evaluation.auto_failed, m.Interaction.csat, m.Evaluator.site)
-             .join(m.Evaluation, m.Evaluation.interaction_id == m.Interaction.id)
-             .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
-             .where(m.Evaluation.context == 0, m.Evaluation.status == "submitted",
-                    m.Evaluation.score.is_not(None)))  # type: ignore[union-attr]
-        c = select(m.Interaction.site, m.Interaction.started_at, m.Interaction.csat,
-                   m.Interaction.handle_time_seconds)
+        started = col(m.Interaction.started_at)
+        q = (sa_select(col(m.Interaction.site), started, col(m.Evaluation.score),
+                    col(m.Evaluation.auto_failed), col(m.Interaction.csat),
+                    col(m.Evaluator.site))
+             .join(m.Evaluation, col(m.Evaluation.interaction_id) == col(m.Interaction.id))
+             .join(m.Evaluator, col(m.Evaluator.id) == col(m.Evaluation.evaluator_id))
+             .where(col(m.Evaluation.context) == 0, col(m.Evaluation.status) == "submitted",
+                    col(m.Evaluation.score).is_not(None)))
+        c = select(col(m.Interaction.site), started, col(m.Interaction.csat),
+                   col(m.Interaction.handle_time_seconds))
         if site is not None:
-            q, c = q.where(m.Interaction.site == site), c.where(m.Interaction.site == site)
+            q = q.where(col(m.Interaction.site) == site)
+            c = c.where(col(m.Interaction.site) == site)
         if since is not None:
-            q, c = q.where(m.Interaction.started_at >= since), c.where(
-                m.Interaction.started_at >= since)
+            q, c = q.where(started >= since), c.where(started >= since)
         if until is not None:
-            q, c = q.where(m.Interaction.started_at < until), c.where(
-                m.Interaction.started_at < until)
-        evaluations = session.exec(q).all()
+            q, c = q.where(started < until), c.where(started < until)
+        evaluations = session.execute(q).all()
         contacts = session.exec(c).all()
         targets = {t.site: t for t in session.exec(select(m.SlaTarget)).all()}
     offsets = _offsets(store, since, until, actor)
@@ -241,7 +243,8 @@ def sla_report(store: Store, *, actor: str, settings: SlaSettings | None = None,
         fail, f_low, f_high = _wilson(int(sum(g["failed"])), n)
         csat = np.array(g["csat"], dtype=float)
         c_mean, c_low, c_high = _mean_interval(csat)
-        aht = np.array(g["aht"], dtype=float)
+        handle_times = np.array(g["aht"], dtype=float)
+        median = float(np.median(handle_times)) if handle_times.size else math.nan
         row: dict[str, Any] = {
             "site": s_, "period": period, "evaluations": n, "contacts_with_csat": int(csat.size),
             "quality": {"value": mean, "ci_low": low, "ci_high": high,
@@ -259,11 +262,10 @@ def sla_report(store: Store, *, actor: str, settings: SlaSettings | None = None,
                                       at_least=True,
                                       enough=csat.size >= settings.min_contacts)},
             "median_handle_time": {
-                "value": float(np.median(aht)) if aht.size else math.nan,
-                "target": target.aht_max_seconds if target else None,
-                "status": _judge(*([float(np.median(aht))] * 2 if aht.size else [math.nan] * 2),
-                                 target.aht_max_seconds if target else None, at_least=False,
-                                 enough=aht.size >= settings.min_contacts)},
+                "value": median, "target": target.aht_max_seconds if target else None,
+                "status": _judge(median, median, target.aht_max_seconds if target else None,
+                                 at_least=False,
+                                 enough=handle_times.size >= settings.min_contacts)},
             "qa_csat_correlation": spearman(*(np.array(v, dtype=float) for v in zip(*g["pair"],
                                                                                   strict=True)))
             if len(g["pair"]) >= 4 else {"value": math.nan, "ci_low": math.nan,
