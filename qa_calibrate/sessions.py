@@ -334,6 +334,14 @@ def check_can_see_all(session: Session, cal: m.CalibrationSession, viewer: str |
     return require(session, viewer, "report.session", cal=cal)
 
 
+def can_score(store: Store, ref: str | int, *, evaluator: str) -> int:
+    """The id of session ``ref`` if ``evaluator`` may score in it; PermissionDenied if not."""
+    with store.read() as session:
+        cal = find_session(session, ref)
+        require(session, evaluator, "score", cal=cal)
+        return int(cal.id or 0)
+
+
 def can_open_meeting(store: Store, ref: str | int, *, viewer: str | None) -> None:
     """Whether ``viewer`` may open the meeting screen of session ``ref`` (lead and evaluators;
     only a lead while it is open); PermissionDenied if not."""

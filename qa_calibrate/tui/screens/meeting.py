@@ -101,12 +101,14 @@ class MeetingScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#meeting-body").set_class(self.app.size.width < 150, "narrow")
         self.query_one("#session-panel").display = False
-        self.load(self.position)
+        if not self.load(self.position):
+            return  # refused (the blind rule): the screen has closed itself
         self.query_one("#matrix").focus()
         self.compute_report()
 
     # ---------------------------------------------------------------- data
-    def load(self, position: int) -> None:
+    def load(self, position: int) -> bool:
+        """Show the matrix of one sampled interaction; False if the core refused it."""
         from ...report import meeting_view
 
         app: Any = self.app
@@ -116,7 +118,7 @@ class MeetingScreen(Screen[None]):
         except QAError as exc:
             app.fail(exc)
             self.app.pop_screen()
-            return
+            return False
         self.position = self.view["position"]
         it = self.view["interaction"]
         self.query_one("#meeting-head", Static).update(
@@ -125,6 +127,7 @@ class MeetingScreen(Screen[None]):
         )
         self._fill_matrix()
         self._update_side()
+        return True
 
     def _fill_matrix(self) -> None:
         table = self.query_one("#matrix", DataTable)
