@@ -5,9 +5,11 @@ Rules (also in the README):
 - An agent gets a criterion's ``refresher_module`` when, over the period, they answered it at
   least ``min_answers`` times, their fail rate is at least ``fail_threshold``, above everyone
   else's rate on it by ``team_margin``, and significantly so (one-sided binomial z ≥ ``z_min``);
-  the team's rate is shown beside it, so a team weak as a whole is coached too; a failed critical criterion always counts, whatever the rate. A criterion key
-  pools the agent's answers across rubrics (it means the same in every channel). Criteria sharing a module make one assignment. Priority: high with a critical failure or
-  a rate ≥ 2 × threshold; medium otherwise.
+  the team's rate is shown beside it, so a team weak as a whole is coached too; a failed
+  critical criterion always counts, whatever the rate. A criterion key pools the agent's
+  answers across rubrics (it means the same in every channel). Criteria sharing a module make
+  one assignment. Priority: high with a critical failure or a rate ≥ 2 × threshold; medium
+  otherwise.
 - An evaluator gets recalibration (module ``RECALIBRATION``) for the criteria of their drift
   flags, and when their calibration score across revealed/closed sessions is below
   ``min_calibration_score``. Drift → high priority; low calibration → medium.

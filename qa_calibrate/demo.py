@@ -73,7 +73,8 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
     step(f"rubrics: {len(loaded)} files from {rubrics_dir}")
     people_file = sample_dir / "evaluators.csv"
     if people_file.exists():
-        step(f"people: {import_evaluators(store, people_file, actor=actor)} from {people_file.name}")
+        added = import_evaluators(store, people_file, actor=actor)
+        step(f"people: {added} from {people_file.name}")
     # Once the sample's people are in, the rest of the setup is a lead's: the demo acts as the
     # sample's lead, as a real team would.
     with store.read() as session:

@@ -18,7 +18,9 @@ INTERACTION_COLUMNS = (
 )
 
 
-def find_interaction(session: Session, ref: str | int, *, source: str | None = None) -> m.Interaction:
+def find_interaction(
+    session: Session, ref: str | int, *, source: str | None = None
+) -> m.Interaction:
     """An interaction by store id (``#12`` or an int), ``source:external_id`` or external id."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.startswith("#") and ref[1:].isdigit()):
         row = session.get(m.Interaction, int(str(ref).lstrip("#")))

@@ -279,7 +279,8 @@ def _criteria_rows(
             "spread": float(np.std(split_values)) if split_values.size else math.nan,
         })
     rows.sort(key=lambda r: (
-        math.inf if math.isnan(r["percent_agreement"]["value"]) else r["percent_agreement"]["value"],
+        math.inf if math.isnan(r["percent_agreement"]["value"])
+        else r["percent_agreement"]["value"],
         -(r["spread"] if not math.isnan(r["spread"]) else 0.0),
     ))
     return rows
@@ -313,7 +314,8 @@ def _evaluator_rows(
     for e in raters:
         answered = data.answered[:, e, :]
         row: dict[str, Any] = {
-            "evaluator": data.evaluators[e].name, "interactions_scored": int(answered.any(axis=1).sum()),
+            "evaluator": data.evaluators[e].name,
+            "interactions_scored": int(answered.any(axis=1).sum()),
             "answers": int(answered.sum()),
         }
         if ref_values is None or ref_na is None:
@@ -395,7 +397,8 @@ def _evaluator_rows(
         icc_matrix, complete = scores[:, full_raters], np.ones(n_i, dtype=bool)
     else:
         icc_matrix, complete = by_rows, rows_ok
-    icc_fig = _figure("icc", icc_matrix[complete], settings, form="2,1") if complete.sum() >= 2 else {
+    icc_fig = _figure("icc", icc_matrix[complete], settings, form="2,1") \
+        if complete.sum() >= 2 else {
         "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "se": math.nan,
         "undefined": "fewer than two interactions scored by every evaluator",
     }
@@ -447,7 +450,8 @@ def _evaluators_report(
             n = r["interactions_scored"]
             t["interactions"] += n
             for key, src in (("_match", "match_rate"), ("_cal", "calibration_score"),
-                             ("_gap", "mean_gap"), ("_abs", "mean_abs_gap"), ("_ord", "ordinal_bias")):
+                             ("_gap", "mean_gap"), ("_abs", "mean_abs_gap"),
+                             ("_ord", "ordinal_bias")):
                 if not math.isnan(r[src]):
                     t[key].append((r[src], n))
             t["last_session"] = report["session"]["name"]

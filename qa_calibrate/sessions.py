@@ -370,7 +370,8 @@ def answers_of(
         target = find_evaluator(session, evaluator)
         if cal.state == "open" and who.id != target.id and who.role != "lead":
             raise PermissionDenied(
-                f"session {cal.name!r} is open (blind): {who.name} cannot see {target.name}'s answers"
+                f"session {cal.name!r} is open (blind): {who.name} cannot see "
+                f"{target.name}'s answers"
             )
         return [r for r in _session_answers(session, cal, who) if r["evaluator_id"] == target.id]
 
@@ -391,12 +392,15 @@ def check_can_import(
     if cal.state != "open":
         raise InputError(f"{where}: field 'session': session {cal.name!r} is {cal.state}")
     if rubric.id != cal.rubric_id:
-        raise InputError(f"{where}: field 'rubric': session {cal.name!r} uses another rubric version")
+        raise InputError(
+            f"{where}: field 'rubric': session {cal.name!r} uses another rubric version")
     if not session.get(m.SessionEvaluator, (cal.id, evaluator.id)):
-        raise InputError(f"{where}: field 'evaluator': {evaluator.name} is not in session {cal.name!r}")
+        raise InputError(
+            f"{where}: field 'evaluator': {evaluator.name} is not in session {cal.name!r}")
     if not session.get(m.SessionInteraction, (cal.id, interaction.id)):
         raise InputError(
-            f"{where}: field 'interaction': {interaction.external_id} is not in session {cal.name!r}"
+            f"{where}: field 'interaction': {interaction.external_id} is not in session "
+            f"{cal.name!r}"
         )
 
 
@@ -638,11 +642,13 @@ def close(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     with store.session() as session:
         cal, lead = _lead_action(session, ref, actor, ("revealed",),
                                  "close (reveal it and record consensus first)", "session.close")
-        n_cells = len(sample_interactions(session, cal)) * len(rubric_criteria(session, cal.rubric_id))
+        n_cells = len(sample_interactions(session, cal)) * len(
+            rubric_criteria(session, cal.rubric_id))
         n_done = len(consensus_rows(session, cal))
         if n_done < n_cells:
             raise Conflict(
-                f"session {cal.name!r} has consensus on {n_done} of {n_cells} cells; record the rest"
+                f"session {cal.name!r} has consensus on {n_done} of {n_cells} cells; record the "
+                "rest"
                 " (or fill them: session consensus --fill unanimous|benchmark) before closing"
             )
         cal.state, cal.closed_at = "closed", m.utcnow()

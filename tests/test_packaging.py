@@ -95,7 +95,8 @@ def test_the_package_list_names_every_package_in_the_tree() -> None:
     mapped = PYPROJECT["tool"]["setuptools"]["package-dir"]
     in_tree = {".".join(p.parent.relative_to(ROOT).parts)
                for p in (ROOT / "qa_calibrate").rglob("__init__.py")}
-    in_tree |= {name for name, folder in mapped.items() if (ROOT / folder / "__init__.py").is_file()}
+    in_tree |= {name for name, folder in mapped.items()
+                if (ROOT / folder / "__init__.py").is_file()}
     assert listed == in_tree
 
 

@@ -162,7 +162,8 @@ def session_reveal(app: AppContext, name: str, fmt: str) -> None:
 @click.option("--value", help="Agreed answer: yes/no, 1..N, points or n/a.")
 @click.option("--note", help="Why: so the decision is not argued again next month.")
 @click.option("--fill", type=click.Choice(["unanimous", "benchmark"]),
-              help="Fill every cell still without consensus from unanimous answers or the benchmark.")
+              help="Fill every cell still without consensus from unanimous answers or the "
+                   "benchmark.")
 @pass_app
 def session_consensus(app: AppContext, name: str, interaction: str | None, criterion: str | None,
                       value: str | None, note: str | None, fill: str | None) -> None:
@@ -198,7 +199,8 @@ def session_close(app: AppContext, name: str, fmt: str) -> None:
               help="Answers (repeat, or separate with commas; a later one for the same key "
                    "wins); with --interaction, saves without opening the TUI.")
 @click.option("--comment", "comments", multiple=True, metavar="KEY=TEXT")
-@click.option("--submit", is_flag=True, help="Submit after saving (every criterion must be answered).")
+@click.option("--submit", is_flag=True,
+              help="Submit after saving (every criterion must be answered).")
 @pass_app
 def score_cmd(app: AppContext, session_name: str, interaction: str | None,
               answers: tuple[str, ...], comments: tuple[str, ...], submit: bool) -> None:
@@ -230,7 +232,8 @@ def score_cmd(app: AppContext, session_name: str, interaction: str | None,
     score = result["score"]
     console.print(
         f"evaluation {result['evaluation_id']} {result['status']}: score "
-        f"{'–' if score is None else f'{score:.1f}'}{' (auto-fail)' if result['auto_failed'] else ''}"
+        f"{'–' if score is None else f'{score:.1f}'}"
+        f"{' (auto-fail)' if result['auto_failed'] else ''}"
     )
 
 

@@ -338,7 +338,8 @@ class ScoringScreen(Screen[None]):
         def done(value: str | None) -> None:
             if value:
                 hits = self.query_one(TranscriptView).search(value)
-                self.notify(f"{hits} turn(s) match {value!r}" if hits else f"No match for {value!r}",
+                self.notify(f"{hits} turn(s) match {value!r}" if hits
+                            else f"No match for {value!r}",
                             severity="information" if hits else "warning")
 
         self.app.push_screen(PromptScreen("Search the transcript"), done)
