@@ -569,15 +569,31 @@ def _write_consensus(
     lead: m.Evaluator,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    row = session.exec(select(m.Consensus).where(
-        m.Consensus.session_id == cal.id, m.Consensus.interaction_id == interaction_id,
-        m.Consensus.criterion_id == crit.id,
-    )).first()
+    from sqlalchemy.exc import IntegrityError
+
+    def stored() -> m.Consensus | None:
+        return session.exec(select(m.Consensus).where(
+            m.Consensus.session_id == cal.id, m.Consensus.interaction_id == interaction_id,
+            m.Consensus.criterion_id == crit.id,
+        )).first()
+
+    row = stored()
     before = None
+    inserted = False
     if row is None:
-        row = m.Consensus(session_id=cal.id or 0, interaction_id=interaction_id,
-                          criterion_id=crit.id or 0, decided_by=lead.id or 0)
-    else:
+        fresh = m.Consensus(session_id=cal.id or 0, interaction_id=interaction_id,
+                            criterion_id=crit.id or 0, decided_by=lead.id or 0,
+                            value=value, na=na, note=note)
+        try:  # another lead may record the same cell at once (PostgreSQL runs both)
+            with session.begin_nested():
+                session.add(fresh)
+                session.flush()
+            row, inserted = fresh, True
+        except IntegrityError:  # theirs landed first: go on as SQLite would, on their row
+            row = stored()
+            if row is None:
+                raise Conflict("this consensus was changed by someone else; reload it") from None
+    if not inserted:
         if expected_version is not None and row.version != expected_version:
             raise Conflict("this consensus was changed by someone else; reload it")
         before = {"value": "n/a" if row.na else row.value, "note": row.note}
