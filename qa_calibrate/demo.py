@@ -91,8 +91,8 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
     for res in import_transcripts(store, transcripts, actor=actor):
         step(f"transcripts: {res.interactions_added} interactions from {Path(res.path).name}")
     history = sorted(sample_dir.glob("evaluations_history*.csv"))
-    for res in import_evaluations(store, history, actor=actor):
-        step(f"evaluations: {res.evaluations_added} from {Path(res.path).name}")
+    for scores in import_evaluations(store, history, actor=actor):
+        step(f"evaluations: {scores.evaluations_added} from {Path(scores.path).name}")
     sessions_file = sample_dir / "calibration_sessions.json"
     if sessions_file.exists():
         for spec in json.loads(sessions_file.read_text(encoding="utf-8")):
@@ -105,8 +105,9 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
             )
             step(f"session: {spec['name']}")
         calibration = sorted(sample_dir.glob("evaluations_calibration*.csv"))
-        for res in import_evaluations(store, calibration, actor=actor):
-            step(f"calibration scores: {res.evaluations_added} from {Path(res.path).name}")
+        for scores in import_evaluations(store, calibration, actor=actor):
+            step(f"calibration scores: {scores.evaluations_added} from "
+                 f"{Path(scores.path).name}")
     result.loaded = True
     return result
 

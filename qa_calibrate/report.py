@@ -25,7 +25,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from . import agreement as ag
 from . import models as m
@@ -99,11 +100,12 @@ def load_session_data(session: Session, ref: str | int) -> SessionData:
     na = np.zeros(shape, dtype=bool)
     answered = np.zeros(shape, dtype=bool)
     comments: dict[tuple[int, int, int], str] = {}
-    rows = session.exec(
-        select(m.Evaluation.interaction_id, m.Evaluation.evaluator_id, m.Answer.criterion_id,
-               m.Answer.value, m.Answer.na, m.Answer.comment)
-        .join(m.Answer, m.Answer.evaluation_id == m.Evaluation.id)
-        .where(m.Evaluation.session_id == cal.id, m.Evaluation.status == "submitted")
+    rows = session.execute(  # six columns: more than sqlmodel's select has overloads for
+        sa_select(col(m.Evaluation.interaction_id), col(m.Evaluation.evaluator_id),
+                  col(m.Answer.criterion_id), col(m.Answer.value), col(m.Answer.na),
+                  col(m.Answer.comment))
+        .join(m.Answer, col(m.Answer.evaluation_id) == m.Evaluation.id)
+        .where(col(m.Evaluation.session_id) == cal.id, col(m.Evaluation.status) == "submitted")
     ).all()
     if rows:
         ii = np.array([i_idx.get(r[0], -1) for r in rows])
@@ -244,7 +246,7 @@ def _build_report(store: Store, ref: str | int, settings: ReportSettings) -> dic
 def _criteria_rows(
     data: SessionData, raters: Sequence[int], settings: ReportSettings
 ) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for c, crit in enumerate(data.criteria):
         ratings = data.values[:, raters, c]  # N/A and missing are NaN
         answered = data.answered[:, raters, c]
@@ -352,7 +354,7 @@ def _evaluator_rows(
         counted = (~np.isnan(diff)).sum(axis=0)
         with np.errstate(invalid="ignore"):
             per_crit = np.nansum(diff, axis=0) / np.maximum(counted, 1) / span
-        criterion_bias = [
+        criterion_bias: list[dict[str, Any]] = [
             {"criterion": c.key, "bias": float(per_crit[j]), "answers": int(counted[j]),
              "mismatches": int((both[:, j] & ~same[:, j]).sum())}
             for j, c in enumerate(data.criteria) if counted[j]
@@ -392,7 +394,8 @@ def _evaluator_rows(
     full_raters = [e for e in raters if not np.isnan(scores[:, e]).any()]
     scored_any = [e for e in raters if data.answered[:, e, :].any()]
     by_rows = scores[:, scored_any]
-    rows_ok = ~np.isnan(by_rows).any(axis=1)
+    rows_ok: np.ndarray = np.asarray(~np.isnan(by_rows).any(axis=1))
+    complete: np.ndarray
     if len(full_raters) >= 2 and len(full_raters) * n_i >= rows_ok.sum() * len(scored_any):
         icc_matrix, complete = scores[:, full_raters], np.ones(n_i, dtype=bool)
     else:
@@ -429,7 +432,7 @@ def _evaluators_report(
     with store.read() as session:
         cals = session.exec(
             select(m.CalibrationSession).where(m.CalibrationSession.state.in_(states))  # type: ignore[attr-defined]
-            .order_by(m.CalibrationSession.created_at)
+            .order_by(col(m.CalibrationSession.created_at))
         ).all()
         refs = [c.id for c in cals]
     totals: dict[str, dict[str, Any]] = {}
@@ -506,7 +509,7 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
         raise NotFound(f"session {data.session.name!r} has no interactions")
     i = max(0, min(position, n_items - 1))
     raters = [e for e in range(len(data.evaluators)) if e != data.benchmark_index]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for c, crit in enumerate(data.criteria):
         answered = data.answered[i, raters, c]
         coded = np.where(data.na[i, raters, c], -1.0, data.values[i, raters, c])[answered]
@@ -517,7 +520,7 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
             modal = float(_vals[np.argmax(counts)])
         else:
             agree, modal = math.nan, math.nan
-        cells = []
+        cells: list[dict[str, Any]] = []
         for e in range(len(data.evaluators)):
             if not data.answered[i, e, c]:
                 cells.append({"answer": None, "na": False, "comment": None, "agrees": None})
@@ -528,7 +531,7 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
             cells.append({"answer": value, "na": is_na,
                           "comment": data.comments.get((i, e, c)),
                           "agrees": None if math.isnan(modal) else code == modal})
-        consensus = None
+        consensus: dict[str, Any] | None = None
         if data.consensus_values is not None and data.consensus_na is not None:
             cv, cn = data.consensus_values[i, c], bool(data.consensus_na[i, c])
             if cn or not math.isnan(cv):

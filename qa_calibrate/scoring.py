@@ -91,9 +91,9 @@ def parse_answer(criterion: Any, raw: str | float | int | None) -> tuple[float |
             return 0.0, False
         raise ValueError(f"{text!r} is not yes or no")
     if criterion.scale == "ordinal":
-        for value, label in _labels(criterion).items():
+        for step, label in _labels(criterion).items():
             if label.casefold() == low:
-                return float(value), False
+                return float(step), False
     try:
         value = float(text)
     except ValueError:
@@ -130,7 +130,7 @@ def score(
         if value is None and not na:  # not answered (yet)
             continue
         answered += 1
-        if na:
+        if na or value is None:
             continue
         earned += c.weight * earned_fraction(c, value)
         possible += c.weight

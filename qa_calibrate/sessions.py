@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from . import models as m
 from .access import Actor, require
@@ -108,7 +108,7 @@ def participants(session: Session, cal: m.CalibrationSession) -> list[m.Evaluato
     return list(
         session.exec(
             select(m.Evaluator)
-            .join(m.SessionEvaluator, m.SessionEvaluator.evaluator_id == m.Evaluator.id)
+            .join(m.SessionEvaluator, col(m.SessionEvaluator.evaluator_id) == m.Evaluator.id)
             .where(m.SessionEvaluator.session_id == cal.id)
             .order_by(m.Evaluator.name)
         ).all()
@@ -120,9 +120,10 @@ def sample_interactions(session: Session, cal: m.CalibrationSession) -> list[m.I
     return list(
         session.exec(
             select(m.Interaction)
-            .join(m.SessionInteraction, m.SessionInteraction.interaction_id == m.Interaction.id)
+            .join(m.SessionInteraction,
+                  col(m.SessionInteraction.interaction_id) == m.Interaction.id)
             .where(m.SessionInteraction.session_id == cal.id)
-            .order_by(m.SessionInteraction.position)
+            .order_by(col(m.SessionInteraction.position))
         ).all()
     )
 
@@ -189,9 +190,9 @@ def create_session(
             if source:
                 query = query.where(m.Interaction.source == source)
             if since:
-                query = query.where(m.Interaction.started_at >= since)
+                query = query.where(col(m.Interaction.started_at) >= since)
             if until:
-                query = query.where(m.Interaction.started_at < until)
+                query = query.where(col(m.Interaction.started_at) < until)
             candidates = [
                 {"id": i.id, "agent": i.agent, "channel": i.channel, "site": i.site,
                  "team": i.team, "queue": i.queue}
@@ -267,7 +268,7 @@ def list_sessions(store: Store, *, state: str | None = None,
     with store.read() as session:
         require(session, actor, "session.list")
         query = select(m.CalibrationSession).order_by(
-            m.CalibrationSession.created_at.desc(), m.CalibrationSession.id.desc()  # type: ignore[attr-defined]
+            col(m.CalibrationSession.created_at).desc(), col(m.CalibrationSession.id).desc()
         )
         if state:
             query = query.where(m.CalibrationSession.state == state)
@@ -289,8 +290,8 @@ def session_detail(store: Store, ref: str | int, *, actor: str) -> dict[str, Any
         out["sampling"] = json.loads(cal.sampling or "{}")
         out["people"] = [
             {"name": p.name, "role": "benchmark" if p.id == cal.benchmark_id else p.role,
-             "submitted": sum(done.get((p.id, i.id)) == "submitted" for i in items),
-             "drafts": sum(done.get((p.id, i.id)) == "draft" for i in items)}
+             "submitted": sum(done.get((p.id or 0, i.id or 0)) == "submitted" for i in items),
+             "drafts": sum(done.get((p.id or 0, i.id or 0)) == "draft" for i in items)}
             for p in people
         ]
         out["sample"] = [
@@ -312,9 +313,9 @@ def _session_answers(
     """
     query = (
         select(m.Evaluation, m.Answer, m.Criterion, m.Evaluator)
-        .join(m.Answer, m.Answer.evaluation_id == m.Evaluation.id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
+        .join(m.Answer, col(m.Answer.evaluation_id) == m.Evaluation.id)
+        .join(m.Criterion, col(m.Criterion.id) == m.Answer.criterion_id)
+        .join(m.Evaluator, col(m.Evaluator.id) == m.Evaluation.evaluator_id)
         .where(m.Evaluation.session_id == cal.id)
     )
     if cal.state == "open" and viewer.role != "lead":
@@ -480,10 +481,10 @@ def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
         person = find_evaluator(session, require(session, evaluator, "session.list").name)
         cals = session.exec(
             select(m.CalibrationSession)
-            .join(m.SessionEvaluator, m.SessionEvaluator.session_id == m.CalibrationSession.id)
+            .join(m.SessionEvaluator, col(m.SessionEvaluator.session_id) == m.CalibrationSession.id)
             .where(m.SessionEvaluator.evaluator_id == person.id,
                    m.CalibrationSession.state == "open")
-            .order_by(m.CalibrationSession.due_on, m.CalibrationSession.id)
+            .order_by(col(m.CalibrationSession.due_on), col(m.CalibrationSession.id))
         ).all()
         out = []
         for cal in cals:
@@ -493,10 +494,10 @@ def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
                 for e in session.exec(select(m.Evaluation).where(
                     m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
             }
-            todo = [i for i in items if status.get(i.id) != "submitted"]
+            todo = [i for i in items if status.get(i.id or 0) != "submitted"]
             out.append({"session_id": cal.id, "session": cal.name, "due_on": cal.due_on,
                         "to_score": len(todo), "total": len(items),
-                        "drafts": sum(1 for i in items if status.get(i.id) == "draft"),
+                        "drafts": sum(1 for i in items if status.get(i.id or 0) == "draft"),
                         "next_interaction_id": todo[0].id if todo else None})
         return out
 
@@ -709,7 +710,7 @@ def scoring_item(
                 m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
         }
         if position is None:
-            todo = [n for n, i in enumerate(items) if statuses.get(i.id) != "submitted"]
+            todo = [n for n, i in enumerate(items) if statuses.get(i.id or 0) != "submitted"]
             position = todo[0] if todo else 0
         position = max(0, min(position, len(items) - 1))
         item = items[position]
@@ -726,7 +727,7 @@ def scoring_item(
             "session_id": cal.id, "session": cal.name, "state": cal.state,
             "rubric": f"{rubric.name}@{rubric.version}" if rubric else "",
             "position": position, "total": len(items),
-            "statuses": [statuses.get(i.id, "todo") for i in items],
+            "statuses": [statuses.get(i.id or 0, "todo") for i in items],
             "interaction": {
                 "id": item.id, "ref": f"{item.source}:{item.external_id}",
                 "external_id": item.external_id, "channel": item.channel, "agent": item.agent,

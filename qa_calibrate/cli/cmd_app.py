@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .main import AppContext, cli, console, pass_app
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 
 @cli.command("init")
@@ -32,7 +36,7 @@ def init_cmd(app: AppContext) -> None:
                       f"catalogue ({modules} modules)", markup=False, highlight=False)
 
 
-def _demo_store(app: AppContext):  # noqa: ANN202 - returns Store
+def _demo_store(app: AppContext) -> Store:
     """The demo uses its own store unless --db/QA_CALIBRATE_DB names one."""
     from .. import locations
 

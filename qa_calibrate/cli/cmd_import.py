@@ -21,7 +21,7 @@ def _progress() -> Any:
 
     return Progress(TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                    console=err_console, transient=True,
+                    console=err_console, transient=True,  # type: ignore[arg-type]
                     disable=not err_console.is_terminal)
 
 

@@ -277,7 +277,7 @@ def _fmt(fig: dict[str, Any], pct: bool = False) -> str:
     scale = 100 if pct else 1
     text = f"{v * scale:.0f}%" if pct else f"{v:.2f}"
     lo, hi = fig.get("ci_low"), fig.get("ci_high")
-    if lo is not None and not math.isnan(lo):
+    if lo is not None and hi is not None and not math.isnan(lo):
         text += f" [{lo * scale:.0f}–{hi * scale:.0f}]" if pct else f" [{lo:.2f}, {hi:.2f}]"
     return text
 
