@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -148,6 +148,47 @@ def _categories(criterion: m.Criterion) -> list[float]:
     if criterion.scale in ("binary", "ordinal"):
         return [float(v) for v in range(int(criterion.min_value), int(criterion.max_value) + 1)]
     return []
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One coefficient as the layers show it: the value, its interval, and why it is undefined.
+
+    ``text()`` is the one way it is written, in the CLI's tables and the TUI's panels alike."""
+
+    value: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    se: float = math.nan
+    undefined: str | None = None
+    label: str | None = None
+
+    @classmethod
+    def of(cls, fig: Mapping[str, Any]) -> Figure:
+        """The view of a figure in a report (the JSON-ready mapping ``_figure`` builds)."""
+
+        def number(key: str) -> float:
+            raw = fig.get(key)
+            return math.nan if raw is None else float(raw)
+
+        return cls(value=number("value"), ci_low=number("ci_low"), ci_high=number("ci_high"),
+                   se=number("se"), undefined=fig.get("undefined"), label=fig.get("label"))
+
+    @property
+    def defined(self) -> bool:
+        return not math.isnan(self.value)
+
+    def text(self, *, pct: bool = False, label: bool = True) -> str:
+        """``0.72 [0.61, 0.80] substantial``, ``88% [80%–95%]``, or ``undefined (why)``."""
+        if not self.defined:
+            return f"undefined ({self.undefined})" if self.undefined else "undefined"
+        has_ci = not (math.isnan(self.ci_low) or math.isnan(self.ci_high))
+        if pct:
+            return f"{self.value:.0%}" + (f" [{self.ci_low:.0%}–{self.ci_high:.0%}]"
+                                           if has_ci else "")
+        out = f"{self.value:.2f}" + (f" [{self.ci_low:.2f}, {self.ci_high:.2f}]"
+                                     if has_ci else "")
+        return out + (f" {self.label}" if label and self.label else "")
 
 
 def _figure(

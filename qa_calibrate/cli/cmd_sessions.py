@@ -270,16 +270,10 @@ def _settings(**kw: Any) -> Any:
     )
 
 
-def _fmt(fig: dict[str, Any], pct: bool = False) -> str:
-    v = fig["value"]
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return f"undefined ({fig.get('undefined')})" if fig.get("undefined") else "undefined"
-    scale = 100 if pct else 1
-    text = f"{v * scale:.0f}%" if pct else f"{v:.2f}"
-    lo, hi = fig.get("ci_low"), fig.get("ci_high")
-    if lo is not None and hi is not None and not math.isnan(lo):
-        text += f" [{lo * scale:.0f}–{hi * scale:.0f}]" if pct else f" [{lo:.2f}, {hi:.2f}]"
-    return text
+def _fmt(fig: dict[str, Any], pct: bool = False, label: bool = False) -> str:
+    from ..report import Figure
+
+    return Figure.of(fig).text(pct=pct, label=label)
 
 
 def _long_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -337,7 +331,7 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
         table.add_row(
             c["criterion"] + (" ⚠critical" if c["critical"] else ""), c["scale"],
             _fmt(c["percent_agreement"], pct=True), _fmt(c["gwet_ac1"]),
-            _fmt(alpha) + (f" {alpha['label']}" if alpha.get("label") else ""),
+            _fmt(alpha, label=True),
             f"[red]below {c['target']:.0%}[/red]" if c["flagged"] else "",
         )
     print_table(table)

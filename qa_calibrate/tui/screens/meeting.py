@@ -37,15 +37,9 @@ def cell_text(criterion: Any, value: float | None, na: bool) -> str:
 
 
 def fmt_fig(fig: dict[str, Any], pct: bool = False) -> str:
-    v = fig.get("value", math.nan)
-    if v is None or math.isnan(v):
-        return f"undefined ({fig.get('undefined') or 'n/a'})"
-    lo, hi = fig.get("ci_low", math.nan), fig.get("ci_high", math.nan)
-    if pct:
-        ci = "" if math.isnan(lo) else f" [{lo:.0%}–{hi:.0%}]"
-        return f"{v:.0%}{ci}"
-    ci = "" if math.isnan(lo) else f" [{lo:.2f}, {hi:.2f}]"
-    return f"{v:.2f}{ci}" + (f" {fig['label']}" if fig.get("label") else "")
+    from ...report import Figure
+
+    return Figure.of(fig).text(pct=pct)
 
 
 class MeetingScreen(Screen[None]):
