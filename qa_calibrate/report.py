@@ -32,7 +32,7 @@ from . import agreement as ag
 from . import models as m
 from .errors import NotFound
 from .rubric import rubric_criteria
-from .scoring import score_matrix
+from .scoring import CriterionView, score_matrix
 from .sessions import (
     check_can_see_all,
     consensus_rows,
@@ -578,8 +578,9 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
             if cn or not math.isnan(cv):
                 consensus = {"answer": None if cn else float(cv), "na": cn,
                              "note": data.consensus_notes.get((i, c))}
-        rows.append({"criterion": crit, "agreement": agree, "distinct": int(np.unique(coded).size),
-                     "cells": cells, "consensus": consensus})
+        rows.append({"criterion": CriterionView.of(crit), "agreement": agree,
+                     "distinct": int(np.unique(coded).size), "cells": cells,
+                     "consensus": consensus})
     rows.sort(key=lambda r: (math.inf if math.isnan(r["agreement"]) else r["agreement"],
                              -r["distinct"], r["criterion"].position))
     item = data.interactions[i]

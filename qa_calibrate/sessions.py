@@ -24,7 +24,7 @@ from .interactions import find_interaction
 from .names import did_you_mean, name_key
 from .people import find_evaluator
 from .rubric import get_rubric, rubric_criteria
-from .scoring import parse_answer
+from .scoring import CriterionView, parse_answer
 from .store import Store, audit
 from .vocabulary import STRATA
 
@@ -738,7 +738,7 @@ def scoring_item(
                 {"seq": t.seq, "speaker": t.speaker, "offset_seconds": t.offset_seconds,
                  "text": t.text} for t in get_transcript(session, item.id or 0)
             ],
-            "criteria": criteria,
+            "criteria": [CriterionView.of(c) for c in criteria],
             "answers": answers,
             "status": evaluation.status if evaluation else "todo",
             "version": evaluation.version if evaluation else 0,

@@ -281,10 +281,8 @@ class MeetingScreen(Screen[None]):
                 PromptScreen(f"Why {crit.key} = {value}?", "A note, so it is not argued again",
                              (current or {}).get("note") or ""), got_note)
 
-        from .scoring import choices_text
-
         self.app.push_screen(
-            PromptScreen(f"Consensus for {crit.key}", choices_text(crit)
+            PromptScreen(f"Consensus for {crit.key}", crit.choices_text()
                          .replace("1 Yes", "yes").replace("2 No", "no").replace("n N/A", "n/a"),
                          answer_text(crit, {"value": current["answer"], "na": current["na"]})
                          .split(" ")[0] if current else ""),
