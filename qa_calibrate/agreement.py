@@ -252,7 +252,7 @@ def _numeric_codes(x: np.ndarray, cat_values: np.ndarray | None,
             rel = cat_values - lo + 1.0
             inside = (rel >= 1) & (rel < span) & (rel == np.floor(rel))
             lut[rel[inside].astype(np.int64)] = np.flatnonzero(inside)
-            codes = lut.astype(_code_dtype(cat_values.size))[oi]
+            codes: np.ndarray = lut.astype(_code_dtype(cat_values.size))[oi]
             if codes.size and codes.min() < -1:
                 raise _not_a_category(x[codes == -2][0], cats or list(cat_values))
             return codes, cat_values
@@ -300,7 +300,7 @@ def _encode_labels(shape: tuple[int, ...], missing: np.ndarray, present: np.ndar
             if label not in index:
                 raise _not_a_category(label, cats)
             lut[n] = index[label]
-    codes = np.full(shape, -1, dtype=_code_dtype(len(cats)))
+    codes: np.ndarray = np.full(shape, -1, dtype=_code_dtype(len(cats)))
     codes[~missing] = lut[np.asarray(inverse, dtype=np.int64).ravel()]
     numeric = _all_numeric(cats)
     values = (np.asarray(cats, dtype=float) if numeric
@@ -332,8 +332,8 @@ def _cross_counts(codes: np.ndarray, q: int, by_rater: bool) -> np.ndarray:
     size = r if by_rater else n
     offsets = np.arange(size, dtype=np.int64) * (q + 1) + 1
     flat = (offsets[None, :] if by_rater else offsets[:, None]) + codes
-    out = np.bincount(flat.ravel(), minlength=size * (q + 1)).reshape(size, q + 1)
-    return out[:, 1:].astype(float)
+    counted = np.bincount(flat.ravel(), minlength=size * (q + 1)).reshape(size, q + 1)
+    return counted[:, 1:].astype(float)
 
 
 def weight_matrix(coded: Coded, weights: str | None) -> np.ndarray:

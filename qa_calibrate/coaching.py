@@ -801,6 +801,7 @@ class RowEdit:
 class UpdateResult:
     changed: int = 0
     refused: list[str] = field(default_factory=list)  # one line per row left unchanged
+    not_theirs: int = 0  # of those, rows the acting trainer does not own
 
 
 def _show(value: Any) -> str:
@@ -862,6 +863,7 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
                 result.refused.append(
                     f"{e.where}: assignment {row.id} belongs to {owner}; {who.name} changes only "
                     "their own assignments; not changed")
+                result.not_theirs += 1
                 if all_or_nothing:
                     raise PermissionDenied(result.refused[-1])
                 continue
@@ -887,6 +889,9 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
                   before={**before, "version": row.version - 1},
                   after={**diff, "version": row.version})
             result.changed += 1
+        if not result.changed and result.refused and result.not_theirs == len(result.refused):
+            # nothing in the file is the trainer's to change: a refusal, not a partial import
+            raise PermissionDenied(result.refused[0])
     return result
 
 

@@ -73,7 +73,8 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
     step(f"rubrics: {len(loaded)} files from {rubrics_dir}")
     people_file = sample_dir / "evaluators.csv"
     if people_file.exists():
-        step(f"people: {import_evaluators(store, people_file, actor=actor)} from {people_file.name}")
+        added = import_evaluators(store, people_file, actor=actor)
+        step(f"people: {added} from {people_file.name}")
     # Once the sample's people are in, the rest of the setup is a lead's: the demo acts as the
     # sample's lead, as a real team would.
     with store.read() as session:
@@ -90,8 +91,8 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
     for res in import_transcripts(store, transcripts, actor=actor):
         step(f"transcripts: {res.interactions_added} interactions from {Path(res.path).name}")
     history = sorted(sample_dir.glob("evaluations_history*.csv"))
-    for res in import_evaluations(store, history, actor=actor):
-        step(f"evaluations: {res.evaluations_added} from {Path(res.path).name}")
+    for scores in import_evaluations(store, history, actor=actor):
+        step(f"evaluations: {scores.evaluations_added} from {Path(scores.path).name}")
     sessions_file = sample_dir / "calibration_sessions.json"
     if sessions_file.exists():
         for spec in json.loads(sessions_file.read_text(encoding="utf-8")):
@@ -104,8 +105,9 @@ def _load(store: Store, sample_dir: Path, rubrics_dir: Path, actor: str,
             )
             step(f"session: {spec['name']}")
         calibration = sorted(sample_dir.glob("evaluations_calibration*.csv"))
-        for res in import_evaluations(store, calibration, actor=actor):
-            step(f"calibration scores: {res.evaluations_added} from {Path(res.path).name}")
+        for scores in import_evaluations(store, calibration, actor=actor):
+            step(f"calibration scores: {scores.evaluations_added} from "
+                 f"{Path(scores.path).name}")
         specs = json.loads(sessions_file.read_text(encoding="utf-8"))
         if specs and calibration:
             step(_vendor_round_trip(store, specs[0], calibration[0], actor))

@@ -413,7 +413,7 @@ def _naive(when: datetime) -> datetime:
 
 def _calibration_answers(store: Store) -> _Answers:
     """Every evaluator answer in revealed/closed sessions paired with the reference answer."""
-    from sqlmodel import select
+    from sqlmodel import col, select
 
     from . import models as m
     from .report import load_session_data, reference_answers
@@ -423,7 +423,7 @@ def _calibration_answers(store: Store) -> _Answers:
         cals = session.exec(
             select(m.CalibrationSession).where(
                 m.CalibrationSession.state.in_(("revealed", "closed")))  # type: ignore[attr-defined]
-            .order_by(m.CalibrationSession.created_at)
+            .order_by(col(m.CalibrationSession.created_at))
         ).all()
         for cal in cals:
             data = load_session_data(session, cal.id or 0)
@@ -472,7 +472,7 @@ def _refs(store: Store, ids: Sequence[int]) -> dict[int, str]:
 
     from . import models as m
 
-    t = m.Interaction.__table__
+    t = m.Interaction.__table__  # type: ignore[attr-defined]
     with store.read_connection() as conn:
         rows = conn.execute(select(t.c.id, t.c.source, t.c.external_id)
                             .where(t.c.id.in_(list(ids)))).all()
@@ -510,12 +510,13 @@ def _flags_for(
         onset = order[alarm.onset_row]
         window = slice(alarm.onset_row, alarm.end_row + 1)
         observed = int(y[window].sum())
-        expected = float(pp[window].sum())
+        expected_n = float(pp[window].sum())
         var = float((pp * (1 - pp))[window].sum())
         n = src.size
         ev_fail = float(ans.fail[src].mean())
+        peers_fail: float
         if source == "routine":
-            peers_fail = (1 - expected / n) if direction == "lenient" else expected / n
+            peers_fail = (1 - expected_n / n) if direction == "lenient" else expected_n / n
         else:
             assert ans.ref_fail is not None
             peers_fail = float(ans.ref_fail[src].mean())
@@ -529,8 +530,8 @@ def _flags_for(
             criterion=key, source=source, direction=direction,
             size=round(100 * (ev_fail - peers_fail), 1),
             first_date=_iso(ans.day[first]), onset_date=_iso(ans.day[onset]),
-            evidence_count=n, observed=observed, expected=round(expected, 2),
-            z=round((observed - expected) / math.sqrt(var), 2) if var > 0 else 0.0,
+            evidence_count=n, observed=observed, expected=round(expected_n, 2),
+            z=round((observed - expected_n) / math.sqrt(var), 2) if var > 0 else 0.0,
             evaluator_fail_rate=round(ev_fail, 3), reference_fail_rate=round(peers_fail, 3),
             trend=[round(float(v), 4) for v in trend],
         ), example_ids))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, update
+from sqlalchemy import Table, insert, update
 from sqlmodel import Session, select
 
 from . import models as m
@@ -26,6 +26,10 @@ from .people import find_evaluator
 from .rubric import get_rubric, rubric_criteria
 from .scoring import parse_answer, score, score_matrix
 from .store import Store, audit
+
+# The Core tables, for bulk and compare-and-set statements (SQLModel does not type __table__).
+_EVALUATION: Table = m.Evaluation.__table__  # type: ignore[attr-defined]
+_ANSWER: Table = m.Answer.__table__  # type: ignore[attr-defined]
 
 EVALUATION_COLUMNS = (
     "interaction", "source", "evaluator", "rubric", "criterion", "value", "comment",
@@ -143,9 +147,9 @@ def save_answers(
             )
         # Compare-and-set on the version column so two writers cannot both win.
         result = session.execute(
-            update(m.Evaluation.__table__)
-            .where(m.Evaluation.__table__.c.id == evaluation.id)
-            .where(m.Evaluation.__table__.c.version == evaluation.version)
+            update(_EVALUATION)
+            .where(_EVALUATION.c.id == evaluation.id)
+            .where(_EVALUATION.c.version == evaluation.version)
             .values(version=evaluation.version + 1, updated_at=now)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -228,10 +232,10 @@ def submit(session: Session, evaluation: m.Evaluation, *, actor: str) -> m.Evalu
         raise InputError(f"cannot submit: {len(missing)} criteria unanswered: {', '.join(missing)}")
     now = m.utcnow()
     result = session.execute(
-        update(m.Evaluation.__table__)
-        .where(m.Evaluation.__table__.c.id == evaluation.id)
-        .where(m.Evaluation.__table__.c.version == evaluation.version)
-        .where(m.Evaluation.__table__.c.status == "draft")
+        update(_EVALUATION)
+        .where(_EVALUATION.c.id == evaluation.id)
+        .where(_EVALUATION.c.version == evaluation.version)
+        .where(_EVALUATION.c.status == "draft")
         .values(status="submitted", submitted_at=now, updated_at=now,
                 version=evaluation.version + 1)
     )
@@ -286,9 +290,9 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="strict") if _cp1252_ok(raw) else None
-        if text is None:
+        if not _cp1252_ok(raw):
             raise InputError(f"{path}: row 1: not UTF-8 or cp1252 text") from None
+        text = raw.decode("cp1252", errors="strict")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
@@ -470,7 +474,7 @@ def _write_groups(
 ) -> None:
     if not groups:
         return
-    table = m.Evaluation.__table__
+    table = _EVALUATION
     existing: set[tuple[int, int, int, int]] = set()
     keys = list(groups)
     interaction_ids = sorted({k[0] for k in keys})
@@ -531,6 +535,6 @@ def _write_groups(
                 "comment": comment, "root_cause": root_cause,
             })
     for start in range(0, len(answer_rows), 20000):
-        session.execute(insert(m.Answer.__table__), answer_rows[start : start + 20000])
+        session.execute(insert(_ANSWER), answer_rows[start : start + 20000])
     result.evaluations_added = len(new_keys)
     result.answers_added = len(answer_rows)

@@ -486,7 +486,7 @@ def read_edits(path: Path, *, today: date | None = None) -> list[RowEdit]:
         ws = wb["Assignments"]
         rows = ws.iter_rows(values_only=True)
         header = [str(h or "").strip().casefold() for h in next(rows, ())]
-        col = {name: header.index(name) for name in
+        col: dict[str, int] = {name: header.index(name) for name in
                ("id", "status", "version", "completed on", "acknowledged", "notes")
                if name in header}
         for need in ("ID", "Status", "Version"):
@@ -521,7 +521,7 @@ def read_edits(path: Path, *, today: date | None = None) -> list[RowEdit]:
             except ValueError:
                 raise InputError(f"{where}: field 'Version': {raw_version!r} is not a version "
                                  "number (export the workbook again)") from None
-            edit = {"status": normalise_status(cell(values, "status"), where)}
+            edit: dict[str, Any] = {"status": normalise_status(cell(values, "status"), where)}
             if "completed on" in col:
                 edit["completed_on"] = _read_date(cell(values, "completed on"), where, today)
                 if edit["completed_on"] is not None and edit["status"] != "Done":

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from . import models as m
 from .errors import InputError, NotFound
@@ -18,7 +18,9 @@ INTERACTION_COLUMNS = (
 )
 
 
-def find_interaction(session: Session, ref: str | int, *, source: str | None = None) -> m.Interaction:
+def find_interaction(
+    session: Session, ref: str | int, *, source: str | None = None
+) -> m.Interaction:
     """An interaction by store id (``#12`` or an int), ``source:external_id`` or external id."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.startswith("#") and ref[1:].isdigit()):
         row = session.get(m.Interaction, int(str(ref).lstrip("#")))
@@ -74,7 +76,7 @@ def list_interactions(
         require(session, actor, "interaction.list")
         turn_counts = (
             select(m.Turn.interaction_id, func.count().label("n"))
-            .group_by(m.Turn.interaction_id)
+            .group_by(col(m.Turn.interaction_id))
             .subquery()
         )
         query = select(m.Interaction, turn_counts.c.n).outerjoin(
@@ -87,10 +89,10 @@ def list_interactions(
             if value is not None:
                 query = query.where(column == value)
         if since is not None:
-            query = query.where(m.Interaction.started_at >= since)
+            query = query.where(col(m.Interaction.started_at) >= since)
         if until is not None:
-            query = query.where(m.Interaction.started_at < until)
-        query = query.order_by(m.Interaction.started_at, m.Interaction.id)
+            query = query.where(col(m.Interaction.started_at) < until)
+        query = query.order_by(col(m.Interaction.started_at), col(m.Interaction.id))
         if limit is not None:
             query = query.limit(limit)
         return [_as_row(i, n or 0) for i, n in session.exec(query).all()]
@@ -99,7 +101,8 @@ def list_interactions(
 def get_transcript(session: Session, interaction_id: int) -> list[m.Turn]:
     return list(
         session.exec(
-            select(m.Turn).where(m.Turn.interaction_id == interaction_id).order_by(m.Turn.seq)
+            select(m.Turn).where(m.Turn.interaction_id == interaction_id)
+            .order_by(col(m.Turn.seq))
         ).all()
     )
 

@@ -20,18 +20,19 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from . import agreement as ag
 from . import models as m
 from .errors import NotFound
 from .rubric import rubric_criteria
-from .scoring import score_matrix
+from .scoring import CriterionView, score_matrix
 from .sessions import (
     check_can_see_all,
     consensus_rows,
@@ -99,11 +100,12 @@ def load_session_data(session: Session, ref: str | int) -> SessionData:
     na = np.zeros(shape, dtype=bool)
     answered = np.zeros(shape, dtype=bool)
     comments: dict[tuple[int, int, int], str] = {}
-    rows = session.exec(
-        select(m.Evaluation.interaction_id, m.Evaluation.evaluator_id, m.Answer.criterion_id,
-               m.Answer.value, m.Answer.na, m.Answer.comment)
-        .join(m.Answer, m.Answer.evaluation_id == m.Evaluation.id)
-        .where(m.Evaluation.session_id == cal.id, m.Evaluation.status == "submitted")
+    rows = session.execute(  # six columns: more than sqlmodel's select has overloads for
+        sa_select(col(m.Evaluation.interaction_id), col(m.Evaluation.evaluator_id),
+                  col(m.Answer.criterion_id), col(m.Answer.value), col(m.Answer.na),
+                  col(m.Answer.comment))
+        .join(m.Answer, col(m.Answer.evaluation_id) == m.Evaluation.id)
+        .where(col(m.Evaluation.session_id) == cal.id, col(m.Evaluation.status) == "submitted")
     ).all()
     if rows:
         ii = np.array([i_idx.get(r[0], -1) for r in rows])
@@ -146,6 +148,47 @@ def _categories(criterion: m.Criterion) -> list[float]:
     if criterion.scale in ("binary", "ordinal"):
         return [float(v) for v in range(int(criterion.min_value), int(criterion.max_value) + 1)]
     return []
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One coefficient as the layers show it: the value, its interval, and why it is undefined.
+
+    ``text()`` is the one way it is written, in the CLI's tables and the TUI's panels alike."""
+
+    value: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
+    se: float = math.nan
+    undefined: str | None = None
+    label: str | None = None
+
+    @classmethod
+    def of(cls, fig: Mapping[str, Any]) -> Figure:
+        """The view of a figure in a report (the JSON-ready mapping ``_figure`` builds)."""
+
+        def number(key: str) -> float:
+            raw = fig.get(key)
+            return math.nan if raw is None else float(raw)
+
+        return cls(value=number("value"), ci_low=number("ci_low"), ci_high=number("ci_high"),
+                   se=number("se"), undefined=fig.get("undefined"), label=fig.get("label"))
+
+    @property
+    def defined(self) -> bool:
+        return not math.isnan(self.value)
+
+    def text(self, *, pct: bool = False, label: bool = True) -> str:
+        """``0.72 [0.61, 0.80] substantial``, ``88% [80%–95%]``, or ``undefined (why)``."""
+        if not self.defined:
+            return f"undefined ({self.undefined})" if self.undefined else "undefined"
+        has_ci = not (math.isnan(self.ci_low) or math.isnan(self.ci_high))
+        if pct:
+            return f"{self.value:.0%}" + (f" [{self.ci_low:.0%}–{self.ci_high:.0%}]"
+                                           if has_ci else "")
+        out = f"{self.value:.2f}" + (f" [{self.ci_low:.2f}, {self.ci_high:.2f}]"
+                                     if has_ci else "")
+        return out + (f" {self.label}" if label and self.label else "")
 
 
 def _figure(
@@ -247,7 +290,7 @@ def _build_report(store: Store, ref: str | int, settings: ReportSettings) -> dic
 def _criteria_rows(
     data: SessionData, raters: Sequence[int], settings: ReportSettings
 ) -> list[dict[str, Any]]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for c, crit in enumerate(data.criteria):
         ratings = data.values[:, raters, c]  # N/A and missing are NaN
         answered = data.answered[:, raters, c]
@@ -282,7 +325,8 @@ def _criteria_rows(
             "spread": float(np.std(split_values)) if split_values.size else math.nan,
         })
     rows.sort(key=lambda r: (
-        math.inf if math.isnan(r["percent_agreement"]["value"]) else r["percent_agreement"]["value"],
+        math.inf if math.isnan(r["percent_agreement"]["value"])
+        else r["percent_agreement"]["value"],
         -(r["spread"] if not math.isnan(r["spread"]) else 0.0),
     ))
     return rows
@@ -316,7 +360,8 @@ def _evaluator_rows(
     for e in raters:
         answered = data.answered[:, e, :]
         row: dict[str, Any] = {
-            "evaluator": data.evaluators[e].name, "interactions_scored": int(answered.any(axis=1).sum()),
+            "evaluator": data.evaluators[e].name,
+            "interactions_scored": int(answered.any(axis=1).sum()),
             "answers": int(answered.sum()),
         }
         if ref_values is None or ref_na is None:
@@ -353,7 +398,7 @@ def _evaluator_rows(
         counted = (~np.isnan(diff)).sum(axis=0)
         with np.errstate(invalid="ignore"):
             per_crit = np.nansum(diff, axis=0) / np.maximum(counted, 1) / span
-        criterion_bias = [
+        criterion_bias: list[dict[str, Any]] = [
             {"criterion": c.key, "bias": float(per_crit[j]), "answers": int(counted[j]),
              "mismatches": int((both[:, j] & ~same[:, j]).sum())}
             for j, c in enumerate(data.criteria) if counted[j]
@@ -393,12 +438,14 @@ def _evaluator_rows(
     full_raters = [e for e in raters if not np.isnan(scores[:, e]).any()]
     scored_any = [e for e in raters if data.answered[:, e, :].any()]
     by_rows = scores[:, scored_any]
-    rows_ok = ~np.isnan(by_rows).any(axis=1)
+    rows_ok: np.ndarray = np.asarray(~np.isnan(by_rows).any(axis=1))
+    complete: np.ndarray
     if len(full_raters) >= 2 and len(full_raters) * n_i >= rows_ok.sum() * len(scored_any):
         icc_matrix, complete = scores[:, full_raters], np.ones(n_i, dtype=bool)
     else:
         icc_matrix, complete = by_rows, rows_ok
-    icc_fig = _figure("icc", icc_matrix[complete], settings, form="2,1") if complete.sum() >= 2 else {
+    icc_fig = _figure("icc", icc_matrix[complete], settings, form="2,1") \
+        if complete.sum() >= 2 else {
         "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "se": math.nan,
         "undefined": "fewer than two interactions scored by every evaluator",
     }
@@ -429,7 +476,7 @@ def _evaluators_report(
     with store.read() as session:
         cals = session.exec(
             select(m.CalibrationSession).where(m.CalibrationSession.state.in_(states))  # type: ignore[attr-defined]
-            .order_by(m.CalibrationSession.created_at)
+            .order_by(col(m.CalibrationSession.created_at))
         ).all()
         refs = [c.id for c in cals]
     totals: dict[str, dict[str, Any]] = {}
@@ -450,7 +497,8 @@ def _evaluators_report(
             n = r["interactions_scored"]
             t["interactions"] += n
             for key, src in (("_match", "match_rate"), ("_cal", "calibration_score"),
-                             ("_gap", "mean_gap"), ("_abs", "mean_abs_gap"), ("_ord", "ordinal_bias")):
+                             ("_gap", "mean_gap"), ("_abs", "mean_abs_gap"),
+                             ("_ord", "ordinal_bias")):
                 if not math.isnan(r[src]):
                     t[key].append((r[src], n))
             t["last_session"] = report["session"]["name"]
@@ -505,7 +553,7 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
         raise NotFound(f"session {data.session.name!r} has no interactions")
     i = max(0, min(position, n_items - 1))
     raters = [e for e in range(len(data.evaluators)) if e != data.benchmark_index]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for c, crit in enumerate(data.criteria):
         answered = data.answered[i, raters, c]
         coded = np.where(data.na[i, raters, c], -1.0, data.values[i, raters, c])[answered]
@@ -516,7 +564,7 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
             modal = float(_vals[np.argmax(counts)])
         else:
             agree, modal = math.nan, math.nan
-        cells = []
+        cells: list[dict[str, Any]] = []
         for e in range(len(data.evaluators)):
             if not data.answered[i, e, c]:
                 cells.append({"answer": None, "na": False, "comment": None, "agrees": None})
@@ -527,14 +575,15 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
             cells.append({"answer": value, "na": is_na,
                           "comment": data.comments.get((i, e, c)),
                           "agrees": None if math.isnan(modal) else code == modal})
-        consensus = None
+        consensus: dict[str, Any] | None = None
         if data.consensus_values is not None and data.consensus_na is not None:
             cv, cn = data.consensus_values[i, c], bool(data.consensus_na[i, c])
             if cn or not math.isnan(cv):
                 consensus = {"answer": None if cn else float(cv), "na": cn,
                              "note": data.consensus_notes.get((i, c))}
-        rows.append({"criterion": crit, "agreement": agree, "distinct": int(np.unique(coded).size),
-                     "cells": cells, "consensus": consensus})
+        rows.append({"criterion": CriterionView.of(crit), "agreement": agree,
+                     "distinct": int(np.unique(coded).size), "cells": cells,
+                     "consensus": consensus})
     rows.sort(key=lambda r: (math.inf if math.isnan(r["agreement"]) else r["agreement"],
                              -r["distinct"], r["criterion"].position))
     item = data.interactions[i]

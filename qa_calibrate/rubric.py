@@ -60,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from . import models as m
 from .errors import InputError, NotFound
@@ -569,7 +569,7 @@ def _save_module(session: Session, mod: ModuleDef, actor: str) -> bool:
         audit(session, actor=actor, entity="module", entity_id=mod.id, action="update",
               before=before, after=values)
         return True
-    session.add(m.Module(id=mod.id, **values))
+    session.add(m.Module(id=mod.id, **values))  # type: ignore[arg-type]
     audit(session, actor=actor, entity="module", entity_id=mod.id, action="create", after=values)
     return True
 
@@ -628,7 +628,7 @@ def get_rubric(session: Session, name: str, version: int | None = None) -> m.Rub
 def rubric_criteria(session: Session, rubric_id: int) -> list[m.Criterion]:
     """The criteria of one rubric version, in the order of the file."""
     return list(session.exec(select(m.Criterion).where(m.Criterion.rubric_id == rubric_id)
-                             .order_by(m.Criterion.position)).all())
+                             .order_by(col(m.Criterion.position))).all())
 
 
 def list_rubrics(store: Store) -> list[dict[str, Any]]:
@@ -636,13 +636,14 @@ def list_rubrics(store: Store) -> list[dict[str, Any]]:
     loaded_at, latest)."""
     with store.read() as session:
         counts = dict(session.exec(select(m.Criterion.rubric_id, func.count())
-                                   .group_by(m.Criterion.rubric_id)).all())
-        rows = session.exec(select(m.Rubric).order_by(m.Rubric.name, m.Rubric.version)).all()
+                                   .group_by(col(m.Criterion.rubric_id))).all())
+        rows = session.exec(select(m.Rubric).order_by(col(m.Rubric.name),
+                                                      col(m.Rubric.version))).all()
         latest: dict[str, int] = {}
         for r in rows:
             latest[r.name] = max(latest.get(r.name, 0), r.version)
         return [{"name": r.name, "version": r.version, "title": r.title, "channel": r.channel,
-                 "criteria": counts.get(r.id, 0), "content_hash": r.content_hash[:12],
+                 "criteria": counts.get(r.id or 0, 0), "content_hash": r.content_hash[:12],
                  "loaded_at": r.loaded_at, "latest": r.version == latest[r.name]} for r in rows]
 
 

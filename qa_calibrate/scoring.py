@@ -100,9 +100,9 @@ def parse_answer(criterion: Any, raw: str | float | int | None) -> tuple[float |
             return 0.0, False
         raise ValueError(f"{text!r} is not yes or no")
     if criterion.scale == "ordinal":
-        for value, label in _labels(criterion).items():
+        for step, label in _labels(criterion).items():
             if label.casefold() == low:
-                return float(value), False
+                return float(step), False
     try:
         value = float(text)
     except ValueError:
@@ -139,7 +139,7 @@ def score(
         if value is None and not na:  # not answered (yet)
             continue
         answered += 1
-        if na:
+        if na or value is None:
             continue
         earned += c.weight * earned_fraction(c, value)
         possible += c.weight
@@ -172,3 +172,85 @@ def score_matrix(
         scores = np.where(possible > 0, 100.0 * earned / possible, np.nan)
     scores = np.where(failed & (possible > 0), 0.0, scores)
     return scores, failed & (possible > 0)
+
+
+@dataclass(frozen=True)
+class CriterionView:
+    """A criterion as the scoring screen and the CLI show it: its scale, what each key answers,
+    how an answer reads, its guidance and its fail test — decoded once, here, not in a layer."""
+
+    id: int
+    key: str
+    section: str
+    position: int
+    question: str
+    scale: str
+    min_value: float
+    max_value: float
+    pass_at: float
+    weight: float
+    critical: bool
+    na_allowed: bool
+    subjective: bool
+    labels: Mapping[int, str]
+    guidance: Mapping[str, str]
+    root_causes: tuple[str, ...]
+
+    @classmethod
+    def of(cls, c: Any) -> CriterionView:
+        """The view of a stored criterion (``models.Criterion``)."""
+        guidance = json.loads(c.guidance or "{}") if isinstance(c.guidance, str) else c.guidance
+        causes = json.loads(c.root_causes or "[]") if isinstance(c.root_causes, str) \
+            else c.root_causes
+        return cls(id=int(c.id or 0), key=c.key, section=c.section, position=c.position,
+                   question=c.question, scale=c.scale, min_value=float(c.min_value),
+                   max_value=float(c.max_value), pass_at=float(c.pass_at),
+                   weight=float(c.weight), critical=bool(c.critical),
+                   na_allowed=bool(c.na_allowed), subjective=bool(c.subjective),
+                   labels=_labels(c), guidance={str(k): str(v) for k, v in guidance.items()},
+                   root_causes=tuple(str(x) for x in causes or ()))
+
+    def fails(self, value: float | None) -> bool:
+        """A value below ``pass_at`` fails (N/A and no answer never do)."""
+        return is_fail(self, value)
+
+    def answer_text(self, value: float | None, na: bool = False) -> str:
+        """How an answer reads: ``Yes``, ``4 Good``, ``7/10``, ``N/A``; ``·`` when unanswered."""
+        if na:
+            return "N/A"
+        if value is None:
+            return "·"
+        if self.scale == "binary":
+            return "Yes" if value >= 1 else "No"
+        if self.scale == "ordinal":
+            return f"{int(value)} {self.labels.get(int(value), '')}".strip()
+        return f"{value:g}/{self.max_value:g}"
+
+    def answer_for_key(self, digit: int) -> str | int | None:
+        """What number key ``digit`` answers (None: that key answers nothing here)."""
+        if self.scale == "binary":
+            return {1: "yes", 2: "no"}.get(digit)
+        if self.scale == "ordinal":
+            return digit if self.min_value <= digit <= self.max_value else None
+        return digit if digit <= self.max_value else None
+
+    def choices_text(self) -> str:
+        """The keys that answer this criterion."""
+        if self.scale == "binary":
+            parts = ["1 Yes", "2 No"]
+        elif self.scale == "ordinal":
+            parts = [f"{v} {self.labels.get(v, '')}".strip()
+                     for v in range(int(self.min_value), int(self.max_value) + 1)]
+        else:
+            top = int(self.max_value)
+            parts = [f"0–{min(top, 9)} points" + (" (Enter: type a value)" if top > 9 else "")]
+        if self.na_allowed:
+            parts.append("n N/A")
+        return "   ".join(parts)
+
+    def guidance_for(self, value: float | None, na: bool = False) -> tuple[str, str] | None:
+        """The behavioural anchor for an answer: (``yes``/``no`` or the step, its text)."""
+        if na or value is None:
+            return None
+        key = ("yes" if value >= 1 else "no") if self.scale == "binary" else str(int(value))
+        return (key, self.guidance[key]) if key in self.guidance else None

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from . import models as m
 from .access import Actor, require
@@ -24,7 +24,7 @@ from .interactions import find_interaction
 from .names import did_you_mean, name_key
 from .people import find_evaluator
 from .rubric import get_rubric, rubric_criteria
-from .scoring import parse_answer
+from .scoring import CriterionView, parse_answer
 from .store import Store, audit
 from .vocabulary import STRATA
 
@@ -108,7 +108,7 @@ def participants(session: Session, cal: m.CalibrationSession) -> list[m.Evaluato
     return list(
         session.exec(
             select(m.Evaluator)
-            .join(m.SessionEvaluator, m.SessionEvaluator.evaluator_id == m.Evaluator.id)
+            .join(m.SessionEvaluator, col(m.SessionEvaluator.evaluator_id) == m.Evaluator.id)
             .where(m.SessionEvaluator.session_id == cal.id)
             .order_by(m.Evaluator.name)
         ).all()
@@ -120,9 +120,10 @@ def sample_interactions(session: Session, cal: m.CalibrationSession) -> list[m.I
     return list(
         session.exec(
             select(m.Interaction)
-            .join(m.SessionInteraction, m.SessionInteraction.interaction_id == m.Interaction.id)
+            .join(m.SessionInteraction,
+                  col(m.SessionInteraction.interaction_id) == m.Interaction.id)
             .where(m.SessionInteraction.session_id == cal.id)
-            .order_by(m.SessionInteraction.position)
+            .order_by(col(m.SessionInteraction.position))
         ).all()
     )
 
@@ -177,9 +178,9 @@ def create_session(
             if source:
                 query = query.where(m.Interaction.source == source)
             if since:
-                query = query.where(m.Interaction.started_at >= since)
+                query = query.where(col(m.Interaction.started_at) >= since)
             if until:
-                query = query.where(m.Interaction.started_at < until)
+                query = query.where(col(m.Interaction.started_at) < until)
             candidates = [
                 {"id": i.id, "agent": i.agent, "channel": i.channel, "site": i.site,
                  "team": i.team, "queue": i.queue}
@@ -286,7 +287,7 @@ def list_sessions(store: Store, *, state: str | None = None,
     with store.read() as session:
         require(session, actor, "session.list")
         query = select(m.CalibrationSession).order_by(
-            m.CalibrationSession.created_at.desc(), m.CalibrationSession.id.desc()  # type: ignore[attr-defined]
+            col(m.CalibrationSession.created_at).desc(), col(m.CalibrationSession.id).desc()
         )
         if state:
             query = query.where(m.CalibrationSession.state == state)
@@ -308,8 +309,8 @@ def session_detail(store: Store, ref: str | int, *, actor: str) -> dict[str, Any
         out["sampling"] = json.loads(cal.sampling or "{}")
         out["people"] = [
             {"name": p.name, "role": "benchmark" if p.id == cal.benchmark_id else p.role,
-             "submitted": sum(done.get((p.id, i.id)) == "submitted" for i in items),
-             "drafts": sum(done.get((p.id, i.id)) == "draft" for i in items)}
+             "submitted": sum(done.get((p.id or 0, i.id or 0)) == "submitted" for i in items),
+             "drafts": sum(done.get((p.id or 0, i.id or 0)) == "draft" for i in items)}
             for p in people
         ]
         out["sample"] = [
@@ -331,9 +332,9 @@ def _session_answers(
     """
     query = (
         select(m.Evaluation, m.Answer, m.Criterion, m.Evaluator)
-        .join(m.Answer, m.Answer.evaluation_id == m.Evaluation.id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
+        .join(m.Answer, col(m.Answer.evaluation_id) == m.Evaluation.id)
+        .join(m.Criterion, col(m.Criterion.id) == m.Answer.criterion_id)
+        .join(m.Evaluator, col(m.Evaluator.id) == m.Evaluation.evaluator_id)
         .where(m.Evaluation.session_id == cal.id)
     )
     if cal.state == "open" and viewer.role != "lead":
@@ -351,6 +352,14 @@ def check_can_see_all(session: Session, cal: m.CalibrationSession, viewer: str |
     """Everyone's answers (and figures built from them) are for a lead while a session is open;
     once revealed or closed, anyone in the store may look."""
     return require(session, viewer, "report.session", cal=cal)
+
+
+def can_score(store: Store, ref: str | int, *, evaluator: str) -> int:
+    """The id of session ``ref`` if ``evaluator`` may score in it; PermissionDenied if not."""
+    with store.read() as session:
+        cal = find_session(session, ref)
+        require(session, evaluator, "score", cal=cal)
+        return int(cal.id or 0)
 
 
 def can_open_meeting(store: Store, ref: str | int, *, viewer: str | None) -> None:
@@ -381,7 +390,8 @@ def answers_of(
         target = find_evaluator(session, evaluator)
         if cal.state == "open" and who.id != target.id and who.role != "lead":
             raise PermissionDenied(
-                f"session {cal.name!r} is open (blind): {who.name} cannot see {target.name}'s answers"
+                f"session {cal.name!r} is open (blind): {who.name} cannot see "
+                f"{target.name}'s answers"
             )
         return [r for r in _session_answers(session, cal, who) if r["evaluator_id"] == target.id]
 
@@ -402,12 +412,15 @@ def check_can_import(
     if cal.state != "open":
         raise InputError(f"{where}: field 'session': session {cal.name!r} is {cal.state}")
     if rubric.id != cal.rubric_id:
-        raise InputError(f"{where}: field 'rubric': session {cal.name!r} uses another rubric version")
+        raise InputError(
+            f"{where}: field 'rubric': session {cal.name!r} uses another rubric version")
     if not session.get(m.SessionEvaluator, (cal.id, evaluator.id)):
-        raise InputError(f"{where}: field 'evaluator': {evaluator.name} is not in session {cal.name!r}")
+        raise InputError(
+            f"{where}: field 'evaluator': {evaluator.name} is not in session {cal.name!r}")
     if not session.get(m.SessionInteraction, (cal.id, interaction.id)):
         raise InputError(
-            f"{where}: field 'interaction': {interaction.external_id} is not in session {cal.name!r}"
+            f"{where}: field 'interaction': {interaction.external_id} is not in session "
+            f"{cal.name!r}"
         )
 
 
@@ -487,10 +500,10 @@ def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
         person = find_evaluator(session, require(session, evaluator, "session.list").name)
         cals = session.exec(
             select(m.CalibrationSession)
-            .join(m.SessionEvaluator, m.SessionEvaluator.session_id == m.CalibrationSession.id)
+            .join(m.SessionEvaluator, col(m.SessionEvaluator.session_id) == m.CalibrationSession.id)
             .where(m.SessionEvaluator.evaluator_id == person.id,
                    m.CalibrationSession.state == "open")
-            .order_by(m.CalibrationSession.due_on, m.CalibrationSession.id)
+            .order_by(col(m.CalibrationSession.due_on), col(m.CalibrationSession.id))
         ).all()
         out = []
         for cal in cals:
@@ -500,10 +513,10 @@ def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
                 for e in session.exec(select(m.Evaluation).where(
                     m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
             }
-            todo = [i for i in items if status.get(i.id) != "submitted"]
+            todo = [i for i in items if status.get(i.id or 0) != "submitted"]
             out.append({"session_id": cal.id, "session": cal.name, "due_on": cal.due_on,
                         "to_score": len(todo), "total": len(items),
-                        "drafts": sum(1 for i in items if status.get(i.id) == "draft"),
+                        "drafts": sum(1 for i in items if status.get(i.id or 0) == "draft"),
                         "next_interaction_id": todo[0].id if todo else None})
         return out
 
@@ -576,15 +589,31 @@ def _write_consensus(
     lead: m.Evaluator,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    row = session.exec(select(m.Consensus).where(
-        m.Consensus.session_id == cal.id, m.Consensus.interaction_id == interaction_id,
-        m.Consensus.criterion_id == crit.id,
-    )).first()
+    from sqlalchemy.exc import IntegrityError
+
+    def stored() -> m.Consensus | None:
+        return session.exec(select(m.Consensus).where(
+            m.Consensus.session_id == cal.id, m.Consensus.interaction_id == interaction_id,
+            m.Consensus.criterion_id == crit.id,
+        )).first()
+
+    row = stored()
     before = None
+    inserted = False
     if row is None:
-        row = m.Consensus(session_id=cal.id or 0, interaction_id=interaction_id,
-                          criterion_id=crit.id or 0, decided_by=lead.id or 0)
-    else:
+        fresh = m.Consensus(session_id=cal.id or 0, interaction_id=interaction_id,
+                            criterion_id=crit.id or 0, decided_by=lead.id or 0,
+                            value=value, na=na, note=note)
+        try:  # another lead may record the same cell at once (PostgreSQL runs both)
+            with session.begin_nested():
+                session.add(fresh)
+                session.flush()
+            row, inserted = fresh, True
+        except IntegrityError:  # theirs landed first: go on as SQLite would, on their row
+            row = stored()
+            if row is None:
+                raise Conflict("this consensus was changed by someone else; reload it") from None
+    if not inserted:
         if expected_version is not None and row.version != expected_version:
             raise Conflict("this consensus was changed by someone else; reload it")
         before = {"value": "n/a" if row.na else row.value, "note": row.note}
@@ -649,11 +678,13 @@ def close(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     with store.session() as session:
         cal, lead = _lead_action(session, ref, actor, ("revealed",),
                                  "close (reveal it and record consensus first)", "session.close")
-        n_cells = len(sample_interactions(session, cal)) * len(rubric_criteria(session, cal.rubric_id))
+        n_cells = len(sample_interactions(session, cal)) * len(
+            rubric_criteria(session, cal.rubric_id))
         n_done = len(consensus_rows(session, cal))
         if n_done < n_cells:
             raise Conflict(
-                f"session {cal.name!r} has consensus on {n_done} of {n_cells} cells; record the rest"
+                f"session {cal.name!r} has consensus on {n_done} of {n_cells} cells; record the "
+                "rest"
                 " (or fill them: session consensus --fill unanimous|benchmark) before closing"
             )
         cal.state, cal.closed_at = "closed", m.utcnow()
@@ -698,7 +729,7 @@ def scoring_item(
                 m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
         }
         if position is None:
-            todo = [n for n, i in enumerate(items) if statuses.get(i.id) != "submitted"]
+            todo = [n for n, i in enumerate(items) if statuses.get(i.id or 0) != "submitted"]
             position = todo[0] if todo else 0
         position = max(0, min(position, len(items) - 1))
         item = items[position]
@@ -715,7 +746,7 @@ def scoring_item(
             "session_id": cal.id, "session": cal.name, "state": cal.state,
             "rubric": f"{rubric.name}@{rubric.version}" if rubric else "",
             "position": position, "total": len(items),
-            "statuses": [statuses.get(i.id, "todo") for i in items],
+            "statuses": [statuses.get(i.id or 0, "todo") for i in items],
             "interaction": {
                 "id": item.id, "ref": f"{item.source}:{item.external_id}",
                 "external_id": item.external_id, "channel": item.channel, "agent": item.agent,
@@ -726,7 +757,7 @@ def scoring_item(
                 {"seq": t.seq, "speaker": t.speaker, "offset_seconds": t.offset_seconds,
                  "text": t.text} for t in get_transcript(session, item.id or 0)
             ],
-            "criteria": criteria,
+            "criteria": [CriterionView.of(c) for c in criteria],
             "answers": answers,
             "status": evaluation.status if evaluation else "todo",
             "version": evaluation.version if evaluation else 0,

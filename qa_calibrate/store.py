@@ -213,7 +213,8 @@ def _prepare_schema(store: Store) -> None:
             SQLModel.metadata.create_all(conn)
             _install_triggers(conn)
             conn.execute(
-                m.Meta.__table__.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                m.Meta.__table__.insert()  # type: ignore[attr-defined]
+                .values(key="schema_version", value=str(SCHEMA_VERSION))
             )
             return
         row = conn.execute(text("SELECT value FROM meta WHERE key = 'schema_version'")).first()

@@ -29,9 +29,9 @@ def ratings(draw, min_raters=2, max_raters=5, missing=True):
 def _weights(kind, cats):
     q = len(cats)
     span = max(cats) - min(cats)
-    return [[1.0 if kind is None and k == l else 0.0 if kind is None else
-             1 - abs(cats[k] - cats[l]) / span if kind == "linear" else
-             1 - (cats[k] - cats[l]) ** 2 / span**2 for l in range(q)] for k in range(q)]
+    return [[1.0 if kind is None and k == j else 0.0 if kind is None else
+             1 - abs(cats[k] - cats[j]) / span if kind == "linear" else
+             1 - (cats[k] - cats[j]) ** 2 / span**2 for j in range(q)] for k in range(q)]
 
 
 def slow_family(name, x, cats, kind=None):
@@ -51,7 +51,7 @@ def slow_family(name, x, cats, kind=None):
         if r_i >= 2:
             s = 0.0
             for k in range(q):
-                weighted = sum(w[k][l] * counts[l] for l in range(q))
+                weighted = sum(w[k][j] * counts[j] for j in range(q))
                 s += counts[k] * (weighted - 1)
             pa_terms.append(s / (r_i * (r_i - 1)))
     if not pa_terms:
@@ -60,7 +60,7 @@ def slow_family(name, x, cats, kind=None):
     if name == "percent_agreement":
         return pa
     if name in ("fleiss_kappa", "scott_pi"):
-        pe = sum(w[k][l] * pi[k] * pi[l] for k in range(q) for l in range(q))
+        pe = sum(w[k][j] * pi[k] * pi[j] for k in range(q) for j in range(q))
     elif name == "gwet_ac1":
         pe = sum(map(sum, w)) * sum(p * (1 - p) for p in pi) / (q * (q - 1))
     elif name == "brennan_prediger":
@@ -73,7 +73,7 @@ def slow_family(name, x, cats, kind=None):
             props.append([sum(1 for v in col if v == c) / len(col) if col else 0.0
                           for c in cats])
         pairs = [(g, h) for g in range(r) for h in range(r) if g < h]
-        pe = sum(sum(w[k][l] * props[g][k] * props[h][l] for k in range(q) for l in range(q))
+        pe = sum(sum(w[k][j] * props[g][k] * props[h][j] for k in range(q) for j in range(q))
                  for g, h in pairs) / len(pairs)
     if pe >= 1 - 1e-12:
         return math.nan

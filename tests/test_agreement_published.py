@@ -57,8 +57,9 @@ def _from_distribution(dist):
 ])
 def test_irrcac_distrib_6raters(name, value, se):
     ratings = _from_distribution(DIST6)
-    assert ag.COEFFICIENTS[name](ratings, categories=[0, 1, 2, 3, 4]) == pytest.approx(value, abs=1e-7)
-    assert ag.standard_error(name, ratings, categories=[0, 1, 2, 3, 4]) == pytest.approx(se, abs=1e-7)
+    cats = [0, 1, 2, 3, 4]
+    assert ag.COEFFICIENTS[name](ratings, categories=cats) == pytest.approx(value, abs=1e-7)
+    assert ag.standard_error(name, ratings, categories=cats) == pytest.approx(se, abs=1e-7)
     assert ag.percent_agreement(ratings) == pytest.approx(0.5511111, abs=1e-7)
 
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from qa_calibrate import coaching
 from qa_calibrate import models as m
-from qa_calibrate.errors import InputError
+from qa_calibrate.errors import InputError, PermissionDenied
 from qa_calibrate.evaluations import import_evaluations
 from qa_calibrate.export_xlsx import (
     ASSIGNMENT_COLUMNS,
@@ -310,17 +310,19 @@ def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(o
     assert coaching.get_assignment(store, lead, actor=LEAD)["status"] == "In progress"
     # an older row whose values equal the store's is no conflict: importing the first copy
     # again (its row for Tess is version 1 but says what the store says) changes nothing; its
-    # row for the lead's assignment (Not started, since changed by the lead) is refused
-    again = import_workbook(store, first, actor="Tess Trainer", today=TODAY)
-    assert again.changed == 0
-    assert [f"assignment {lead} belongs to {LEAD}" in line for line in again.refused] == [True]
+    # row for the lead's assignment (Not started, since changed by the lead) is not Tess's to
+    # change: with nothing of hers left to change, the whole file is refused
+    with pytest.raises(PermissionDenied, match=f"assignment {lead} belongs to {LEAD}"):
+        import_workbook(store, first, actor="Tess Trainer", today=TODAY)
+    assert coaching.get_assignment(store, tess, actor=LEAD) == after_first
     # the formula-looking note goes out escaped and comes back as it was
     export_plan(store, tmp_path / "third.xlsx", today=TODAY, actor=LEAD)
     assert import_workbook(store, tmp_path / "third.xlsx", actor=LEAD,
                            today=TODAY).changed == 0
     assert load_workbook(tmp_path / "third.xlsx")["Assignments"].cell(
         2, NOTES).value == "'+ went well, follow up in a month"
-    assert coaching.get_assignment(store, tess, actor=LEAD)["notes"] == "+ went well, follow up in a month"
+    assert coaching.get_assignment(store, tess, actor=LEAD)["notes"] == \
+        "+ went well, follow up in a month"
 
 
 def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owned, tmp_path):
@@ -334,7 +336,8 @@ def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owne
                 (ids[LEAD], "Acknowledged"): "Yes"})
     before = coaching.list_assignments(store, actor=LEAD)
     # an evaluator changes nothing at all
-    with pytest.raises(PermissionDenied, match="Ann is evaluator: cannot change assignment statuses"):
+    with pytest.raises(PermissionDenied,
+                       match="Ann is evaluator: cannot change assignment statuses"):
         import_workbook(store, out, actor="Ann", today=TODAY)
     assert coaching.list_assignments(store, actor=LEAD) == before
     # Tina's own row is applied; Tess's and the lead's rows are refused, row by row
@@ -343,13 +346,16 @@ def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owne
     assert any(f"assignment {ids['Tess Trainer']} belongs to Tess Trainer" in line
                for line in tina.refused)
     assert any(f"assignment {ids[LEAD]} belongs to {LEAD}" in line for line in tina.refused)
-    assert coaching.get_assignment(store, ids["Tina Trainer"], actor=LEAD)["status"] == "Done"
-    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == "Not started"
+    assert coaching.get_assignment(store, ids["Tina Trainer"], actor=LEAD)["status"] == \
+        "Done"
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == \
+        "Not started"
     # the core refuses it whatever the door: set_statuses too, all or nothing
     with pytest.raises(PermissionDenied, match="belongs to Tess Trainer"):
         coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")},
                               actor="Tina Trainer")
-    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == "Not started"
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == \
+        "Not started"
     with pytest.raises(PermissionDenied):
         coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")}, actor="Bob")
     # another spelling of a trainer's name is that trainer, not an unknown local operator
@@ -360,7 +366,8 @@ def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owne
     # store says: no conflict)
     lead = import_workbook(store, out, actor=LEAD, today=TODAY)
     assert (lead.changed, lead.refused) == (2, [])
-    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == "In progress"
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == \
+        "In progress"
     assert coaching.get_assignment(store, ids[LEAD], actor=LEAD)["acknowledged"] is True
     with store.session() as s:
         logged = s.exec(select(m.AuditLog).where(m.AuditLog.entity == "assignment",

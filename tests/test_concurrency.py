@@ -130,3 +130,47 @@ def test_a_first_draft_saved_without_a_version_joins_the_other_on_both_backends(
         ev = s.exec(select(m.Evaluation).where(m.Evaluation.context > 0)).one()
         assert ev.version == 2
         assert len(s.exec(select(m.Answer).where(m.Answer.evaluation_id == ev.id)).all()) == 2
+
+
+def test_two_leads_recording_the_same_consensus_at_once_agree_on_both_backends(shared):
+    """The first consensus on a cell, recorded by two leads at once: as on SQLite (writers
+    queue), the second lands on the first's row — never a duplicate-key error."""
+    import threading
+    import time
+
+    from helpers import FULL_PASS
+
+    from qa_calibrate.rubric import rubric_criteria
+
+    store, url, ids = shared
+    sessions.score(store, "Busy", evaluator="Ann", interaction=ids[0], answers=FULL_PASS,
+                   submit_now=True)
+    sessions.reveal(store, "Busy", actor=LEAD)
+    other = open_store(url)
+    outcome: dict[str, object] = {}
+
+    def second() -> None:
+        try:
+            outcome["result"] = sessions.set_consensus(other, "Busy", interaction=ids[0],
+                                                       criterion="greeting", value="no",
+                                                       note="second", actor=LEAD)
+        except Exception as exc:  # noqa: BLE001 - the test asserts on what it was
+            outcome["error"] = exc
+
+    try:
+        with store.session() as s:
+            cal = sessions.find_session(s, "Busy")
+            lead = s.exec(select(m.Evaluator).where(m.Evaluator.name == LEAD)).one()
+            item = s.exec(select(m.Interaction).where(m.Interaction.external_id == ids[0])).one()
+            crit = next(c for c in rubric_criteria(s, cal.rubric_id) if c.key == "greeting")
+            sessions._write_consensus(s, cal, item.id, crit, 1.0, False, "first", lead)
+            thread = threading.Thread(target=second)
+            thread.start()
+            time.sleep(0.5)
+        thread.join(30)
+    finally:
+        other.close()
+    assert "error" not in outcome, outcome
+    with store.session() as s:
+        row = s.exec(select(m.Consensus)).one()
+        assert (row.version, row.value, row.note) == (2, 0.0, "second")

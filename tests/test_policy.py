@@ -178,3 +178,4 @@ def test_the_table_names_every_action_and_refuses_outsiders():
     assert not allowed("score", "evaluator", participant=False)
     assert not allowed("coaching.status", "trainer", owns=False)
     assert allowed("coaching.status", "lead", owns=False)
+

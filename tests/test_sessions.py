@@ -186,4 +186,5 @@ def test_scoring_queue_resumes_on_the_first_sample_not_submitted(cal):
     # an explicit position is kept, and a finished queue opens on its first sample
     assert sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=0)["position"] == 0
     _score_all(store, ids[1:], "Ann")
-    assert sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=None)["position"] == 0
+    item = sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=None)
+    assert item["position"] == 0

@@ -25,7 +25,8 @@ SIZE = (120, 40)
 def cal(sqlite_store):
     ids = seed_basics(sqlite_store)
     row = sessions.create_session(sqlite_store, name="Sept chat", rubric="mini", lead=LEAD,
-                                  actor=LEAD, evaluators=EVALUATORS, benchmark=LEAD, interactions=ids[:3])
+                                  actor=LEAD, evaluators=EVALUATORS, benchmark=LEAD,
+                                  interactions=ids[:3])
     return sqlite_store, row["id"], ids[:3]
 
 

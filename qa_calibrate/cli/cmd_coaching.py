@@ -37,7 +37,8 @@ def _progress_bar(what: str) -> Iterator[Callable[[str, int, int], None]]:
     )
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console.get(), transient=True) as bar:
+                  TimeElapsedColumn(), console=err_console.get(), transient=True,
+                  disable=not err_console.is_terminal) as bar:
         task = bar.add_task(what, total=None)
 
         def update(stage: str, done: int, total: int) -> None:
@@ -158,8 +159,9 @@ def coaching_export(app: AppContext, out: Path, open_only: bool, team: str | Non
 @pass_app
 def coaching_import_status(app: AppContext, path: Path) -> None:
     """Read Status, Completed on, Acknowledged and Notes of a trainer's workbook back into the
-    store. Rows changed in the store since the export, or owned by another trainer, are listed
-    and left unchanged (exit code 4)."""
+    store. Rows changed in the store since the export (exit code 4), or owned by another trainer
+    (exit code 3), are listed and left unchanged; a file with nothing of yours to change is
+    refused."""
     from ..export_xlsx import import_workbook
 
     result = import_workbook(app.store, path, actor=app.actor)
@@ -167,7 +169,7 @@ def coaching_import_status(app: AppContext, path: Path) -> None:
     for line in result.refused:
         err_console.print(f"conflict: {line}", markup=False, highlight=False)
     if result.refused:
-        raise SystemExit(4)
+        raise SystemExit(3 if result.not_theirs else 4)
 
 
 @cli.group()

@@ -164,7 +164,8 @@ def session_reveal(app: AppContext, name: str, fmt: str) -> None:
 @click.option("--value", help="Agreed answer: yes/no, 1..N, points or n/a.")
 @click.option("--note", help="Why: so the decision is not argued again next month.")
 @click.option("--fill", type=click.Choice(["unanimous", "benchmark"]),
-              help="Fill every cell still without consensus from unanimous answers or the benchmark.")
+              help="Fill every cell still without consensus from unanimous answers or the "
+                   "benchmark.")
 @pass_app
 def session_consensus(app: AppContext, name: str, interaction: str | None, criterion: str | None,
                       value: str | None, note: str | None, fill: str | None) -> None:
@@ -200,7 +201,8 @@ def session_close(app: AppContext, name: str, fmt: str) -> None:
               help="Answers (repeat, or separate with commas; a later one for the same key "
                    "wins); with --interaction, saves without opening the TUI.")
 @click.option("--comment", "comments", multiple=True, metavar="KEY=TEXT")
-@click.option("--submit", is_flag=True, help="Submit after saving (every criterion must be answered).")
+@click.option("--submit", is_flag=True,
+              help="Submit after saving (every criterion must be answered).")
 @pass_app
 def score_cmd(app: AppContext, session_name: str, interaction: str | None,
               answers: tuple[str, ...], comments: tuple[str, ...], submit: bool) -> None:
@@ -232,7 +234,8 @@ def score_cmd(app: AppContext, session_name: str, interaction: str | None,
     score = result["score"]
     console.print(
         f"evaluation {result['evaluation_id']} {result['status']}: score "
-        f"{'–' if score is None else f'{score:.1f}'}{' (auto-fail)' if result['auto_failed'] else ''}"
+        f"{'–' if score is None else f'{score:.1f}'}"
+        f"{' (auto-fail)' if result['auto_failed'] else ''}"
     )
 
 
@@ -269,16 +272,10 @@ def _settings(**kw: Any) -> Any:
     )
 
 
-def _fmt(fig: dict[str, Any], pct: bool = False) -> str:
-    v = fig["value"]
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return f"undefined ({fig.get('undefined')})" if fig.get("undefined") else "undefined"
-    scale = 100 if pct else 1
-    text = f"{v * scale:.0f}%" if pct else f"{v:.2f}"
-    lo, hi = fig.get("ci_low"), fig.get("ci_high")
-    if lo is not None and not math.isnan(lo):
-        text += f" [{lo * scale:.0f}–{hi * scale:.0f}]" if pct else f" [{lo:.2f}, {hi:.2f}]"
-    return text
+def _fmt(fig: dict[str, Any], pct: bool = False, label: bool = False) -> str:
+    from ..report import Figure
+
+    return Figure.of(fig).text(pct=pct, label=label)
 
 
 def _long_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
@@ -336,7 +333,7 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
         table.add_row(
             c["criterion"] + (" ⚠critical" if c["critical"] else ""), c["scale"],
             _fmt(c["percent_agreement"], pct=True), _fmt(c["gwet_ac1"]),
-            _fmt(alpha) + (f" {alpha['label']}" if alpha.get("label") else ""),
+            _fmt(alpha, label=True),
             f"[red]below {c['target']:.0%}[/red]" if c["flagged"] else "",
         )
     print_table(table)

@@ -35,9 +35,11 @@ def run_app(app: AppContext, *, demo: bool = False, start: tuple[str, Any] | Non
 
 def open_scoring(app: AppContext, session_name: str) -> None:
     """``qa-calibrate score SESSION --as NAME``: straight into the scoring queue."""
-    from ..sessions import session_id
+    from ..people import person_name
+    from ..sessions import can_score
 
-    run_app(app, start=("score", session_id(app.store, session_name)))
+    who = person_name(app.store, app.actor)  # no such person: say so, as ``tui`` does
+    run_app(app, start=("score", can_score(app.store, session_name, evaluator=who)))
 
 
 @cli.command("tui")

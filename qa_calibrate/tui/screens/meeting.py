@@ -37,15 +37,9 @@ def cell_text(criterion: Any, value: float | None, na: bool) -> str:
 
 
 def fmt_fig(fig: dict[str, Any], pct: bool = False) -> str:
-    v = fig.get("value", math.nan)
-    if v is None or math.isnan(v):
-        return f"undefined ({fig.get('undefined') or 'n/a'})"
-    lo, hi = fig.get("ci_low", math.nan), fig.get("ci_high", math.nan)
-    if pct:
-        ci = "" if math.isnan(lo) else f" [{lo:.0%}–{hi:.0%}]"
-        return f"{v:.0%}{ci}"
-    ci = "" if math.isnan(lo) else f" [{lo:.2f}, {hi:.2f}]"
-    return f"{v:.2f}{ci}" + (f" {fig['label']}" if fig.get("label") else "")
+    from ...report import Figure
+
+    return Figure.of(fig).text(pct=pct)
 
 
 class MeetingScreen(Screen[None]):
@@ -101,12 +95,14 @@ class MeetingScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#meeting-body").set_class(self.app.size.width < 150, "narrow")
         self.query_one("#session-panel").display = False
-        self.load(self.position)
+        if not self.load(self.position):
+            return  # refused (the blind rule): the screen has closed itself
         self.query_one("#matrix").focus()
         self.compute_report()
 
     # ---------------------------------------------------------------- data
-    def load(self, position: int) -> None:
+    def load(self, position: int) -> bool:
+        """Show the matrix of one sampled interaction; False if the core refused it."""
         from ...report import meeting_view
 
         app: Any = self.app
@@ -116,7 +112,7 @@ class MeetingScreen(Screen[None]):
         except QAError as exc:
             app.fail(exc)
             self.app.pop_screen()
-            return
+            return False
         self.position = self.view["position"]
         it = self.view["interaction"]
         self.query_one("#meeting-head", Static).update(
@@ -125,6 +121,7 @@ class MeetingScreen(Screen[None]):
         )
         self._fill_matrix()
         self._update_side()
+        return True
 
     def _fill_matrix(self) -> None:
         table = self.query_one("#matrix", DataTable)
@@ -284,10 +281,8 @@ class MeetingScreen(Screen[None]):
                 PromptScreen(f"Why {crit.key} = {value}?", "A note, so it is not argued again",
                              (current or {}).get("note") or ""), got_note)
 
-        from .scoring import choices_text
-
         self.app.push_screen(
-            PromptScreen(f"Consensus for {crit.key}", choices_text(crit)
+            PromptScreen(f"Consensus for {crit.key}", crit.choices_text()
                          .replace("1 Yes", "yes").replace("2 No", "no").replace("n N/A", "n/a"),
                          answer_text(crit, {"value": current["answer"], "na": current["na"]})
                          .split(" ")[0] if current else ""),

@@ -15,9 +15,12 @@ class PromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, prompt: str = "", value: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self, title: str, prompt: str = "", value: str = "", placeholder: str = ""
+    ) -> None:
         super().__init__()
-        self.title_text, self.prompt, self.value, self.placeholder = title, prompt, value, placeholder
+        self.title_text, self.prompt = title, prompt
+        self.value, self.placeholder = value, placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):

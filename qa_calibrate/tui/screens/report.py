@@ -106,7 +106,8 @@ class ReportScreen(Screen[None]):
             table.add_row(r["evaluator"], str(r["sessions"]), n(r["match_rate"], ".0%"),
                           n(r["calibration_score"], ".1f"), n(r["mean_gap"], "+.1f"),
                           n(r["mean_abs_gap"], ".1f"), n(r["ordinal_bias"], "+.2f"),
-                          Text("out", style="bold red") if r["out_of_band"] else Text("ok", "green"),
+                          Text("out", style="bold red") if r["out_of_band"]
+                          else Text("ok", "green"),
                           key=r["evaluator"])
         if not rows:
             self.query_one("#chart", Static).update(

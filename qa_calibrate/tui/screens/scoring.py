@@ -6,7 +6,6 @@ killed terminal loses nothing. Only the evaluator's own answers are ever loaded 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from rich.text import Text
@@ -17,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ...errors import Conflict, QAError
-from ...scoring import is_fail
+from ...scoring import CriterionView
 from ..widgets.criteria import CriteriaTable
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
@@ -30,36 +29,11 @@ ANSWER_KEYS = [
 ]
 
 
-def answer_text(criterion: Any, answer: dict[str, Any] | None) -> str:
-    """How an answer reads in the criteria list."""
+def answer_text(criterion: CriterionView, answer: dict[str, Any] | None) -> str:
+    """How a stored answer (``{"value", "na"}``) reads in the criteria list."""
     if not answer:
         return "·"
-    if answer["na"]:
-        return "N/A"
-    value = answer["value"]
-    if criterion.scale == "binary":
-        return "Yes" if value >= 1 else "No"
-    labels = json.loads(criterion.labels or "{}")
-    if criterion.scale == "ordinal":
-        label = labels.get(str(int(value)), "")
-        return f"{int(value)} {label}".strip()
-    return f"{value:g}/{criterion.max_value:g}"
-
-
-def choices_text(criterion: Any) -> str:
-    """The keys that answer this criterion."""
-    if criterion.scale == "binary":
-        parts = ["1 Yes", "2 No"]
-    elif criterion.scale == "ordinal":
-        labels = json.loads(criterion.labels or "{}")
-        parts = [f"{v} {labels.get(str(v), '')}".strip()
-                 for v in range(int(criterion.min_value), int(criterion.max_value) + 1)]
-    else:
-        top = int(criterion.max_value)
-        parts = [f"0–{min(top, 9)} points" + (" (Enter: type a value)" if top > 9 else "")]
-    if criterion.na_allowed:
-        parts.append("n N/A")
-    return "   ".join(parts)
+    return criterion.answer_text(answer["value"], answer["na"])
 
 
 class ScoringScreen(Screen[None]):
@@ -140,7 +114,7 @@ class ScoringScreen(Screen[None]):
             ans = self.item["answers"].get(c.key)
             mark = "‼" if c.critical else ""
             text = Text(answer_text(c, ans))
-            if ans and not ans["na"] and is_fail(c, ans["value"]):
+            if ans and not ans["na"] and c.fails(ans["value"]):
                 text.stylize("bold red")
             elif ans:
                 text.stylize("green")
@@ -152,7 +126,7 @@ class ScoringScreen(Screen[None]):
         table.set_rows(rows, cursor_row=row)
 
     @property
-    def criterion(self) -> Any:
+    def criterion(self) -> CriterionView | None:
         table = self.query_one("#criteria", CriteriaTable)
         if not self.item or table.row_count == 0:
             return None
@@ -167,18 +141,14 @@ class ScoringScreen(Screen[None]):
             self._show_detail("")
             return
         ans = self.item["answers"].get(c.key)
-        guidance = json.loads(c.guidance or "{}")
         lines = [f"[b]{c.section}[/b] · weight {c.weight:g}"
                  + (" · [red]critical: a fail sets the score to 0[/red]" if c.critical else "")
                  + (" · subjective" if c.subjective else ""),
-                 c.question, f"[dim]keys:[/dim] {choices_text(c)}"]
+                 c.question, f"[dim]keys:[/dim] {c.choices_text()}"]
         if self.show_all_guidance:
-            lines += [f"  [b]{k}[/b]: {v}" for k, v in guidance.items()]
-        elif ans and not ans["na"]:
-            key = ("yes" if ans["value"] >= 1 else "no") if c.scale == "binary" else str(
-                int(ans["value"]))
-            if key in guidance:
-                lines.append(f"  [dim]{key}:[/dim] {guidance[key]}")
+            lines += [f"  [b]{k}[/b]: {v}" for k, v in c.guidance.items()]
+        elif ans and (anchor := c.guidance_for(ans["value"], ans["na"])):
+            lines.append(f"  [dim]{anchor[0]}:[/dim] {anchor[1]}")
         if ans and ans.get("comment"):
             lines.append(f"[dim]comment:[/dim] {ans['comment']}")
         if ans and ans.get("root_cause"):
@@ -199,7 +169,7 @@ class ScoringScreen(Screen[None]):
         score = self.item.get("score")
         failed = [c.key for c in self.item.get("criteria", []) if c.critical
                   and (a := self.item["answers"].get(c.key)) and not a["na"]
-                  and is_fail(c, a["value"])]
+                  and c.fails(a["value"])]
         bar.set_class(bool(failed), "auto-fail")
         score_text = "–" if score is None else f"{score:.1f}"
         text = f"Score {score_text}  ·  {answered}/{total} answered  ·  {self.item.get('status')}"
@@ -249,14 +219,9 @@ class ScoringScreen(Screen[None]):
         c = self.criterion
         if c is None:
             return
-        if c.scale == "binary":
-            raw: Any = {1: "yes", 2: "no"}.get(digit)
-        elif c.scale == "ordinal":
-            raw = digit if c.min_value <= digit <= c.max_value else None
-        else:
-            raw = digit if digit <= c.max_value else None
+        raw = c.answer_for_key(digit)
         if raw is None:
-            self.notify(f"{digit} is not an answer here: {choices_text(c)}", severity="warning")
+            self.notify(f"{digit} is not an answer here: {c.choices_text()}", severity="warning")
             return
         if self.save(answers={c.key: raw}):
             self._advance()
@@ -287,7 +252,7 @@ class ScoringScreen(Screen[None]):
             if value is not None and value.strip():
                 self.save(answers={c.key: value.strip()})
 
-        self.app.push_screen(PromptScreen(f"Answer: {c.key}", choices_text(c)), done)
+        self.app.push_screen(PromptScreen(f"Answer: {c.key}", c.choices_text()), done)
 
     def action_comment(self) -> None:
         from .modals import PromptScreen
@@ -314,7 +279,7 @@ class ScoringScreen(Screen[None]):
         c = self.criterion
         if c is None or not self._editable():
             return
-        causes = json.loads(c.root_causes or "[]")
+        causes = c.root_causes
         if not causes:
             self.notify("This criterion has no root-cause tags.", severity="warning")
             return
@@ -338,7 +303,8 @@ class ScoringScreen(Screen[None]):
         def done(value: str | None) -> None:
             if value:
                 hits = self.query_one(TranscriptView).search(value)
-                self.notify(f"{hits} turn(s) match {value!r}" if hits else f"No match for {value!r}",
+                self.notify(f"{hits} turn(s) match {value!r}" if hits
+                            else f"No match for {value!r}",
                             severity="information" if hits else "warning")
 
         self.app.push_screen(PromptScreen("Search the transcript"), done)

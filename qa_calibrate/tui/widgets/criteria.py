@@ -191,7 +191,7 @@ class CriteriaTable(ScrollView, can_focus=True):
         segments: list[Segment] = []
         pad = " " * CELL_PADDING
         console = self.app.console
-        for column, (cell, width) in enumerate(zip(cells, self._widths)):
+        for column, (cell, width) in enumerate(zip(cells, self._widths, strict=False)):
             pre = row_style + self._meta(row, column) + component
             plain = pre + post
             segments.append(Segment(pad, plain))

@@ -202,7 +202,8 @@ class KeysFooter(Widget, can_focus=False):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        keys, palette = [], []
+        keys: list[tuple[FooterItem, list[Segment]]] = []
+        palette: list[tuple[FooterItem, list[Segment]]] = []
         for item in self._items:
             (palette if item.palette else keys).append((item, self._item_segments(item)))
         right = sum(Segment.get_line_length(segments) for _item, segments in palette)

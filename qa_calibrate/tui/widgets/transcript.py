@@ -52,7 +52,7 @@ class TranscriptView(VerticalScroll):
         for n, turn in enumerate(self.turns):
             if n:
                 text.append("\n")
-            found = bool(self.needle) and self.needle.lower() in turn["text"].lower()
+            found = bool(self.needle) and (self.needle or "").lower() in turn["text"].lower()
             text.append_text(turn_text(turn, self.needle if found else None))
         self.query_one("#transcript-text", Static).update(text)
 

@@ -1,0 +1,51 @@
+"""The typed views the core gives the CLI and the TUI."""
+
+from __future__ import annotations
+
+
+def test_a_figure_is_written_one_way():
+    from qa_calibrate.report import Figure
+
+    fig = Figure.of({"value": 0.7234, "ci_low": 0.61, "ci_high": 0.8, "se": 0.05,
+                     "undefined": None, "label": "substantial"})
+    assert fig.text() == "0.72 [0.61, 0.80] substantial"
+    assert fig.text(label=False) == "0.72 [0.61, 0.80]"
+    assert Figure.of({"value": 0.88, "ci_low": 0.8, "ci_high": 0.95}).text(pct=True) == \
+        "88% [80%–95%]"
+    assert Figure.of({"value": 0.5, "ci_low": float("nan")}).text() == "0.50"
+    nan = Figure.of({"value": float("nan"), "undefined": "every rating is the same"})
+    assert not nan.defined and nan.text() == "undefined (every rating is the same)"
+    assert Figure.of({"value": None}).text(pct=True) == "undefined"
+
+
+def test_the_scoring_item_gives_criterion_views_that_know_their_scale(sqlite_store):
+    from helpers import LEAD, seed_basics
+
+    from qa_calibrate import sessions
+    from qa_calibrate.scoring import CriterionView
+
+    ids = seed_basics(sqlite_store)
+    sessions.create_session(sqlite_store, name="S", rubric="mini", lead=LEAD, actor=LEAD,
+                            evaluators=["Ann", "Bob"], interactions=ids[:1])
+    item = sessions.scoring_item(sqlite_store, "S", evaluator="Ann", position=0)
+    views = {c.key: c for c in item["criteria"]}
+    assert all(isinstance(c, CriterionView) for c in views.values())
+    greeting, empathy = views["greeting"], views["empathy"]
+    accuracy, hold = views["accuracy"], views["hold_etiquette"]
+    assert (greeting.answer_for_key(1), greeting.answer_for_key(2),
+            greeting.answer_for_key(3)) == ("yes", "no", None)
+    assert greeting.answer_text(1.0) == "Yes" and greeting.answer_text(0.0) == "No"
+    assert greeting.fails(0.0) and not greeting.fails(1.0) and not greeting.fails(None)
+    assert empathy.answer_text(4.0) == "4 Warm" and empathy.answer_for_key(6) is None
+    assert empathy.choices_text().startswith("1 Dismissive   2 Flat")
+    assert empathy.root_causes == ("rushed", "script_gap")
+    assert accuracy.answer_text(3.0) == "3/4" and accuracy.answer_for_key(5) is None
+    assert hold.answer_text(None, na=True) == "N/A" and hold.choices_text().endswith("n N/A")
+    assert greeting.answer_text(None) == "·" and greeting.guidance_for(None) is None
+    # frozen: a screen cannot change what the core said
+    import dataclasses
+
+    import pytest
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        greeting.key = "other"  # type: ignore[misc]
