@@ -21,24 +21,15 @@ from .main import (
     err_console,
     listing_options,
     pass_app,
+    progress_bar,
 )
 
 
 @contextmanager
 def _progress_bar(what: str) -> Iterator[Callable[[str, int, int], None]]:
-    """A rich progress bar on stderr (nothing when stderr is not a terminal), fed by the core's
+    """A progress bar on stderr (nothing when stderr is not a terminal), fed by the core's
     progress(stage, done, total) callback."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=err_console.get(), transient=True,
-                  disable=not err_console.is_terminal) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(what, total=None)
 
         def update(stage: str, done: int, total: int) -> None:

@@ -8,21 +8,21 @@ from typing import Any
 import click
 
 from ..errors import QAError
-from .main import AppContext, cli, console, emit, err_console, format_option, pass_app
+from .main import (
+    AppContext,
+    cli,
+    console,
+    emit,
+    err_console,
+    format_option,
+    pass_app,
+    progress_bar,
+)
 
 
 @cli.group("import")
 def import_group() -> None:
     """Bring transcripts and historical scores into the store."""
-
-
-def _progress() -> Any:
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn("{task.description}"), BarColumn(),
-                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                    console=err_console.get(), transient=True,
-                    disable=not err_console.is_terminal)
 
 
 def _summary_row(r: Any) -> dict[str, Any]:
@@ -65,7 +65,7 @@ def import_transcripts_cmd(app: AppContext, paths: tuple[Path, ...], source: str
     files = expand(list(paths))
     rows: list[dict[str, Any]] = []
     try:
-        with _progress() as bar:
+        with progress_bar() as bar:
             for path in files:
                 task = bar.add_task(path.name, total=None)
 
@@ -96,7 +96,7 @@ def import_evaluations_cmd(app: AppContext, paths: tuple[Path, ...]) -> None:
     from ..evaluations import import_evaluations
 
     rows = []
-    with _progress() as bar:
+    with progress_bar() as bar:
         for path in paths:
             task = bar.add_task(path.name, total=None)
 

@@ -58,6 +58,37 @@ console = _LazyConsole()
 err_console = _LazyConsole(stderr=True, soft_wrap=True)  # an error stays on one line
 
 
+class _NoProgress:
+    """What ``progress_bar`` gives when stderr is no terminal: the same calls, nothing drawn
+    (rich prints a blank line on stop even when disabled, which would break one-line errors)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def add_task(self, *_args: Any, **_kw: Any) -> int:
+        return 0
+
+    def update(self, *_args: Any, **_kw: Any) -> None:
+        return None
+
+    def remove_task(self, *_args: Any) -> None:
+        return None
+
+
+def progress_bar() -> Any:
+    """A rich progress bar on stderr (description, bar, done/total, time), or, when stderr is
+    not a terminal, one that draws nothing."""
+    if not err_console.is_terminal:
+        return _NoProgress()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=err_console.get(), transient=True)
+
+
 @dataclass
 class AppContext:
     """What every command gets: the store URL, who is acting, and the store on first use."""
