@@ -16,13 +16,34 @@ def import_group() -> None:
     """Bring transcripts and historical scores into the store."""
 
 
+class _NoProgress:
+    """The progress bar when stderr is not a terminal: draws nothing, so an error stays the
+    only line there (a disabled rich Progress still ends a line on some rich versions)."""
+
+    def __enter__(self) -> _NoProgress:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        return None
+
+    def add_task(self, *_args: Any, **_kw: Any) -> int:
+        return 0
+
+    def update(self, *_args: Any, **_kw: Any) -> None:
+        return None
+
+    def remove_task(self, *_args: Any) -> None:
+        return None
+
+
 def _progress() -> Any:
+    if not err_console.is_terminal:
+        return _NoProgress()
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     return Progress(TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                    console=err_console, transient=True,  # type: ignore[arg-type]
-                    disable=not err_console.is_terminal)
+                    console=err_console, transient=True)  # type: ignore[arg-type]
 
 
 def _summary_row(r: Any) -> dict[str, Any]:
