@@ -441,57 +441,95 @@ def score(
     ``answers`` maps criterion keys to raw answers ("yes", 3, "n/a", or None to clear); a key
     present only in ``comments``/``root_causes`` changes just that note of a given answer."""
     with store.session() as session:
-        cal = find_session(session, ref)
-        who = require(session, evaluator, "score", cal=cal)
-        _require_state(cal, ("open",), "score (scoring is locked once revealed)")
-        person = find_evaluator(session, who.name)
-        item = find_interaction(session, interaction)
-        rub = session.get(m.Rubric, cal.rubric_id)
-        assert rub is not None
-        check_can_import(session, cal, person, item, rub, where=f"session {cal.name}")
-        criteria = {c.key: c for c in rubric_criteria(session, cal.rubric_id)}
-        comments, root_causes = comments or {}, root_causes or {}
-        parsed: dict[str, AnswerIn | None] = {}
-        current: dict[str, m.Answer] = {}
-        evaluation = evaluation_for(session, cal, person, item.id or 0)
-        if evaluation is not None:
-            by_id = {c.id: c.key for c in criteria.values()}
-            current = {by_id[a.criterion_id]: a for a in session.exec(
-                select(m.Answer).where(m.Answer.evaluation_id == evaluation.id))}
-        for key in dict.fromkeys([*answers, *comments, *root_causes]):
-            if key not in criteria:
-                raise InputError(f"criterion {key!r} is not in rubric {rub.name}@{rub.version}")
-            if key in answers:
-                raw = answers[key]
-                if raw is None:
-                    parsed[key] = None
-                    continue
-                try:
-                    value, na = parse_answer(criteria[key], raw)
-                except ValueError as exc:
-                    raise InputError(f"criterion {key!r}: {exc}") from None
-            elif key in current:
-                value, na = current[key].value, current[key].na
-            else:
-                raise InputError(f"criterion {key!r}: answer it before adding a comment")
-            cause = root_causes.get(key)
-            allowed = json.loads(criteria[key].root_causes or "[]")
-            if cause and cause not in allowed:
-                raise InputError(f"criterion {key!r}: root cause {cause!r} is not one of {allowed}")
-            parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause)
-        if parsed or evaluation is None:
-            evaluation = save_answers(
-                session, evaluator=person, interaction_id=item.id or 0, rubric_id=cal.rubric_id,
-                answers=parsed, actor=person.name, calibration_session_id=cal.id,
-                expected_version=expected_version,
-            )
-        elif expected_version is not None and evaluation.version != expected_version:
-            raise Conflict(f"evaluation {evaluation.id} was changed elsewhere; reload it")
-        if submit_now:
-            submit(session, evaluation, actor=person.name)
-        return {"evaluation_id": evaluation.id, "status": evaluation.status,
-                "score": evaluation.score, "auto_failed": evaluation.auto_failed,
-                "version": evaluation.version}
+        return _score(session, ref, evaluator=evaluator, interaction=interaction,
+                      answers=answers, comments=comments, root_causes=root_causes,
+                      submit_now=submit_now, expected_version=expected_version)
+
+
+def save_answer(
+    store: Store,
+    ref: str | int,
+    *,
+    evaluator: str,
+    interaction: str | int,
+    answers: Mapping[str, Any],
+    comments: Mapping[str, str] | None = None,
+    root_causes: Mapping[str, str] | None = None,
+    expected_version: int | None = None,
+    position: int,
+) -> dict[str, Any]:
+    """Save a draft as ``score`` does and return the updated scoring item (``scoring_item``
+    at ``position``) from the same transaction, so a screen need not load it again."""
+    with store.session() as session:
+        _score(session, ref, evaluator=evaluator, interaction=interaction, answers=answers,
+               comments=comments, root_causes=root_causes, expected_version=expected_version)
+        session.flush()
+        return _scoring_item(session, ref, evaluator=evaluator, position=position)
+
+
+def _score(
+    session: Session,
+    ref: str | int,
+    *,
+    evaluator: str,
+    interaction: str | int,
+    answers: Mapping[str, Any],
+    comments: Mapping[str, str] | None = None,
+    root_causes: Mapping[str, str] | None = None,
+    submit_now: bool = False,
+    expected_version: int | None = None,
+) -> dict[str, Any]:
+    cal = find_session(session, ref)
+    who = require(session, evaluator, "score", cal=cal)
+    _require_state(cal, ("open",), "score (scoring is locked once revealed)")
+    person = find_evaluator(session, who.name)
+    item = find_interaction(session, interaction)
+    rub = session.get(m.Rubric, cal.rubric_id)
+    assert rub is not None
+    check_can_import(session, cal, person, item, rub, where=f"session {cal.name}")
+    criteria = {c.key: c for c in rubric_criteria(session, cal.rubric_id)}
+    comments, root_causes = comments or {}, root_causes or {}
+    parsed: dict[str, AnswerIn | None] = {}
+    current: dict[str, m.Answer] = {}
+    evaluation = evaluation_for(session, cal, person, item.id or 0)
+    if evaluation is not None:
+        by_id = {c.id: c.key for c in criteria.values()}
+        current = {by_id[a.criterion_id]: a for a in session.exec(
+            select(m.Answer).where(m.Answer.evaluation_id == evaluation.id))}
+    for key in dict.fromkeys([*answers, *comments, *root_causes]):
+        if key not in criteria:
+            raise InputError(f"criterion {key!r} is not in rubric {rub.name}@{rub.version}")
+        if key in answers:
+            raw = answers[key]
+            if raw is None:
+                parsed[key] = None
+                continue
+            try:
+                value, na = parse_answer(criteria[key], raw)
+            except ValueError as exc:
+                raise InputError(f"criterion {key!r}: {exc}") from None
+        elif key in current:
+            value, na = current[key].value, current[key].na
+        else:
+            raise InputError(f"criterion {key!r}: answer it before adding a comment")
+        cause = root_causes.get(key)
+        allowed = json.loads(criteria[key].root_causes or "[]")
+        if cause and cause not in allowed:
+            raise InputError(f"criterion {key!r}: root cause {cause!r} is not one of {allowed}")
+        parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause)
+    if parsed or evaluation is None:
+        evaluation = save_answers(
+            session, evaluator=person, interaction_id=item.id or 0, rubric_id=cal.rubric_id,
+            answers=parsed, actor=person.name, calibration_session_id=cal.id,
+            expected_version=expected_version,
+        )
+    elif expected_version is not None and evaluation.version != expected_version:
+        raise Conflict(f"evaluation {evaluation.id} was changed elsewhere; reload it")
+    if submit_now:
+        submit(session, evaluation, actor=person.name)
+    return {"evaluation_id": evaluation.id, "status": evaluation.status,
+            "score": evaluation.score, "auto_failed": evaluation.auto_failed,
+            "version": evaluation.version}
 
 
 def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
@@ -713,57 +751,63 @@ def scoring_item(
     """What the scoring screen shows for the ``position``-th sampled interaction (0-based; None:
     the first one the evaluator has not submitted, as a queue resumes): the interaction, its
     transcript, the rubric's criteria and the evaluator's OWN answers only."""
+    with store.read() as session:
+        return _scoring_item(session, ref, evaluator=evaluator, position=position)
+
+
+def _scoring_item(
+    session: Session, ref: str | int, *, evaluator: str, position: int | None
+) -> dict[str, Any]:
     from .access import check_transcript_access
     from .interactions import get_transcript
 
-    with store.read() as session:
-        cal = find_session(session, ref)
-        person = find_evaluator(session, require(session, evaluator, "score", cal=cal).name)
-        check_transcript_access(session, person.name)
-        items = sample_interactions(session, cal)
-        if not items:
-            raise NotFound(f"session {cal.name!r} has no interactions")
-        statuses = {
-            e.interaction_id: e.status
-            for e in session.exec(select(m.Evaluation).where(
-                m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
-        }
-        if position is None:
-            todo = [n for n, i in enumerate(items) if statuses.get(i.id or 0) != "submitted"]
-            position = todo[0] if todo else 0
-        position = max(0, min(position, len(items) - 1))
-        item = items[position]
-        criteria = rubric_criteria(session, cal.rubric_id)
-        evaluation = evaluation_for(session, cal, person, item.id or 0)
-        answers: dict[str, dict[str, Any]] = {}
-        if evaluation is not None:
-            by_id = {c.id: c.key for c in criteria}
-            for a in session.exec(select(m.Answer).where(m.Answer.evaluation_id == evaluation.id)):
-                answers[by_id[a.criterion_id]] = {"value": a.value, "na": a.na,
-                                                  "comment": a.comment, "root_cause": a.root_cause}
-        rubric = session.get(m.Rubric, cal.rubric_id)
-        return {
-            "session_id": cal.id, "session": cal.name, "state": cal.state,
-            "rubric": f"{rubric.name}@{rubric.version}" if rubric else "",
-            "position": position, "total": len(items),
-            "statuses": [statuses.get(i.id or 0, "todo") for i in items],
-            "interaction": {
-                "id": item.id, "ref": f"{item.source}:{item.external_id}",
-                "external_id": item.external_id, "channel": item.channel, "agent": item.agent,
-                "team": item.team, "site": item.site, "queue": item.queue,
-                "started_at": item.started_at, "redacted": item.redacted,
-            },
-            "transcript": [
-                {"seq": t.seq, "speaker": t.speaker, "offset_seconds": t.offset_seconds,
-                 "text": t.text} for t in get_transcript(session, item.id or 0)
-            ],
-            "criteria": [CriterionView.of(c) for c in criteria],
-            "answers": answers,
-            "status": evaluation.status if evaluation else "todo",
-            "version": evaluation.version if evaluation else 0,
-            "score": evaluation.score if evaluation else None,
-            "auto_failed": evaluation.auto_failed if evaluation else False,
-        }
+    cal = find_session(session, ref)
+    person = find_evaluator(session, require(session, evaluator, "score", cal=cal).name)
+    check_transcript_access(session, person.name)
+    items = sample_interactions(session, cal)
+    if not items:
+        raise NotFound(f"session {cal.name!r} has no interactions")
+    statuses = {
+        e.interaction_id: e.status
+        for e in session.exec(select(m.Evaluation).where(
+            m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
+    }
+    if position is None:
+        todo = [n for n, i in enumerate(items) if statuses.get(i.id or 0) != "submitted"]
+        position = todo[0] if todo else 0
+    position = max(0, min(position, len(items) - 1))
+    item = items[position]
+    criteria = rubric_criteria(session, cal.rubric_id)
+    evaluation = evaluation_for(session, cal, person, item.id or 0)
+    answers: dict[str, dict[str, Any]] = {}
+    if evaluation is not None:
+        by_id = {c.id: c.key for c in criteria}
+        for a in session.exec(select(m.Answer).where(m.Answer.evaluation_id == evaluation.id)):
+            answers[by_id[a.criterion_id]] = {"value": a.value, "na": a.na,
+                                              "comment": a.comment, "root_cause": a.root_cause}
+    rubric = session.get(m.Rubric, cal.rubric_id)
+    return {
+        "session_id": cal.id, "session": cal.name, "state": cal.state,
+        "rubric": f"{rubric.name}@{rubric.version}" if rubric else "",
+        "position": position, "total": len(items),
+        "statuses": [statuses.get(i.id or 0, "todo") for i in items],
+        "interaction": {
+            "id": item.id, "ref": f"{item.source}:{item.external_id}",
+            "external_id": item.external_id, "channel": item.channel, "agent": item.agent,
+            "team": item.team, "site": item.site, "queue": item.queue,
+            "started_at": item.started_at, "redacted": item.redacted,
+        },
+        "transcript": [
+            {"seq": t.seq, "speaker": t.speaker, "offset_seconds": t.offset_seconds,
+             "text": t.text} for t in get_transcript(session, item.id or 0)
+        ],
+        "criteria": [CriterionView.of(c) for c in criteria],
+        "answers": answers,
+        "status": evaluation.status if evaluation else "todo",
+        "version": evaluation.version if evaluation else 0,
+        "score": evaluation.score if evaluation else None,
+        "auto_failed": evaluation.auto_failed if evaluation else False,
+    }
 
 
 def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id: int,

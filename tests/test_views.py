@@ -49,3 +49,26 @@ def test_the_scoring_item_gives_criterion_views_that_know_their_scale(sqlite_sto
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         greeting.key = "other"  # type: ignore[misc]
+
+
+def test_saving_an_answer_returns_the_updated_scoring_item(sqlite_store):
+    import pytest
+    from helpers import LEAD, seed_basics
+
+    from qa_calibrate import sessions
+    from qa_calibrate.errors import Conflict, PermissionDenied
+
+    ids = seed_basics(sqlite_store)
+    sessions.create_session(sqlite_store, name="S", rubric="mini", lead=LEAD, actor=LEAD,
+                            evaluators=["Ann", "Bob"], interactions=ids[:2])
+    item = sessions.save_answer(sqlite_store, "S", evaluator="Ann", interaction=ids[1],
+                                answers={"greeting": "no"}, expected_version=0, position=1)
+    assert item["position"] == 1 and item["version"] == 1 and item["status"] == "draft"
+    assert item["answers"]["greeting"]["value"] == 0.0
+    assert item == sessions.scoring_item(sqlite_store, "S", evaluator="Ann", position=1)
+    with pytest.raises(Conflict):  # the version it was read at is checked, as by score
+        sessions.save_answer(sqlite_store, "S", evaluator="Ann", interaction=ids[1],
+                             answers={"greeting": "yes"}, expected_version=0, position=1)
+    with pytest.raises(PermissionDenied):
+        sessions.save_answer(sqlite_store, "S", evaluator="Cy", interaction=ids[1],
+                             answers={"greeting": "yes"}, position=1)

@@ -95,6 +95,10 @@ class ScoringScreen(Screen[None]):
             app.fail(exc)
             self.app.pop_screen()
             return
+        self._show_item(keep_row)
+
+    def _show_item(self, keep_row: bool) -> None:
+        """Draw ``self.item`` (from ``scoring_item``, or as ``save_answer`` returned it)."""
         self.position = self.item["position"]
         it = self.item["interaction"]
         head = (f"{self.item['session']} · {self.position + 1}/{self.item['total']} · "
@@ -193,17 +197,18 @@ class ScoringScreen(Screen[None]):
     def save(self, *, answers: dict[str, Any] | None = None,
              comments: dict[str, str] | None = None,
              root_causes: dict[str, str] | None = None) -> bool:
-        """Save through the core at once (a draft), then reload what is stored."""
-        from ...sessions import score
+        """Save through the core at once (a draft); the core returns the updated item."""
+        from ...sessions import save_answer
 
         if not self._editable():
             return False
         app: Any = self.app
         try:
-            score(app.store, self.session_ref, evaluator=app.user_name,
-                  interaction=f"#{self.item['interaction']['id']}", answers=answers or {},
-                  comments=comments, root_causes=root_causes,
-                  expected_version=self.item["version"])
+            self.item = save_answer(
+                app.store, self.session_ref, evaluator=app.user_name,
+                interaction=f"#{self.item['interaction']['id']}", answers=answers or {},
+                comments=comments, root_causes=root_causes,
+                expected_version=self.item["version"], position=self.position or 0)
         except Conflict as exc:
             app.fail(exc)
             self.load(self.position or 0, keep_row=True)
@@ -211,7 +216,7 @@ class ScoringScreen(Screen[None]):
         except QAError as exc:
             app.fail(exc)
             return False
-        self.load(self.position or 0, keep_row=True)
+        self._show_item(keep_row=True)
         return True
 
     # ---------------------------------------------------------------- actions
