@@ -3,8 +3,10 @@
     python bench/cli.py [--runs 15]
 
 Every figure is the median wall time of fresh processes (nothing is cached between runs but the
-operating system's file cache). The commands take turns, one run of each per round, so a busy
-machine slows the floors and the commands alike. Targets:
+operating system's file cache and Python's bytecode). The commands take turns, one run of each per
+round, so a busy machine slows the floors and the commands alike. Bytecode is written as an
+installed package has it (pip compiles it at install): PYTHONDONTWRITEBYTECODE is dropped for the
+runs, and each command runs once before the timing starts. Targets:
 - ``--help``, ``--version`` and shell completion within 3x a bare ``python -c "import click"``;
 - a listing (``rubric list`` on a store holding the bundled rubrics) within 1.3x importing
   click, sqlmodel and rich's console and table: the imports a listing cannot do without.
@@ -43,6 +45,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "QA_CALIBRATE_DB": str(Path(tmp) / "bench.db")}
         env.pop("QA_CALIBRATE_USER", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         subprocess.run([SCRIPT, "init"], env=env, check=True, stdout=subprocess.DEVNULL)
         complete = {**env, "_QA_CALIBRATE_COMPLETE": "bash_complete",
                     "COMP_WORDS": "qa-calibrate ses", "COMP_CWORD": "1"}
@@ -65,6 +68,8 @@ def main() -> None:
         print(f"median of {args.runs} fresh processes each ({sys.version.split()[0]}, "
               f"{os.cpu_count()} cores)")
         print(f"{'figure':<40} {'seconds':>8} {'ratio':>7} {'target':>7}  result")
+        for _label, argv, run_env, _against in figures:  # warm-up: bytecode, file cache
+            seconds(argv, run_env)
         times: list[list[float]] = [[] for _ in figures]
         for _ in range(args.runs):
             for n, (_label, argv, run_env, _against) in enumerate(figures):

@@ -633,18 +633,25 @@ def rubric_criteria(session: Session, rubric_id: int) -> list[m.Criterion]:
 
 def list_rubrics(store: Store) -> list[dict[str, Any]]:
     """Every stored rubric version (name, version, title, channel, criteria count, short hash,
-    loaded_at, latest)."""
+    loaded_at, latest), in one query."""
+    from sqlalchemy import select as sa_select
+
+    r = m.Rubric
+    q = (sa_select(col(r.id), col(r.name), col(r.version), col(r.title), col(r.channel),
+                   col(r.content_hash), col(r.loaded_at), func.count(col(m.Criterion.id)))
+         .outerjoin(m.Criterion, col(m.Criterion.rubric_id) == col(r.id))
+         .group_by(col(r.id), col(r.name), col(r.version), col(r.title), col(r.channel),
+                   col(r.content_hash), col(r.loaded_at))
+         .order_by(col(r.name), col(r.version)))
     with store.read() as session:
-        counts = dict(session.exec(select(m.Criterion.rubric_id, func.count())
-                                   .group_by(col(m.Criterion.rubric_id))).all())
-        rows = session.exec(select(m.Rubric).order_by(col(m.Rubric.name),
-                                                      col(m.Rubric.version))).all()
-        latest: dict[str, int] = {}
-        for r in rows:
-            latest[r.name] = max(latest.get(r.name, 0), r.version)
-        return [{"name": r.name, "version": r.version, "title": r.title, "channel": r.channel,
-                 "criteria": counts.get(r.id or 0, 0), "content_hash": r.content_hash[:12],
-                 "loaded_at": r.loaded_at, "latest": r.version == latest[r.name]} for r in rows]
+        rows = session.execute(q).all()
+    latest: dict[str, int] = {}
+    for row in rows:
+        latest[row[1]] = max(latest.get(row[1], 0), row[2])
+    return [{"name": name, "version": version, "title": title, "channel": channel,
+             "criteria": int(count), "content_hash": content_hash[:12], "loaded_at": loaded_at,
+             "latest": version == latest[name]}
+            for _id, name, version, title, channel, content_hash, loaded_at, count in rows]
 
 
 def criterion_row(c: m.Criterion) -> dict[str, Any]:
