@@ -164,6 +164,12 @@ class Actor:
         return other is not None and name_key(other) == name_key(self.name)
 
 
+def external_refusal(name: str, what: str) -> PermissionDenied:
+    """The refusal for an evaluator of another organisation, who may do nothing in this store."""
+    return PermissionDenied(f"{name} is an evaluator of another organisation (their answers "
+                            f"came in a results packet): cannot {what} in this store")
+
+
 def resolve(session: Session, name: str | None) -> Actor:
     """The person called ``name`` (matched by ``names.name_key``); unknown names get no role."""
     given = " ".join(str(name or "").split())
@@ -202,9 +208,7 @@ def require(
     rule = POLICY[action]
     who = resolve(session, name)
     if who.external:
-        raise PermissionDenied(f"{who.name} is an evaluator of another organisation (their "
-                               f"answers came in a results packet): cannot {rule.what} in this "
-                               "store")
+        raise external_refusal(who.name, rule.what)
     in_session = True
     if rule.participant and cal is not None:
         in_session = who.id is not None and session.get(

@@ -461,6 +461,7 @@ def _submitted(session: Session, cal: m.CalibrationSession) -> list[dict[str, An
 def _import_results(store: Store, path: Path, read: _Read, *, actor: str) -> PacketResult:
     from .evaluations import AnswerIn, save_answers, submit
     from .scoring import parse_answer
+    from .sessions import sample_interactions
 
     where = str(path)
     body = read.parts["results"]
@@ -484,7 +485,7 @@ def _import_results(store: Store, path: Path, read: _Read, *, actor: str) -> Pac
         if cal.state != "open":
             raise Conflict(f"session {cal.name} is {cal.state}: results are added while it is "
                            "open (scoring is locked once revealed)")
-        sample = {(i.source, i.external_id): i for i in _sample(session, cal)}
+        sample = {(i.source, i.external_id): i for i in sample_interactions(session, cal)}
         criteria = {c.key: c for c in session.exec(
             select(m.Criterion).where(m.Criterion.rubric_id == cal.rubric_id)).all()}
         organisation = read.manifest.get("organisation")
@@ -541,12 +542,6 @@ def _import_results(store: Store, path: Path, read: _Read, *, actor: str) -> Pac
                                       "evaluations": evaluations, "people": added_people})
         return PacketResult("results", read.manifest["packet_id"], cal.name, True,
                             evaluations=evaluations, people=added_people, path=where)
-
-
-def _sample(session: Session, cal: m.CalibrationSession) -> list[m.Interaction]:
-    from .sessions import sample_interactions
-
-    return sample_interactions(session, cal)
 
 
 def _external_person(session: Session, name: str, site: str | None,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from . import models as m
-from .access import Actor, require
+from .access import Actor, external_refusal, require
 from .errors import InputError, PermissionDenied, UnknownPerson
 from .names import did_you_mean, name_key
 from .store import Store, audit
@@ -45,9 +45,7 @@ def person_name(store: Store, name: str) -> str:
     with store.read() as session:
         person = find_evaluator(session, name)
         if person.external:
-            raise PermissionDenied(f"{person.name} is an evaluator of another organisation "
-                                   "(their answers came in a results packet): cannot act in "
-                                   "this store")
+            raise external_refusal(person.name, "act")
         return person.name
 
 

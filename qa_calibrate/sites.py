@@ -123,10 +123,11 @@ def _figures(datas: Sequence[SessionData], settings: ReportSettings) -> dict[str
         codes = _codes(data, raters)
         same = site_arr[:, None] == site_arr[None, :]
         upper = np.triu(np.ones((len(raters), len(raters)), dtype=bool), k=1)
+        both = ~np.isnan(codes[:, :, None, :]) & ~np.isnan(codes[:, None, :, :])
+        equal = codes[:, :, None, :] == codes[:, None, :, :]
         for name, mask in (("within", same), ("across", ~same)):
-            both = ~np.isnan(codes[:, :, None, :]) & ~np.isnan(codes[:, None, :, :])
             pick = (mask & upper)[None, :, :, None] & both
-            pairs[name][0] += int(((codes[:, :, None, :] == codes[:, None, :, :]) & pick).sum())
+            pairs[name][0] += int((equal & pick).sum())
             pairs[name][1] += int(pick.sum())
     out_orgs = []
     for site in sorted(orgs, key=lambda s: (s != reference, s)):

@@ -216,19 +216,22 @@ def sla_report(store: Store, *, actor: str, settings: SlaSettings | None = None,
         targets = {t.site: t for t in session.exec(select(m.SlaTarget)).all()}
     offsets = _offsets(store, since, until, actor)
     groups: dict[tuple[str, str], dict[str, list[Any]]] = {}
+
+    def group(site_name: str | None, when: datetime | None) -> dict[str, list[Any]]:
+        """The lists of one site and period (evaluations and contacts alike)."""
+        return groups.setdefault(
+            (site_name or "(no site)", _period(when, settings.period)),
+            {"score": [], "failed": [], "pair": [], "csat": [], "aht": [], "by": []})
+
     for s_, when, score, failed, csat, scored_by in evaluations:
-        g = groups.setdefault((s_ or "(no site)", _period(when, settings.period)),
-                              {"score": [], "failed": [], "pair": [], "csat": [], "aht": [],
-                               "by": []})
+        g = group(s_, when)
         g["score"].append(score)
         g["by"].append(scored_by)
         g["failed"].append(bool(failed))
         if csat is not None:
             g["pair"].append((score, csat))
     for s_, when, csat, aht in contacts:
-        g = groups.setdefault((s_ or "(no site)", _period(when, settings.period)),
-                              {"score": [], "failed": [], "pair": [], "csat": [], "aht": [],
-                               "by": []})
+        g = group(s_, when)
         if csat is not None:
             g["csat"].append(csat)
         if aht is not None:
