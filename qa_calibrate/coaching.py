@@ -602,16 +602,16 @@ def _evaluator_proposals(
                 "examples": [x for f in flags for x in f.examples][:5]},
         ))
     for row in _evaluators_report(store, ReportSettings(n_resamples=0)):
-        score = row["calibration_score"]
+        score = row.calibration_score
         if math.isnan(score) or score >= settings.min_calibration_score:
             continue
         out.append(Proposed(
-            kind="recalibration", assignee=row["evaluator"], role="evaluator", team=None,
-            site=sites.get(row["evaluator"]), module_id=RECALIBRATION, priority="medium",
+            kind="recalibration", assignee=row.evaluator, role="evaluator", team=None,
+            site=sites.get(row.evaluator), module_id=RECALIBRATION, priority="medium",
             reason=(f"Calibration score {score:.0f} < {settings.min_calibration_score:.0f} "
-                    f"over {row['sessions']} session(s), mean gap {row['mean_gap']:+.1f} pts"),
+                    f"over {row.sessions} session(s), mean gap {row.mean_gap:+.1f} pts"),
             evidence={"criteria": [], "calibration_score": round(score, 1),
-                      "match_rate": row["match_rate"], "sessions": row["sessions"]},
+                      "match_rate": row.match_rate, "sessions": row.sessions},
         ))
     return out
 

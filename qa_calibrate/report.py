@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
 import numpy as np
@@ -150,8 +150,28 @@ def _categories(criterion: m.Criterion) -> list[float]:
     return []
 
 
+def _plain(value: Any) -> Any:
+    """A view as JSON-ready data: views by their ``to_dict``, sequences as lists."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+class _View:
+    """A frozen report view; ``to_dict`` is what the CLI prints as JSON (field order kept)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True)
-class Figure:
+class Figure(_View):
     """One coefficient as the layers show it: the value, its interval, and why it is undefined.
 
     ``text()`` is the one way it is written, in the CLI's tables and the TUI's panels alike."""
@@ -164,8 +184,10 @@ class Figure:
     label: str | None = None
 
     @classmethod
-    def of(cls, fig: Mapping[str, Any]) -> Figure:
-        """The view of a figure in a report (the JSON-ready mapping ``_figure`` builds)."""
+    def of(cls, fig: Figure | Mapping[str, Any]) -> Figure:
+        """The view of a figure given as a JSON-ready mapping (the SLA and sites reports)."""
+        if isinstance(fig, Figure):
+            return fig
 
         def number(key: str) -> float:
             raw = fig.get(key)
@@ -190,33 +212,246 @@ class Figure:
                                      if has_ci else "")
         return out + (f" {self.label}" if label and self.label else "")
 
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"value": self.value, "ci_low": self.ci_low,
+                               "ci_high": self.ci_high, "se": self.se,
+                               "undefined": self.undefined}
+        if self.label is not None:
+            out["label"] = self.label
+        return out
+
+
+@dataclass(frozen=True)
+class IccFigure(Figure):
+    """The overall-score ICC: a figure, its form and how many interactions it used."""
+
+    form: str = "2,1"
+    interactions: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "form": self.form, "interactions": self.interactions}
+
+
+@dataclass(frozen=True)
+class CriterionAgreement(_View):
+    """One criterion's agreement among the session's evaluators (benchmark left out)."""
+
+    criterion: str
+    section: str
+    question: str
+    scale: str
+    level: str
+    critical: bool
+    subjective: bool
+    weight: float
+    units_rated: int
+    ratings: int
+    na_answers: int
+    percent_agreement_with_na: float
+    percent_agreement: Figure
+    gwet_ac1: Figure
+    krippendorff_alpha: Figure
+    fleiss_kappa: Figure
+    target: float
+    flagged: bool
+    spread: float
+
+    def figure(self, name: str) -> Figure:
+        """One of ``CRITERION_COEFFICIENTS`` by name."""
+        if name not in CRITERION_COEFFICIENTS:
+            raise KeyError(name)
+        fig: Figure = getattr(self, name)
+        return fig
+
+
+@dataclass(frozen=True)
+class CriterionBias(_View):
+    """An evaluator's bias on one criterion, as a share of its scale (+ lenient, − harsh)."""
+
+    criterion: str
+    bias: float
+    answers: int
+    mismatches: int
+
+
+@dataclass(frozen=True)
+class ScoreGap(_View):
+    """An evaluator's interaction score against the reference's (None where either is missing)."""
+
+    interaction: str
+    score: float | None
+    reference_score: float | None
+    gap: float | None
+
+
+@dataclass(frozen=True)
+class EvaluatorAgreement(_View):
+    """One evaluator against the session's reference (benchmark or consensus)."""
+
+    evaluator: str
+    interactions_scored: int
+    answers: int
+    match_rate: float = math.nan
+    calibration_score: float = math.nan
+    critical_mismatches: int | None = None
+    ordinal_bias: float = math.nan
+    binary_bias: float = math.nan
+    mean_gap: float = math.nan
+    mean_abs_gap: float = math.nan
+    interactions_outside_band: int = 0
+    criterion_bias: tuple[CriterionBias, ...] = ()
+    out_of_band: bool = False
+    direction: str = "no reference"
+    gaps: tuple[ScoreGap, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.critical_mismatches is None:  # no reference: nothing to mismatch
+            del out["critical_mismatches"]
+        return out
+
+
+@dataclass(frozen=True)
+class SessionSummary(_View):
+    id: int
+    name: str
+    state: str
+    rubric: str
+    interactions: int
+    evaluators: tuple[str, ...]
+    benchmark: str | None
+
+
+@dataclass(frozen=True)
+class SessionReport(_View):
+    """Everything the calibration meeting needs: per criterion, per evaluator, the overall ICC,
+    and the offset between organisations when the session has several (``sites``)."""
+
+    session: SessionSummary
+    reference: str
+    settings: ReportSettings
+    overall_score_icc: IccFigure
+    criteria: tuple[CriterionAgreement, ...]
+    evaluators: tuple[EvaluatorAgreement, ...]
+    flagged_criteria: tuple[str, ...]
+    out_of_band: tuple[str, ...]
+    sites: Mapping[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["settings"] = asdict(self.settings)
+        return out
+
+    def criterion(self, key: str) -> CriterionAgreement | None:
+        return next((c for c in self.criteria if c.criterion == key), None)
+
+
+@dataclass(frozen=True)
+class EvaluatorSummary(_View):
+    """One evaluator across every revealed or closed session (weighted by interactions)."""
+
+    evaluator: str
+    sessions: int
+    interactions: int
+    last_session: str | None
+    match_rate: float
+    calibration_score: float
+    ordinal_bias: float
+    mean_gap: float
+    mean_abs_gap: float
+    out_of_band: bool
+    criterion_bias: tuple[CriterionBias, ...]
+
+
+@dataclass(frozen=True)
+class Headline(_View):
+    """The home screen's summary of a session: mean raw agreement, flagged, out of band."""
+
+    agreement: float
+    flagged: int
+    out_of_band: int
+
+
+@dataclass(frozen=True)
+class MeetingCell(_View):
+    """One evaluator's answer on one criterion of the interaction under discussion."""
+
+    answer: float | None
+    na: bool
+    comment: str | None
+    agrees: bool | None
+
+    @property
+    def answered(self) -> bool:
+        return self.answer is not None or self.na
+
+
+@dataclass(frozen=True)
+class MeetingConsensus(_View):
+    answer: float | None
+    na: bool
+    note: str | None
+
+
+@dataclass(frozen=True)
+class MeetingRow(_View):
+    criterion: CriterionView
+    agreement: float  # share of agreeing pairs on this interaction (NaN under two answers)
+    distinct: int
+    cells: tuple[MeetingCell, ...]
+    consensus: MeetingConsensus | None
+
+
+@dataclass(frozen=True)
+class MeetingInteraction(_View):
+    id: int
+    ref: str
+    agent: str | None
+    channel: str | None
+    team: str | None
+
+
+@dataclass(frozen=True)
+class MeetingView(_View):
+    """The meeting matrix for one sampled interaction: criteria × evaluators (+ benchmark and
+    consensus), the widest split first."""
+
+    session_id: int
+    session: str
+    state: str
+    position: int
+    total: int
+    interaction: MeetingInteraction
+    evaluators: tuple[str, ...]
+    benchmark_index: int | None
+    rows: tuple[MeetingRow, ...]
+
 
 def _figure(
     name: str, ratings: np.ndarray, settings: ReportSettings, **kwargs: Any
-) -> dict[str, Any]:
+) -> Figure:
     """A coefficient with its bootstrap CI, closed-form SE where one exists, and a label."""
     value = ag.COEFFICIENTS[name](ratings, **kwargs)
-    out: dict[str, Any] = {"value": value, "ci_low": math.nan, "ci_high": math.nan,
-                           "se": math.nan, "undefined": None}
     if math.isnan(value):
-        out["undefined"] = ag.undefined_reason(name, ratings, **kwargs) or "not defined here"
-        return out
+        return Figure(value, undefined=ag.undefined_reason(name, ratings, **kwargs)
+                      or "not defined here")
+    low = high = se = math.nan
     if settings.n_resamples > 0:
         low, high = ag.bootstrap_ci(
             name, ratings, n_resamples=settings.n_resamples, confidence=settings.confidence,
             seed=settings.seed, **kwargs,
         )
-        out["ci_low"], out["ci_high"] = low, high
     if name != "krippendorff_alpha" and name != "icc":
         try:
-            out["se"] = ag.standard_error(name, ratings, **kwargs)
+            se = ag.standard_error(name, ratings, **kwargs)
         except (KeyError, ValueError):
             pass
+    label = None
     if name == "krippendorff_alpha":
-        out["label"] = ag.krippendorff_label(value, thresholds=settings.alpha_thresholds)
+        label = ag.krippendorff_label(value, thresholds=settings.alpha_thresholds)
     elif name in ("fleiss_kappa", "gwet_ac1", "cohen_kappa", "conger_kappa"):
-        out["label"] = ag.landis_koch(value, bands=settings.kappa_bands)
-    return out
+        label = ag.landis_koch(value, bands=settings.kappa_bands)
+    return Figure(value, ci_low=low, ci_high=high, se=se, label=label)
 
 
 def _scores(data: SessionData, values: np.ndarray, na: np.ndarray) -> np.ndarray:
@@ -246,8 +481,8 @@ def session_report(
     settings: ReportSettings | None = None,
     *,
     viewer: str,
-) -> dict[str, Any]:
-    """Everything the calibration meeting needs, as plain data (JSON-ready).
+) -> SessionReport:
+    """Everything the calibration meeting needs (``to_dict()`` is the JSON the CLI prints).
 
     While the session is open only a lead (``viewer``) may see it: the blind rule."""
     with store.read() as session:
@@ -255,42 +490,38 @@ def session_report(
     return _build_report(store, ref, settings or ReportSettings())
 
 
-def _build_report(store: Store, ref: str | int, settings: ReportSettings) -> dict[str, Any]:
+def _build_report(store: Store, ref: str | int, settings: ReportSettings) -> SessionReport:
     """The session report, for callers that have checked who may see it."""
     with store.read() as session:
         data = load_session_data(session, ref)
-        summary = {
-            "id": data.session.id, "name": data.session.name, "state": data.session.state,
-            "rubric": f"{data.rubric.name}@{data.rubric.version}",
-            "interactions": len(data.interactions),
-            "evaluators": [p.name for n, p in enumerate(data.evaluators)
-                           if n != data.benchmark_index],
-            "benchmark": (data.evaluators[data.benchmark_index].name
-                          if data.benchmark_index is not None else None),
-        }
+        summary = SessionSummary(
+            id=data.session.id or 0, name=data.session.name, state=data.session.state,
+            rubric=f"{data.rubric.name}@{data.rubric.version}",
+            interactions=len(data.interactions),
+            evaluators=tuple(p.name for n, p in enumerate(data.evaluators)
+                             if n != data.benchmark_index),
+            benchmark=(data.evaluators[data.benchmark_index].name
+                       if data.benchmark_index is not None else None),
+        )
     raters = [n for n in range(len(data.evaluators)) if n != data.benchmark_index]
     ref_name, ref_values, ref_na = reference_answers(data)
     criteria_rows = _criteria_rows(data, raters, settings)
     evaluator_rows, overall_icc = _evaluator_rows(data, raters, ref_values, ref_na, settings)
     from .sites import organisation_figures  # the offset between organisations, if several
 
-    return {
-        "session": summary,
-        "reference": ref_name,
-        "settings": asdict(settings),
-        "overall_score_icc": overall_icc,
-        "criteria": criteria_rows,
-        "evaluators": evaluator_rows,
-        "flagged_criteria": [r["criterion"] for r in criteria_rows if r["flagged"]],
-        "out_of_band": [r["evaluator"] for r in evaluator_rows if r["out_of_band"]],
-        "sites": organisation_figures(data, settings),
-    }
+    return SessionReport(
+        session=summary, reference=ref_name, settings=settings, overall_score_icc=overall_icc,
+        criteria=tuple(criteria_rows), evaluators=tuple(evaluator_rows),
+        flagged_criteria=tuple(r.criterion for r in criteria_rows if r.flagged),
+        out_of_band=tuple(r.evaluator for r in evaluator_rows if r.out_of_band),
+        sites=organisation_figures(data, settings),
+    )
 
 
 def _criteria_rows(
     data: SessionData, raters: Sequence[int], settings: ReportSettings
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
+) -> list[CriterionAgreement]:
+    rows: list[CriterionAgreement] = []
     for c, crit in enumerate(data.criteria):
         ratings = data.values[:, raters, c]  # N/A and missing are NaN
         answered = data.answered[:, raters, c]
@@ -310,24 +541,23 @@ def _criteria_rows(
         coded = np.where(na, -1.0, ratings)
         pa_with_na = ag.percent_agreement(np.where(answered, coded, np.nan))
         target = settings.subjective_target if crit.subjective else settings.objective_target
-        pa = figures["percent_agreement"]["value"]
+        pa = figures["percent_agreement"].value
         split_values = ratings[~np.isnan(ratings)]
-        rows.append({
-            "criterion": crit.key, "section": crit.section, "question": crit.question,
-            "scale": crit.scale, "level": level, "critical": crit.critical,
-            "subjective": crit.subjective, "weight": crit.weight,
-            "units_rated": int((answered.sum(axis=1) >= 2).sum()),
-            "ratings": int(answered.sum()), "na_answers": int(na.sum()),
-            "percent_agreement_with_na": pa_with_na,
+        rows.append(CriterionAgreement(
+            criterion=crit.key, section=crit.section, question=crit.question,
+            scale=crit.scale, level=level, critical=crit.critical,
+            subjective=crit.subjective, weight=crit.weight,
+            units_rated=int((answered.sum(axis=1) >= 2).sum()),
+            ratings=int(answered.sum()), na_answers=int(na.sum()),
+            percent_agreement_with_na=pa_with_na,
             **figures,
-            "target": target,
-            "flagged": bool(not math.isnan(pa) and pa < target),
-            "spread": float(np.std(split_values)) if split_values.size else math.nan,
-        })
+            target=target,
+            flagged=bool(not math.isnan(pa) and pa < target),
+            spread=float(np.std(split_values)) if split_values.size else math.nan,
+        ))
     rows.sort(key=lambda r: (
-        math.inf if math.isnan(r["percent_agreement"]["value"])
-        else r["percent_agreement"]["value"],
-        -(r["spread"] if not math.isnan(r["spread"]) else 0.0),
+        math.inf if math.isnan(r.percent_agreement.value) else r.percent_agreement.value,
+        -(r.spread if not math.isnan(r.spread) else 0.0),
     ))
     return rows
 
@@ -338,7 +568,7 @@ def _evaluator_rows(
     ref_values: np.ndarray | None,
     ref_na: np.ndarray | None,
     settings: ReportSettings,
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+) -> tuple[list[EvaluatorAgreement], IccFigure]:
     weights = np.array([c.weight for c in data.criteria], dtype=float)
     critical = np.array([c.critical for c in data.criteria], dtype=bool)
     ordinal = np.array([c.scale == "ordinal" for c in data.criteria], dtype=bool)
@@ -356,21 +586,12 @@ def _evaluator_rows(
     if ref_values is not None and ref_na is not None:
         ref_answered = ~np.isnan(ref_values) | ref_na
         ref_scores = np.where(ref_answered.any(axis=1), ref_scores, np.nan)
-    rows = []
+    rows: list[EvaluatorAgreement] = []
     for e in raters:
         answered = data.answered[:, e, :]
-        row: dict[str, Any] = {
-            "evaluator": data.evaluators[e].name,
-            "interactions_scored": int(answered.any(axis=1).sum()),
-            "answers": int(answered.sum()),
-        }
+        name, n_scored = data.evaluators[e].name, int(answered.any(axis=1).sum())
         if ref_values is None or ref_na is None:
-            row.update({"match_rate": math.nan, "calibration_score": math.nan,
-                        "ordinal_bias": math.nan, "binary_bias": math.nan,
-                        "mean_gap": math.nan, "mean_abs_gap": math.nan,
-                        "interactions_outside_band": 0, "out_of_band": False,
-                        "direction": "no reference", "gaps": [], "criterion_bias": []})
-            rows.append(row)
+            rows.append(EvaluatorAgreement(name, n_scored, int(answered.sum())))
             continue
         ref_answered = ~np.isnan(ref_values) | ref_na
         both = answered & ref_answered
@@ -398,40 +619,40 @@ def _evaluator_rows(
         counted = (~np.isnan(diff)).sum(axis=0)
         with np.errstate(invalid="ignore"):
             per_crit = np.nansum(diff, axis=0) / np.maximum(counted, 1) / span
-        criterion_bias: list[dict[str, Any]] = [
-            {"criterion": c.key, "bias": float(per_crit[j]), "answers": int(counted[j]),
-             "mismatches": int((both[:, j] & ~same[:, j]).sum())}
-            for j, c in enumerate(data.criteria) if counted[j]
-        ]
-        criterion_bias.sort(key=lambda b: -abs(b["bias"]))
+        criterion_bias = sorted(
+            (CriterionBias(criterion=c.key, bias=float(per_crit[j]), answers=int(counted[j]),
+                           mismatches=int((both[:, j] & ~same[:, j]).sum()))
+             for j, c in enumerate(data.criteria) if counted[j]),
+            key=lambda b: -abs(b.bias))
         ord_diff = diff[:, ordinal][~np.isnan(diff[:, ordinal])]
         bin_diff = diff[:, binary][~np.isnan(diff[:, binary])]
-        row.update({
-            "match_rate": float(same.sum() / both.sum()) if both.sum() else math.nan,
-            "calibration_score": float(np.nanmean(cal_score)) if (~np.isnan(cal_score)).any()
+        rows.append(EvaluatorAgreement(
+            name, n_scored, int(answered.sum()),
+            match_rate=float(same.sum() / both.sum()) if both.sum() else math.nan,
+            calibration_score=float(np.nanmean(cal_score)) if (~np.isnan(cal_score)).any()
             else math.nan,
-            "critical_mismatches": int((both & ~same & critical).sum()),
-            "ordinal_bias": float(ord_diff.mean()) if ord_diff.size else math.nan,
-            "binary_bias": float(bin_diff.mean()) if bin_diff.size else math.nan,
-            "mean_gap": mean_gap, "mean_abs_gap": mean_abs,
-            "interactions_outside_band": out,
-            "criterion_bias": criterion_bias,
-            "out_of_band": bool(not math.isnan(mean_abs) and mean_abs > settings.tolerance),
-            "direction": (
+            critical_mismatches=int((both & ~same & critical).sum()),
+            ordinal_bias=float(ord_diff.mean()) if ord_diff.size else math.nan,
+            binary_bias=float(bin_diff.mean()) if bin_diff.size else math.nan,
+            mean_gap=mean_gap, mean_abs_gap=mean_abs,
+            interactions_outside_band=out,
+            criterion_bias=tuple(criterion_bias),
+            out_of_band=bool(not math.isnan(mean_abs) and mean_abs > settings.tolerance),
+            direction=(
                 "no data" if math.isnan(mean_gap)
                 else "lenient" if mean_gap > settings.tolerance / 2
                 else "harsh" if mean_gap < -settings.tolerance / 2 else "in line"
             ),
-            "gaps": [
-                {"interaction": f"{data.interactions[i].source}:{data.interactions[i].external_id}",
-                 "score": None if math.isnan(scores[i, e]) else float(scores[i, e]),
-                 "reference_score": None if math.isnan(ref_scores[i]) else float(ref_scores[i]),
-                 "gap": None if math.isnan(gaps[i]) else float(gaps[i])}
+            gaps=tuple(
+                ScoreGap(interaction=f"{data.interactions[i].source}:"
+                                     f"{data.interactions[i].external_id}",
+                         score=_none_if_nan(scores[i, e]),
+                         reference_score=_none_if_nan(ref_scores[i]),
+                         gap=_none_if_nan(gaps[i]))
                 for i in range(n_i)
-            ],
-        })
-        rows.append(row)
-    rows.sort(key=lambda r: -(r["mean_abs_gap"] if not math.isnan(r["mean_abs_gap"]) else -1))
+            ),
+        ))
+    rows.sort(key=lambda r: -(r.mean_abs_gap if not math.isnan(r.mean_abs_gap) else -1))
     # ICC needs a complete matrix: keep either every evaluator who scored the whole sample
     # (an evaluator still scoring is left out) or every fully scored interaction, whichever
     # keeps more scores
@@ -444,20 +665,23 @@ def _evaluator_rows(
         icc_matrix, complete = scores[:, full_raters], np.ones(n_i, dtype=bool)
     else:
         icc_matrix, complete = by_rows, rows_ok
-    icc_fig = _figure("icc", icc_matrix[complete], settings, form="2,1") \
-        if complete.sum() >= 2 else {
-        "value": math.nan, "ci_low": math.nan, "ci_high": math.nan, "se": math.nan,
-        "undefined": "fewer than two interactions scored by every evaluator",
-    }
-    icc_fig["form"] = "2,1"
-    icc_fig["interactions"] = int(complete.sum())
+    fig = _figure("icc", icc_matrix[complete], settings, form="2,1") \
+        if complete.sum() >= 2 else \
+        Figure(math.nan, undefined="fewer than two interactions scored by every evaluator")
+    icc_fig = IccFigure(value=fig.value, ci_low=fig.ci_low, ci_high=fig.ci_high, se=fig.se,
+                        undefined=fig.undefined, label=fig.label, form="2,1",
+                        interactions=int(complete.sum()))
     return rows, icc_fig
+
+
+def _none_if_nan(v: float) -> float | None:
+    return None if math.isnan(v) else float(v)
 
 
 def evaluators_report(
     store: Store, settings: ReportSettings | None = None, *, actor: str,
     states: Sequence[str] = ("revealed", "closed"),
-) -> list[dict[str, Any]]:
+) -> list[EvaluatorSummary]:
     """Each evaluator across every revealed or closed session: match, calibration score, gaps.
     Leads and trainers; an open session never counts (the blind rule)."""
     from .access import check
@@ -469,7 +693,7 @@ def evaluators_report(
 def _evaluators_report(
     store: Store, settings: ReportSettings | None = None, *,
     states: Sequence[str] = ("revealed", "closed"),
-) -> list[dict[str, Any]]:
+) -> list[EvaluatorSummary]:
     """``evaluators_report`` for core callers that have checked the acting person."""
     settings = settings or ReportSettings(n_resamples=0)
     states = [s for s in states if s != "open"]
@@ -479,68 +703,75 @@ def _evaluators_report(
             .order_by(col(m.CalibrationSession.created_at))
         ).all()
         refs = [c.id for c in cals]
-    totals: dict[str, dict[str, Any]] = {}
+    totals: dict[str, _Totals] = {}
     for ref in refs:
         report = _build_report(store, ref or 0, settings)
-        for r in report["evaluators"]:
-            t = totals.setdefault(r["evaluator"], {
-                "evaluator": r["evaluator"], "sessions": 0, "interactions": 0,
-                "_match": [], "_cal": [], "_gap": [], "_abs": [], "_ord": [], "last_session": None,
-                "_crit": {},
-            })
-            for b in r.get("criterion_bias", []):
-                acc = t["_crit"].setdefault(b["criterion"], [0.0, 0, 0])
-                acc[0] += b["bias"] * b["answers"]
-                acc[1] += b["answers"]
-                acc[2] += b["mismatches"]
-            t["sessions"] += 1
-            n = r["interactions_scored"]
-            t["interactions"] += n
-            for key, src in (("_match", "match_rate"), ("_cal", "calibration_score"),
-                             ("_gap", "mean_gap"), ("_abs", "mean_abs_gap"),
-                             ("_ord", "ordinal_bias")):
-                if not math.isnan(r[src]):
-                    t[key].append((r[src], n))
-            t["last_session"] = report["session"]["name"]
+        for r in report.evaluators:
+            t = totals.setdefault(r.evaluator, _Totals())
+            for b in r.criterion_bias:
+                acc = t.crit.setdefault(b.criterion, [0.0, 0, 0])
+                acc[0] += b.bias * b.answers
+                acc[1] += b.answers
+                acc[2] += b.mismatches
+            t.sessions += 1
+            n = r.interactions_scored
+            t.interactions += n
+            for key in _Totals.MEANS:
+                value = getattr(r, key)
+                if not math.isnan(value):
+                    t.means.setdefault(key, []).append((value, n))
+            t.last_session = report.session.name
     out = []
-    for t in totals.values():
-        def wmean(pairs: list[tuple[float, int]]) -> float:
-            total = sum(n for _v, n in pairs)
-            return sum(v * n for v, n in pairs) / total if total else math.nan
-        crit = t.pop("_crit")
+    for name, t in totals.items():
         criterion_bias = sorted(
-            ({"criterion": k, "bias": v[0] / v[1], "answers": v[1], "mismatches": v[2]}
-             for k, v in crit.items() if v[1]), key=lambda b: -abs(b["bias"]))
-        mean_abs = wmean(t.pop("_abs"))
-        mean_gap = wmean(t.pop("_gap"))
-        out.append({
-            **t, "match_rate": wmean(t.pop("_match")), "calibration_score": wmean(t.pop("_cal")),
-            "ordinal_bias": wmean(t.pop("_ord")), "mean_gap": mean_gap, "mean_abs_gap": mean_abs,
-            "out_of_band": bool(not math.isnan(mean_abs) and mean_abs > settings.tolerance),
-            "criterion_bias": criterion_bias,
-        })
-    out.sort(key=lambda r: r["evaluator"])
+            (CriterionBias(criterion=k, bias=v[0] / v[1], answers=int(v[1]),
+                           mismatches=int(v[2]))
+             for k, v in t.crit.items() if v[1]), key=lambda b: -abs(b.bias))
+        mean_abs = t.mean("mean_abs_gap")
+        out.append(EvaluatorSummary(
+            evaluator=name, sessions=t.sessions, interactions=t.interactions,
+            last_session=t.last_session, match_rate=t.mean("match_rate"),
+            calibration_score=t.mean("calibration_score"), ordinal_bias=t.mean("ordinal_bias"),
+            mean_gap=t.mean("mean_gap"), mean_abs_gap=mean_abs,
+            out_of_band=bool(not math.isnan(mean_abs) and mean_abs > settings.tolerance),
+            criterion_bias=tuple(criterion_bias),
+        ))
+    out.sort(key=lambda r: r.evaluator)
     return out
 
 
-def report_json(report: dict[str, Any]) -> str:
-    return json.dumps(report, default=str)
+@dataclass
+class _Totals:
+    """An evaluator's running totals across sessions (means weighted by interactions)."""
+
+    MEANS = ("match_rate", "calibration_score", "mean_gap", "mean_abs_gap", "ordinal_bias")
+    sessions: int = 0
+    interactions: int = 0
+    last_session: str | None = None
+    means: dict[str, list[tuple[float, int]]] = field(default_factory=dict)
+    crit: dict[str, list[float]] = field(default_factory=dict)
+
+    def mean(self, key: str) -> float:
+        pairs = self.means.get(key, [])
+        total = sum(n for _v, n in pairs)
+        return sum(v * n for v, n in pairs) / total if total else math.nan
 
 
-def headline(store: Store, ref: str | int, *, viewer: str) -> dict[str, Any]:
+def report_json(report: SessionReport) -> str:
+    return json.dumps(report.to_dict(), default=str)
+
+
+def headline(store: Store, ref: str | int, *, viewer: str) -> Headline:
     """The one-line summary the home screen shows: mean raw agreement over criteria, how many
     criteria are flagged and how many evaluators are out of the band (no bootstrap)."""
     rep = session_report(store, ref, ReportSettings(n_resamples=0), viewer=viewer)
-    pas = [c["percent_agreement"]["value"] for c in rep["criteria"]]
+    pas = [c.percent_agreement.value for c in rep.criteria]
     pas = [v for v in pas if not math.isnan(v)]
-    return {
-        "agreement": sum(pas) / len(pas) if pas else math.nan,
-        "flagged": len(rep["flagged_criteria"]),
-        "out_of_band": len(rep["out_of_band"]),
-    }
+    return Headline(agreement=sum(pas) / len(pas) if pas else math.nan,
+                    flagged=len(rep.flagged_criteria), out_of_band=len(rep.out_of_band))
 
 
-def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) -> dict[str, Any]:
+def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) -> MeetingView:
     """The meeting matrix for one sampled interaction: criteria × evaluators (+ benchmark and
     consensus), the widest split first. Blind rule: only a lead while the session is open."""
     from .access import require
@@ -553,7 +784,7 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
         raise NotFound(f"session {data.session.name!r} has no interactions")
     i = max(0, min(position, n_items - 1))
     raters = [e for e in range(len(data.evaluators)) if e != data.benchmark_index]
-    rows: list[dict[str, Any]] = []
+    rows: list[MeetingRow] = []
     for c, crit in enumerate(data.criteria):
         answered = data.answered[i, raters, c]
         coded = np.where(data.na[i, raters, c], -1.0, data.values[i, raters, c])[answered]
@@ -564,35 +795,35 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
             modal = float(_vals[np.argmax(counts)])
         else:
             agree, modal = math.nan, math.nan
-        cells: list[dict[str, Any]] = []
+        cells: list[MeetingCell] = []
         for e in range(len(data.evaluators)):
             if not data.answered[i, e, c]:
-                cells.append({"answer": None, "na": False, "comment": None, "agrees": None})
+                cells.append(MeetingCell(answer=None, na=False, comment=None, agrees=None))
                 continue
             is_na = bool(data.na[i, e, c])
             value = None if is_na else float(data.values[i, e, c])
             code = -1.0 if is_na else value
-            cells.append({"answer": value, "na": is_na,
-                          "comment": data.comments.get((i, e, c)),
-                          "agrees": None if math.isnan(modal) else code == modal})
-        consensus: dict[str, Any] | None = None
+            cells.append(MeetingCell(answer=value, na=is_na,
+                                     comment=data.comments.get((i, e, c)),
+                                     agrees=None if math.isnan(modal) else code == modal))
+        consensus: MeetingConsensus | None = None
         if data.consensus_values is not None and data.consensus_na is not None:
             cv, cn = data.consensus_values[i, c], bool(data.consensus_na[i, c])
             if cn or not math.isnan(cv):
-                consensus = {"answer": None if cn else float(cv), "na": cn,
-                             "note": data.consensus_notes.get((i, c))}
-        rows.append({"criterion": CriterionView.of(crit), "agreement": agree,
-                     "distinct": int(np.unique(coded).size), "cells": cells,
-                     "consensus": consensus})
-    rows.sort(key=lambda r: (math.inf if math.isnan(r["agreement"]) else r["agreement"],
-                             -r["distinct"], r["criterion"].position))
+                consensus = MeetingConsensus(answer=None if cn else float(cv), na=cn,
+                                             note=data.consensus_notes.get((i, c)))
+        rows.append(MeetingRow(criterion=CriterionView.of(crit), agreement=agree,
+                               distinct=int(np.unique(coded).size), cells=tuple(cells),
+                               consensus=consensus))
+    rows.sort(key=lambda r: (math.inf if math.isnan(r.agreement) else r.agreement,
+                             -r.distinct, r.criterion.position))
     item = data.interactions[i]
-    return {
-        "session_id": data.session.id, "session": data.session.name, "state": data.session.state,
-        "position": i, "total": n_items,
-        "interaction": {"id": item.id, "ref": f"{item.source}:{item.external_id}",
-                        "agent": item.agent, "channel": item.channel, "team": item.team},
-        "evaluators": [p.name for p in data.evaluators],
-        "benchmark_index": data.benchmark_index,
-        "rows": rows,
-    }
+    return MeetingView(
+        session_id=data.session.id or 0, session=data.session.name, state=data.session.state,
+        position=i, total=n_items,
+        interaction=MeetingInteraction(id=item.id or 0, ref=f"{item.source}:{item.external_id}",
+                                       agent=item.agent, channel=item.channel, team=item.team),
+        evaluators=tuple(p.name for p in data.evaluators),
+        benchmark_index=data.benchmark_index,
+        rows=tuple(rows),
+    )

@@ -254,3 +254,102 @@ class CriterionView:
             return None
         key = ("yes" if value >= 1 else "no") if self.scale == "binary" else str(int(value))
         return (key, self.guidance[key]) if key in self.guidance else None
+
+
+@dataclass(frozen=True)
+class AnswerView:
+    """One of the evaluator's own answers, as the scoring screen shows it."""
+
+    value: float | None
+    na: bool
+    comment: str | None = None
+    root_cause: str | None = None
+
+
+@dataclass(frozen=True)
+class TurnView:
+    """One turn of a transcript (already redacted when it was imported)."""
+
+    seq: int
+    speaker: str
+    offset_seconds: float | None
+    text: str
+
+
+@dataclass(frozen=True)
+class InteractionHead:
+    """What identifies a contact on a screen: its reference, channel, agent, team and site."""
+
+    id: int
+    ref: str
+    external_id: str
+    channel: str | None
+    agent: str | None
+    team: str | None
+    site: str | None
+    queue: str | None
+    started_at: Any
+    redacted: bool
+
+
+@dataclass(frozen=True)
+class ScoringItem:
+    """The scoring screen's whole state for one sampled interaction: the contact, its transcript,
+    the rubric's criteria and the evaluator's OWN answers — and the rules read off them (what
+    reads how, which critical criterion fails, whether it may still change)."""
+
+    session_id: int
+    session: str
+    state: str
+    rubric: str
+    position: int
+    total: int
+    statuses: tuple[str, ...]
+    interaction: InteractionHead
+    transcript: tuple[TurnView, ...]
+    criteria: tuple[CriterionView, ...]
+    answers: Mapping[str, AnswerView]
+    status: str
+    version: int
+    score: float | None
+    auto_failed: bool
+
+    def answer(self, criterion: CriterionView) -> AnswerView | None:
+        return self.answers.get(criterion.key)
+
+    def answer_text(self, criterion: CriterionView) -> str:
+        a = self.answer(criterion)
+        return criterion.answer_text(a.value, a.na) if a else "·"
+
+    def fails(self, criterion: CriterionView) -> bool:
+        """The criterion's answer fails its pass test (N/A and no answer never do)."""
+        a = self.answer(criterion)
+        return a is not None and not a.na and criterion.fails(a.value)
+
+    @property
+    def failed_critical(self) -> tuple[str, ...]:
+        """The critical criteria whose answer fails: any one sets the score to 0."""
+        return tuple(c.key for c in self.criteria if c.critical and self.fails(c))
+
+    @property
+    def first_unanswered(self) -> int:
+        return next((n for n, c in enumerate(self.criteria) if c.key not in self.answers), 0)
+
+    @property
+    def locked_reason(self) -> str | None:
+        """Why these answers can no longer change (None: they can)."""
+        if self.status == "submitted":
+            return "Submitted evaluations are read-only."
+        if self.state != "open":
+            return f"The session is {self.state}: scoring is locked."
+        return None
+
+    @property
+    def editable(self) -> bool:
+        return self.locked_reason is None
+
+    def next_todo(self) -> int | None:
+        """The next sample after this one still to submit (wrapping), or None when done."""
+        todo = [n for n, s in enumerate(self.statuses) if s != "submitted" and n != self.position]
+        following = [n for n in todo if n > self.position]
+        return following[0] if following else (todo[0] if todo else None)

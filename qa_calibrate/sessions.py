@@ -24,7 +24,14 @@ from .interactions import find_interaction
 from .names import did_you_mean, name_key
 from .people import find_evaluator
 from .rubric import get_rubric, rubric_criteria
-from .scoring import CriterionView, parse_answer
+from .scoring import (
+    AnswerView,
+    CriterionView,
+    InteractionHead,
+    ScoringItem,
+    TurnView,
+    parse_answer,
+)
 from .store import Store, audit
 from .vocabulary import STRATA
 
@@ -457,7 +464,7 @@ def save_answer(
     root_causes: Mapping[str, str] | None = None,
     expected_version: int | None = None,
     position: int,
-) -> dict[str, Any]:
+) -> ScoringItem:
     """Save a draft as ``score`` does and return the updated scoring item (``scoring_item``
     at ``position``) from the same transaction, so a screen need not load it again."""
     with store.session() as session:
@@ -747,7 +754,7 @@ def evaluation_for(
 
 def scoring_item(
     store: Store, ref: str | int, *, evaluator: str, position: int | None
-) -> dict[str, Any]:
+) -> ScoringItem:
     """What the scoring screen shows for the ``position``-th sampled interaction (0-based; None:
     the first one the evaluator has not submitted, as a queue resumes): the interaction, its
     transcript, the rubric's criteria and the evaluator's OWN answers only."""
@@ -757,7 +764,7 @@ def scoring_item(
 
 def _scoring_item(
     session: Session, ref: str | int, *, evaluator: str, position: int | None
-) -> dict[str, Any]:
+) -> ScoringItem:
     from .access import check_transcript_access
     from .interactions import get_transcript
 
@@ -779,35 +786,36 @@ def _scoring_item(
     item = items[position]
     criteria = rubric_criteria(session, cal.rubric_id)
     evaluation = evaluation_for(session, cal, person, item.id or 0)
-    answers: dict[str, dict[str, Any]] = {}
+    answers: dict[str, AnswerView] = {}
     if evaluation is not None:
         by_id = {c.id: c.key for c in criteria}
         for a in session.exec(select(m.Answer).where(m.Answer.evaluation_id == evaluation.id)):
-            answers[by_id[a.criterion_id]] = {"value": a.value, "na": a.na,
-                                              "comment": a.comment, "root_cause": a.root_cause}
+            answers[by_id[a.criterion_id]] = AnswerView(value=a.value, na=a.na,
+                                                        comment=a.comment,
+                                                        root_cause=a.root_cause)
     rubric = session.get(m.Rubric, cal.rubric_id)
-    return {
-        "session_id": cal.id, "session": cal.name, "state": cal.state,
-        "rubric": f"{rubric.name}@{rubric.version}" if rubric else "",
-        "position": position, "total": len(items),
-        "statuses": [statuses.get(i.id or 0, "todo") for i in items],
-        "interaction": {
-            "id": item.id, "ref": f"{item.source}:{item.external_id}",
-            "external_id": item.external_id, "channel": item.channel, "agent": item.agent,
-            "team": item.team, "site": item.site, "queue": item.queue,
-            "started_at": item.started_at, "redacted": item.redacted,
-        },
-        "transcript": [
-            {"seq": t.seq, "speaker": t.speaker, "offset_seconds": t.offset_seconds,
-             "text": t.text} for t in get_transcript(session, item.id or 0)
-        ],
-        "criteria": [CriterionView.of(c) for c in criteria],
-        "answers": answers,
-        "status": evaluation.status if evaluation else "todo",
-        "version": evaluation.version if evaluation else 0,
-        "score": evaluation.score if evaluation else None,
-        "auto_failed": evaluation.auto_failed if evaluation else False,
-    }
+    return ScoringItem(
+        session_id=cal.id or 0, session=cal.name, state=cal.state,
+        rubric=f"{rubric.name}@{rubric.version}" if rubric else "",
+        position=position, total=len(items),
+        statuses=tuple(statuses.get(i.id or 0, "todo") for i in items),
+        interaction=InteractionHead(
+            id=item.id or 0, ref=f"{item.source}:{item.external_id}",
+            external_id=item.external_id, channel=item.channel, agent=item.agent,
+            team=item.team, site=item.site, queue=item.queue,
+            started_at=item.started_at, redacted=item.redacted,
+        ),
+        transcript=tuple(
+            TurnView(seq=t.seq, speaker=t.speaker, offset_seconds=t.offset_seconds, text=t.text)
+            for t in get_transcript(session, item.id or 0)
+        ),
+        criteria=tuple(CriterionView.of(c) for c in criteria),
+        answers=answers,
+        status=evaluation.status if evaluation else "todo",
+        version=evaluation.version if evaluation else 0,
+        score=evaluation.score if evaluation else None,
+        auto_failed=evaluation.auto_failed if evaluation else False,
+    )
 
 
 def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id: int,

@@ -95,9 +95,9 @@ def test_a_session_goes_to_the_vendor_and_its_results_come_back(two_orgs, tmp_pa
                            answers=FULL_PASS, submit_now=True)
     sessions.reveal(client, "Nov chat", actor=LEAD)
     report = session_report(client, "Nov chat", viewer=LEAD)
-    assert {e["evaluator"] for e in report["evaluators"]} >= {"Ann", "Bob", *VENDOR}
-    empathy = next(c for c in report["criteria"] if c["criterion"] == "empathy")
-    assert empathy["percent_agreement"]["value"] < 1  # the vendor's 5 and 4 against the 4s
+    assert {e.evaluator for e in report.evaluators} >= {"Ann", "Bob", *VENDOR}
+    empathy = report.criterion("empathy")  # the vendor's 5 and 4 against the 4s
+    assert empathy is not None and empathy.percent_agreement.value < 1
     from qa_calibrate.sites import sites_report
 
     offset = next(o for o in sites_report(client, "Nov chat", viewer=LEAD)["organisations"]
@@ -265,4 +265,5 @@ def test_a_split_organisation_has_no_majority_on_that_contact(store):
     assert not [r for r in report["criteria"] if r["criterion"] == "greeting"]
     from qa_calibrate.report import session_report as full_report
 
-    assert full_report(store, "Split", viewer=LEAD)["sites"]["reference"] == "Leeds"
+    sites = full_report(store, "Split", viewer=LEAD).sites
+    assert sites is not None and sites["reference"] == "Leeds"

@@ -66,7 +66,7 @@ def test_a_report_does_not_wait_for_a_writer(locked):
     report = session_report(store, "Done", ReportSettings(n_resamples=0), viewer="Ann")
     listed = sessions.list_sessions(store, actor="Ann")
     elapsed = time.perf_counter() - t0
-    assert report["session"]["name"] == "Done" and len(listed) == 2
+    assert report.session.name == "Done" and len(listed) == 2
     assert elapsed < LIMIT, f"the report took {elapsed:.3f}s behind the writer"
     assert _lock_is_held(store)  # and the writer still holds it
 
@@ -82,5 +82,5 @@ async def test_a_screen_loads_while_a_writer_holds_the_lock(locked):
         t0 = time.perf_counter()
         screen.load(1)  # the next sampled interaction, as "]" loads it
         elapsed = time.perf_counter() - t0
-        assert screen.item["position"] == 1
+        assert screen.item.position == 1
         assert elapsed < LIMIT, f"the screen took {elapsed:.3f}s behind the writer"

@@ -377,14 +377,14 @@ def test_the_tool_finds_the_planted_facts(sample_store: Any) -> None:
     assert [r["assignee"] for r in rows if r["role"] == "evaluator"] == [generate.DRIFTER]
 
     rep = session_report(sample_store, generate.SESSION, viewer=generate.LEAD[0])
-    by = {e["evaluator"]: e for e in rep["evaluators"]}
-    assert by[generate.CAL_LENIENT]["direction"] == "lenient"
-    assert by[generate.CAL_LENIENT]["out_of_band"]
-    assert by[generate.CAL_HARSH]["direction"] == "harsh"
+    by = {e.evaluator: e for e in rep.evaluators}
+    assert by[generate.CAL_LENIENT].direction == "lenient"
+    assert by[generate.CAL_LENIENT].out_of_band
+    assert by[generate.CAL_HARSH].direction == "harsh"
     others = set(generate.CAL_SCORERS) - {generate.CAL_LENIENT, generate.CAL_HARSH}
-    assert all(by[who]["direction"] == "in line" for who in others)
+    assert all(by[who].direction == "in line" for who in others)
     # the widest split comes first; the planted splits are the ones flagged
-    assert rep["criteria"][0]["criterion"] == generate.CAL_SPLIT_ORDINAL
-    assert set(rep["flagged_criteria"]) >= {generate.CAL_SPLIT_ORDINAL,
+    assert rep.criteria[0].criterion == generate.CAL_SPLIT_ORDINAL
+    assert set(rep.flagged_criteria) >= {generate.CAL_SPLIT_ORDINAL,
                                             generate.CAL_HARSH_BINARY,
                                             generate.CAL_LENIENT_BINARY}

@@ -175,16 +175,16 @@ def test_create_by_random_sample(store):
 def test_scoring_queue_resumes_on_the_first_sample_not_submitted(cal):
     store, ids = cal
     first = sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=None)
-    assert first["position"] == 0 and first["statuses"] == ["todo"] * 3
+    assert first.position == 0 and first.statuses == ("todo",) * 3
     _score_all(store, ids[:1], "Ann")
     sessions.score(store, "Sept chat", evaluator="Ann", interaction=ids[1],
                    answers={"greeting": "yes"})  # a draft: still to do
     item = sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=None)
-    assert item["statuses"] == ["submitted", "draft", "todo"]
-    assert item["position"] == 1 and item["interaction"]["external_id"] == ids[1]
-    assert item["answers"]["greeting"]["value"] is not None
+    assert item.statuses == ("submitted", "draft", "todo")
+    assert item.position == 1 and item.interaction.external_id == ids[1]
+    assert item.answers["greeting"].value is not None
     # an explicit position is kept, and a finished queue opens on its first sample
-    assert sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=0)["position"] == 0
+    assert sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=0).position == 0
     _score_all(store, ids[1:], "Ann")
     item = sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=None)
-    assert item["position"] == 0
+    assert item.position == 0

@@ -56,7 +56,7 @@ async def test_score_a_whole_transcript_with_the_keyboard(cal):
         await pilot.press("S")
         await pilot.pause()
         # after submit the screen moves on to the next sample
-        assert app.screen.item["position"] == 1
+        assert app.screen.item.position == 1
     stored = _answers(store, "Ann", ids[0])
     assert stored["greeting"][0] == 1 and stored["empathy"][0] == 4
     assert stored["accuracy"][0] == 3 and stored["hold_etiquette"][1] is True
@@ -80,7 +80,7 @@ async def test_killed_midway_the_draft_is_intact(cal):
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ScoringScreen)
-        assert set(screen.item["answers"]) == {"greeting", "verify_identity"}
+        assert set(screen.item.answers) == {"greeting", "verify_identity"}
 
 
 async def test_auto_fail_shows_the_moment_a_critical_criterion_fails(cal):
@@ -108,7 +108,7 @@ async def test_evaluator_cannot_reach_others_answers_in_an_open_session(cal):
         app.action_open_scoring(sid)
         await pilot.pause()
         assert isinstance(app.screen, ScoringScreen)
-        assert app.screen.item["answers"] == {}  # Bob's answers are not loaded
+        assert app.screen.item.answers == {}  # Bob's answers are not loaded
 
 
 async def test_lead_reveals_sets_consensus_and_closes(cal):
@@ -127,13 +127,13 @@ async def test_lead_reveals_sets_consensus_and_closes(cal):
         await app.workers.wait_for_complete()
         await pilot.pause()
         # the widest split is first: empathy (Cy says 2, the others 4)
-        assert app.screen.view["rows"][0]["criterion"].key == "empathy"
+        assert app.screen.view.rows[0].criterion.key == "empathy"
         await pilot.press("R")
         await pilot.press("enter")  # "Yes" is the first option
         await pilot.pause()
         assert sessions.session_detail(store, sid, actor=LEAD)["state"] == "revealed"
         for _ in ids:  # empathy is split on every interaction: decide it on each
-            assert app.screen.view["rows"][0]["criterion"].key == "empathy"
+            assert app.screen.view.rows[0].criterion.key == "empathy"
             await pilot.press("e", "3", "enter")
             await pilot.press(*"split the difference", "enter")
             await pilot.pause()
@@ -254,7 +254,7 @@ async def test_footer_keys_can_be_clicked_and_show_their_tooltip(cal):
         answer_col = 1  # " 1-9 Answer " starts the line
         await pilot.click(KeysFooter, offset=(answer_col, 0))  # "1": greeting yes
         await pilot.pause()
-        assert scoring.item["answers"]["greeting"]["value"] == 1
+        assert scoring.item.answers["greeting"].value == 1
         help_col = next(n for n, ch in enumerate(_footer_line(footer)) if ch == "?")
         await pilot.click(KeysFooter, offset=(help_col, 0))
         await pilot.pause()
@@ -334,7 +334,7 @@ async def test_the_criteria_list_moves_with_keys_and_clicks(cal):
         screen = app.screen
         table = screen.query_one(CriteriaTable)
         assert app.focused is table and table.cursor_row == 0
-        keys = [c.key for c in screen.item["criteria"]]
+        keys = [c.key for c in screen.item.criteria]
         await pilot.press("down", "down")
         assert screen.criterion.key == keys[2]
         assert screen.criterion.question in str(screen.query_one("#criterion-detail").render())

@@ -28,7 +28,7 @@ def test_the_scoring_item_gives_criterion_views_that_know_their_scale(sqlite_sto
     sessions.create_session(sqlite_store, name="S", rubric="mini", lead=LEAD, actor=LEAD,
                             evaluators=["Ann", "Bob"], interactions=ids[:1])
     item = sessions.scoring_item(sqlite_store, "S", evaluator="Ann", position=0)
-    views = {c.key: c for c in item["criteria"]}
+    views = {c.key: c for c in item.criteria}
     assert all(isinstance(c, CriterionView) for c in views.values())
     greeting, empathy = views["greeting"], views["empathy"]
     accuracy, hold = views["accuracy"], views["hold_etiquette"]
@@ -63,8 +63,8 @@ def test_saving_an_answer_returns_the_updated_scoring_item(sqlite_store):
                             evaluators=["Ann", "Bob"], interactions=ids[:2])
     item = sessions.save_answer(sqlite_store, "S", evaluator="Ann", interaction=ids[1],
                                 answers={"greeting": "no"}, expected_version=0, position=1)
-    assert item["position"] == 1 and item["version"] == 1 and item["status"] == "draft"
-    assert item["answers"]["greeting"]["value"] == 0.0
+    assert item.position == 1 and item.version == 1 and item.status == "draft"
+    assert item.answers["greeting"].value == 0.0
     assert item == sessions.scoring_item(sqlite_store, "S", evaluator="Ann", position=1)
     with pytest.raises(Conflict):  # the version it was read at is checked, as by score
         sessions.save_answer(sqlite_store, "S", evaluator="Ann", interaction=ids[1],
@@ -72,3 +72,93 @@ def test_saving_an_answer_returns_the_updated_scoring_item(sqlite_store):
     with pytest.raises(PermissionDenied):
         sessions.save_answer(sqlite_store, "S", evaluator="Cy", interaction=ids[1],
                              answers={"greeting": "yes"}, position=1)
+
+
+def _revealed_session(store):
+    from helpers import LEAD, seed_basics
+
+    from qa_calibrate import sessions
+
+    ids = seed_basics(store)
+    sessions.create_session(store, name="S", rubric="mini", lead=LEAD, actor=LEAD,
+                            evaluators=["Ann", "Bob"], interactions=ids[:3])
+    for who, empathy in (("Ann", 4), ("Bob", 2)):
+        for ext in ids[:3]:
+            sessions.score(store, "S", evaluator=who, interaction=ext, submit_now=True,
+                           answers={"greeting": "yes", "verify_identity": "yes",
+                                    "empathy": empathy, "accuracy": 3,
+                                    "hold_etiquette": "n/a"},
+                           comments={"empathy": f"{who} on {ext}"})
+    sessions.reveal(store, "S", actor=LEAD)
+    return ids
+
+
+def test_the_session_report_is_a_frozen_view_whose_json_is_its_to_dict(sqlite_store):
+    import dataclasses
+    import json
+
+    import pytest
+    from helpers import LEAD
+
+    from qa_calibrate.output import to_json
+    from qa_calibrate.report import (
+        CriterionAgreement,
+        EvaluatorAgreement,
+        Figure,
+        IccFigure,
+        ReportSettings,
+        SessionReport,
+        evaluators_report,
+        session_report,
+    )
+
+    _revealed_session(sqlite_store)
+    rep = session_report(sqlite_store, "S", ReportSettings(n_resamples=50), viewer=LEAD)
+    assert isinstance(rep, SessionReport) and isinstance(rep.overall_score_icc, IccFigure)
+    assert all(isinstance(c, CriterionAgreement) for c in rep.criteria)
+    assert all(isinstance(e, EvaluatorAgreement) for e in rep.evaluators)
+    empathy = rep.criterion("empathy")
+    assert empathy is not None and isinstance(empathy.percent_agreement, Figure)
+    assert empathy.figure("percent_agreement") is empathy.percent_agreement
+    with pytest.raises(KeyError):
+        empathy.figure("spread")  # a figure by name is one of the coefficients only
+    assert "empathy" in rep.flagged_criteria  # 4 against 2 on every contact: no agreement
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rep.reference = "other"  # type: ignore[misc]
+    data = json.loads(to_json(rep.to_dict()))
+    assert data["session"] == {"id": rep.session.id, "name": "S", "state": "revealed",
+                               "rubric": rep.session.rubric, "interactions": 3,
+                               "evaluators": ["Ann", "Bob"], "benchmark": None}
+    crit = next(c for c in data["criteria"] if c["criterion"] == "empathy")
+    assert crit["percent_agreement"]["value"] == 0.0 and crit["flagged"] is True
+    assert "label" not in crit["percent_agreement"]  # percent agreement has no band
+    assert crit["gwet_ac1"]["label"]  # the kappa-type figures do
+    assert data["overall_score_icc"]["form"] == "2,1"
+    assert data["settings"]["n_resamples"] == 50
+    no_ref = next(e for e in data["evaluators"] if e["evaluator"] == "Ann")
+    assert no_ref["direction"] == "no reference" and "critical_mismatches" not in no_ref
+    summary = evaluators_report(sqlite_store, actor=LEAD)
+    assert [s.evaluator for s in summary] == ["Ann", "Bob"]
+    assert summary[0].sessions == 1 and summary[0].to_dict()["last_session"] == "S"
+
+
+def test_the_meeting_view_carries_cells_comments_and_consensus(sqlite_store):
+    from helpers import LEAD
+
+    from qa_calibrate import sessions
+    from qa_calibrate.report import MeetingCell, MeetingView, meeting_view
+
+    ids = _revealed_session(sqlite_store)
+    sessions.set_consensus(sqlite_store, "S", interaction=ids[0], criterion="empathy",
+                           value="3", note="between the two", actor=LEAD)
+    view = meeting_view(sqlite_store, "S", viewer=LEAD, position=0)
+    assert isinstance(view, MeetingView) and view.evaluators == ("Ann", "Bob")
+    top = view.rows[0]  # the widest split first
+    assert top.criterion.key == "empathy" and top.agreement == 0.0
+    assert all(isinstance(c, MeetingCell) and c.answered for c in top.cells)
+    assert [c.answer for c in top.cells] == [4.0, 2.0]
+    assert [c.comment for c in top.cells] == [f"Ann on {ids[0]}", f"Bob on {ids[0]}"]
+    assert top.consensus is not None and top.consensus.answer == 3.0
+    assert top.consensus.note == "between the two"
+    hold = next(r for r in view.rows if r.criterion.key == "hold_etiquette")
+    assert all(c.na and c.answered and c.answer is None for c in hold.cells)

@@ -42,12 +42,12 @@ def fight_over_one(url: str, session_name: str, evaluator: str, ext: str, rounds
         for _ in range(rounds):
             while True:
                 item = sessions.scoring_item(store, session_name, evaluator=evaluator, position=0)
-                if item["status"] == "submitted":
+                if item.status == "submitted":
                     break
                 try:
                     sessions.score(store, session_name, evaluator=evaluator, interaction=ext,
                                    answers={"empathy": value},
-                                   expected_version=item["version"])
+                                   expected_version=item.version)
                     out["saved"] += 1
                     break
                 except Conflict:
@@ -61,7 +61,7 @@ def fight_over_one(url: str, session_name: str, evaluator: str, ext: str, rounds
                 item = sessions.scoring_item(store, session_name, evaluator=evaluator, position=0)
                 try:
                     sessions.score(store, session_name, evaluator=evaluator, interaction=ext,
-                                   answers={key: answer}, expected_version=item["version"])
+                                   answers={key: answer}, expected_version=item.version)
                     break
                 except Conflict:
                     out["conflicts"] += 1
@@ -70,8 +70,8 @@ def fight_over_one(url: str, session_name: str, evaluator: str, ext: str, rounds
         try:
             item = sessions.scoring_item(store, session_name, evaluator=evaluator, position=0)
             sessions.submit_item(store, session_name, evaluator=evaluator,
-                                 interaction_id=item["interaction"]["id"],
-                                 expected_version=item["version"])
+                                 interaction_id=item.interaction.id,
+                                 expected_version=item.version)
             out["submitted"] += 1
         except (Conflict, PermissionDenied):
             out["refused"] += 1

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import InputError
 from ..output import to_json
 from ..vocabulary import STATES, STRATA
+
+if TYPE_CHECKING:
+    from ..report import Figure, SessionReport
 from .main import (
     UTC_DATETIME,
     AppContext,
@@ -272,33 +276,33 @@ def _settings(**kw: Any) -> Any:
     )
 
 
-def _fmt(fig: dict[str, Any], pct: bool = False, label: bool = False) -> str:
+def _fmt(fig: Figure | Mapping[str, Any], pct: bool = False, label: bool = False) -> str:
     from ..report import Figure
 
     return Figure.of(fig).text(pct=pct, label=label)
 
 
-def _long_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _long_rows(report: SessionReport) -> list[dict[str, Any]]:
     from ..report import CRITERION_COEFFICIENTS
 
-    out = []
-    for c in report["criteria"]:
+    out: list[dict[str, Any]] = []
+    for c in report.criteria:
         for name in CRITERION_COEFFICIENTS:
-            f = c[name]
-            out.append({"section": "criterion", "subject": c["criterion"], "figure": name,
-                        "value": f["value"], "ci_low": f["ci_low"], "ci_high": f["ci_high"],
-                        "se": f["se"], "label": f.get("label") or f.get("undefined") or ""})
-        out.append({"section": "criterion", "subject": c["criterion"], "figure": "flagged",
-                    "value": c["flagged"]})
-    for e in report["evaluators"]:
+            f = c.figure(name)
+            out.append({"section": "criterion", "subject": c.criterion, "figure": name,
+                        "value": f.value, "ci_low": f.ci_low, "ci_high": f.ci_high,
+                        "se": f.se, "label": f.label or f.undefined or ""})
+        out.append({"section": "criterion", "subject": c.criterion, "figure": "flagged",
+                    "value": c.flagged})
+    for e in report.evaluators:
         for name in ("match_rate", "calibration_score", "ordinal_bias", "binary_bias",
                      "mean_gap", "mean_abs_gap", "interactions_outside_band", "out_of_band"):
-            out.append({"section": "evaluator", "subject": e["evaluator"], "figure": name,
-                        "value": e.get(name), "label": e.get("direction", "")})
-    icc = report["overall_score_icc"]
-    out.append({"section": "session", "subject": report["session"]["name"], "figure": "icc_2_1",
-                "value": icc["value"], "ci_low": icc["ci_low"], "ci_high": icc["ci_high"],
-                "label": icc.get("undefined") or ""})
+            out.append({"section": "evaluator", "subject": e.evaluator, "figure": name,
+                        "value": getattr(e, name), "label": e.direction})
+    icc = report.overall_score_icc
+    out.append({"section": "session", "subject": report.session.name, "figure": "icc_2_1",
+                "value": icc.value, "ci_low": icc.ci_low, "ci_high": icc.ci_high,
+                "label": icc.undefined or ""})
     return out
 
 
@@ -315,43 +319,43 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
 
     report = session_report(app.store, session_name, _settings(**kw), viewer=app.actor)
     if fmt == "json":
-        click.echo(to_json(report))
+        click.echo(to_json(report.to_dict()))
         return
     if fmt == "csv":
         emit(_long_rows(report), "csv",
              columns=["section", "subject", "figure", "value", "ci_low", "ci_high", "se", "label"])
         return
-    s = report["session"]
-    console.print(f"[bold]{s['name']}[/bold] ({s['state']}, {s['rubric']}): "
-                  f"{s['interactions']} interactions, {len(s['evaluators'])} evaluators, "
-                  f"reference: {report['reference']}")
+    s = report.session
+    console.print(f"[bold]{s.name}[/bold] ({s.state}, {s.rubric}): "
+                  f"{s.interactions} interactions, {len(s.evaluators)} evaluators, "
+                  f"reference: {report.reference}")
     table = Table(title="Criteria, widest split first", header_style="bold")
     for col in ("criterion", "scale", "agreement", "Gwet AC1", "Krippendorff α", "flag"):
         table.add_column(col, overflow="fold")
-    for c in report["criteria"]:
-        alpha = c["krippendorff_alpha"]
+    for c in report.criteria:
         table.add_row(
-            c["criterion"] + (" ⚠critical" if c["critical"] else ""), c["scale"],
-            _fmt(c["percent_agreement"], pct=True), _fmt(c["gwet_ac1"]),
-            _fmt(alpha, label=True),
-            f"[red]below {c['target']:.0%}[/red]" if c["flagged"] else "",
+            c.criterion + (" ⚠critical" if c.critical else ""), c.scale,
+            c.percent_agreement.text(pct=True), c.gwet_ac1.text(label=False),
+            c.krippendorff_alpha.text(),
+            f"[red]below {c.target:.0%}[/red]" if c.flagged else "",
         )
     print_table(table)
-    table = Table(title=f"Evaluators vs {report['reference']}", header_style="bold")
+    table = Table(title=f"Evaluators vs {report.reference}", header_style="bold")
     for col in ("evaluator", "match", "calibration score", "mean gap", "mean |gap|",
                 "ordinal bias", "outside ±band", "direction"):
         table.add_column(col)
-    for e in report["evaluators"]:
+    for e in report.evaluators:
         table.add_row(
-            e["evaluator"], _num(e["match_rate"], pct=True), _num(e["calibration_score"]),
-            _num(e["mean_gap"], signed=True), _num(e["mean_abs_gap"]),
-            _num(e["ordinal_bias"], signed=True),
-            f"{e['interactions_outside_band']}/{e['interactions_scored']}",
-            f"[red]{e['direction']}[/red]" if e["out_of_band"] else e["direction"],
+            e.evaluator, _num(e.match_rate, pct=True), _num(e.calibration_score),
+            _num(e.mean_gap, signed=True), _num(e.mean_abs_gap),
+            _num(e.ordinal_bias, signed=True),
+            f"{e.interactions_outside_band}/{e.interactions_scored}",
+            f"[red]{e.direction}[/red]" if e.out_of_band else e.direction,
         )
     print_table(table)
-    icc = report["overall_score_icc"]
-    console.print(f"Overall-score ICC(2,1): {_fmt(icc)} over {icc['interactions']} interactions")
+    icc = report.overall_score_icc
+    console.print(f"Overall-score ICC(2,1): {icc.text(label=False)} over {icc.interactions} "
+                  "interactions")
 
 
 def _num(v: Any, pct: bool = False, signed: bool = False) -> str:
@@ -376,7 +380,8 @@ def report_evaluators(app: AppContext, fmt: str, limit: int | None, **kw: Any) -
                "mean_gap", "mean_abs_gap", "ordinal_bias", "out_of_band", "last_session"]
     if fmt == "json":  # the per-criterion bias list is structured: JSON only
         columns.append("criterion_bias")
-    emit(rows, fmt, limit=limit, title="Evaluators across sessions", columns=columns)
+    emit([r.to_dict() for r in rows], fmt, limit=limit, title="Evaluators across sessions",
+         columns=columns)
 
 
 @report_group.command("sites")

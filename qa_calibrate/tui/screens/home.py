@@ -130,8 +130,8 @@ class HomeScreen(Screen[None]):
             else:
                 try:
                     h = headline(app.store, row["id"], viewer=app.user_name)
-                    agreement = "–" if math.isnan(h["agreement"]) else f"{h['agreement']:.0%}"
-                    cells = (agreement, str(h["flagged"]), str(h["out_of_band"]))
+                    agreement = "–" if math.isnan(h.agreement) else f"{h.agreement:.0%}"
+                    cells = (agreement, str(h.flagged), str(h.out_of_band))
                 except QAError:
                     cells = ("–", "", "")
             self.app.call_from_thread(self._set_headline, str(row["id"]), cells)

@@ -4,7 +4,7 @@ per-criterion agreement with CIs, consensus with a note, reveal and close."""
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -17,7 +17,9 @@ from textual.widgets import DataTable, LoadingIndicator, Static
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
-from .scoring import answer_text
+
+if TYPE_CHECKING:
+    from ...report import MeetingRow, MeetingView, SessionReport
 
 
 def short(name: str) -> str:
@@ -34,12 +36,6 @@ def cell_text(criterion: Any, value: float | None, na: bool) -> str:
     if criterion.scale == "binary":
         return "Y" if value >= 1 else "N"
     return f"{value:g}"
-
-
-def fmt_fig(fig: dict[str, Any], pct: bool = False) -> str:
-    from ...report import Figure
-
-    return Figure.of(fig).text(pct=pct)
 
 
 class MeetingScreen(Screen[None]):
@@ -72,8 +68,8 @@ class MeetingScreen(Screen[None]):
         super().__init__()
         self.session_ref = session_ref
         self.position = position
-        self.view: dict[str, Any] = {}
-        self.report: dict[str, Any] | None = None
+        self.view: MeetingView | None = None
+        self.report: SessionReport | None = None
         self.show_panel = False
 
     def compose(self) -> ComposeResult:
@@ -113,11 +109,12 @@ class MeetingScreen(Screen[None]):
             app.fail(exc)
             self.app.pop_screen()
             return False
-        self.position = self.view["position"]
-        it = self.view["interaction"]
+        view = self.view
+        self.position = view.position
+        it = view.interaction
         self.query_one("#meeting-head", Static).update(
-            f"{self.view['session']} · [b]{self.view['state']}[/b] · interaction "
-            f"{self.position + 1}/{self.view['total']} {it['ref']} · agent {it['agent'] or '–'}"
+            f"{view.session} · [b]{view.state}[/b] · interaction "
+            f"{self.position + 1}/{view.total} {it.ref} · agent {it.agent or '–'}"
         )
         self._fill_matrix()
         self._update_side()
@@ -127,42 +124,44 @@ class MeetingScreen(Screen[None]):
         table = self.query_one("#matrix", DataTable)
         row, col = table.cursor_coordinate
         table.clear(columns=True)
-        names = self.view["evaluators"]
-        bench = self.view["benchmark_index"]
+        if self.view is None:
+            return
+        names = self.view.evaluators
+        bench = self.view.benchmark_index
         headers = ["criterion", "agree"] + [
             ("★" + short(n)) if i == bench else short(n) for i, n in enumerate(names)
         ] + ["agreed"]
         table.add_columns(*headers)
-        for r in self.view["rows"]:
-            crit = r["criterion"]
+        for r in self.view.rows:
+            crit = r.criterion
             label = Text(("‼ " if crit.critical else "") + crit.key)
-            agree = "–" if math.isnan(r["agreement"]) else f"{r['agreement']:.0%}"
+            agree = "–" if math.isnan(r.agreement) else f"{r.agreement:.0%}"
             cells: list[Any] = [label, agree]
-            for cell in r["cells"]:
-                if cell["answer"] is None and not cell["na"]:
+            for cell in r.cells:
+                if not cell.answered:
                     cells.append(Text("·", style="dim"))
                     continue
-                text = Text(cell_text(crit, cell["answer"], cell["na"]))
-                if cell["agrees"] is True:
+                text = Text(cell_text(crit, cell.answer, cell.na))
+                if cell.agrees is True:
                     text.stylize("green")
-                elif cell["agrees"] is False:
+                elif cell.agrees is False:
                     text.stylize("bold red")
-                if cell["comment"]:
+                if cell.comment:
                     text.append(" ✎", style="dim")
                 cells.append(text)
-            cons = r["consensus"]
-            cells.append(Text(cell_text(crit, cons["answer"], cons["na"]), style="bold")
+            cons = r.consensus
+            cells.append(Text(cell_text(crit, cons.answer, cons.na), style="bold")
                          if cons else Text("—", style="dim"))
             table.add_row(*cells, key=crit.key)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1),
                               column=min(col, len(headers) - 1))
 
-    def _current_row(self) -> dict[str, Any] | None:
+    def _current_row(self) -> MeetingRow | None:
         table = self.query_one("#matrix", DataTable)
-        if not self.view or table.row_count == 0:
+        if self.view is None or table.row_count == 0:
             return None
-        return self.view["rows"][table.cursor_coordinate.row]
+        return self.view.rows[table.cursor_coordinate.row]
 
     def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
         self._update_side()
@@ -175,27 +174,26 @@ class MeetingScreen(Screen[None]):
             stats.update("")
             detail.update("")
             return
-        crit = r["criterion"]
+        crit = r.criterion
         lines = [f"[b]{crit.key}[/b] ({crit.scale}{', critical' if crit.critical else ''})",
                  crit.question]
-        if self.report is not None:
-            fig = next((c for c in self.report["criteria"] if c["criterion"] == crit.key), None)
-            if fig is not None:
-                lines += [
-                    f"agreement  {fmt_fig(fig['percent_agreement'], pct=True)}"
-                    + ("  [red]below target[/red]" if fig["flagged"] else ""),
-                    f"Gwet AC1   {fmt_fig(fig['gwet_ac1'])}",
-                    f"Kripp. α   {fmt_fig(fig['krippendorff_alpha'])}",
-                ]
+        fig = self.report.criterion(crit.key) if self.report is not None else None
+        if fig is not None:
+            lines += [
+                f"agreement  {fig.percent_agreement.text(pct=True)}"
+                + ("  [red]below target[/red]" if fig.flagged else ""),
+                f"Gwet AC1   {fig.gwet_ac1.text()}",
+                f"Kripp. α   {fig.krippendorff_alpha.text()}",
+            ]
         stats.update("\n".join(lines))
         col = self.query_one("#matrix", DataTable).cursor_coordinate.column
         info = ""
-        if 2 <= col < 2 + len(self.view["evaluators"]):
-            cell = r["cells"][col - 2]
-            who = self.view["evaluators"][col - 2]
-            info = f"[b]{who}[/b]: " + (cell["comment"] or "[dim]no comment[/dim]")
-        elif col == 2 + len(self.view["evaluators"]) and r["consensus"]:
-            info = f"[b]consensus note[/b]: {r['consensus'].get('note') or '—'}"
+        names = self.view.evaluators if self.view is not None else ()
+        if 2 <= col < 2 + len(names):
+            cell = r.cells[col - 2]
+            info = f"[b]{names[col - 2]}[/b]: " + (cell.comment or "[dim]no comment[/dim]")
+        elif col == 2 + len(names) and r.consensus:
+            info = f"[b]consensus note[/b]: {r.consensus.note or '—'}"
         detail.update(info)
 
     @work(exclusive=True, thread=True, group="report")
@@ -211,7 +209,7 @@ class MeetingScreen(Screen[None]):
             report = None
         self.app.call_from_thread(self._report_ready, report)
 
-    def _report_ready(self, report: dict[str, Any] | None) -> None:
+    def _report_ready(self, report: SessionReport | None) -> None:
         self.report = report
         self.query_one("#stats-loading").display = False
         self._update_side()
@@ -223,24 +221,25 @@ class MeetingScreen(Screen[None]):
             panel.update("")
             return
         rep = self.report
-        lines = [f"[b]Evaluators vs {rep['reference']}[/b]",
+        lines = [f"[b]Evaluators vs {rep.reference}[/b]",
                  f"{'who':<14}{'match':>6}{'cal.':>6}{'gap':>7}{'|gap|':>7}"]
-        for e in rep["evaluators"]:
-            def n(v: float, f: str) -> str:
-                return "–" if v is None or math.isnan(v) else format(v, f)
-            mark = " [red]out[/red]" if e["out_of_band"] else ""
-            lines.append(f"{e['evaluator'][:13]:<14}{n(e['match_rate'], '.0%'):>6}"
-                         f"{n(e['calibration_score'], '.0f'):>6}{n(e['mean_gap'], '+.1f'):>7}"
-                         f"{n(e['mean_abs_gap'], '.1f'):>7}{mark}")
-        icc = rep["overall_score_icc"]
-        lines.append(f"score ICC(2,1): {fmt_fig(icc)}")
-        if rep["flagged_criteria"]:
-            lines.append("[red]flagged:[/red] " + ", ".join(rep["flagged_criteria"]))
+
+        def n(v: float, f: str) -> str:
+            return "–" if v is None or math.isnan(v) else format(v, f)
+
+        for e in rep.evaluators:
+            mark = " [red]out[/red]" if e.out_of_band else ""
+            lines.append(f"{e.evaluator[:13]:<14}{n(e.match_rate, '.0%'):>6}"
+                         f"{n(e.calibration_score, '.0f'):>6}{n(e.mean_gap, '+.1f'):>7}"
+                         f"{n(e.mean_abs_gap, '.1f'):>7}{mark}")
+        lines.append(f"score ICC(2,1): {rep.overall_score_icc.text()}")
+        if rep.flagged_criteria:
+            lines.append("[red]flagged:[/red] " + ", ".join(rep.flagged_criteria))
         panel.update("\n".join(lines))
 
     # ---------------------------------------------------------------- actions
     def action_next(self) -> None:
-        if self.view and self.position < self.view["total"] - 1:
+        if self.view is not None and self.position < self.view.total - 1:
             self.load(self.position + 1)
 
     def action_previous(self) -> None:
@@ -267,8 +266,8 @@ class MeetingScreen(Screen[None]):
         r = self._current_row()
         if r is None:
             return
-        crit = r["criterion"]
-        current = r["consensus"]
+        crit = r.criterion
+        current = r.consensus
 
         def got_value(value: str | None) -> None:
             if not value:
@@ -279,13 +278,13 @@ class MeetingScreen(Screen[None]):
 
             self.app.push_screen(
                 PromptScreen(f"Why {crit.key} = {value}?", "A note, so it is not argued again",
-                             (current or {}).get("note") or ""), got_note)
+                             (current.note if current else None) or ""), got_note)
 
         self.app.push_screen(
             PromptScreen(f"Consensus for {crit.key}", crit.choices_text()
                          .replace("1 Yes", "yes").replace("2 No", "no").replace("n N/A", "n/a"),
-                         answer_text(crit, {"value": current["answer"], "na": current["na"]})
-                         .split(" ")[0] if current else ""),
+                         crit.answer_text(current.answer, current.na).split(" ")[0]
+                         if current else ""),
             got_value,
         )
 
@@ -293,9 +292,11 @@ class MeetingScreen(Screen[None]):
         from ...sessions import set_consensus
 
         app: Any = self.app
+        if self.view is None:
+            return
         try:
             set_consensus(app.store, self.session_ref,
-                          interaction=f"#{self.view['interaction']['id']}", criterion=key,
+                          interaction=f"#{self.view.interaction.id}", criterion=key,
                           value=value, note=note or None, actor=app.user_name)
         except QAError as exc:
             app.fail(exc)

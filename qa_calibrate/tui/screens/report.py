@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import work
@@ -16,16 +16,19 @@ from ...errors import QAError
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
 
+if TYPE_CHECKING:
+    from ...report import EvaluatorSummary
 
-def gap_bars(rows: list[dict[str, Any]], width: int = 24, tolerance: float = 5.0) -> Text:
+
+def gap_bars(rows: list[EvaluatorSummary], width: int = 24, tolerance: float = 5.0) -> Text:
     """A diverging bar per evaluator: harsh to the left, lenient to the right."""
     text = Text()
-    gaps = [abs(r["mean_gap"]) for r in rows if not math.isnan(r["mean_gap"])]
+    gaps = [abs(r.mean_gap) for r in rows if not math.isnan(r.mean_gap)]
     top = max([tolerance * 2, *gaps]) if gaps else tolerance * 2
     half = width // 2
     for r in rows:
-        gap = r["mean_gap"]
-        text.append(f"{r['evaluator'][:14]:<15}")
+        gap = r.mean_gap
+        text.append(f"{r.evaluator[:14]:<15}")
         if math.isnan(gap):
             text.append(" " * half + "│" + " " * half + "  –\n")
             continue
@@ -47,7 +50,7 @@ class ReportScreen(Screen[None]):
     def __init__(self, session_ref: Any = None) -> None:
         super().__init__()
         self.session_ref = session_ref
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[EvaluatorSummary] = []
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -82,18 +85,18 @@ class ReportScreen(Screen[None]):
                                      actor=app.user_name)
             gaps: dict[str, list[float]] = {}
             for row in rows:
-                if row.get("last_session"):
-                    rep = session_report(app.store, row["last_session"],
+                if row.last_session:
+                    rep = session_report(app.store, row.last_session,
                                          ReportSettings(n_resamples=0), viewer=app.user_name)
-                    for e in rep["evaluators"]:
-                        gaps.setdefault(e["evaluator"], [g["gap"] for g in e["gaps"]
-                                                         if g["gap"] is not None])
+                    for e in rep.evaluators:
+                        gaps.setdefault(e.evaluator, [g.gap for g in e.gaps
+                                                      if g.gap is not None])
         except QAError as exc:
             self.app.call_from_thread(app.fail, exc)
             rows, gaps = [], {}
         self.app.call_from_thread(self._show, rows, gaps)
 
-    def _show(self, rows: list[dict[str, Any]], gaps: dict[str, list[float]]) -> None:
+    def _show(self, rows: list[EvaluatorSummary], gaps: dict[str, list[float]]) -> None:
         self.rows, self.gaps = rows, gaps
         self.query_one("#report-loading").display = False
         table = self.query_one(DataTable)
@@ -103,12 +106,12 @@ class ReportScreen(Screen[None]):
             return "–" if v is None or math.isnan(v) else format(v, f)
 
         for r in rows:
-            table.add_row(r["evaluator"], str(r["sessions"]), n(r["match_rate"], ".0%"),
-                          n(r["calibration_score"], ".1f"), n(r["mean_gap"], "+.1f"),
-                          n(r["mean_abs_gap"], ".1f"), n(r["ordinal_bias"], "+.2f"),
-                          Text("out", style="bold red") if r["out_of_band"]
+            table.add_row(r.evaluator, str(r.sessions), n(r.match_rate, ".0%"),
+                          n(r.calibration_score, ".1f"), n(r.mean_gap, "+.1f"),
+                          n(r.mean_abs_gap, ".1f"), n(r.ordinal_bias, "+.2f"),
+                          Text("out", style="bold red") if r.out_of_band
                           else Text("ok", "green"),
-                          key=r["evaluator"])
+                          key=r.evaluator)
         if not rows:
             self.query_one("#chart", Static).update(
                 "No revealed or closed session yet: reveal one in the meeting screen.")
@@ -128,10 +131,10 @@ class ReportScreen(Screen[None]):
             bias.update("")
             return
         row = self.rows[table.cursor_row]
-        who = row["evaluator"]
-        parts = [f"{b['criterion']} {b['bias'] * 100:+.0f}% ({b['mismatches']} of "
-                 f"{b['answers']} differ)" for b in row.get("criterion_bias", [])[:6]
-                 if b["bias"] or b["mismatches"]]
+        who = row.evaluator
+        parts = [f"{b.criterion} {b.bias * 100:+.0f}% ({b.mismatches} of "
+                 f"{b.answers} differ)" for b in row.criterion_bias[:6]
+                 if b.bias or b.mismatches]
         bias.update(f"[b]{who}[/b], bias per criterion (share of its scale, + lenient): "
                     + ("; ".join(parts) if parts else "none"))
         spark.data = getattr(self, "gaps", {}).get(who, [])

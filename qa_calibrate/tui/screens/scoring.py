@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ...errors import Conflict, QAError
-from ...scoring import CriterionView
+from ...scoring import CriterionView, ScoringItem
 from ..widgets.criteria import CriteriaTable
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
@@ -27,13 +27,6 @@ ANSWER_KEYS = [
     Binding(str(d), f"answer({d})", "Answer", show=d == 1, key_display="1-9" if d == 1 else None)
     for d in range(10)
 ]
-
-
-def answer_text(criterion: CriterionView, answer: dict[str, Any] | None) -> str:
-    """How a stored answer (``{"value", "na"}``) reads in the criteria list."""
-    if not answer:
-        return "·"
-    return criterion.answer_text(answer["value"], answer["na"])
 
 
 class ScoringScreen(Screen[None]):
@@ -65,7 +58,7 @@ class ScoringScreen(Screen[None]):
         super().__init__()
         self.session_ref = session_ref
         self.position = position
-        self.item: dict[str, Any] = {}
+        self.item: ScoringItem | None = None
         self.show_all_guidance = False
         self._detail_text: str | None = None
 
@@ -99,13 +92,15 @@ class ScoringScreen(Screen[None]):
 
     def _show_item(self, keep_row: bool) -> None:
         """Draw ``self.item`` (from ``scoring_item``, or as ``save_answer`` returned it)."""
-        self.position = self.item["position"]
-        it = self.item["interaction"]
-        head = (f"{self.item['session']} · {self.position + 1}/{self.item['total']} · "
-                f"{it['ref']} · {it['channel']} · agent {it['agent'] or '–'} · {it['team'] or ''}"
-                f" · {self.item['status']}")
+        if self.item is None:
+            return
+        self.position = self.item.position
+        it = self.item.interaction
+        head = (f"{self.item.session} · {self.position + 1}/{self.item.total} · "
+                f"{it.ref} · {it.channel} · agent {it.agent or '–'} · {it.team or ''}"
+                f" · {self.item.status}")
         self.query_one("#scoring-head", Static).update(head)
-        self.query_one(TranscriptView).show(self.item["transcript"])
+        self.query_one(TranscriptView).show(self.item.transcript)
         self._fill_criteria(keep_row)
         self._update_detail()
         self._update_score_bar()
@@ -114,49 +109,49 @@ class ScoringScreen(Screen[None]):
         table = self.query_one("#criteria", CriteriaTable)
         row = table.cursor_row if keep_row else 0
         rows: list[list[Text | str]] = []
-        for c in self.item["criteria"]:
-            ans = self.item["answers"].get(c.key)
+        item = self.item
+        if item is None:
+            return
+        for c in item.criteria:
             mark = "‼" if c.critical else ""
-            text = Text(answer_text(c, ans))
-            if ans and not ans["na"] and c.fails(ans["value"]):
+            text = Text(item.answer_text(c))
+            if item.fails(c):
                 text.stylize("bold red")
-            elif ans:
+            elif item.answer(c):
                 text.stylize("green")
             rows.append([mark, c.key.replace("_", " "), text])
         if not keep_row:  # a fresh sample opens on its first unanswered criterion
-            todo = [n for n, c in enumerate(self.item["criteria"])
-                    if c.key not in self.item["answers"]]
-            row = todo[0] if todo else 0
+            row = item.first_unanswered
         table.set_rows(rows, cursor_row=row)
 
     @property
     def criterion(self) -> CriterionView | None:
         table = self.query_one("#criteria", CriteriaTable)
-        if not self.item or table.row_count == 0:
+        if self.item is None or table.row_count == 0:
             return None
-        return self.item["criteria"][table.cursor_row]
+        return self.item.criteria[table.cursor_row]
 
     def on_criteria_table_row_highlighted(self, _event: CriteriaTable.RowHighlighted) -> None:
         self._update_detail()
 
     def _update_detail(self) -> None:
         c = self.criterion
-        if c is None:
+        if c is None or self.item is None:
             self._show_detail("")
             return
-        ans = self.item["answers"].get(c.key)
+        ans = self.item.answer(c)
         lines = [f"[b]{c.section}[/b] · weight {c.weight:g}"
                  + (" · [red]critical: a fail sets the score to 0[/red]" if c.critical else "")
                  + (" · subjective" if c.subjective else ""),
                  c.question, f"[dim]keys:[/dim] {c.choices_text()}"]
         if self.show_all_guidance:
             lines += [f"  [b]{k}[/b]: {v}" for k, v in c.guidance.items()]
-        elif ans and (anchor := c.guidance_for(ans["value"], ans["na"])):
+        elif ans and (anchor := c.guidance_for(ans.value, ans.na)):
             lines.append(f"  [dim]{anchor[0]}:[/dim] {anchor[1]}")
-        if ans and ans.get("comment"):
-            lines.append(f"[dim]comment:[/dim] {ans['comment']}")
-        if ans and ans.get("root_cause"):
-            lines.append(f"[dim]root cause:[/dim] {ans['root_cause']}")
+        if ans and ans.comment:
+            lines.append(f"[dim]comment:[/dim] {ans.comment}")
+        if ans and ans.root_cause:
+            lines.append(f"[dim]root cause:[/dim] {ans.root_cause}")
         self._show_detail("\n".join(lines))
 
     def _show_detail(self, text: str) -> None:
@@ -168,29 +163,27 @@ class ScoringScreen(Screen[None]):
 
     def _update_score_bar(self) -> None:
         bar = self.query_one("#score-bar", Static)
-        answered = len(self.item.get("answers", {}))
-        total = len(self.item.get("criteria", []))
-        score = self.item.get("score")
-        failed = [c.key for c in self.item.get("criteria", []) if c.critical
-                  and (a := self.item["answers"].get(c.key)) and not a["na"]
-                  and c.fails(a["value"])]
+        item = self.item
+        if item is None:
+            bar.update("")
+            return
+        answered, total = len(item.answers), len(item.criteria)
+        failed = item.failed_critical
         bar.set_class(bool(failed), "auto-fail")
-        score_text = "–" if score is None else f"{score:.1f}"
-        text = f"Score {score_text}  ·  {answered}/{total} answered  ·  {self.item.get('status')}"
+        score_text = "–" if item.score is None else f"{item.score:.1f}"
+        text = f"Score {score_text}  ·  {answered}/{total} answered  ·  {item.status}"
         if failed:
             text = f"AUTO-FAIL ({', '.join(failed)}): score 0  ·  {answered}/{total} answered"
-        if self.item.get("status") == "submitted":
+        if item.status == "submitted":
             text += "  ·  submitted: read-only"
         bar.update(text)
 
     # ---------------------------------------------------------------- saving
     def _editable(self) -> bool:
-        if self.item.get("status") == "submitted":
-            self.notify("Submitted evaluations are read-only.", severity="warning")
+        if self.item is None:
             return False
-        if self.item.get("state") != "open":
-            self.notify(f"The session is {self.item.get('state')}: scoring is locked.",
-                        severity="warning")
+        if self.item.locked_reason:
+            self.notify(self.item.locked_reason, severity="warning")
             return False
         return True
 
@@ -200,15 +193,15 @@ class ScoringScreen(Screen[None]):
         """Save through the core at once (a draft); the core returns the updated item."""
         from ...sessions import save_answer
 
-        if not self._editable():
+        if not self._editable() or self.item is None:
             return False
         app: Any = self.app
         try:
             self.item = save_answer(
                 app.store, self.session_ref, evaluator=app.user_name,
-                interaction=f"#{self.item['interaction']['id']}", answers=answers or {},
+                interaction=f"#{self.item.interaction.id}", answers=answers or {},
                 comments=comments, root_causes=root_causes,
-                expected_version=self.item["version"], position=self.position or 0)
+                expected_version=self.item.version, position=self.position or 0)
         except Conflict as exc:
             app.fail(exc)
             self.load(self.position or 0, keep_row=True)
@@ -263,9 +256,9 @@ class ScoringScreen(Screen[None]):
         from .modals import PromptScreen
 
         c = self.criterion
-        if c is None or not self._editable():
+        if c is None or self.item is None or not self._editable():
             return
-        ans = self.item["answers"].get(c.key)
+        ans = self.item.answer(c)
         if not ans:
             self.notify("Answer the criterion first, then comment.", severity="warning")
             return
@@ -275,20 +268,20 @@ class ScoringScreen(Screen[None]):
                 self.save(comments={c.key: value})
 
         self.app.push_screen(
-            PromptScreen(f"Comment on {c.key}", c.question, ans.get("comment") or ""), done
+            PromptScreen(f"Comment on {c.key}", c.question, ans.comment or ""), done
         )
 
     def action_root_cause(self) -> None:
         from .modals import ChoiceScreen
 
         c = self.criterion
-        if c is None or not self._editable():
+        if c is None or self.item is None or not self._editable():
             return
         causes = c.root_causes
         if not causes:
             self.notify("This criterion has no root-cause tags.", severity="warning")
             return
-        if not self.item["answers"].get(c.key):
+        if not self.item.answer(c):
             self.notify("Answer the criterion first.", severity="warning")
             return
 
@@ -315,7 +308,7 @@ class ScoringScreen(Screen[None]):
         self.app.push_screen(PromptScreen("Search the transcript"), done)
 
     def action_next(self) -> None:
-        if self.item and (self.position or 0) < self.item["total"] - 1:
+        if self.item is not None and (self.position or 0) < self.item.total - 1:
             self.load((self.position or 0) + 1)
         else:
             self.notify("This is the last sample.")
@@ -329,24 +322,22 @@ class ScoringScreen(Screen[None]):
     def action_submit(self) -> None:
         from ...sessions import submit_item
 
-        if not self._editable():
+        item = self.item
+        if item is None or not self._editable():
             return
         app: Any = self.app
         try:
             result = submit_item(app.store, self.session_ref, evaluator=app.user_name,
-                                 interaction_id=self.item["interaction"]["id"],
-                                 expected_version=self.item["version"])
+                                 interaction_id=item.interaction.id,
+                                 expected_version=item.version)
         except QAError as exc:
             app.fail(exc)
             return
         self.notify(f"Submitted: score {result['score']:.1f}" if result["score"] is not None
                     else "Submitted.")
-        statuses = self.item["statuses"]
-        statuses[self.position or 0] = "submitted"
-        todo = [n for n, s in enumerate(statuses) if s != "submitted"]
-        if todo:
-            following = [n for n in todo if n > (self.position or 0)]
-            self.load(following[0] if following else todo[0])
+        following = item.next_todo()
+        if following is not None:
+            self.load(following)
         else:
             self.load(self.position or 0)
             self.notify("Queue done: every sample of this session is submitted.")

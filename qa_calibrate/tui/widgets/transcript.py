@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from ...scoring import TurnView
 
 SPEAKER_STYLE = {"agent": "bold cyan", "customer": "bold yellow", "system": "dim italic"}
 PLACEHOLDER = re.compile(r"\[(?:EMAIL|PHONE|CARD|IBAN|[A-Z_]{3,})\]")
@@ -21,11 +25,11 @@ def clock(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def turn_text(turn: dict[str, Any], needle: str | None = None) -> Text:
+def turn_text(turn: TurnView, needle: str | None = None) -> Text:
     """One turn as rich text: time, speaker, words; redaction placeholders and hits stand out."""
-    text = Text(f"{clock(turn['offset_seconds'])} ", style="dim")
-    text.append(f"{turn['speaker']}: ", style=SPEAKER_STYLE.get(turn["speaker"], ""))
-    body = Text(turn["text"])
+    text = Text(f"{clock(turn.offset_seconds)} ", style="dim")
+    text.append(f"{turn.speaker}: ", style=SPEAKER_STYLE.get(turn.speaker, ""))
+    body = Text(turn.text)
     body.highlight_regex(PLACEHOLDER, "reverse magenta")
     if needle:
         body.highlight_regex(re.compile(re.escape(needle), re.IGNORECASE), "black on yellow")
@@ -41,7 +45,7 @@ class TranscriptView(VerticalScroll):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.turns: list[dict[str, Any]] = []
+        self.turns: Sequence[TurnView] = ()
         self.needle: str | None = None
 
     def compose(self) -> Any:
@@ -52,11 +56,11 @@ class TranscriptView(VerticalScroll):
         for n, turn in enumerate(self.turns):
             if n:
                 text.append("\n")
-            found = bool(self.needle) and (self.needle or "").lower() in turn["text"].lower()
+            found = bool(self.needle) and (self.needle or "").lower() in turn.text.lower()
             text.append_text(turn_text(turn, self.needle if found else None))
         self.query_one("#transcript-text", Static).update(text)
 
-    def show(self, turns: list[dict[str, Any]]) -> None:
+    def show(self, turns: Sequence[TurnView]) -> None:
         self.turns, self.needle = turns, None
         self._paint()
         self.scroll_home(animate=False)
@@ -65,7 +69,7 @@ class TranscriptView(VerticalScroll):
         """Highlight ``needle`` (case-insensitive); return how many turns contain it."""
         self.needle = needle
         self._paint()
-        hits = [n for n, t in enumerate(self.turns) if needle.lower() in t["text"].lower()]
+        hits = [n for n, t in enumerate(self.turns) if needle.lower() in t.text.lower()]
         if hits:
             width = max(self.scrollable_content_region.width, 10)
             before = sum(len(turn_text(t).wrap(self.app.console, width))
