@@ -138,7 +138,7 @@ def build_store(url: str, n: int, turns: int, answers_target: int, seed: int) ->
     from sqlalchemy import insert, select
 
     from qa_calibrate.people import add_evaluator
-    from qa_calibrate.rubric import load_rubric_paths, rubric_criteria
+    from qa_calibrate.rubric import _rubric_criteria, load_rubric_paths
     from qa_calibrate.scoring import score_matrix
 
     store = open_store(url)
@@ -154,7 +154,7 @@ def build_store(url: str, n: int, turns: int, answers_target: int, seed: int) ->
 
     with store.session() as s:
         rub = s.exec(sm_select(m.Rubric).where(m.Rubric.name == "chat_support")).first()
-        crit = rubric_criteria(s, rub.id)
+        crit = _rubric_criteria(s, rub.id)
         people = {e.name: e.id for e in s.exec(sm_select(m.Evaluator)).all()}
     batch = 10_000
     for lo in range(0, n, batch):
@@ -226,10 +226,10 @@ def time_screens(url: str, session_name: str, evaluator: str) -> dict[str, float
         app = make_app(store, evaluator)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.pause()
-            from qa_calibrate.sessions import find_session
+            from qa_calibrate.sessions import _find_session
 
             with store.session() as s:
-                sid = find_session(s, session_name).id
+                sid = _find_session(s, session_name).id
             t0 = time.perf_counter()
             app.action_open_scoring(sid)
             while not isinstance(app.screen, ScoringScreen):

@@ -2,7 +2,7 @@
 
 ``POLICY`` maps every action a command or screen offers to a :class:`Rule` (which roles may, and
 how the session's state, taking part in it, owning the record or a store setting change that).
-``allowed`` answers from the table alone (tests derive their expectations from it); ``require``
+``allowed`` answers from the table alone (tests derive their expectations from it); ``_require``
 resolves the acting person by ``names.name_key`` and raises ``PermissionDenied`` with one line.
 
 - A name that is not a person in the store may only read the people, rubrics and settings,
@@ -10,7 +10,7 @@ resolves the acting person by ``names.name_key`` and raises ``PermissionDenied``
   historical scores). Once a lead exists only a lead changes people, roles and sites, and nobody
   changes their own role.
 - An evaluator never sees another evaluator's answers while a session is open (``sessions``),
-  nor their entries in the audit log (``audit``).
+  nor their entries in the audit log (``_audit``).
 - A trainer sees coaching data but not transcript text, unless the store's setting
   ``trainers_see_transcripts`` is on; a trainer changes only the assignments they own.
 - An evaluator of another organisation, added by a results packet, is a person of the store
@@ -27,7 +27,7 @@ from sqlmodel import Session, select
 from . import models as m
 from .errors import InputError, NotAPerson, PermissionDenied
 from .names import did_you_mean, name_key
-from .store import Store, audit
+from .store import Store, _audit
 
 SETTINGS = {"trainers_see_transcripts": ("off", ("on", "off"))}
 
@@ -139,7 +139,7 @@ def allowed(
 
 
 class _Unset:
-    """No record given: ``require`` checks the role only (before it looks at any record)."""
+    """No record given: ``_require`` checks the role only (before it looks at any record)."""
 
 
 _UNSET = _Unset()
@@ -170,7 +170,7 @@ def external_refusal(name: str, what: str) -> PermissionDenied:
                             f"came in a results packet): cannot {what} in this store")
 
 
-def resolve(session: Session, name: str | None) -> Actor:
+def _resolve(session: Session, name: str | None) -> Actor:
     """The person called ``name`` (matched by ``names.name_key``); unknown names get no role."""
     given = " ".join(str(name or "").split())
     if given:
@@ -182,20 +182,20 @@ def resolve(session: Session, name: str | None) -> Actor:
 
 
 def whoami(store: Store, name: str | None) -> Actor:
-    """``resolve`` in a read transaction of its own."""
+    """``_resolve`` in a read transaction of its own."""
     with store.read() as session:
-        return resolve(session, name)
+        return _resolve(session, name)
 
 
-def has_lead(session: Session) -> bool:
+def _has_lead(session: Session) -> bool:
     return session.exec(select(m.Evaluator.id).where(m.Evaluator.role == LEAD)).first() is not None
 
 
 def _settings(session: Session) -> dict[str, str]:
-    return {key: get_setting(session, key) for key in SETTINGS}
+    return {key: _get_setting(session, key) for key in SETTINGS}
 
 
-def require(
+def _require(
     session: Session,
     name: str | None,
     action: str,
@@ -206,14 +206,14 @@ def require(
     """The acting person, if the policy lets them do ``action`` (on session ``cal``, or on a
     record owned by ``owner``); else PermissionDenied with one line saying why."""
     rule = POLICY[action]
-    who = resolve(session, name)
+    who = _resolve(session, name)
     if who.external:
         raise external_refusal(who.name, rule.what)
     in_session = True
     if rule.participant and cal is not None:
         in_session = who.id is not None and session.get(
             m.SessionEvaluator, (cal.id, who.id)) is not None
-    ok = allowed(action, who.role, has_lead=not rule.setup or has_lead(session),
+    ok = allowed(action, who.role, has_lead=not rule.setup or _has_lead(session),
                  state=cal.state if cal is not None else None, participant=in_session,
                  owns=owner is _UNSET or who.is_named(owner),  # type: ignore[arg-type]
                  settings=_settings(session) if rule.setting_roles
@@ -242,12 +242,12 @@ def require(
 
 
 def check(store: Store, name: str | None, action: str) -> Actor:
-    """``require`` in a read transaction of its own: for refusing before any work is done."""
+    """``_require`` in a read transaction of its own: for refusing before any work is done."""
     with store.read() as session:
-        return require(session, name, action)
+        return _require(session, name, action)
 
 
-def get_setting(session: Session, key: str) -> str:
+def _get_setting(session: Session, key: str) -> str:
     if key not in SETTINGS:
         raise InputError(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
     default, _choices = SETTINGS[key]
@@ -257,8 +257,8 @@ def get_setting(session: Session, key: str) -> str:
 
 def show_setting(store: Store, key: str, *, actor: str) -> str:
     with store.read() as session:
-        require(session, actor, "setting.show")
-        return get_setting(session, key)
+        _require(session, actor, "setting.show")
+        return _get_setting(session, key)
 
 
 def set_setting(store: Store, key: str, value: str, *, actor: str) -> None:
@@ -269,15 +269,15 @@ def set_setting(store: Store, key: str, value: str, *, actor: str) -> None:
     if value not in choices:
         raise InputError(f"setting {key!r}: {value!r} is not one of {', '.join(choices)}")
     with store.session() as session:
-        who = require(session, actor, "setting.change")
-        before = get_setting(session, key)
+        who = _require(session, actor, "setting.change")
+        before = _get_setting(session, key)
         row = session.get(m.Meta, f"setting.{key}") or m.Meta(key=f"setting.{key}", value=value)
         row.value = value
         session.add(row)
-        audit(session, actor=who.name, entity="setting", entity_id=key, action="set",
+        _audit(session, actor=who.name, entity="setting", entity_id=key, action="set",
               before={"value": before}, after={"value": value})
 
 
-def check_transcript_access(session: Session, viewer: str | None) -> Actor:
+def _check_transcript_access(session: Session, viewer: str | None) -> Actor:
     """Transcript text is for leads and evaluators, and trainers when the store allows it."""
-    return require(session, viewer, "interaction.show")
+    return _require(session, viewer, "interaction.show")

@@ -8,7 +8,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from . import models as m
-from .access import Actor, require
+from .access import Actor, _require
 from .names import name_key
 from .store import Store
 
@@ -39,7 +39,7 @@ def list_audit(
     acting person may see: while a session is open, an evaluator or trainer sees only their own
     entries of it."""
     with store.read() as session:
-        viewer = require(session, actor, "audit.list")
+        viewer = _require(session, actor, "audit.list")
         hidden_evaluations, hidden_sessions = _hidden(session, viewer)
         q = select(m.AuditLog).order_by(m.AuditLog.id)  # type: ignore[arg-type]
         if entity:

@@ -48,7 +48,7 @@ from sqlmodel import Session, select
 
 from . import models as m
 from .errors import InputError, NotFound
-from .store import Store, audit
+from .store import Store, _audit
 
 STATUSES = ("Not started", "In progress", "Done")
 PRIORITIES = ("high", "medium", "low")
@@ -749,10 +749,10 @@ def iter_assignments(
     trainer: str | None = None, open_only: bool = False, actor: str,
 ) -> Iterator[dict[str, Any]]:
     """Stored assignments one at a time (streamed in batches, for large exports)."""
-    from .access import require
+    from .access import _require
 
     with store.read() as session:
-        require(session, actor, "coaching.list")
+        _require(session, actor, "coaching.list")
         q = _assignment_query(select(m.Assignment).order_by(m.Assignment.id), status=status,
                               team=team, trainer=trainer, open_only=open_only)
         for a in session.exec(q.execution_options(yield_per=1000)):
@@ -828,12 +828,12 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
     Every applied row bumps ``version`` and is audited with its before and after values. With
     ``all_or_nothing`` the first refused row raises (PermissionDenied or Conflict) and nothing
     is changed."""
-    from .access import require
+    from .access import _require
     from .errors import Conflict, PermissionDenied
 
     result = UpdateResult()
     with store.session() as session:
-        who = require(session, actor, "coaching.status")
+        who = _require(session, actor, "coaching.status")
         ids = sorted({e.assignment_id for e in edits})
         rows: dict[int, m.Assignment] = {}
         for lo in range(0, len(ids), 500):
@@ -884,7 +884,7 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
             row.version += 1
             row.updated_at = m.utcnow()
             session.add(row)
-            audit(session, actor=actor, entity="assignment", entity_id=row.id,
+            _audit(session, actor=actor, entity="assignment", entity_id=row.id,
                   action="status" if set(diff) == {"status"} else "update",
                   before={**before, "version": row.version - 1},
                   after={**diff, "version": row.version})
@@ -904,10 +904,10 @@ def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: st
 
 
 def get_assignment(store: Store, assignment_id: int, *, actor: str) -> dict[str, Any]:
-    from .access import require
+    from .access import _require
 
     with store.read() as session:
-        require(session, actor, "coaching.list")
+        _require(session, actor, "coaching.list")
         row = session.get(m.Assignment, assignment_id)
         if row is None:
             raise NotFound(f"no assignment {assignment_id}")

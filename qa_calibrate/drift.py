@@ -416,7 +416,7 @@ def _calibration_answers(store: Store) -> _Answers:
     from sqlmodel import col, select
 
     from . import models as m
-    from .report import load_session_data, reference_answers
+    from .report import _load_session_data, _reference_answers
 
     parts: list[tuple[Any, ...]] = []
     with store.read() as session:
@@ -426,8 +426,8 @@ def _calibration_answers(store: Store) -> _Answers:
             .order_by(col(m.CalibrationSession.created_at))
         ).all()
         for cal in cals:
-            data = load_session_data(session, cal.id or 0)
-            _name, ref_v, ref_na = reference_answers(data)
+            data = _load_session_data(session, cal.id or 0)
+            _name, ref_v, ref_na = _reference_answers(data)
             if ref_v is None or ref_na is None:
                 continue
             pass_at = np.array([c.pass_at for c in data.criteria])

@@ -21,11 +21,11 @@ from sqlmodel import Session, select
 
 from . import models as m
 from .errors import Conflict, InputError, NotFound, PermissionDenied
-from .interactions import find_interaction
-from .people import find_evaluator
-from .rubric import get_rubric, rubric_criteria
+from .interactions import _find_interaction
+from .people import _find_evaluator
+from .rubric import _get_rubric, _rubric_criteria
 from .scoring import parse_answer, score, score_matrix
-from .store import Store, audit
+from .store import Store, _audit
 
 # The Core tables, for bulk and compare-and-set statements (SQLModel does not type __table__).
 _EVALUATION: Table = m.Evaluation.__table__  # type: ignore[attr-defined]
@@ -76,7 +76,7 @@ def _answer_snapshot(answers: Mapping[int, m.Answer], keys: Mapping[int, str]) -
     }
 
 
-def find_evaluation(
+def _find_evaluation(
     session: Session, *, evaluator_id: int, interaction_id: int, rubric_id: int, context: int = 0
 ) -> m.Evaluation | None:
     return session.exec(
@@ -89,7 +89,7 @@ def find_evaluation(
     ).first()
 
 
-def save_answers(
+def _save_answers(
     session: Session,
     *,
     evaluator: m.Evaluator,
@@ -106,12 +106,12 @@ def save_answers(
     Refuses to touch a submitted evaluation, and raises Conflict when ``expected_version`` is
     given and someone else saved the evaluation since it was read.
     """
-    criteria = {c.key: c for c in rubric_criteria(session, rubric_id)}
+    criteria = {c.key: c for c in _rubric_criteria(session, rubric_id)}
     for key in answers:
         if key not in criteria:
             raise InputError(f"criterion {key!r} is not in this rubric")
     context = calibration_session_id or 0
-    evaluation = find_evaluation(
+    evaluation = _find_evaluation(
         session, evaluator_id=evaluator.id or 0, interaction_id=interaction_id,
         rubric_id=rubric_id, context=context,
     )
@@ -126,7 +126,7 @@ def save_answers(
             scored_at=scored_at or now, created_at=now, updated_at=now, version=1,
         ))
         if evaluation is None:  # another writer saved the first draft meanwhile
-            evaluation = find_evaluation(
+            evaluation = _find_evaluation(
                 session, evaluator_id=evaluator.id or 0, interaction_id=interaction_id,
                 rubric_id=rubric_id, context=context,
             )
@@ -183,7 +183,7 @@ def save_answers(
     _rescore(evaluation, criteria.values(), existing)
     session.add(evaluation)
     after = _answer_snapshot(existing, {c.id: c.key for c in criteria.values() if c.id})
-    audit(session, actor=actor, entity="evaluation", entity_id=evaluation.id,
+    _audit(session, actor=actor, entity="evaluation", entity_id=evaluation.id,
           action="save_draft", before=before or None, after=after)
     session.flush()
     return evaluation
@@ -217,17 +217,17 @@ def _rescore(
     evaluation.auto_failed = result.auto_failed
 
 
-def missing_criteria(session: Session, evaluation: m.Evaluation) -> list[str]:
+def _missing_criteria(session: Session, evaluation: m.Evaluation) -> list[str]:
     """Keys of criteria not yet answered (N/A counts as answered)."""
     answered = set(_answers_of(session, evaluation.id or 0))
-    return [c.key for c in rubric_criteria(session, evaluation.rubric_id) if c.id not in answered]
+    return [c.key for c in _rubric_criteria(session, evaluation.rubric_id) if c.id not in answered]
 
 
-def submit(session: Session, evaluation: m.Evaluation, *, actor: str) -> m.Evaluation:
+def _submit(session: Session, evaluation: m.Evaluation, *, actor: str) -> m.Evaluation:
     """Submit a draft: every criterion must be answered; afterwards it is read-only."""
     if evaluation.status == "submitted":
         raise Conflict(f"evaluation {evaluation.id} is already submitted")
-    missing = missing_criteria(session, evaluation)
+    missing = _missing_criteria(session, evaluation)
     if missing:
         raise InputError(f"cannot submit: {len(missing)} criteria unanswered: {', '.join(missing)}")
     now = m.utcnow()
@@ -242,7 +242,7 @@ def submit(session: Session, evaluation: m.Evaluation, *, actor: str) -> m.Evalu
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"evaluation {evaluation.id} was changed or submitted elsewhere; reload it")
     session.refresh(evaluation)
-    audit(session, actor=actor, entity="evaluation", entity_id=evaluation.id, action="submit",
+    _audit(session, actor=actor, entity="evaluation", entity_id=evaluation.id, action="submit",
           before={"status": "draft"}, after={"status": "submitted", "score": evaluation.score})
     return evaluation
 
@@ -356,12 +356,12 @@ def import_evaluations(
     return results
 
 
-def _find_interaction(session: Session, ref: str, source: str | None) -> m.Interaction:
-    return find_interaction(session, ref, source=source)
+def _interaction_from(session: Session, ref: str, source: str | None) -> m.Interaction:
+    return _find_interaction(session, ref, source=source)
 
 
 def _criteria_by_key(session: Session, rubric_id: int) -> dict[str, m.Criterion]:
-    return {c.key: c for c in rubric_criteria(session, rubric_id)}
+    return {c.key: c for c in _rubric_criteria(session, rubric_id)}
 
 
 def _import_one(
@@ -374,10 +374,10 @@ def _import_one(
     if missing:
         raise InputError(f"{path}: row 1: field {missing[0]!r}: missing column")
     result = EvaluationImportResult(path=str(path))
-    from .access import require
+    from .access import _require
 
     with store.session() as session:
-        who = require(session, actor, "import.evaluations")
+        who = _require(session, actor, "import.evaluations")
         actor = who.name
         caches: dict[str, dict[Any, Any]] = {
             "interaction": {}, "evaluator": {}, "rubric": {}, "criteria": {}, "session": {},
@@ -397,21 +397,21 @@ def _import_one(
             try:
                 source = rec.get("source") or None
                 interaction = lookup("interaction", (source, rec["interaction"]),
-                                     _find_interaction, rec["interaction"], source)
+                                     _interaction_from, rec["interaction"], source)
             except (NotFound, InputError) as exc:
                 raise InputError(f"{where}: field 'interaction': {exc}") from None
             try:
-                evaluator = lookup("evaluator", rec["evaluator"], find_evaluator,
+                evaluator = lookup("evaluator", rec["evaluator"], _find_evaluator,
                                    rec["evaluator"])
             except NotFound as exc:
                 raise InputError(
                     f"{where}: field 'evaluator': {exc} (add people first: evaluator add/import)"
                 ) from None
             if not who.is_named(evaluator.name) and evaluator.id not in caches["others"]:
-                require(session, who.name, "import.evaluations.others")  # scores in X's name
+                _require(session, who.name, "import.evaluations.others")  # scores in X's name
                 caches["others"][evaluator.id] = True
             try:
-                rubric = lookup("rubric", rec["rubric"], get_rubric, rec["rubric"])
+                rubric = lookup("rubric", rec["rubric"], _get_rubric, rec["rubric"])
             except NotFound as exc:
                 raise InputError(f"{where}: field 'rubric': {exc}") from None
             criteria = lookup("criteria", rubric.id, _criteria_by_key, rubric.id)
@@ -433,8 +433,8 @@ def _import_one(
                 raise InputError(f"{where}: field 'scored_at': {rec['scored_at']} is in the future")
             session_id = None
             if rec.get("session"):
-                cal = lookup("session", rec["session"], sess.find_session, rec["session"])
-                sess.check_can_import(session, cal, evaluator, interaction, rubric, where=where)
+                cal = lookup("session", rec["session"], sess._find_session, rec["session"])
+                sess._check_can_import(session, cal, evaluator, interaction, rubric, where=where)
                 session_id = cal.id
                 if cal.name not in result.sessions:
                     result.sessions.append(cal.name)
@@ -458,7 +458,7 @@ def _import_one(
             if progress is not None and (done % 1000 == 0 or done == total):
                 progress(done, total)
         _write_groups(session, groups, caches["criteria"], result)
-        audit(session, actor=actor, entity="import", entity_id=str(path),
+        _audit(session, actor=actor, entity="import", entity_id=str(path),
               action="import_evaluations",
               after={"evaluations_added": result.evaluations_added,
                      "already_stored": result.evaluations_already_stored,

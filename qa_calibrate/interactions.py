@@ -18,7 +18,7 @@ INTERACTION_COLUMNS = (
 )
 
 
-def find_interaction(
+def _find_interaction(
     session: Session, ref: str | int, *, source: str | None = None
 ) -> m.Interaction:
     """An interaction by store id (``#12`` or an int), ``source:external_id`` or external id."""
@@ -70,10 +70,10 @@ def list_interactions(
     actor: str,
 ) -> list[dict[str, Any]]:
     """Interactions with their turn counts, oldest first; every row unless ``limit`` is given."""
-    from .access import require
+    from .access import _require
 
     with store.read() as session:
-        require(session, actor, "interaction.list")
+        _require(session, actor, "interaction.list")
         turn_counts = (
             select(m.Turn.interaction_id, func.count().label("n"))
             .group_by(col(m.Turn.interaction_id))
@@ -98,7 +98,7 @@ def list_interactions(
         return [_as_row(i, n or 0) for i, n in session.exec(query).all()]
 
 
-def get_transcript(session: Session, interaction_id: int) -> list[m.Turn]:
+def _get_transcript(session: Session, interaction_id: int) -> list[m.Turn]:
     return list(
         session.exec(
             select(m.Turn).where(m.Turn.interaction_id == interaction_id)
@@ -110,12 +110,12 @@ def get_transcript(session: Session, interaction_id: int) -> list[m.Turn]:
 def show_interaction(store: Store, ref: str, *, viewer: str) -> dict[str, Any]:
     """One interaction with its transcript: ``{... , "transcript": [{seq, speaker, ...}]}``.
     A trainer is refused the transcript text unless the store allows it (``access``)."""
-    from .access import check_transcript_access
+    from .access import _check_transcript_access
 
     with store.read() as session:
-        check_transcript_access(session, viewer)
-        interaction = find_interaction(session, ref)
-        turns = get_transcript(session, interaction.id or 0)
+        _check_transcript_access(session, viewer)
+        interaction = _find_interaction(session, ref)
+        turns = _get_transcript(session, interaction.id or 0)
         row = _as_row(interaction, len(turns))
         row["redacted"] = interaction.redacted
         row["transcript"] = [

@@ -56,10 +56,10 @@ class CheckReport:
 
 
 def _require(store: Store, actor: str, action: str) -> None:
-    from .access import require
+    from .access import _require
 
     with store.read() as session:
-        require(session, actor, action)
+        _require(session, actor, action)
 
 
 def check_store(store: Store, *, actor: str) -> CheckReport:

@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from . import models as m
 from .errors import Conflict, InputError, NotFound, PermissionDenied
-from .store import Store, audit
+from .store import Store, _audit
 
 FORMAT = "qa-calibrate/packet"
 FORMAT_VERSION = 1
@@ -212,7 +212,7 @@ def export_session(store: Store, ref: str | int, out: Path, *, key: bytes, actor
                    ) -> PacketResult:
     """Write the session packet of an open session (its lead only): rubric, sample, rules."""
     from .rubric import rubric_yaml
-    from .sessions import sample_interactions
+    from .sessions import _sample_interactions
 
     with store.session() as session:
         cal, person, site = _its_lead(session, ref, actor, "packet.export", "exports it")
@@ -221,7 +221,7 @@ def export_session(store: Store, ref: str | int, out: Path, *, key: bytes, actor
                            "to be scored blind")
         rub = session.get(m.Rubric, cal.rubric_id)
         assert rub is not None
-        items = sample_interactions(session, cal)
+        items = _sample_interactions(session, cal)
         unredacted = [f"{i.source}:{i.external_id}" for i in items if not i.redacted]
         if unredacted:
             raise PermissionDenied(f"session {cal.name}: {unredacted[0]} was imported with "
@@ -242,7 +242,7 @@ def export_session(store: Store, ref: str | int, out: Path, *, key: bytes, actor
         session.add(m.PacketLog(packet_id=packet_id, kind="session", direction="out",
                                 session_id=cal.id or 0, organisation=site,
                                 sha256=digest, actor=person.name))
-        audit(session, actor=person.name, entity="packet", entity_id=packet_id,
+        _audit(session, actor=person.name, entity="packet", entity_id=packet_id,
               action="export", after={"kind": "session", "session": cal.name,
                                       "interactions": len(items)})
         return PacketResult("session", packet_id, cal.name, True, interactions=len(items),
@@ -253,11 +253,11 @@ def _its_lead(session: Session, ref: str | int, actor: str, action: str, what: s
               ) -> tuple[m.CalibrationSession, Any, str | None]:
     """The session, and the acting person if the policy allows ``action`` and they lead it
     (with their site: the organisation a packet comes from)."""
-    from .access import require
-    from .sessions import find_session
+    from .access import _require
+    from .sessions import _find_session
 
-    cal = find_session(session, ref)
-    person = require(session, actor, action)
+    cal = _find_session(session, ref)
+    person = _require(session, actor, action)
     if person.id != cal.lead_id:
         raise PermissionDenied(f"{person.name} is not the lead of session {cal.name}: only its "
                                f"lead {what}")
@@ -306,8 +306,8 @@ def import_packet(store: Store, path: Path, *, key: bytes, actor: str, lead: str
 
 def _import_session(store: Store, path: Path, read: _Read, *, actor: str, lead: str,
                     evaluators: Sequence[str]) -> PacketResult:
-    from .rubric import parse_rubric, save_rubric
-    from .sessions import create_session_in
+    from .rubric import _save_rubric, parse_rubric
+    from .sessions import _create_session_in
 
     where = str(path)
     info, rub_part = read.parts["session"], read.parts["rubric"]
@@ -335,7 +335,7 @@ def _import_session(store: Store, path: Path, read: _Read, *, actor: str, lead: 
             cal = session.get(m.CalibrationSession, seen.session_id)
             return PacketResult("session", seen.packet_id, cal.name if cal else "", False,
                                 path=where)
-        rub, _created = save_rubric(session, rub_def, actor=actor)
+        rub, _created = _save_rubric(session, rub_def, actor=actor)
         added = 0
         ids = []
         for rec in records:
@@ -346,7 +346,7 @@ def _import_session(store: Store, path: Path, read: _Read, *, actor: str, lead: 
                 row = _store_interaction(session, rec)
                 added += 1
             ids.append(row.id or 0)
-        cal = create_session_in(session, name=name, rubric_id=rub.id or 0, lead=lead,
+        cal = _create_session_in(session, name=name, rubric_id=rub.id or 0, lead=lead,
                                 evaluators=list(evaluators), interaction_ids=ids,
                                 due_on=due_on, actor=actor,
                                 sampling={"packet": read.manifest["packet_id"],
@@ -355,7 +355,7 @@ def _import_session(store: Store, path: Path, read: _Read, *, actor: str, lead: 
                                 direction="in", session_id=cal.id or 0,
                                 organisation=read.manifest.get("organisation"),
                                 sha256=read.sha256, actor=actor))
-        audit(session, actor=actor, entity="packet", entity_id=read.manifest["packet_id"],
+        _audit(session, actor=actor, entity="packet", entity_id=read.manifest["packet_id"],
               action="import", after={"kind": "session", "session": name,
                                       "interactions_added": added})
         return PacketResult("session", read.manifest["packet_id"], name, True,
@@ -425,7 +425,7 @@ def export_results(store: Store, ref: str | int, out: Path, *, key: bytes, actor
                                 session_id=cal.id or 0, answers=origin.packet_id,
                                 organisation=origin.organisation, sha256=digest,
                                 actor=person.name))
-        audit(session, actor=person.name, entity="packet", entity_id=packet_id,
+        _audit(session, actor=person.name, entity="packet", entity_id=packet_id,
               action="export", after={"kind": "results", "session": cal.name,
                                       "evaluations": len(evaluations)})
         return PacketResult("results", packet_id, cal.name, True,
@@ -459,9 +459,9 @@ def _submitted(session: Session, cal: m.CalibrationSession) -> list[dict[str, An
 
 
 def _import_results(store: Store, path: Path, read: _Read, *, actor: str) -> PacketResult:
-    from .evaluations import AnswerIn, save_answers, submit
+    from .evaluations import AnswerIn, _save_answers, _submit
     from .scoring import parse_answer
-    from .sessions import sample_interactions
+    from .sessions import _sample_interactions
 
     where = str(path)
     body = read.parts["results"]
@@ -485,7 +485,7 @@ def _import_results(store: Store, path: Path, read: _Read, *, actor: str) -> Pac
         if cal.state != "open":
             raise Conflict(f"session {cal.name} is {cal.state}: results are added while it is "
                            "open (scoring is locked once revealed)")
-        sample = {(i.source, i.external_id): i for i in sample_interactions(session, cal)}
+        sample = {(i.source, i.external_id): i for i in _sample_interactions(session, cal)}
         criteria = {c.key: c for c in session.exec(
             select(m.Criterion).where(m.Criterion.rubric_id == cal.rubric_id)).all()}
         organisation = read.manifest.get("organisation")
@@ -526,18 +526,18 @@ def _import_results(store: Store, path: Path, read: _Read, *, actor: str) -> Pac
                 scored_at = datetime.fromisoformat(_field(row, "scored_at", str, at, limit=40))
             except ValueError:
                 raise InputError(f"{at}: field 'scored_at': not an ISO 8601 date-time") from None
-            evaluation = save_answers(session, evaluator=people[name], interaction_id=item.id or 0,
+            evaluation = _save_answers(session, evaluator=people[name], interaction_id=item.id or 0,
                                       rubric_id=cal.rubric_id, answers=parsed, actor=actor,
                                       calibration_session_id=cal.id, scored_at=scored_at)
             if evaluation.status == "submitted":
                 raise Conflict(f"{at}: {name} has already submitted {item.external_id}")
-            submit(session, evaluation, actor=actor)
+            _submit(session, evaluation, actor=actor)
             evaluations += 1
         session.add(m.PacketLog(packet_id=read.manifest["packet_id"], kind="results",
                                 direction="in", session_id=cal.id or 0,
                                 answers=str(answers_packet), organisation=organisation,
                                 sha256=read.sha256, actor=actor))
-        audit(session, actor=actor, entity="packet", entity_id=read.manifest["packet_id"],
+        _audit(session, actor=actor, entity="packet", entity_id=read.manifest["packet_id"],
               action="import", after={"kind": "results", "session": cal.name,
                                       "evaluations": evaluations, "people": added_people})
         return PacketResult("results", read.manifest["packet_id"], cal.name, True,
@@ -549,10 +549,10 @@ def _external_person(session: Session, name: str, site: str | None,
                      ) -> tuple[m.Evaluator, bool]:
     """The other organisation's evaluator, added to the store (external) and to the session."""
     from .errors import UnknownPerson
-    from .people import find_evaluator
+    from .people import _find_evaluator
 
     try:
-        person = find_evaluator(session, name)
+        person = _find_evaluator(session, name)
     except UnknownPerson:
         person = None
     created = person is None
@@ -560,7 +560,7 @@ def _external_person(session: Session, name: str, site: str | None,
         person = m.Evaluator(name=name, role="evaluator", site=site, external=True)
         session.add(person)
         session.flush()
-        audit(session, actor=actor, entity="evaluator", entity_id=person.id, action="create",
+        _audit(session, actor=actor, entity="evaluator", entity_id=person.id, action="create",
               after={"name": name, "role": "evaluator", "site": site, "external": True})
     elif not person.external:
         raise Conflict(f"{where}: field 'evaluator': {person.name} is a person of this store, "

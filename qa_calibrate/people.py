@@ -9,10 +9,10 @@ from typing import Any
 from sqlmodel import Session, select
 
 from . import models as m
-from .access import Actor, external_refusal, require
+from .access import Actor, _require, external_refusal
 from .errors import InputError, PermissionDenied, UnknownPerson
 from .names import did_you_mean, name_key
-from .store import Store, audit
+from .store import Store, _audit
 from .vocabulary import ROLES
 
 
@@ -26,7 +26,7 @@ def _check(name: str, role: str | None, where: str) -> tuple[str, str | None]:
     return name, role
 
 
-def find_evaluator(session: Session, name: str) -> m.Evaluator:
+def _find_evaluator(session: Session, name: str) -> m.Evaluator:
     """The person called ``name`` (matched by ``names.name_key``), or UnknownPerson."""
     row = session.exec(select(m.Evaluator).where(m.Evaluator.name == name)).first()
     if row is not None:
@@ -43,7 +43,7 @@ def person_name(store: Store, name: str) -> str:
     """The stored name of the person acting as ``name``: UnknownPerson, or PermissionDenied for
     an evaluator of another organisation (who may do nothing in this store)."""
     with store.read() as session:
-        person = find_evaluator(session, name)
+        person = _find_evaluator(session, name)
         if person.external:
             raise external_refusal(person.name, "act")
         return person.name
@@ -54,7 +54,7 @@ def _upsert(session: Session, name: str, role: str | None, site: str | None,
     """Add a person or change their role/site; ``None`` keeps what is stored (a new person is an
     evaluator with no site). Nobody changes their own role."""
     try:  # "ana reyes" names the stored "Ana Reyes": one person, whatever the spelling
-        existing: m.Evaluator | None = find_evaluator(session, name)
+        existing: m.Evaluator | None = _find_evaluator(session, name)
     except UnknownPerson:
         existing = None
     if existing is not None:
@@ -67,13 +67,13 @@ def _upsert(session: Session, name: str, role: str | None, site: str | None,
         before = {"role": existing.role, "site": existing.site}
         existing.role, existing.site = new_role, new_site
         session.add(existing)
-        audit(session, actor=actor.name, entity="evaluator", entity_id=existing.id,
+        _audit(session, actor=actor.name, entity="evaluator", entity_id=existing.id,
               action="update", before=before, after={"role": new_role, "site": new_site})
         return True
     row = m.Evaluator(name=name, role=role or "evaluator", site=site)
     session.add(row)
     session.flush()
-    audit(session, actor=actor.name, entity="evaluator", entity_id=row.id, action="create",
+    _audit(session, actor=actor.name, entity="evaluator", entity_id=row.id, action="create",
           after={"name": name, "role": row.role, "site": site})
     return True
 
@@ -85,7 +85,7 @@ def add_evaluator(
     one). A lead only, or anyone while the store has no lead. Returns True when it changed."""
     name, role = _check(name, role, "evaluator")
     with store.session() as session:
-        who = require(session, actor, "people.change")
+        who = _require(session, actor, "people.change")
         return _upsert(session, name, role, (site or "").strip() or None, who)
 
 
@@ -106,7 +106,7 @@ def import_evaluators(store: Store, path: Path, *, actor: str) -> int:
         rows.append((name, role, rec.get("site") or None))
     changed = 0
     with store.session() as session:
-        who = require(session, actor, "people.change")
+        who = _require(session, actor, "people.change")
         for name, role, site in rows:
             changed += _upsert(session, name, role, site, who)
     return changed
@@ -116,7 +116,7 @@ def list_evaluators(store: Store, *, role: str | None = None,
                     actor: str | None = None) -> list[dict[str, Any]]:
     """People in the store (open to anyone: how a user finds the name to act as)."""
     with store.read() as session:
-        require(session, actor, "people.list")
+        _require(session, actor, "people.list")
         query = select(m.Evaluator).order_by(m.Evaluator.name)
         if role:
             query = query.where(m.Evaluator.role == role)

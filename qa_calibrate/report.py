@@ -31,14 +31,14 @@ from sqlmodel import Session, col, select
 from . import agreement as ag
 from . import models as m
 from .errors import NotFound
-from .rubric import rubric_criteria
+from .rubric import _rubric_criteria
 from .scoring import CriterionView, score_matrix
 from .sessions import (
-    check_can_see_all,
-    consensus_rows,
-    find_session,
-    participants,
-    sample_interactions,
+    _check_can_see_all,
+    _consensus_rows,
+    _find_session,
+    _participants,
+    _sample_interactions,
 )
 from .store import Store
 
@@ -79,15 +79,15 @@ class SessionData:
     consensus_notes: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
-def load_session_data(session: Session, ref: str | int) -> SessionData:
+def _load_session_data(session: Session, ref: str | int) -> SessionData:
     """Read every submitted answer of a session into arrays (one query)."""
-    cal = find_session(session, ref)
+    cal = _find_session(session, ref)
     rubric = session.get(m.Rubric, cal.rubric_id)
     if rubric is None:
         raise NotFound(f"rubric of session {cal.name!r} is missing")
-    criteria = rubric_criteria(session, cal.rubric_id)
-    items = sample_interactions(session, cal)
-    people = participants(session, cal)
+    criteria = _rubric_criteria(session, cal.rubric_id)
+    items = _sample_interactions(session, cal)
+    people = _participants(session, cal)
     if cal.benchmark_id is not None:
         people = [p for p in people if p.id != cal.benchmark_id] + [
             p for p in people if p.id == cal.benchmark_id
@@ -123,7 +123,7 @@ def load_session_data(session: Session, ref: str | int) -> SessionData:
     cons_v = np.full((len(items), len(criteria)), np.nan)
     cons_na = np.zeros((len(items), len(criteria)), dtype=bool)
     cons_notes: dict[tuple[int, int], str] = {}
-    for row in consensus_rows(session, cal):
+    for row in _consensus_rows(session, cal):
         i, c = i_idx.get(row.interaction_id), c_idx.get(row.criterion_id)
         if i is None or c is None:
             continue
@@ -462,7 +462,7 @@ def _scores(data: SessionData, values: np.ndarray, na: np.ndarray) -> np.ndarray
     return np.asarray(s, dtype=float)
 
 
-def reference_answers(data: SessionData) -> tuple[str, np.ndarray | None, np.ndarray | None]:
+def _reference_answers(data: SessionData) -> tuple[str, np.ndarray | None, np.ndarray | None]:
     if data.benchmark_index is not None:
         b = data.benchmark_index
         answered = data.answered[:, b, :]
@@ -486,14 +486,14 @@ def session_report(
 
     While the session is open only a lead (``viewer``) may see it: the blind rule."""
     with store.read() as session:
-        check_can_see_all(session, find_session(session, ref), viewer)
+        _check_can_see_all(session, _find_session(session, ref), viewer)
     return _build_report(store, ref, settings or ReportSettings())
 
 
 def _build_report(store: Store, ref: str | int, settings: ReportSettings) -> SessionReport:
     """The session report, for callers that have checked who may see it."""
     with store.read() as session:
-        data = load_session_data(session, ref)
+        data = _load_session_data(session, ref)
         summary = SessionSummary(
             id=data.session.id or 0, name=data.session.name, state=data.session.state,
             rubric=f"{data.rubric.name}@{data.rubric.version}",
@@ -504,17 +504,17 @@ def _build_report(store: Store, ref: str | int, settings: ReportSettings) -> Ses
                        if data.benchmark_index is not None else None),
         )
     raters = [n for n in range(len(data.evaluators)) if n != data.benchmark_index]
-    ref_name, ref_values, ref_na = reference_answers(data)
+    ref_name, ref_values, ref_na = _reference_answers(data)
     criteria_rows = _criteria_rows(data, raters, settings)
     evaluator_rows, overall_icc = _evaluator_rows(data, raters, ref_values, ref_na, settings)
-    from .sites import organisation_figures  # the offset between organisations, if several
+    from .sites import _organisation_figures  # the offset between organisations, if several
 
     return SessionReport(
         session=summary, reference=ref_name, settings=settings, overall_score_icc=overall_icc,
         criteria=tuple(criteria_rows), evaluators=tuple(evaluator_rows),
         flagged_criteria=tuple(r.criterion for r in criteria_rows if r.flagged),
         out_of_band=tuple(r.evaluator for r in evaluator_rows if r.out_of_band),
-        sites=organisation_figures(data, settings),
+        sites=_organisation_figures(data, settings),
     )
 
 
@@ -774,11 +774,11 @@ def headline(store: Store, ref: str | int, *, viewer: str) -> Headline:
 def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) -> MeetingView:
     """The meeting matrix for one sampled interaction: criteria × evaluators (+ benchmark and
     consensus), the widest split first. Blind rule: only a lead while the session is open."""
-    from .access import require
+    from .access import _require
 
     with store.read() as session:
-        require(session, viewer, "meeting", cal=find_session(session, ref))
-        data = load_session_data(session, ref)
+        _require(session, viewer, "meeting", cal=_find_session(session, ref))
+        data = _load_session_data(session, ref)
     n_items = len(data.interactions)
     if n_items == 0:
         raise NotFound(f"session {data.session.name!r} has no interactions")

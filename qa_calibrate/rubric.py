@@ -64,7 +64,7 @@ from sqlmodel import Session, col, select
 
 from . import models as m
 from .errors import InputError, NotFound
-from .store import Store, audit
+from .store import Store, _audit
 
 SCALES = ("binary", "ordinal", "points")
 CHANNELS = ("chat", "voice", "email")
@@ -499,13 +499,13 @@ def load_rubric_paths(store: Store, paths: Sequence[Path], *, actor: str) -> lis
 
 def _load_paths(store: Store, paths: Sequence[Path], *, actor: str,
                 checked: bool) -> list[LoadResult]:
-    from .access import require
+    from .access import _require
 
     rubrics, catalogues = read_paths(paths)
     results: list[LoadResult] = []
     with store.session() as session:
         if checked:
-            actor = require(session, actor, "rubric.load").name
+            actor = _require(session, actor, "rubric.load").name
         known = set(session.exec(select(m.Module.id)).all())
         for _path, mods in catalogues:
             known |= {mod.id for mod in mods}
@@ -521,7 +521,7 @@ def _load_paths(store: Store, paths: Sequence[Path], *, actor: str,
             results.append(LoadResult(str(path), "modules", path.name, None,
                                       "loaded" if changed else "unchanged", len(mods)))
         for r in rubrics:
-            row, created = save_rubric(session, r, actor=actor)
+            row, created = _save_rubric(session, r, actor=actor)
             latest = _latest_version(session, r.name)
             status = "loaded" if created else "unchanged" if row.version == latest else "older"
             results.append(LoadResult(r.source_path, "rubric", r.name, row.version, status,
@@ -566,15 +566,15 @@ def _save_module(session: Session, mod: ModuleDef, actor: str) -> bool:
         for k, v in values.items():
             setattr(row, k, v)
         session.add(row)
-        audit(session, actor=actor, entity="module", entity_id=mod.id, action="update",
+        _audit(session, actor=actor, entity="module", entity_id=mod.id, action="update",
               before=before, after=values)
         return True
     session.add(m.Module(id=mod.id, **values))  # type: ignore[arg-type]
-    audit(session, actor=actor, entity="module", entity_id=mod.id, action="create", after=values)
+    _audit(session, actor=actor, entity="module", entity_id=mod.id, action="create", after=values)
     return True
 
 
-def save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubric, bool]:
+def _save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubric, bool]:
     """Store a rubric version unless one with the same content is there: (row, created).
     Refresher modules are not checked here (``load_rubric_paths`` does that)."""
     same = session.exec(select(m.Rubric).where(m.Rubric.name == r.name,
@@ -597,13 +597,13 @@ def save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubric
             root_causes=json.dumps(list(c.root_causes)),
         ))
     session.flush()
-    audit(session, actor=actor, entity="rubric", entity_id=row.id, action="load",
+    _audit(session, actor=actor, entity="rubric", entity_id=row.id, action="load",
           after={"name": r.name, "version": row.version, "hash": r.content_hash,
                  "criteria": len(r.criteria), "source": r.source_path})
     return row, True
 
 
-def get_rubric(session: Session, name: str, version: int | None = None) -> m.Rubric:
+def _get_rubric(session: Session, name: str, version: int | None = None) -> m.Rubric:
     """A rubric version: ``name`` (latest), ``name@3`` or name + version; NotFound otherwise."""
     text = str(name).strip()
     if "@" in text:
@@ -625,7 +625,7 @@ def get_rubric(session: Session, name: str, version: int | None = None) -> m.Rub
     return row
 
 
-def rubric_criteria(session: Session, rubric_id: int) -> list[m.Criterion]:
+def _rubric_criteria(session: Session, rubric_id: int) -> list[m.Criterion]:
     """The criteria of one rubric version, in the order of the file."""
     return list(session.exec(select(m.Criterion).where(m.Criterion.rubric_id == rubric_id)
                              .order_by(col(m.Criterion.position))).all())
@@ -667,13 +667,13 @@ def criterion_row(c: m.Criterion) -> dict[str, Any]:
 def show_rubric(store: Store, name: str) -> dict[str, Any]:
     """One rubric version (``name`` or ``name@version``) with its criteria as plain data."""
     with store.read() as session:
-        r = get_rubric(session, name)
+        r = _get_rubric(session, name)
         return {
             "name": r.name, "version": r.version, "title": r.title, "channel": r.channel,
             "content_hash": r.content_hash, "loaded_at": r.loaded_at,
             "latest": r.version == _latest_version(session, r.name),
             "description": json.loads(r.definition).get("description"),
-            "criteria": [criterion_row(c) for c in rubric_criteria(session, r.id or 0)],
+            "criteria": [criterion_row(c) for c in _rubric_criteria(session, r.id or 0)],
         }
 
 

@@ -17,13 +17,13 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from . import models as m
-from .access import Actor, require
+from .access import Actor, _require
 from .errors import Conflict, InputError, NotFound, PermissionDenied
-from .evaluations import AnswerIn, find_evaluation, save_answers, submit
-from .interactions import find_interaction
+from .evaluations import AnswerIn, _find_evaluation, _save_answers, _submit
+from .interactions import _find_interaction
 from .names import did_you_mean, name_key
-from .people import find_evaluator
-from .rubric import get_rubric, rubric_criteria
+from .people import _find_evaluator
+from .rubric import _get_rubric, _rubric_criteria
 from .scoring import (
     AnswerView,
     CriterionView,
@@ -32,7 +32,7 @@ from .scoring import (
     TurnView,
     parse_answer,
 )
-from .store import Store, audit
+from .store import Store, _audit
 from .vocabulary import STRATA
 
 # ----------------------------------------------------------------------------- sampling
@@ -85,7 +85,7 @@ def draw_sample(
 # ----------------------------------------------------------------------------- lookups
 
 
-def find_session(session: Session, ref: str | int) -> m.CalibrationSession:
+def _find_session(session: Session, ref: str | int) -> m.CalibrationSession:
     """A calibration session by name or id."""
     row = None
     if isinstance(ref, int) or str(ref).lstrip("#").isdigit():
@@ -107,10 +107,10 @@ def find_session(session: Session, ref: str | int) -> m.CalibrationSession:
 def session_id(store: Store, ref: str | int) -> int:
     """The id of the session named ``ref`` (NotFound with the closest name if none)."""
     with store.read() as session:
-        return int(find_session(session, ref).id or 0)
+        return int(_find_session(session, ref).id or 0)
 
 
-def participants(session: Session, cal: m.CalibrationSession) -> list[m.Evaluator]:
+def _participants(session: Session, cal: m.CalibrationSession) -> list[m.Evaluator]:
     """Everyone scoring in the session (benchmark included), by name."""
     return list(
         session.exec(
@@ -122,7 +122,7 @@ def participants(session: Session, cal: m.CalibrationSession) -> list[m.Evaluato
     )
 
 
-def sample_interactions(session: Session, cal: m.CalibrationSession) -> list[m.Interaction]:
+def _sample_interactions(session: Session, cal: m.CalibrationSession) -> list[m.Interaction]:
     """The session's interactions in scoring order."""
     return list(
         session.exec(
@@ -171,10 +171,10 @@ def create_session(
     if not " ".join(name.split()):
         raise InputError("session name is empty")
     with store.session() as session:
-        who = require(session, actor, "session.create")
-        rub = get_rubric(session, rubric)
+        who = _require(session, actor, "session.create")
+        rub = _get_rubric(session, rubric)
         if interactions is not None:
-            chosen = [find_interaction(session, ref, source=source) for ref in interactions]
+            chosen = [_find_interaction(session, ref, source=source) for ref in interactions]
             ids = list(dict.fromkeys(int(i.id or 0) for i in chosen))
             sampling: dict[str, Any] = {"method": "hand-picked"}
         else:
@@ -199,14 +199,14 @@ def create_session(
                 "seed": seed, "size": sample_size, "channel": wanted_channel,
                 "since": since, "until": until, "candidates": len(candidates),
             }
-        cal = create_session_in(session, name=name, rubric_id=rub.id or 0, lead=lead,
+        cal = _create_session_in(session, name=name, rubric_id=rub.id or 0, lead=lead,
                                 evaluators=evaluators, benchmark=benchmark, interaction_ids=ids,
                                 sampling=sampling, due_on=due_on, created_at=created_at,
                                 actor=who.name)
         return _summary(session, cal)
 
 
-def create_session_in(
+def _create_session_in(
     session: Session, *, name: str, rubric_id: int, lead: str, evaluators: Sequence[str],
     interaction_ids: Sequence[int], sampling: Mapping[str, Any], benchmark: str | None = None,
     actor: str, due_on: date | None = None, created_at: datetime | None = None,
@@ -223,13 +223,13 @@ def create_session_in(
         raise Conflict(f"a session named {taken!r} exists already")
     rub = session.get(m.Rubric, rubric_id)
     assert rub is not None
-    lead_row = find_evaluator(session, lead)
+    lead_row = _find_evaluator(session, lead)
     if lead_row.role != "lead":
         raise InputError(f"--lead: {lead_row.name} is {lead_row.role}, not a lead")
-    people = [find_evaluator(session, e) for e in dict.fromkeys(evaluators)]
+    people = [_find_evaluator(session, e) for e in dict.fromkeys(evaluators)]
     if len(people) < 2:
         raise InputError("a calibration session needs at least two evaluators")
-    bench_row = find_evaluator(session, benchmark) if benchmark else None
+    bench_row = _find_evaluator(session, benchmark) if benchmark else None
     ids = list(interaction_ids)
     cal = m.CalibrationSession(
         name=name, rubric_id=rubric_id, lead_id=lead_row.id or 0,
@@ -248,7 +248,7 @@ def create_session_in(
         session.add(m.SessionInteraction(
             session_id=cal.id or 0, interaction_id=interaction_id, position=position
         ))
-    audit(session, actor=actor, entity="calibration_session",
+    _audit(session, actor=actor, entity="calibration_session",
           entity_id=cal.id, action="create", after={
               "lead": lead_row.name, "name": name, "rubric": f"{rub.name}@{rub.version}",
               "evaluators": sorted(p.name for p in people),
@@ -292,7 +292,7 @@ def _summary(session: Session, cal: m.CalibrationSession) -> dict[str, Any]:
 def list_sessions(store: Store, *, state: str | None = None,
                   actor: str) -> list[dict[str, Any]]:
     with store.read() as session:
-        require(session, actor, "session.list")
+        _require(session, actor, "session.list")
         query = select(m.CalibrationSession).order_by(
             col(m.CalibrationSession.created_at).desc(), col(m.CalibrationSession.id).desc()
         )
@@ -304,11 +304,11 @@ def list_sessions(store: Store, *, state: str | None = None,
 def session_detail(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     """Summary plus who has submitted what, and the sampling used."""
     with store.read() as session:
-        require(session, actor, "session.show")
-        cal = find_session(session, ref)
+        _require(session, actor, "session.show")
+        cal = _find_session(session, ref)
         out = _summary(session, cal)
-        people = participants(session, cal)
-        items = sample_interactions(session, cal)
+        people = _participants(session, cal)
+        items = _sample_interactions(session, cal)
         done = {
             (e.evaluator_id, e.interaction_id): e.status
             for e in session.exec(select(m.Evaluation).where(m.Evaluation.session_id == cal.id))
@@ -355,17 +355,17 @@ def _session_answers(
     ]
 
 
-def check_can_see_all(session: Session, cal: m.CalibrationSession, viewer: str | None) -> Actor:
+def _check_can_see_all(session: Session, cal: m.CalibrationSession, viewer: str | None) -> Actor:
     """Everyone's answers (and figures built from them) are for a lead while a session is open;
     once revealed or closed, anyone in the store may look."""
-    return require(session, viewer, "report.session", cal=cal)
+    return _require(session, viewer, "report.session", cal=cal)
 
 
 def can_score(store: Store, ref: str | int, *, evaluator: str) -> int:
     """The id of session ``ref`` if ``evaluator`` may score in it; PermissionDenied if not."""
     with store.read() as session:
-        cal = find_session(session, ref)
-        require(session, evaluator, "score", cal=cal)
+        cal = _find_session(session, ref)
+        _require(session, evaluator, "score", cal=cal)
         return int(cal.id or 0)
 
 
@@ -373,15 +373,15 @@ def can_open_meeting(store: Store, ref: str | int, *, viewer: str | None) -> Non
     """Whether ``viewer`` may open the meeting screen of session ``ref`` (lead and evaluators;
     only a lead while it is open); PermissionDenied if not."""
     with store.read() as session:
-        require(session, viewer, "meeting", cal=find_session(session, ref))
+        _require(session, viewer, "meeting", cal=_find_session(session, ref))
 
 
 def list_answers(store: Store, ref: str | int, *, actor: str) -> list[dict[str, Any]]:
     """Every answer in the session the acting person may see (blind: while it is open, an
     evaluator sees only their own)."""
     with store.read() as session:
-        who = require(session, actor, "session.answers")
-        return _session_answers(session, find_session(session, ref), who)
+        who = _require(session, actor, "session.answers")
+        return _session_answers(session, _find_session(session, ref), who)
 
 
 def answers_of(
@@ -392,9 +392,9 @@ def answers_of(
     Refused (PermissionDenied) while the session is open unless the viewer is that evaluator or a
     lead: this is the blind rule, enforced here so no screen or command can get around it."""
     with store.read() as session:
-        who = require(session, viewer, "session.answers")
-        cal = find_session(session, ref)
-        target = find_evaluator(session, evaluator)
+        who = _require(session, viewer, "session.answers")
+        cal = _find_session(session, ref)
+        target = _find_evaluator(session, evaluator)
         if cal.state == "open" and who.id != target.id and who.role != "lead":
             raise PermissionDenied(
                 f"session {cal.name!r} is open (blind): {who.name} cannot see "
@@ -406,7 +406,7 @@ def answers_of(
 # ----------------------------------------------------------------------------- scoring
 
 
-def check_can_import(
+def _check_can_import(
     session: Session,
     cal: m.CalibrationSession,
     evaluator: m.Evaluator,
@@ -486,19 +486,19 @@ def _score(
     submit_now: bool = False,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
-    cal = find_session(session, ref)
-    who = require(session, evaluator, "score", cal=cal)
+    cal = _find_session(session, ref)
+    who = _require(session, evaluator, "score", cal=cal)
     _require_state(cal, ("open",), "score (scoring is locked once revealed)")
-    person = find_evaluator(session, who.name)
-    item = find_interaction(session, interaction)
+    person = _find_evaluator(session, who.name)
+    item = _find_interaction(session, interaction)
     rub = session.get(m.Rubric, cal.rubric_id)
     assert rub is not None
-    check_can_import(session, cal, person, item, rub, where=f"session {cal.name}")
-    criteria = {c.key: c for c in rubric_criteria(session, cal.rubric_id)}
+    _check_can_import(session, cal, person, item, rub, where=f"session {cal.name}")
+    criteria = {c.key: c for c in _rubric_criteria(session, cal.rubric_id)}
     comments, root_causes = comments or {}, root_causes or {}
     parsed: dict[str, AnswerIn | None] = {}
     current: dict[str, m.Answer] = {}
-    evaluation = evaluation_for(session, cal, person, item.id or 0)
+    evaluation = _evaluation_for(session, cal, person, item.id or 0)
     if evaluation is not None:
         by_id = {c.id: c.key for c in criteria.values()}
         current = {by_id[a.criterion_id]: a for a in session.exec(
@@ -525,7 +525,7 @@ def _score(
             raise InputError(f"criterion {key!r}: root cause {cause!r} is not one of {allowed}")
         parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause)
     if parsed or evaluation is None:
-        evaluation = save_answers(
+        evaluation = _save_answers(
             session, evaluator=person, interaction_id=item.id or 0, rubric_id=cal.rubric_id,
             answers=parsed, actor=person.name, calibration_session_id=cal.id,
             expected_version=expected_version,
@@ -533,7 +533,7 @@ def _score(
     elif expected_version is not None and evaluation.version != expected_version:
         raise Conflict(f"evaluation {evaluation.id} was changed elsewhere; reload it")
     if submit_now:
-        submit(session, evaluation, actor=person.name)
+        _submit(session, evaluation, actor=person.name)
     return {"evaluation_id": evaluation.id, "status": evaluation.status,
             "score": evaluation.score, "auto_failed": evaluation.auto_failed,
             "version": evaluation.version}
@@ -542,7 +542,7 @@ def _score(
 def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
     """Open sessions this person scores in, with how many sampled interactions are still to do."""
     with store.read() as session:
-        person = find_evaluator(session, require(session, evaluator, "session.list").name)
+        person = _find_evaluator(session, _require(session, evaluator, "session.list").name)
         cals = session.exec(
             select(m.CalibrationSession)
             .join(m.SessionEvaluator, col(m.SessionEvaluator.session_id) == m.CalibrationSession.id)
@@ -552,7 +552,7 @@ def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
         ).all()
         out = []
         for cal in cals:
-            items = sample_interactions(session, cal)
+            items = _sample_interactions(session, cal)
             status = {
                 e.interaction_id: e.status
                 for e in session.exec(select(m.Evaluation).where(
@@ -573,8 +573,8 @@ def _lead_action(
     session: Session, ref: str | int, actor: str, states: Sequence[str], what: str, action: str
 ) -> tuple[m.CalibrationSession, m.Evaluator]:
     """The session and the acting lead, after checking the policy and the session's state."""
-    cal = find_session(session, ref)
-    lead = find_evaluator(session, require(session, actor, action, cal=cal).name)
+    cal = _find_session(session, ref)
+    lead = _find_evaluator(session, _require(session, actor, action, cal=cal).name)
     _require_state(cal, states, what)
     return cal, lead
 
@@ -586,7 +586,7 @@ def reveal(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
                                  "session.reveal")
         cal.state, cal.revealed_at = "revealed", m.utcnow()
         session.add(cal)
-        audit(session, actor=lead.name, entity="calibration_session", entity_id=cal.id,
+        _audit(session, actor=lead.name, entity="calibration_session", entity_id=cal.id,
               action="reveal", before={"state": "open"}, after={"state": "revealed"})
         session.flush()
         return _summary(session, cal)
@@ -609,10 +609,10 @@ def set_consensus(
         cal, lead = _lead_action(session, ref, actor, ("revealed",),
                                  "record consensus (reveal it first; closed is final)",
                                  "session.consensus")
-        item = find_interaction(session, interaction)
+        item = _find_interaction(session, interaction)
         if not session.get(m.SessionInteraction, (cal.id, item.id)):
             raise InputError(f"interaction {item.external_id} is not in session {cal.name!r}")
-        crit = {c.key: c for c in rubric_criteria(session, cal.rubric_id)}.get(criterion)
+        crit = {c.key: c for c in _rubric_criteria(session, cal.rubric_id)}.get(criterion)
         if crit is None:
             raise InputError(f"criterion {criterion!r} is not in the session's rubric")
         try:
@@ -667,7 +667,7 @@ def _write_consensus(
     row.decided_by, row.decided_at = lead.id or 0, m.utcnow()
     session.add(row)
     session.flush()
-    audit(session, actor=lead.name, entity="consensus", entity_id=row.id, action="set",
+    _audit(session, actor=lead.name, entity="consensus", entity_id=row.id, action="set",
           before=before, after={"session": cal.name, "interaction_id": interaction_id,
                                 "criterion": crit.key, "value": "n/a" if na else value,
                                 "note": row.note})
@@ -675,7 +675,7 @@ def _write_consensus(
             "note": row.note, "version": row.version}
 
 
-def consensus_rows(session: Session, cal: m.CalibrationSession) -> list[m.Consensus]:
+def _consensus_rows(session: Session, cal: m.CalibrationSession) -> list[m.Consensus]:
     return list(session.exec(select(m.Consensus).where(m.Consensus.session_id == cal.id)).all())
 
 
@@ -689,8 +689,8 @@ def fill_consensus(store: Store, ref: str | int, *, method: str, actor: str) -> 
                                  "session.consensus")
         if method == "benchmark" and cal.benchmark_id is None:
             raise InputError(f"session {cal.name!r} has no benchmark evaluator")
-        done = {(c.interaction_id, c.criterion_id) for c in consensus_rows(session, cal)}
-        criteria = {c.id: c for c in rubric_criteria(session, cal.rubric_id)}
+        done = {(c.interaction_id, c.criterion_id) for c in _consensus_rows(session, cal)}
+        criteria = {c.id: c for c in _rubric_criteria(session, cal.rubric_id)}
         cells: dict[tuple[int, int], list[tuple[int, float | None, bool]]] = {}
         for r in _session_answers(session, cal, lead):
             if r["status"] == "submitted":
@@ -723,9 +723,9 @@ def close(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
     with store.session() as session:
         cal, lead = _lead_action(session, ref, actor, ("revealed",),
                                  "close (reveal it and record consensus first)", "session.close")
-        n_cells = len(sample_interactions(session, cal)) * len(
-            rubric_criteria(session, cal.rubric_id))
-        n_done = len(consensus_rows(session, cal))
+        n_cells = len(_sample_interactions(session, cal)) * len(
+            _rubric_criteria(session, cal.rubric_id))
+        n_done = len(_consensus_rows(session, cal))
         if n_done < n_cells:
             raise Conflict(
                 f"session {cal.name!r} has consensus on {n_done} of {n_cells} cells; record the "
@@ -734,16 +734,16 @@ def close(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
             )
         cal.state, cal.closed_at = "closed", m.utcnow()
         session.add(cal)
-        audit(session, actor=lead.name, entity="calibration_session", entity_id=cal.id,
+        _audit(session, actor=lead.name, entity="calibration_session", entity_id=cal.id,
               action="close", before={"state": "revealed"}, after={"state": "closed"})
         session.flush()
         return _summary(session, cal)
 
 
-def evaluation_for(
+def _evaluation_for(
     session: Session, cal: m.CalibrationSession, evaluator: m.Evaluator, interaction_id: int
 ) -> m.Evaluation | None:
-    return find_evaluation(
+    return _find_evaluation(
         session, evaluator_id=evaluator.id or 0, interaction_id=interaction_id,
         rubric_id=cal.rubric_id, context=cal.id or 0,
     )
@@ -765,13 +765,13 @@ def scoring_item(
 def _scoring_item(
     session: Session, ref: str | int, *, evaluator: str, position: int | None
 ) -> ScoringItem:
-    from .access import check_transcript_access
-    from .interactions import get_transcript
+    from .access import _check_transcript_access
+    from .interactions import _get_transcript
 
-    cal = find_session(session, ref)
-    person = find_evaluator(session, require(session, evaluator, "score", cal=cal).name)
-    check_transcript_access(session, person.name)
-    items = sample_interactions(session, cal)
+    cal = _find_session(session, ref)
+    person = _find_evaluator(session, _require(session, evaluator, "score", cal=cal).name)
+    _check_transcript_access(session, person.name)
+    items = _sample_interactions(session, cal)
     if not items:
         raise NotFound(f"session {cal.name!r} has no interactions")
     statuses = {
@@ -784,8 +784,8 @@ def _scoring_item(
         position = todo[0] if todo else 0
     position = max(0, min(position, len(items) - 1))
     item = items[position]
-    criteria = rubric_criteria(session, cal.rubric_id)
-    evaluation = evaluation_for(session, cal, person, item.id or 0)
+    criteria = _rubric_criteria(session, cal.rubric_id)
+    evaluation = _evaluation_for(session, cal, person, item.id or 0)
     answers: dict[str, AnswerView] = {}
     if evaluation is not None:
         by_id = {c.id: c.key for c in criteria}
@@ -807,7 +807,7 @@ def _scoring_item(
         ),
         transcript=tuple(
             TurnView(seq=t.seq, speaker=t.speaker, offset_seconds=t.offset_seconds, text=t.text)
-            for t in get_transcript(session, item.id or 0)
+            for t in _get_transcript(session, item.id or 0)
         ),
         criteria=tuple(CriterionView.of(c) for c in criteria),
         answers=answers,
@@ -822,14 +822,14 @@ def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id:
                 expected_version: int | None = None) -> dict[str, Any]:
     """Submit the evaluator's draft for one sampled interaction."""
     with store.session() as session:
-        cal = find_session(session, ref)
-        person = find_evaluator(session, require(session, evaluator, "score", cal=cal).name)
+        cal = _find_session(session, ref)
+        person = _find_evaluator(session, _require(session, evaluator, "score", cal=cal).name)
         _require_state(cal, ("open",), "submit (scoring is locked once revealed)")
-        evaluation = evaluation_for(session, cal, person, interaction_id)
+        evaluation = _evaluation_for(session, cal, person, interaction_id)
         if evaluation is None:
             raise InputError("nothing to submit: no answers yet")
         if expected_version is not None and evaluation.version != expected_version:
             raise Conflict("this evaluation was changed elsewhere; reload it")
-        submit(session, evaluation, actor=person.name)
+        _submit(session, evaluation, actor=person.name)
         return {"evaluation_id": evaluation.id, "status": evaluation.status,
                 "score": evaluation.score, "version": evaluation.version}

@@ -20,8 +20,8 @@ import numpy as np
 from sqlmodel import col, select
 
 from . import models as m
-from .report import ReportSettings, SessionData, _scores, load_session_data
-from .sessions import check_can_see_all, find_session
+from .report import ReportSettings, SessionData, _load_session_data, _scores
+from .sessions import _check_can_see_all, _find_session
 from .store import Store
 
 NO_SITE = "(no site)"
@@ -178,7 +178,7 @@ def _direction(value: float, low: float, high: float, n: int) -> str:
     return "too close to tell"
 
 
-def organisation_figures(data: SessionData, settings: ReportSettings) -> dict[str, Any] | None:
+def _organisation_figures(data: SessionData, settings: ReportSettings) -> dict[str, Any] | None:
     """The figures of one session's organisations, or None when everyone is of one site."""
     if len(set(_organisations(data)[1])) < 2:
         return None
@@ -190,9 +190,9 @@ def sites_report(store: Store, ref: str | int, settings: ReportSettings | None =
     """The offset between the organisations of one session (a lead while it is open)."""
     settings = settings or ReportSettings()
     with store.read() as session:
-        cal = find_session(session, ref)
-        check_can_see_all(session, cal, viewer)
-        data = load_session_data(session, ref)
+        cal = _find_session(session, ref)
+        _check_can_see_all(session, cal, viewer)
+        data = _load_session_data(session, ref)
     return {"sessions": [data.session.name], **_figures([data], settings)}
 
 
@@ -200,11 +200,11 @@ def sites_report_since(store: Store, since: datetime | None, settings: ReportSet
                        = None, *, until: datetime | None = None, viewer: str) -> dict[str, Any]:
     """The same over every revealed or closed session created in the period whose evaluators
     come from more than one organisation (figures across sessions: leads and trainers)."""
-    from .access import require
+    from .access import _require
 
     settings = settings or ReportSettings()
     with store.read() as session:
-        require(session, viewer, "report.evaluators")
+        _require(session, viewer, "report.evaluators")
         created = col(m.CalibrationSession.created_at)
         q = select(m.CalibrationSession).where(
             col(m.CalibrationSession.state).in_(("revealed", "closed")))
@@ -212,7 +212,7 @@ def sites_report_since(store: Store, since: datetime | None, settings: ReportSet
             q = q.where(created >= since)
         if until is not None:
             q = q.where(created < until)
-        datas = [load_session_data(session, cal.id or 0)
+        datas = [_load_session_data(session, cal.id or 0)
                  for cal in session.exec(q.order_by(created)).all()]
     datas = [d for d in datas if len(set(_organisations(d)[1])) > 1]
     if not datas:

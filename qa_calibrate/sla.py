@@ -33,7 +33,7 @@ from sqlmodel import col, select
 
 from . import models as m
 from .errors import InputError
-from .store import Store, audit
+from .store import Store, _audit
 
 Z95 = 1.959963984540054
 PERIODS = ("month", "quarter")
@@ -49,7 +49,7 @@ class SlaSettings:
 
 def set_target(store: Store, site: str, *, actor: str, **targets: float | None) -> dict[str, Any]:
     """Set (or change) a site's targets; a target not given keeps its stored value. Lead only."""
-    from .access import require
+    from .access import _require
 
     site = " ".join(site.split())
     if not site:
@@ -66,7 +66,7 @@ def set_target(store: Store, site: str, *, actor: str, **targets: float | None) 
         if name == "critical_fail_max" and value > 1:
             raise InputError(f"target {name!r}: {value:g} is a share (0–1), e.g. 0.02 for 2%")
     with store.session() as session:
-        person = require(session, actor, "sla.set")
+        person = _require(session, actor, "sla.set")
         row = session.get(m.SlaTarget, site) or m.SlaTarget(site=site)
         before = {n: getattr(row, n) for n in TARGETS}
         for name, value in targets.items():
@@ -75,16 +75,16 @@ def set_target(store: Store, site: str, *, actor: str, **targets: float | None) 
         row.updated_at = m.utcnow()
         session.add(row)
         after = {n: getattr(row, n) for n in TARGETS}
-        audit(session, actor=person.name, entity="sla_target", entity_id=site, action="set",
+        _audit(session, actor=person.name, entity="sla_target", entity_id=site, action="set",
               before=before, after=after)
         return {"site": site, **after}
 
 
 def list_targets(store: Store, *, actor: str) -> list[dict[str, Any]]:
-    from .access import require
+    from .access import _require
 
     with store.read() as session:
-        require(session, actor, "sla.list")
+        _require(session, actor, "sla.list")
         rows = session.exec(select(m.SlaTarget).order_by(m.SlaTarget.site)).all()
         return [{"site": r.site, **{n: getattr(r, n) for n in TARGETS}} for r in rows]
 

@@ -240,7 +240,7 @@ def schema_version(store: Store) -> int:
     return int(row[0]) if row else 0
 
 
-def audit(
+def _audit(
     session: Session,
     *,
     actor: str,

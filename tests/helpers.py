@@ -71,13 +71,13 @@ def bulk_routine_scores(store: Store, rubric: str, agents: dict[str, str],
     from sqlalchemy import insert
     from sqlmodel import select
 
-    from qa_calibrate.rubric import rubric_criteria
+    from qa_calibrate.rubric import _rubric_criteria
     from qa_calibrate.scoring import score_matrix
 
     start = start or datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
     with store.session() as s:
         rub = s.exec(select(m.Rubric).where(m.Rubric.name == rubric)).one()
-        crit = rubric_criteria(s, rub.id)
+        crit = _rubric_criteria(s, rub.id)
         ann = s.exec(select(m.Evaluator).where(m.Evaluator.name == "Ann")).one().id
     names = list(agents)
     n_ev = len(names) * per_agent

@@ -72,7 +72,7 @@ def _save_while_a_first_draft_is_uncommitted(store, url, ids, expected_version):
     import threading
     import time
 
-    from qa_calibrate.evaluations import AnswerIn, save_answers
+    from qa_calibrate.evaluations import AnswerIn, _save_answers
 
     other = open_store(url)
     outcome: dict[str, object] = {}
@@ -88,9 +88,9 @@ def _save_while_a_first_draft_is_uncommitted(store, url, ids, expected_version):
     try:
         with store.session() as s:
             ann = s.exec(select(m.Evaluator).where(m.Evaluator.name == "Ann")).one()
-            cal = sessions.find_session(s, "Busy")
+            cal = sessions._find_session(s, "Busy")
             item = s.exec(select(m.Interaction).where(m.Interaction.external_id == ids[0])).one()
-            save_answers(s, evaluator=ann, interaction_id=item.id, rubric_id=cal.rubric_id,
+            _save_answers(s, evaluator=ann, interaction_id=item.id, rubric_id=cal.rubric_id,
                          answers={"greeting": AnswerIn(value=1.0, na=False)}, actor="Ann",
                          calibration_session_id=cal.id, expected_version=0)
             thread = threading.Thread(target=second)
@@ -140,7 +140,7 @@ def test_two_leads_recording_the_same_consensus_at_once_agree_on_both_backends(s
 
     from helpers import FULL_PASS
 
-    from qa_calibrate.rubric import rubric_criteria
+    from qa_calibrate.rubric import _rubric_criteria
 
     store, url, ids = shared
     sessions.score(store, "Busy", evaluator="Ann", interaction=ids[0], answers=FULL_PASS,
@@ -159,10 +159,10 @@ def test_two_leads_recording_the_same_consensus_at_once_agree_on_both_backends(s
 
     try:
         with store.session() as s:
-            cal = sessions.find_session(s, "Busy")
+            cal = sessions._find_session(s, "Busy")
             lead = s.exec(select(m.Evaluator).where(m.Evaluator.name == LEAD)).one()
             item = s.exec(select(m.Interaction).where(m.Interaction.external_id == ids[0])).one()
-            crit = next(c for c in rubric_criteria(s, cal.rubric_id) if c.key == "greeting")
+            crit = next(c for c in _rubric_criteria(s, cal.rubric_id) if c.key == "greeting")
             sessions._write_consensus(s, cal, item.id, crit, 1.0, False, "first", lead)
             thread = threading.Thread(target=second)
             thread.start()

@@ -19,7 +19,7 @@ from qa_calibrate import models as m
 from qa_calibrate import sessions
 from qa_calibrate.maintenance import check_store
 from qa_calibrate.people import add_evaluator
-from qa_calibrate.rubric import rubric_criteria
+from qa_calibrate.rubric import _rubric_criteria
 from qa_calibrate.scoring import score
 from qa_calibrate.store import open_store
 
@@ -70,7 +70,7 @@ def test_killed_while_saving_drafts(session_store):
     with store.session() as s:
         ev = s.exec(select(m.Evaluation)).one()
         answers = s.exec(select(m.Answer).where(m.Answer.evaluation_id == ev.id)).all()
-        crit = {c.id: c for c in rubric_criteria(s, ev.rubric_id)}
+        crit = {c.id: c for c in _rubric_criteria(s, ev.rubric_id)}
         given = {crit[a.criterion_id].key: (a.value, a.na) for a in answers}
         # the stored score is the score of the stored answers: no half-written save
         assert ev.score == score(list(crit.values()), given).score

@@ -15,7 +15,8 @@ from qa_calibrate import models as m
 from qa_calibrate.cli.main import cli
 from qa_calibrate.errors import InputError, NotFound
 from qa_calibrate.rubric import (
-    get_rubric,
+    _get_rubric,
+    _rubric_criteria,
     list_modules,
     list_rubrics,
     load_modules_file,
@@ -23,7 +24,6 @@ from qa_calibrate.rubric import (
     load_rubric_paths,
     parse_rubric,
     read_paths,
-    rubric_criteria,
 )
 from qa_calibrate.store import Store
 
@@ -265,8 +265,8 @@ def test_load_shipped_rubrics_then_again_changes_nothing(store: Store) -> None:
         "chat_support": 15, "email_support": 16, "voice_support": 17}
     assert len(list_modules(store)) == 15
     with store.session() as s:
-        rub = get_rubric(s, "voice_support")
-        crit = rubric_criteria(s, rub.id)
+        rub = _get_rubric(s, "voice_support")
+        crit = _rubric_criteria(s, rub.id)
         assert [c.position for c in crit] == list(range(17))
         empathy = next(c for c in crit if c.key == "empathy")
         assert json.loads(empathy.labels)["3"] == "Adequate"
@@ -296,10 +296,10 @@ def test_changed_file_creates_version_2_and_keeps_version_1(store: Store, tmp_pa
     [result] = load_rubric_paths(store, [path], actor="qa")
     assert (result.status, result.version, result.count) == ("loaded", 2, 15)
     with store.session() as s:
-        v1, v2, latest = (get_rubric(s, "chat_support@1"), get_rubric(s, "chat_support", 2),
-                          get_rubric(s, "chat_support"))
+        v1, v2, latest = (_get_rubric(s, "chat_support@1"), _get_rubric(s, "chat_support", 2),
+                          _get_rubric(s, "chat_support"))
         assert latest.id == v2.id != v1.id and v2.source_path == str(path)
-        weights = {v: {c.key: c.weight for c in rubric_criteria(s, r.id)}
+        weights = {v: {c.key: c.weight for c in _rubric_criteria(s, r.id)}
                    for v, r in ((1, v1), (2, v2))}
         assert (weights[1]["empathy"], weights[2]["empathy"]) == (2, 4)
         assert len(weights[1]) == len(weights[2]) == 15
@@ -354,10 +354,10 @@ def test_changed_module_is_updated_and_audited(store: Store, tmp_path: Path) -> 
 def test_get_rubric_not_found(store: Store) -> None:
     load_rubric_paths(store, [DATA / "mini_rubric.yaml", DATA / "mini_modules.yaml"], actor="qa")
     with store.session() as s:
-        assert get_rubric(s, "mini@1").version == 1
+        assert _get_rubric(s, "mini@1").version == 1
         for ref, version in [("nope", None), ("mini@2", None), ("mini", 3), ("mini@x", None)]:
             with pytest.raises(NotFound):
-                get_rubric(s, ref, version)
+                _get_rubric(s, ref, version)
 
 
 # --- CLI -----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from qa_calibrate.demo import load_sample_data
-from qa_calibrate.sessions import find_session
+from qa_calibrate.sessions import _find_session
 from qa_calibrate.store import open_store
 from qa_calibrate.tui.app import make_app
 
@@ -52,7 +52,7 @@ def test_home(snap_compare, demo_store):
 
 def test_scoring(snap_compare, demo_store):
     with demo_store.session() as s:
-        sid = find_session(s, SESSION).id
+        sid = _find_session(s, SESSION).id
     app = make_app(demo_store, EVALUATOR, start=("score", sid))
 
     async def run_before(pilot):
@@ -64,7 +64,7 @@ def test_scoring(snap_compare, demo_store):
 
 def test_meeting(snap_compare, demo_store):
     with demo_store.session() as s:
-        sid = find_session(s, SESSION).id
+        sid = _find_session(s, SESSION).id
     app = make_app(demo_store, LEAD, start=("meeting", sid))
 
     async def run_before(pilot):

@@ -9,7 +9,7 @@ from sqlmodel import select
 
 from qa_calibrate import models as m
 from qa_calibrate.errors import StoreError
-from qa_calibrate.store import SCHEMA_VERSION, audit, open_store, resolve_url, schema_version
+from qa_calibrate.store import SCHEMA_VERSION, _audit, open_store, resolve_url, schema_version
 
 
 def test_new_store_is_stamped_with_current_schema(store):
@@ -55,7 +55,7 @@ def test_foreign_keys_are_enforced(store):
 
 def test_audit_log_is_append_only(store):
     with store.session() as session:
-        audit(session, actor="ana", entity="evaluator", entity_id=1, action="create",
+        _audit(session, actor="ana", entity="evaluator", entity_id=1, action="create",
               after={"name": "Ana"})
     with pytest.raises(SQLAlchemyError):
         with store.session() as session:

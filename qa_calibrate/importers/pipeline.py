@@ -19,7 +19,7 @@ from sqlalchemy import ARRAY, Connection, String, bindparam, func, select
 from .. import models as m
 from ..errors import InputError
 from ..redact import Redactor, default_redactor
-from ..store import Store, audit
+from ..store import Store, _audit
 from . import contact_lens, reading
 from .canonical import parse_json, parse_jsonl
 from .csv_import import open_csv, parse_interaction_rows, parse_turn_rows
@@ -231,10 +231,10 @@ def write_records(store: Store, records: list[InteractionRecord], result: Import
     per chunk of keys."""
     table = m.Interaction.__table__  # type: ignore[attr-defined]
     turn_table = m.Turn.__table__  # type: ignore[attr-defined]
-    from ..access import require
+    from ..access import _require
 
     with store.session() as session:
-        actor = require(session, actor, "import.transcripts").name
+        actor = _require(session, actor, "import.transcripts").name
         conn = session.connection()
         stored = _lookup_ids(conn, [(r.source, r.external_id) for r in records])
         new = [r for r in records if (r.source, r.external_id) not in stored]
@@ -262,7 +262,7 @@ def write_records(store: Store, records: list[InteractionRecord], result: Import
             result.interactions_added += len(part)
             if progress is not None:
                 progress(lo + len(part), total)
-        audit(session, actor=actor, entity="import", entity_id=str(path),
+        _audit(session, actor=actor, entity="import", entity_id=str(path),
               action="import_transcripts",
               after={"shape": result.shape, "added": result.interactions_added,
                      "already_stored": result.interactions_already_stored,
