@@ -198,7 +198,7 @@ def demo_user(store: Store) -> str | None:
         people = [p for p in session.exec(select(m.Evaluator).order_by(m.Evaluator.name)).all()
                   if not p.external]  # another organisation's evaluators cannot act here
     for person in people:
-        if person.role == "evaluator" and any(q["to_score"] for q in queue_for(store, person.name)):
+        if person.role == "evaluator" and any(q.to_score for q in queue_for(store, person.name)):
             return person.name
     leads = [p.name for p in people if p.role == "lead"]
     if leads:

@@ -9,6 +9,8 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from .views import View
+
 FORMATS = ("table", "json", "csv")
 
 
@@ -24,10 +26,18 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def to_json(rows: Sequence[Mapping[str, Any]] | Mapping[str, Any]) -> str:
+def as_rows(rows: Sequence[Mapping[str, Any] | View]) -> list[Mapping[str, Any]]:
+    """Rows as mappings: a view by its ``to_dict``."""
+    return [r.to_dict() if isinstance(r, View) else r for r in rows]
+
+
+def to_json(rows: Sequence[Mapping[str, Any] | View] | Mapping[str, Any] | View) -> str:
     """JSON text: a list of objects (or one object) with snake_case keys, NaN as null."""
+    if isinstance(rows, View):
+        rows = rows.to_dict()
     if isinstance(rows, Mapping):
         return json.dumps(_jsonable(rows), indent=2, ensure_ascii=False)
+    rows = as_rows(rows)
     return json.dumps([_jsonable(r) for r in rows], indent=2, ensure_ascii=False)
 
 

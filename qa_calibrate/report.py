@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields, is_dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ from .sessions import (
     _sample_interactions,
 )
 from .store import Store
+from .views import View
 
 LEVEL_OF_SCALE = {"binary": "nominal", "ordinal": "ordinal", "points": "interval"}
 CRITERION_COEFFICIENTS = ("percent_agreement", "gwet_ac1", "krippendorff_alpha", "fleiss_kappa")
@@ -150,28 +151,8 @@ def _categories(criterion: m.Criterion) -> list[float]:
     return []
 
 
-def _plain(value: Any) -> Any:
-    """A view as JSON-ready data: views by their ``to_dict``, sequences as lists."""
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
-
-
-class _View:
-    """A frozen report view; ``to_dict`` is what the CLI prints as JSON (field order kept)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f.name: _plain(getattr(self, f.name)) for f in fields(self)}  # type: ignore[arg-type]
-
-
 @dataclass(frozen=True)
-class Figure(_View):
+class Figure(View):
     """One coefficient as the layers show it: the value, its interval, and why it is undefined.
 
     ``text()`` is the one way it is written, in the CLI's tables and the TUI's panels alike."""
@@ -233,7 +214,7 @@ class IccFigure(Figure):
 
 
 @dataclass(frozen=True)
-class CriterionAgreement(_View):
+class CriterionAgreement(View):
     """One criterion's agreement among the session's evaluators (benchmark left out)."""
 
     criterion: str
@@ -265,7 +246,7 @@ class CriterionAgreement(_View):
 
 
 @dataclass(frozen=True)
-class CriterionBias(_View):
+class CriterionBias(View):
     """An evaluator's bias on one criterion, as a share of its scale (+ lenient, − harsh)."""
 
     criterion: str
@@ -275,7 +256,7 @@ class CriterionBias(_View):
 
 
 @dataclass(frozen=True)
-class ScoreGap(_View):
+class ScoreGap(View):
     """An evaluator's interaction score against the reference's (None where either is missing)."""
 
     interaction: str
@@ -285,7 +266,7 @@ class ScoreGap(_View):
 
 
 @dataclass(frozen=True)
-class EvaluatorAgreement(_View):
+class EvaluatorAgreement(View):
     """One evaluator against the session's reference (benchmark or consensus)."""
 
     evaluator: str
@@ -312,7 +293,7 @@ class EvaluatorAgreement(_View):
 
 
 @dataclass(frozen=True)
-class SessionSummary(_View):
+class SessionSummary(View):
     id: int
     name: str
     state: str
@@ -323,7 +304,7 @@ class SessionSummary(_View):
 
 
 @dataclass(frozen=True)
-class SessionReport(_View):
+class SessionReport(View):
     """Everything the calibration meeting needs: per criterion, per evaluator, the overall ICC,
     and the offset between organisations when the session has several (``sites``)."""
 
@@ -347,7 +328,7 @@ class SessionReport(_View):
 
 
 @dataclass(frozen=True)
-class EvaluatorSummary(_View):
+class EvaluatorSummary(View):
     """One evaluator across every revealed or closed session (weighted by interactions)."""
 
     evaluator: str
@@ -364,7 +345,7 @@ class EvaluatorSummary(_View):
 
 
 @dataclass(frozen=True)
-class Headline(_View):
+class Headline(View):
     """The home screen's summary of a session: mean raw agreement, flagged, out of band."""
 
     agreement: float
@@ -373,7 +354,7 @@ class Headline(_View):
 
 
 @dataclass(frozen=True)
-class MeetingCell(_View):
+class MeetingCell(View):
     """One evaluator's answer on one criterion of the interaction under discussion."""
 
     answer: float | None
@@ -387,14 +368,14 @@ class MeetingCell(_View):
 
 
 @dataclass(frozen=True)
-class MeetingConsensus(_View):
+class MeetingConsensus(View):
     answer: float | None
     na: bool
     note: str | None
 
 
 @dataclass(frozen=True)
-class MeetingRow(_View):
+class MeetingRow(View):
     criterion: CriterionView
     agreement: float  # share of agreeing pairs on this interaction (NaN under two answers)
     distinct: int
@@ -403,7 +384,7 @@ class MeetingRow(_View):
 
 
 @dataclass(frozen=True)
-class MeetingInteraction(_View):
+class MeetingInteraction(View):
     id: int
     ref: str
     agent: str | None
@@ -412,7 +393,7 @@ class MeetingInteraction(_View):
 
 
 @dataclass(frozen=True)
-class MeetingView(_View):
+class MeetingView(View):
     """The meeting matrix for one sampled interaction: criteria × evaluators (+ benchmark and
     consensus), the widest split first."""
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from .scoring import (
     parse_answer,
 )
 from .store import Store, _audit
+from .views import View
 from .vocabulary import STRATA
 
 # ----------------------------------------------------------------------------- sampling
@@ -162,7 +164,7 @@ def create_session(
     due_on: date | None = None,
     created_at: datetime | None = None,
     actor: str,
-) -> dict[str, Any]:
+) -> SessionRow:
     """Create an open session from a rubric version, evaluators, an optional benchmark and a
     sample chosen by hand (``interactions``) or drawn (``sample_size``, ``stratify_by``, ``seed``).
     The acting person must be a lead, and so must the session's ``lead``."""
@@ -262,7 +264,77 @@ def _create_session_in(
 # ----------------------------------------------------------------------------- read
 
 
-def _summary(session: Session, cal: m.CalibrationSession) -> dict[str, Any]:
+@dataclass(frozen=True)
+class SessionRow(View):
+    """A session as listings show it: its state, rubric, people and how far scoring is."""
+
+    id: int
+    name: str
+    state: str
+    rubric: str | None
+    lead: str | None
+    benchmark: str | None
+    evaluators: int
+    interactions: int
+    submitted: int
+    expected: int
+    created_at: datetime | None
+    due_on: date | None
+    revealed_at: datetime | None
+    closed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class PersonProgress(View):
+    name: str
+    role: str
+    submitted: int
+    drafts: int
+
+
+@dataclass(frozen=True)
+class SampleRow(View):
+    position: int
+    interaction: str
+    agent: str | None
+    channel: str | None
+    site: str | None
+    team: str | None
+
+
+@dataclass(frozen=True)
+class SessionDetail(SessionRow):
+    """A session with who has submitted what and the sample it was drawn as."""
+
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+    people: tuple[PersonProgress, ...] = ()
+    sample: tuple[SampleRow, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueueRow(View):
+    """One open session in an evaluator's queue."""
+
+    session_id: int
+    session: str
+    due_on: date | None
+    to_score: int
+    total: int
+    drafts: int
+    next_interaction_id: int | None
+
+
+@dataclass(frozen=True)
+class Submitted(View):
+    """What submitting an evaluation gave."""
+
+    evaluation_id: int
+    status: str
+    score: float | None
+    version: int
+
+
+def _summary(session: Session, cal: m.CalibrationSession) -> SessionRow:
     rub = session.get(m.Rubric, cal.rubric_id)
     lead = session.get(m.Evaluator, cal.lead_id)
     bench = session.get(m.Evaluator, cal.benchmark_id) if cal.benchmark_id else None
@@ -278,19 +350,19 @@ def _summary(session: Session, cal: m.CalibrationSession) -> dict[str, Any]:
         select(func.count()).select_from(m.Evaluation)
         .where(m.Evaluation.session_id == cal.id, m.Evaluation.status == "submitted")
     ).one()
-    return {
-        "id": cal.id, "name": cal.name, "state": cal.state,
-        "rubric": f"{rub.name}@{rub.version}" if rub else None,
-        "lead": lead.name if lead else None, "benchmark": bench.name if bench else None,
-        "evaluators": int(n_people), "interactions": int(n_items),
-        "submitted": int(submitted), "expected": int(n_people) * int(n_items),
-        "created_at": cal.created_at, "due_on": cal.due_on,
-        "revealed_at": cal.revealed_at, "closed_at": cal.closed_at,
-    }
+    return SessionRow(
+        id=cal.id or 0, name=cal.name, state=cal.state,
+        rubric=f"{rub.name}@{rub.version}" if rub else None,
+        lead=lead.name if lead else None, benchmark=bench.name if bench else None,
+        evaluators=int(n_people), interactions=int(n_items),
+        submitted=int(submitted), expected=int(n_people) * int(n_items),
+        created_at=cal.created_at, due_on=cal.due_on,
+        revealed_at=cal.revealed_at, closed_at=cal.closed_at,
+    )
 
 
 def list_sessions(store: Store, *, state: str | None = None,
-                  actor: str) -> list[dict[str, Any]]:
+                  actor: str) -> list[SessionRow]:
     with store.read() as session:
         _require(session, actor, "session.list")
         query = select(m.CalibrationSession).order_by(
@@ -301,31 +373,33 @@ def list_sessions(store: Store, *, state: str | None = None,
         return [_summary(session, cal) for cal in session.exec(query).all()]
 
 
-def session_detail(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
+def session_detail(store: Store, ref: str | int, *, actor: str) -> SessionDetail:
     """Summary plus who has submitted what, and the sampling used."""
     with store.read() as session:
         _require(session, actor, "session.show")
         cal = _find_session(session, ref)
-        out = _summary(session, cal)
+        row = _summary(session, cal)
         people = _participants(session, cal)
         items = _sample_interactions(session, cal)
         done = {
             (e.evaluator_id, e.interaction_id): e.status
             for e in session.exec(select(m.Evaluation).where(m.Evaluation.session_id == cal.id))
         }
-        out["sampling"] = json.loads(cal.sampling or "{}")
-        out["people"] = [
-            {"name": p.name, "role": "benchmark" if p.id == cal.benchmark_id else p.role,
-             "submitted": sum(done.get((p.id or 0, i.id or 0)) == "submitted" for i in items),
-             "drafts": sum(done.get((p.id or 0, i.id or 0)) == "draft" for i in items)}
-            for p in people
-        ]
-        out["sample"] = [
-            {"position": n + 1, "interaction": f"{i.source}:{i.external_id}", "agent": i.agent,
-             "channel": i.channel, "site": i.site, "team": i.team}
-            for n, i in enumerate(items)
-        ]
-        return out
+        return SessionDetail(
+            **{f.name: getattr(row, f.name) for f in fields(SessionRow)},
+            sampling=json.loads(cal.sampling or "{}"),
+            people=tuple(
+                PersonProgress(
+                    name=p.name, role="benchmark" if p.id == cal.benchmark_id else p.role,
+                    submitted=sum(done.get((p.id or 0, i.id or 0)) == "submitted"
+                                  for i in items),
+                    drafts=sum(done.get((p.id or 0, i.id or 0)) == "draft" for i in items))
+                for p in people),
+            sample=tuple(
+                SampleRow(position=n + 1, interaction=f"{i.source}:{i.external_id}",
+                          agent=i.agent, channel=i.channel, site=i.site, team=i.team)
+                for n, i in enumerate(items)),
+        )
 
 
 def _session_answers(
@@ -539,7 +613,7 @@ def _score(
             "version": evaluation.version}
 
 
-def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
+def queue_for(store: Store, evaluator: str) -> list[QueueRow]:
     """Open sessions this person scores in, with how many sampled interactions are still to do."""
     with store.read() as session:
         person = _find_evaluator(session, _require(session, evaluator, "session.list").name)
@@ -559,10 +633,11 @@ def queue_for(store: Store, evaluator: str) -> list[dict[str, Any]]:
                     m.Evaluation.session_id == cal.id, m.Evaluation.evaluator_id == person.id))
             }
             todo = [i for i in items if status.get(i.id or 0) != "submitted"]
-            out.append({"session_id": cal.id, "session": cal.name, "due_on": cal.due_on,
-                        "to_score": len(todo), "total": len(items),
-                        "drafts": sum(1 for i in items if status.get(i.id or 0) == "draft"),
-                        "next_interaction_id": todo[0].id if todo else None})
+            out.append(QueueRow(
+                session_id=cal.id or 0, session=cal.name, due_on=cal.due_on,
+                to_score=len(todo), total=len(items),
+                drafts=sum(1 for i in items if status.get(i.id or 0) == "draft"),
+                next_interaction_id=todo[0].id if todo else None))
         return out
 
 
@@ -579,7 +654,7 @@ def _lead_action(
     return cal, lead
 
 
-def reveal(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
+def reveal(store: Store, ref: str | int, *, actor: str) -> SessionRow:
     """Lock scoring and show everyone's answers. Lead only."""
     with store.session() as session:
         cal, lead = _lead_action(session, ref, actor, ("open",), "reveal a session",
@@ -718,7 +793,7 @@ def fill_consensus(store: Store, ref: str | int, *, method: str, actor: str) -> 
         return filled
 
 
-def close(store: Store, ref: str | int, *, actor: str) -> dict[str, Any]:
+def close(store: Store, ref: str | int, *, actor: str) -> SessionRow:
     """Close a revealed session once every criterion of every interaction has a consensus."""
     with store.session() as session:
         cal, lead = _lead_action(session, ref, actor, ("revealed",),
@@ -819,7 +894,7 @@ def _scoring_item(
 
 
 def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id: int,
-                expected_version: int | None = None) -> dict[str, Any]:
+                expected_version: int | None = None) -> Submitted:
     """Submit the evaluator's draft for one sampled interaction."""
     with store.session() as session:
         cal = _find_session(session, ref)
@@ -831,5 +906,5 @@ def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id:
         if expected_version is not None and evaluation.version != expected_version:
             raise Conflict("this evaluation was changed elsewhere; reload it")
         _submit(session, evaluation, actor=person.name)
-        return {"evaluation_id": evaluation.id, "status": evaluation.status,
-                "score": evaluation.score, "version": evaluation.version}
+        return Submitted(evaluation_id=evaluation.id or 0, status=evaluation.status,
+                         score=evaluation.score, version=evaluation.version)

@@ -112,7 +112,7 @@ def test_evaluators_do_not_run_lead_work(open_session, tmp_path):
         assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.output
     assert _audit_rows(store) == n
     assert not (tmp_path / "b.db").exists()
-    assert sessions.list_sessions(store, actor=LEAD)[0]["name"] == "S"
+    assert sessions.list_sessions(store, actor=LEAD)[0].name == "S"
 
 
 def test_session_create_names_the_real_actor(open_session):

@@ -42,7 +42,7 @@ def locked(sqlite_store, tmp_path):
         assert time.monotonic() < deadline and proc.is_alive(), "the writer did not start"
         time.sleep(0.02)
     try:
-        yield sqlite_store, row["id"]
+        yield sqlite_store, row.id
     finally:
         proc.kill()
         proc.join()

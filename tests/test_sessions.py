@@ -33,10 +33,10 @@ def _score_all(store, ids, who, answers=FULL, submit=True):
 def test_create_lists_people_and_sample(cal):
     store, ids = cal
     detail = sessions.session_detail(store, "Sept chat", actor="Ann")
-    assert detail["state"] == "open"
-    assert [r["interaction"] for r in detail["sample"]] == [f"crm:{i}" for i in ids]
-    assert {p["name"] for p in detail["people"]} == {LEAD, *EVALUATORS}
-    assert detail["expected"] == 4 * 3
+    assert detail.state == "open"
+    assert [r.interaction for r in detail.sample] == [f"crm:{i}" for i in ids]
+    assert {p.name for p in detail.people} == {LEAD, *EVALUATORS}
+    assert detail.expected == 4 * 3
 
 
 def test_only_a_lead_creates_sessions(store):
@@ -135,7 +135,7 @@ def test_lead_workflow_reveal_consensus_close(cal):
         sessions.close(store, "Sept chat", actor=LEAD)
     assert sessions.fill_consensus(store, "Sept chat", method="unanimous", actor=LEAD) == 14
     closed = sessions.close(store, "Sept chat", actor=LEAD)
-    assert closed["state"] == "closed"
+    assert closed.state == "closed"
     with pytest.raises(Conflict):
         sessions.set_consensus(store, "Sept chat", interaction=ids[0], criterion="empathy",
                                value=4, actor=LEAD)
@@ -167,9 +167,9 @@ def test_create_by_random_sample(store):
     row = sessions.create_session(store, name="Drawn", rubric="mini", lead=LEAD, actor=LEAD,
                                   evaluators=EVALUATORS, sample_size=5, stratify_by="team",
                                   seed=11)
-    assert row["interactions"] == 5
+    assert row.interactions == 5
     detail = sessions.session_detail(store, "Drawn", actor=LEAD)
-    assert detail["sampling"]["seed"] == 11 and detail["sampling"]["method"] == "stratified"
+    assert detail.sampling["seed"] == 11 and detail.sampling["method"] == "stratified"
 
 
 def test_scoring_queue_resumes_on_the_first_sample_not_submitted(cal):

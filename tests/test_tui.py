@@ -27,7 +27,7 @@ def cal(sqlite_store):
     row = sessions.create_session(sqlite_store, name="Sept chat", rubric="mini", lead=LEAD,
                                   actor=LEAD, evaluators=EVALUATORS, benchmark=LEAD,
                                   interactions=ids[:3])
-    return sqlite_store, row["id"], ids[:3]
+    return sqlite_store, row.id, ids[:3]
 
 
 def _answers(store, who, ext):
@@ -131,7 +131,7 @@ async def test_lead_reveals_sets_consensus_and_closes(cal):
         await pilot.press("R")
         await pilot.press("enter")  # "Yes" is the first option
         await pilot.pause()
-        assert sessions.session_detail(store, sid, actor=LEAD)["state"] == "revealed"
+        assert sessions.session_detail(store, sid, actor=LEAD).state == "revealed"
         for _ in ids:  # empathy is split on every interaction: decide it on each
             assert app.screen.view.rows[0].criterion.key == "empathy"
             await pilot.press("e", "3", "enter")
@@ -141,14 +141,14 @@ async def test_lead_reveals_sets_consensus_and_closes(cal):
             await pilot.pause()
         await pilot.press("C", "enter")  # refused: the unanimous cells have no consensus yet
         await pilot.pause()
-        assert sessions.session_detail(store, sid, actor=LEAD)["state"] == "revealed"
+        assert sessions.session_detail(store, sid, actor=LEAD).state == "revealed"
         assert any("consensus on 3 of 15" in n.message for n in app._notifications)
         await pilot.press("f")
         await pilot.pause()
         await pilot.press("C", "enter")
         await pilot.pause()
     detail = sessions.session_detail(store, sid, actor=LEAD)
-    assert detail["state"] == "closed"
+    assert detail.state == "closed"
     with store.session() as s:
         notes = s.exec(select(m.Consensus).join(m.Criterion).where(
             m.Criterion.key == "empathy", m.Consensus.note == "split the difference")).all()

@@ -99,6 +99,6 @@ def _print_demo_summary(app: AppContext) -> None:
     )
     for row in sessions.list_sessions(store, actor=user):
         console.print(
-            f"  session [bold]{row['name']}[/bold]: {row['state']}, "
-            f"{row['submitted']}/{row['expected']} evaluations submitted"
+            f"  session [bold]{row.name}[/bold]: {row.state}, "
+            f"{row.submitted}/{row.expected} evaluations submitted"
         )

@@ -16,6 +16,7 @@ from ..vocabulary import STATES, STRATA
 
 if TYPE_CHECKING:
     from ..report import Figure, SessionReport
+    from ..sessions import SessionRow
 from .main import (
     UTC_DATETIME,
     AppContext,
@@ -86,12 +87,12 @@ def session_create(
     _print_summary(row, fmt, "created")
 
 
-def _print_summary(row: dict[str, Any], fmt: str, verb: str) -> None:
+def _print_summary(row: SessionRow, fmt: str, verb: str) -> None:
     if fmt == "table":
         console.print(
-            f"session [bold]{row['name']}[/bold] {verb}: {row['state']}, rubric {row['rubric']}, "
-            f"{row['evaluators']} people × {row['interactions']} interactions "
-            f"({row['submitted']}/{row['expected']} evaluations submitted)"
+            f"session [bold]{row.name}[/bold] {verb}: {row.state}, rubric {row.rubric}, "
+            f"{row.evaluators} people × {row.interactions} interactions "
+            f"({row.submitted}/{row.expected} evaluations submitted)"
         )
     else:
         emit([row], fmt)
@@ -124,11 +125,11 @@ def session_show(app: AppContext, name: str, fmt: str) -> None:
         click.echo(to_json(detail))
         return
     if fmt == "csv":
-        emit(detail["sample"], "csv")
+        emit(detail.sample, "csv")
         return
     _print_summary(detail, "table", "is")
-    emit(detail["people"], "table", title="People")
-    emit(detail["sample"], "table", title="Sample")
+    emit(detail.people, "table", title="People")
+    emit(detail.sample, "table", title="Sample")
 
 
 @session.command("answers")

@@ -19,7 +19,8 @@ import click
 
 from ..errors import NotAPerson, QAError, UnknownPerson
 from ..locations import ENV_VAR
-from ..output import FORMATS, to_csv, to_json
+from ..output import FORMATS, as_rows, to_csv, to_json
+from ..views import View
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -294,7 +295,7 @@ def _cell(value: Any) -> str:
 
 
 def emit(
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, Any] | View],
     fmt: str,
     *,
     columns: Sequence[str] | None = None,
@@ -305,8 +306,7 @@ def emit(
 
     A table on a terminal fits its width; piped or redirected, it takes the width its rows need,
     so nothing is cut (use ``--format csv`` or ``json`` for other programs)."""
-    if limit is not None:
-        rows = rows[:limit]
+    rows = as_rows(rows[:limit] if limit is not None else rows)
     cols = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
         click.echo(to_json([{c: r.get(c) for c in cols} for r in rows] if columns else rows))

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -14,6 +15,9 @@ from textual.widgets import DataTable, Label, Static
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
+
+if TYPE_CHECKING:
+    from ...sessions import SessionRow
 
 
 def store_label(url: str) -> str:
@@ -28,6 +32,7 @@ def store_label(url: str) -> str:
 
 
 class HomeScreen(Screen[None]):
+    _sessions: Sequence[SessionRow] = ()
     BINDINGS = [
         Binding("enter", "open_selected", "Open"),
         Binding("s", "score", "Score"),
@@ -102,9 +107,9 @@ class HomeScreen(Screen[None]):
         if app.user_role:
             try:
                 for row in queue_for(app.store, app.user_name):
-                    queue.add_row(row["session"], f"{row['to_score']}/{row['total']}",
-                                  str(row["drafts"]), str(row["due_on"] or ""),
-                                  key=str(row["session_id"]))
+                    queue.add_row(row.session, f"{row.to_score}/{row.total}",
+                                  str(row.drafts), str(row.due_on or ""),
+                                  key=str(row.session_id))
             except QAError as exc:
                 app.fail(exc)
         table = self.query_one("#sessions", DataTable)
@@ -113,10 +118,10 @@ class HomeScreen(Screen[None]):
             self._sessions = list_sessions(app.store, actor=app.user_name)
         except QAError:  # a name not in the store sees no sessions
             self._sessions = []
-        for row in self._sessions:
-            table.add_row(row["name"], row["state"], row["rubric"],
-                          f"{row['submitted']}/{row['expected']}", "…", "", "",
-                          key=str(row["id"]))
+        for srow in self._sessions:
+            table.add_row(srow.name, srow.state, srow.rubric or "",
+                          f"{srow.submitted}/{srow.expected}", "…", "", "",
+                          key=str(srow.id))
         self.load_headlines()
 
     @work(exclusive=True, thread=True, group="headlines")
@@ -124,17 +129,17 @@ class HomeScreen(Screen[None]):
         from ...report import headline
 
         app: Any = self.app
-        for row in list(getattr(self, "_sessions", [])):
-            if row["state"] == "open" and not app.is_lead:
+        for row in list(self._sessions):
+            if row.state == "open" and not app.is_lead:
                 cells = ("blind", "", "")
             else:
                 try:
-                    h = headline(app.store, row["id"], viewer=app.user_name)
+                    h = headline(app.store, row.id, viewer=app.user_name)
                     agreement = "–" if math.isnan(h.agreement) else f"{h.agreement:.0%}"
                     cells = (agreement, str(h.flagged), str(h.out_of_band))
                 except QAError:
                     cells = ("–", "", "")
-            self.app.call_from_thread(self._set_headline, str(row["id"]), cells)
+            self.app.call_from_thread(self._set_headline, str(row.id), cells)
 
     def _set_headline(self, key: str, cells: tuple[str, str, str]) -> None:
         table = self.query_one("#sessions", DataTable)

@@ -333,7 +333,7 @@ class ScoringScreen(Screen[None]):
         except QAError as exc:
             app.fail(exc)
             return
-        self.notify(f"Submitted: score {result['score']:.1f}" if result["score"] is not None
+        self.notify(f"Submitted: score {result.score:.1f}" if result.score is not None
                     else "Submitted.")
         following = item.next_todo()
         if following is not None:
