@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, select
@@ -11,6 +13,7 @@ from . import models as m
 from .access import Actor, _require
 from .names import name_key
 from .store import Store
+from .views import View
 
 
 def _hidden(session: Session, viewer: Actor) -> tuple[set[str], set[str]]:
@@ -31,10 +34,24 @@ def _hidden(session: Session, viewer: Actor) -> tuple[set[str], set[str]]:
     return evaluations, {str(i) for i in open_ids}
 
 
+@dataclass(frozen=True)
+class AuditRow(View):
+    """One audit entry, its before and after decoded."""
+
+    id: int
+    at: datetime
+    actor: str
+    entity: str
+    entity_id: str | None
+    action: str
+    before: Any
+    after: Any
+
+
 def list_audit(
     store: Store, *, entity: str | None = None, by: str | None = None,
     limit: int | None = None, actor: str,
-) -> list[dict[str, Any]]:
+) -> list[AuditRow]:
     """Audit rows, oldest first (``by``: only changes by that person, matched by name). What the
     acting person may see: while a session is open, an evaluator or trainer sees only their own
     entries of it."""
@@ -44,7 +61,7 @@ def list_audit(
         q = select(m.AuditLog).order_by(m.AuditLog.id)  # type: ignore[arg-type]
         if entity:
             q = q.where(m.AuditLog.entity == entity)
-        out = []
+        out: list[AuditRow] = []
         for a in session.exec(q).all():
             if by and name_key(a.actor) != name_key(by):
                 continue
@@ -53,10 +70,10 @@ def list_audit(
             if a.entity == "calibration_session" and a.entity_id in hidden_sessions \
                     and not viewer.is_named(a.actor):
                 continue
-            out.append({"id": a.id, "at": a.at, "actor": a.actor, "entity": a.entity,
-                        "entity_id": a.entity_id, "action": a.action,
-                        "before": json.loads(a.before) if a.before else None,
-                        "after": json.loads(a.after) if a.after else None})
+            out.append(AuditRow(id=a.id or 0, at=a.at, actor=a.actor, entity=a.entity,
+                                entity_id=a.entity_id, action=a.action,
+                                before=json.loads(a.before) if a.before else None,
+                                after=json.loads(a.after) if a.after else None))
             if limit and len(out) >= limit:
                 break
         return out

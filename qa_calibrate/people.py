@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import csv
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlmodel import Session, select
 
@@ -13,6 +13,7 @@ from .access import Actor, _require, external_refusal
 from .errors import InputError, PermissionDenied, UnknownPerson
 from .names import did_you_mean, name_key
 from .store import Store, _audit
+from .views import View
 from .vocabulary import ROLES
 
 
@@ -112,15 +113,22 @@ def import_evaluators(store: Store, path: Path, *, actor: str) -> int:
     return changed
 
 
+@dataclass(frozen=True)
+class PersonRow(View):
+    id: int
+    name: str
+    role: str
+    site: str | None
+    active: bool
+
+
 def list_evaluators(store: Store, *, role: str | None = None,
-                    actor: str | None = None) -> list[dict[str, Any]]:
+                    actor: str | None = None) -> list[PersonRow]:
     """People in the store (open to anyone: how a user finds the name to act as)."""
     with store.read() as session:
         _require(session, actor, "people.list")
         query = select(m.Evaluator).order_by(m.Evaluator.name)
         if role:
             query = query.where(m.Evaluator.role == role)
-        return [
-            {"id": e.id, "name": e.name, "role": e.role, "site": e.site, "active": e.active}
-            for e in session.exec(query).all()
-        ]
+        return [PersonRow(id=e.id or 0, name=e.name, role=e.role, site=e.site, active=e.active)
+                for e in session.exec(query).all()]

@@ -54,8 +54,9 @@ import hashlib
 import json
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ from sqlmodel import Session, col, select
 from . import models as m
 from .errors import InputError, NotFound
 from .store import Store, _audit
+from .views import View
 
 SCALES = ("binary", "ordinal", "points")
 CHANNELS = ("chat", "voice", "email")
@@ -631,7 +633,36 @@ def _rubric_criteria(session: Session, rubric_id: int) -> list[m.Criterion]:
                              .order_by(col(m.Criterion.position))).all())
 
 
-def list_rubrics(store: Store) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class RubricRow(View):
+    """A stored rubric version as listings show it (the hash cut to 12 characters)."""
+
+    name: str
+    version: int
+    title: str
+    channel: str | None
+    criteria: int
+    content_hash: str
+    loaded_at: datetime | None
+    latest: bool
+
+
+@dataclass(frozen=True)
+class RubricDetail(View):
+    """One rubric version with its criteria (their JSON columns decoded)."""
+
+    name: str
+    version: int
+    title: str
+    channel: str | None
+    content_hash: str
+    loaded_at: datetime | None
+    latest: bool
+    description: str | None
+    criteria: tuple[Mapping[str, Any], ...]
+
+
+def list_rubrics(store: Store) -> list[RubricRow]:
     """Every stored rubric version (name, version, title, channel, criteria count, short hash,
     loaded_at, latest), in one query."""
     from sqlalchemy import select as sa_select
@@ -648,9 +679,9 @@ def list_rubrics(store: Store) -> list[dict[str, Any]]:
     latest: dict[str, int] = {}
     for row in rows:
         latest[row[1]] = max(latest.get(row[1], 0), row[2])
-    return [{"name": name, "version": version, "title": title, "channel": channel,
-             "criteria": int(count), "content_hash": content_hash[:12], "loaded_at": loaded_at,
-             "latest": version == latest[name]}
+    return [RubricRow(name=name, version=version, title=title, channel=channel,
+                      criteria=int(count), content_hash=content_hash[:12], loaded_at=loaded_at,
+                      latest=version == latest[name])
             for _id, name, version, title, channel, content_hash, loaded_at, count in rows]
 
 
@@ -664,17 +695,17 @@ def criterion_row(c: m.Criterion) -> dict[str, Any]:
             "guidance": json.loads(c.guidance), "root_causes": json.loads(c.root_causes)}
 
 
-def show_rubric(store: Store, name: str) -> dict[str, Any]:
-    """One rubric version (``name`` or ``name@version``) with its criteria as plain data."""
+def show_rubric(store: Store, name: str) -> RubricDetail:
+    """One rubric version (``name`` or ``name@version``) with its criteria."""
     with store.read() as session:
         r = _get_rubric(session, name)
-        return {
-            "name": r.name, "version": r.version, "title": r.title, "channel": r.channel,
-            "content_hash": r.content_hash, "loaded_at": r.loaded_at,
-            "latest": r.version == _latest_version(session, r.name),
-            "description": json.loads(r.definition).get("description"),
-            "criteria": [criterion_row(c) for c in _rubric_criteria(session, r.id or 0)],
-        }
+        return RubricDetail(
+            name=r.name, version=r.version, title=r.title, channel=r.channel,
+            content_hash=r.content_hash, loaded_at=r.loaded_at,
+            latest=r.version == _latest_version(session, r.name),
+            description=json.loads(r.definition).get("description"),
+            criteria=tuple(criterion_row(c) for c in _rubric_criteria(session, r.id or 0)),
+        )
 
 
 def list_modules(store: Store) -> list[dict[str, Any]]:

@@ -72,8 +72,8 @@ def test_nobody_promotes_themself_and_only_a_lead_changes_people(open_session):
     assert r.exit_code == 3 and "own role" in r.stderr
     # a lead changes someone's role; leaving --site out keeps the stored site
     assert run(store, "evaluator", "add", "ann", "--role", "trainer", actor=LEAD).exit_code == 0
-    ann = next(p for p in list_evaluators(store) if p["name"] == "Ann")
-    assert (ann["role"], ann["site"]) == ("trainer", "Leeds")
+    ann = next(p for p in list_evaluators(store) if p.name == "Ann")
+    assert (ann.role, ann.site) == ("trainer", "Leeds")
 
 
 def test_setup_is_open_until_the_store_has_a_lead(store, tmp_path):
@@ -84,7 +84,7 @@ def test_setup_is_open_until_the_store_has_a_lead(store, tmp_path):
     again.write_text("name,role\nMallory,lead\n")
     r = run(store, "evaluator", "import", str(again), actor="installer")
     assert r.exit_code == 3 and "'installer' is not a person in the store" in r.stderr
-    assert {p["name"] for p in list_evaluators(store)} == {"Ann", "Lena Lead"}
+    assert {p.name for p in list_evaluators(store)} == {"Ann", "Lena Lead"}
 
 
 def test_evaluators_do_not_run_lead_work(open_session, tmp_path):

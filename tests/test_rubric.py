@@ -259,9 +259,9 @@ def test_load_shipped_rubrics_then_again_changes_nothing(store: Store) -> None:
     for name in SHIPPED:
         assert (by_name[name].status, by_name[name].version) == ("loaded", 1)
     listed = list_rubrics(store)
-    assert [(r["name"], r["version"], r["latest"]) for r in listed] == [
+    assert [(r.name, r.version, r.latest) for r in listed] == [
         ("chat_support", 1, True), ("email_support", 1, True), ("voice_support", 1, True)]
-    assert {r["name"]: r["criteria"] for r in listed} == {
+    assert {r.name: r.criteria for r in listed} == {
         "chat_support": 15, "email_support": 16, "voice_support": 17}
     assert len(list_modules(store)) == 15
     with store.session() as s:
@@ -303,8 +303,8 @@ def test_changed_file_creates_version_2_and_keeps_version_1(store: Store, tmp_pa
                    for v, r in ((1, v1), (2, v2))}
         assert (weights[1]["empathy"], weights[2]["empathy"]) == (2, 4)
         assert len(weights[1]) == len(weights[2]) == 15
-    assert [(r["version"], r["latest"]) for r in list_rubrics(store)
-            if r["name"] == "chat_support"] == [(1, False), (2, True)]
+    assert [(r.version, r.latest) for r in list_rubrics(store)
+            if r.name == "chat_support"] == [(1, False), (2, True)]
     # going back to the first content stores nothing and says which version it matches
     before = snapshot(store)
     path.write_text(original, encoding="utf-8")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -86,15 +88,14 @@ def rubric_show(app: AppContext, name: str, fmt: str) -> None:
 
     data = rubric.show_rubric(app.store, name)
     if fmt != "table":
-        rows = [{"rubric": data["name"], "version": data["version"], **c}
-                for c in data["criteria"]]
+        rows = [{"rubric": data.name, "version": data.version, **c} for c in data.criteria]
         emit(rows, fmt)
         return
-    latest = "" if data["latest"] else " — not the latest version"
-    console.print(f"[bold]{data['title']}[/bold] ({data['name']}@{data['version']}, "
-                  f"{data['channel'] or 'any channel'}, {len(data['criteria'])} criteria{latest})")
-    sections: dict[str, list[dict]] = {}
-    for c in data["criteria"]:
+    latest = "" if data.latest else " — not the latest version"
+    console.print(f"[bold]{data.title}[/bold] ({data.name}@{data.version}, "
+                  f"{data.channel or 'any channel'}, {len(data.criteria)} criteria{latest})")
+    sections: dict[str, list[Mapping[str, Any]]] = {}
+    for c in data.criteria:
         sections.setdefault(c["section"], []).append(c)
     for section, criteria in sections.items():
         emit(criteria, "table", title=section, columns=[c for c in SHOW_COLUMNS

@@ -210,7 +210,7 @@ class HomeScreen(Screen[None]):
             self.notify("Start with --as NAME to act as someone else.", severity="warning")
             return
         people = list_evaluators(app.store, actor=app.user_name)
-        options = [(p["name"], f"{p['name']} ({p['role']}, {p['site'] or '–'})") for p in people]
+        options = [(p.name, f"{p.name} ({p.role}, {p.site or '–'})") for p in people]
 
         def chosen(name: str | None) -> None:
             if name:
