@@ -219,3 +219,17 @@ async def test_two_participants_in_chromium_each_see_what_their_role_allows(
     finally:
         await browser.close()
     assert time.monotonic() - started < 40
+
+
+def test_serve_needs_a_real_port_to_print_links(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 's.db'}")
+    seed_basics(store, n_interactions=1)
+    store.close()
+    result = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 's.db'}", "--as", LEAD,
+                                      "serve", "--invite", "Ann", "--port", "0"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "error: --port 0 is only for --check: the links need the port"]
+    nobody = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 's.db'}", "--as", LEAD,
+                                      "serve", "--port", "0", "--check"])
+    assert nobody.exit_code == 2 and "--invite NAME" in nobody.stderr

@@ -53,6 +53,10 @@ def serve_cmd(app: AppContext, host: str, port: int, invites: tuple[str, ...],
         raise InputError("nobody invited: name each participant with --invite NAME")
     names = [person_name(app.store, n) for n in invites]
     _free(host, port)
+    if port == 0 and not check_only:
+        raise InputError("--port 0 is only for --check: the links need the port")
+    if public_url is None and host in ("0.0.0.0", "::", ""):
+        public_url = f"http://{socket.getfqdn()}:{port}"  # not the wildcard: a name others open
     if check_only:
         click.echo(f"ready to serve {len(names)} people on {host}:{port}: {', '.join(names)}")
         return
