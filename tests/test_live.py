@@ -107,7 +107,7 @@ async def test_another_process_submission_and_consensus_reach_the_meeting_screen
             assert screen.position == 0  # still the first interaction of the sample
 
             # the lead's colleague records a consensus from another terminal (revealed first)
-            await asyncio.to_thread(_cli, db_url, LEAD, "session", "reveal", "Live")
+            sessions.reveal(store, "Live", actor=LEAD)  # here; the consensus comes from afar
             await asyncio.to_thread(
                 _cli, db_url, LEAD, "session", "consensus", "Live", "--interaction", ids[0],
                 "--criterion", "empathy", "--value", "3", "--note", "agreed live")
