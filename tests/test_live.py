@@ -151,3 +151,40 @@ async def test_screens_under_others_reload_when_shown_again(sqlite_store: Store)
         await _until(pilot, lambda: not report.stale and any(
             r["evaluator"] == "Bob" and r["match_rate"] < 1 for r in report.rows))
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "Bob"
+
+
+async def test_a_refilled_table_keeps_its_row_column_and_scroll() -> None:
+    """``keep_place``: the same row by key (even when rows move), column and scroll offset."""
+    from textual.app import App, ComposeResult
+
+    from qa_calibrate.tui.live import keep_place
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="cell")
+
+    def fill(table: DataTable[Any], order: list[int]) -> None:
+        table.clear(columns=True)
+        table.add_columns(*[f"col{c}" for c in range(30)])
+        for n in order:
+            table.add_row(*[f"r{n}c{c}" for c in range(30)], key=f"row{n}")
+
+    app = One()
+    async with app.run_test(size=(60, 20)) as pilot:
+        table = app.query_one(DataTable)
+        fill(table, list(range(100)))
+        await pilot.pause()
+        table.move_cursor(row=60, column=12)
+        await pilot.pause()
+        scroll = (table.scroll_x, table.scroll_y)
+        assert scroll[0] > 0 and scroll[1] > 0
+        with keep_place(table):
+            fill(table, list(range(100)))
+        await pilot.pause()
+        assert table.cursor_coordinate == (60, 12)
+        assert (table.scroll_x, table.scroll_y) == scroll
+        with keep_place(table):  # a new row above: the cursor follows its row
+            fill(table, [999, *range(100)])
+        await pilot.pause()
+        assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "row60"
+        assert table.cursor_coordinate.column == 12
