@@ -99,8 +99,9 @@ class Served:
                 "--port", str(self.port)]
         for name in invites:
             args += ["--invite", name]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     text=True, env=env, start_new_session=True)
+        self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, env=env,
+                                     start_new_session=True)
         assert self.proc.stdout is not None
         self.links: dict[str, str] = {}
         for _ in invites:
@@ -116,6 +117,13 @@ class Served:
             except OSError:
                 assert time.monotonic() < deadline, "serve did not start listening"
                 time.sleep(0.1)
+
+    def invite(self, name: str) -> str:
+        """Invite one more person while serving (a name on stdin): their link line."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
 
     def stop(self) -> None:
         import signal
@@ -165,6 +173,11 @@ async def test_the_server_lets_in_only_a_fresh_link_or_its_cookie(served: Served
             assert cookie["httponly"] and cookie["samesite"] == "Lax"
         async with http.get(served.base + "/") as r:  # the cookie stands for Ann
             assert r.status == 200 and "data-session-websocket-url" in await r.text()
+        # one more person invited while the server runs, without a restart
+        line = await asyncio.to_thread(served.invite, "bob")
+        assert line.startswith("Bob (evaluator): " + served.base + "/?token=")
+        async with http.get(line.split(": ", 1)[1], allow_redirects=False) as r:
+            assert r.status == 303
     async with aiohttp.ClientSession() as other:  # another browser with Ann's used link
         async with other.get(served.links["Ann"], allow_redirects=False) as r:
             assert r.status == 403

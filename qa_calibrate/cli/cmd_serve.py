@@ -41,7 +41,8 @@ def serve_cmd(app: AppContext, host: str, port: int, invites: tuple[str, ...],
     """Run the TUI for browsers; print one sign-in link per invited person (lead only).
 
     Each link works once and signs in only that person, whose role then applies as in a
-    terminal; a used, expired or missing link gets no app. The links die with the server."""
+    terminal; a used, expired or missing link gets no app. The links die with the server. While
+    it runs, a name typed on stdin (one a line) invites one more person."""
     from ..access import check
     from ..people import person_name
 
@@ -65,11 +66,11 @@ def serve_cmd(app: AppContext, host: str, port: int, invites: tuple[str, ...],
 
     os.environ[ENV_VAR] = app.store.url  # the app processes open the server's store
     signins = SignIns(app.store, link_minutes=link_minutes)
-    server = ParticipantServer(signins, host=host, port=port, public_url=public_url)
+    server = ParticipantServer(signins, host=host, port=port, public_url=public_url,
+                               lead=app.actor)
     for name in names:
         invitation = signins.invite(name, actor=app.actor)
-        click.echo(f"{invitation.name} ({invitation.role}): "
-                   f"{server.public_url}/?token={invitation.token}")
-    click.echo(f"each link works once, until {invitation.expires_at:%H:%M} UTC; send each to "
-               "its person only", err=True)
+        click.echo(f"{invitation.name} ({invitation.role}): {server.link(invitation)}")
+    click.echo(f"each link works once, for {link_minutes} minutes; send each to its person "
+               "only", err=True)
     server.serve()

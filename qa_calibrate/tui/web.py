@@ -15,6 +15,7 @@ import asyncio
 import logging
 import shlex
 import sys
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,7 +23,8 @@ from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server
 
-from ..signin import SignIns
+from ..errors import QAError
+from ..signin import Invitation, SignIns
 
 COOKIE = "qa_calibrate_session"
 REFUSED = ("This sign-in link was used already, has expired or is not one: ask the lead for a "
@@ -38,12 +40,31 @@ def app_command(name: str) -> str:
 class ParticipantServer(Server):
     """textual-serve's server, with sign-in by one-time link in front of the app."""
 
-    def __init__(self, signins: SignIns, *, host: str, port: int,
+    def __init__(self, signins: SignIns, *, host: str, port: int, lead: str,
                  public_url: str | None = None) -> None:
         super().__init__("qa-calibrate", host=host, port=port, title="qa-calibrate",
                          public_url=public_url)
         self.signins = signins
+        self.lead = lead
         self.secure = self.public_url.startswith("https")
+
+    def link(self, invitation: Invitation) -> str:
+        return f"{self.public_url}/?token={invitation.token}"
+
+    def invite(self, name: str) -> None:
+        """Invite one more person while serving: their link on stdout, or one error line."""
+        try:
+            invitation = self.signins.invite(name, actor=self.lead)
+        except QAError as exc:
+            print(f"error: {' '.join(str(exc).split())}", file=sys.stderr, flush=True)
+            return
+        print(f"{invitation.name} ({invitation.role}): {self.link(invitation)}", flush=True)
+
+    def _read_invitations(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Each name typed on stdin (one a line) is invited, without restarting the server."""
+        for line in sys.stdin:
+            if line.strip():
+                loop.call_soon_threadsafe(self.invite, line.strip())
 
     def initialize_logging(self) -> None:
         """Warnings only: the access log would print every request, link tokens included."""
@@ -51,8 +72,11 @@ class ParticipantServer(Server):
         logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
 
     async def on_startup(self, app: web.Application) -> None:
-        self.console.print(f"serving on {self.public_url} (Ctrl+C stops; the links above stop "
-                           "working with it)", highlight=False, soft_wrap=True)
+        print(f"serving on {self.public_url} (Ctrl+C stops; the links stop working with it); "
+              "type a name and Enter to invite one more person", file=sys.stderr, flush=True)
+        # a daemon thread: a read that never returns does not hold up the server's exit
+        threading.Thread(target=self._read_invitations, args=(asyncio.get_running_loop(),),
+                         name="qa-calibrate-invitations", daemon=True).start()
 
     def _refuse(self) -> web.Response:
         return web.Response(status=403, text=REFUSED)
