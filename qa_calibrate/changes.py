@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from .store import Store
 
 CHANNEL = "qa_calibrate"
+FEED_NAME = "qa_calibrate feed"  # the feed connection's application_name (with the schema)
 POLL_SECONDS = 0.5  # SQLite: how often the change stamp is read (a few microseconds each)
 
 
@@ -48,6 +49,9 @@ class ChangeFeed:
             conn.rollback()
             conn.autocommit = True
             schema = conn.execute("SELECT current_schema()").fetchone()[0]
+            # named in pg_stat_activity, so a DBA sees which connections are feeds
+            conn.execute("SELECT set_config('application_name', %s, false)",
+                         (f"{FEED_NAME} {schema}"[:63],))
             conn.add_notify_handler(self._on_notify)
             quoted = '"' + _channel(schema).replace('"', '""') + '"'
             conn.execute(f"LISTEN {quoted}")

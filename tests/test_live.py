@@ -188,3 +188,47 @@ async def test_a_refilled_table_keeps_its_row_column_and_scroll() -> None:
         await pilot.pause()
         assert table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value == "row60"
         assert table.cursor_coordinate.column == 12
+
+
+async def test_the_meeting_listens_again_after_its_connection_drops(pg_schema_url: str) -> None:
+    """PostgreSQL: the feed's connection is killed (a server restart, a proxy timeout); the
+    screen listens again and a later submission from another process still reaches it."""
+    from sqlalchemy import text
+
+    from qa_calibrate.changes import FEED_NAME
+
+    store = open_store(pg_schema_url)
+    try:
+        ids = seed_basics(store, n_interactions=1)
+        sessions.create_session(store, name="Live", rubric="mini", lead=LEAD, actor=LEAD,
+                                evaluators=["Ann", "Bob"], interactions=ids)
+        with store.engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+
+        def feeds() -> list[int]:
+            with store.engine.connect() as conn:
+                return list(conn.execute(text(
+                    "SELECT pid FROM pg_stat_activity WHERE application_name = :n"),
+                    {"n": f"{FEED_NAME} {schema}"}).scalars())
+
+        app = make_app(store, LEAD)
+        async with app.run_test(size=(160, 40)) as pilot:
+            app.action_open_meeting("Live")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, MeetingScreen)
+            table = screen.query_one("#matrix", DataTable)
+            bob = 2 + screen.view["evaluators"].index("Bob")
+            await _until(pilot, lambda: len(feeds()) == 1)
+            first = feeds()[0]
+            with store.engine.connect() as conn:
+                assert conn.execute(text("SELECT pg_terminate_backend(:p)"),
+                                    {"p": first}).scalar_one()
+            await _until(pilot, lambda: feeds() not in ([], [first]), seconds=10)
+            await asyncio.to_thread(
+                _cli, pg_schema_url, "Bob", "score", "Live", "--interaction", ids[0],
+                "--answer", "greeting=no,verify_identity=yes,empathy=2,accuracy=4,"
+                "hold_etiquette=n/a", "--submit")
+            await _until(pilot, lambda: _cell(table, "empathy", bob) == "2")
+    finally:
+        store.close()

@@ -12,6 +12,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable
 
 WAIT_SECONDS = 1.0  # how long one wait on the feed blocks (and so how fast the watcher stops)
+RETRY_SECONDS = 2.0  # after the store could not be reached, try to listen again this much later
 
 
 class StoreWatcher:
@@ -33,21 +34,30 @@ class StoreWatcher:
     def _run(self) -> None:
         from ..changes import watch
 
-        try:
-            feed = watch(self.app.store)
-        except Exception:  # no feed on this store (e.g. in memory): screens reload on F5 only
-            return
-        try:
-            while not self._stop.is_set():
-                if feed.wait(WAIT_SECONDS) and not self._stop.is_set():
-                    try:
-                        self.app.call_from_thread(self.app.store_changed)
-                    except RuntimeError:  # the App stopped meanwhile
-                        return
-        except Exception:  # the store went away (server restarted): live refresh stops
-            return
-        finally:
-            feed.close()
+        missed = False
+        while not self._stop.is_set():
+            try:
+                feed = watch(self.app.store)
+            except Exception:  # the store cannot be reached now: try again shortly
+                self._stop.wait(RETRY_SECONDS)
+                missed = True
+                continue
+            try:
+                if missed:  # changes made while the feed was down: reload once
+                    missed = False
+                    self._tell()
+                while not self._stop.is_set():
+                    if feed.wait(WAIT_SECONDS) and not self._stop.is_set():
+                        self._tell()
+            except RuntimeError:  # the App stopped meanwhile
+                return
+            except Exception:  # the connection dropped (server restart): listen again
+                missed = True
+            finally:
+                feed.close()
+
+    def _tell(self) -> None:
+        self.app.call_from_thread(self.app.store_changed)
 
 
 def visible_screens(stack: list[Screen[Any]]) -> list[Screen[Any]]:
