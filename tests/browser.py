@@ -163,7 +163,10 @@ class Page:
             if all(n in text for n in needles):
                 return text
             await asyncio.sleep(0.2)
-        raise AssertionError(f"{needles} not on the browser's screen:\n{text}")
+        state = await self.evaluate(
+            "JSON.stringify({url: location.href, terminal: !!window.__qaTerminal,"
+            " body: document.body ? document.body.className : null})")
+        raise AssertionError(f"{needles} not on the browser's screen ({state}):\n{text}")
 
     async def press(self, key: str) -> None:
         """Type one character into the terminal (xterm sends it to the app)."""
