@@ -109,6 +109,7 @@ POLICY: dict[str, Rule] = {
     "sla.set": _r("set SLA targets", LEAD),
     "sla.list": _r("list SLA targets", *ALL),
     "report.sla": _r("see the SLA report", LEAD, TRAINER),
+    "serve": _r("serve the TUI to browsers and invite participants", LEAD),
 }
 
 

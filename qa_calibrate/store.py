@@ -250,7 +250,12 @@ def _audit(
     before: object = None,
     after: object = None,
 ) -> None:
-    """Append one row to the audit log, inside the caller's transaction."""
+    """Append one row to the audit log, inside the caller's transaction. On PostgreSQL the
+    same transaction notifies the change feeds (``changes``), at commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        from .changes import notify
+
+        notify(session, entity)
     session.add(
         m.AuditLog(
             actor=actor,

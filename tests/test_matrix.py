@@ -242,6 +242,9 @@ CASES = [
          rule("report.evaluators")),
     Case("report sla", ["report", "sla", "--xlsx", "{dir}/sla.xlsx"], rule("report.sla"),
          writes=["sla.xlsx"]),
+    # browsers (the server itself runs in tests/test_serve.py; --check stops before serving)
+    Case("serve", ["serve", "--invite", ANN, "--invite", LEAD, "--port", "0", "--check"],
+         rule("serve")),
 ]
 
 # The CLI commands whose every form is in CASES (tests/test_packaging checks the command table).

@@ -18,6 +18,7 @@ COMMAND_MODULES = {
     "rubric": "cmd_rubric",
     "sample-data": "cmd_app",
     "score": "cmd_sessions",
+    "serve": "cmd_serve",
     "session": "cmd_sessions",
     "setting": "cmd_admin",
     "sla": "cmd_sla",

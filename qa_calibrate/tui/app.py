@@ -31,11 +31,14 @@ class QACalibrateApp(App[None]):
         *,
         demo: bool = False,
         start: tuple[str, Any] | None = None,
+        live: bool = True,
     ) -> None:
         super().__init__()
         self.store = store
         self.demo = demo
         self.start = start
+        self.live = live
+        self._watcher: Any = None
         self.user_name: str | None = None
         self.user_role: str | None = None
         self.set_user(user)
@@ -68,12 +71,32 @@ class QACalibrateApp(App[None]):
         from .screens.home import HomeScreen
 
         self.push_screen(HomeScreen())
+        if self.live:  # other people's changes to the store reach the screens on show
+            from .live import StoreWatcher
+
+            self._watcher = StoreWatcher(self)
+            self._watcher.start()
         if self.start is not None:
             kind, ref = self.start
             if kind == "score":
                 self.action_open_scoring(ref)
             elif kind == "meeting":
                 self.action_open_meeting(ref)
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()
+
+    def store_changed(self) -> None:
+        """The store changed (here or in another process): screens that show store data
+        reload it, those on show at once, the others when they are shown again."""
+        from .live import visible_screens
+
+        shown = visible_screens(list(self.screen_stack))
+        for screen in self.screen_stack:
+            hook = getattr(screen, "store_changed", None)
+            if hook is not None:
+                hook(screen in shown)
 
     def fail(self, exc: Exception) -> None:
         """Show an expected error as a notification, never a traceback."""
@@ -169,7 +192,9 @@ class QACalibrateApp(App[None]):
 
 
 def make_app(
-    store: Store, user: str | None, *, demo: bool = False, start: tuple[str, Any] | None = None
+    store: Store, user: str | None, *, demo: bool = False, start: tuple[str, Any] | None = None,
+    live: bool = True,
 ) -> QACalibrateApp:
-    """The one factory for the App: the CLI and the tests both build it here."""
-    return QACalibrateApp(store, user, demo=demo, start=start)
+    """The one factory for the App: the CLI and the tests both build it here. ``live``: screens
+    follow changes to the store made elsewhere (``tui/live.py``)."""
+    return QACalibrateApp(store, user, demo=demo, start=start, live=live)

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from ...errors import QAError
+from ..live import keep_place
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
 
@@ -91,10 +92,13 @@ class HomeScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.action_refresh()
 
+    def store_changed(self, visible: bool) -> None:
+        """The store changed elsewhere: refresh now if on show (else on resume, as always)."""
+        if visible:
+            self.action_refresh()
+
     # ---------------------------------------------------------------- data
     def action_refresh(self) -> None:
-        from ...sessions import list_sessions, queue_for
-
         app: Any = self.app
         who = app.user_name or "nobody"
         role = app.user_role or "not in the store"
@@ -103,6 +107,17 @@ class HomeScreen(Screen[None]):
             f"[b]{who}[/b] ({role})  ·  store {store_label(app.store.url)}{hint}"
         )
         queue = self.query_one("#queue", DataTable)
+        with keep_place(queue):
+            self._fill_queue(queue)
+        table = self.query_one("#sessions", DataTable)
+        with keep_place(table):
+            self._fill_sessions(table)
+        self.load_headlines()
+
+    def _fill_queue(self, queue: DataTable[Any]) -> None:
+        from ...sessions import queue_for
+
+        app: Any = self.app
         queue.clear()
         if app.user_role:
             try:
@@ -112,7 +127,11 @@ class HomeScreen(Screen[None]):
                                   key=str(row.session_id))
             except QAError as exc:
                 app.fail(exc)
-        table = self.query_one("#sessions", DataTable)
+
+    def _fill_sessions(self, table: DataTable[Any]) -> None:
+        from ...sessions import list_sessions
+
+        app: Any = self.app
         table.clear()
         try:
             self._sessions = list_sessions(app.store, actor=app.user_name)
@@ -122,7 +141,6 @@ class HomeScreen(Screen[None]):
             table.add_row(srow.name, srow.state, srow.rubric or "",
                           f"{srow.submitted}/{srow.expected}", "…", "", "",
                           key=str(srow.id))
-        self.load_headlines()
 
     @work(exclusive=True, thread=True, group="headlines")
     def load_headlines(self) -> None:

@@ -11,10 +11,10 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, LoadingIndicator, Static
 
 from ...errors import QAError
+from ..live import LiveScreen, keep_place
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
 
@@ -38,7 +38,7 @@ def cell_text(criterion: Any, value: float | None, na: bool) -> str:
     return f"{value:g}"
 
 
-class MeetingScreen(Screen[None]):
+class MeetingScreen(LiveScreen):
     BINDINGS = [
         Binding("right_square_bracket", "next", "Next", key_display="]"),
         Binding("left_square_bracket", "previous", "Prev", key_display="["),
@@ -103,13 +103,32 @@ class MeetingScreen(Screen[None]):
 
         app: Any = self.app
         try:
-            self.view = meeting_view(app.store, self.session_ref, viewer=app.user_name,
-                                     position=position)
+            view = meeting_view(app.store, self.session_ref, viewer=app.user_name,
+                                position=position)
         except QAError as exc:
             app.fail(exc)
             self.app.pop_screen()
             return False
-        view = self.view
+        self._show_view(view)
+        return True
+
+    def reload_live(self) -> None:
+        """The store changed: reload this interaction's matrix if it changed (the cursor stays
+        on the same criterion and column), and the figures in the background."""
+        from ...report import meeting_view
+
+        app: Any = self.app
+        try:
+            view = meeting_view(app.store, self.session_ref, viewer=app.user_name,
+                                position=self.position)
+        except QAError:
+            return  # e.g. the session went away: the next action says why
+        if repr(view) != repr(self.view):  # repr: a NaN agreement equals itself
+            self._show_view(view)
+        self.compute_report()  # session-wide figures change with any interaction's answers
+
+    def _show_view(self, view: MeetingView) -> None:
+        self.view = view
         self.position = view.position
         it = view.interaction
         self.query_one("#meeting-head", Static).update(
@@ -118,11 +137,13 @@ class MeetingScreen(Screen[None]):
         )
         self._fill_matrix()
         self._update_side()
-        return True
 
     def _fill_matrix(self) -> None:
         table = self.query_one("#matrix", DataTable)
-        row, col = table.cursor_coordinate
+        with keep_place(table):
+            self._refill(table)
+
+    def _refill(self, table: DataTable[Any]) -> None:
         table.clear(columns=True)
         if self.view is None:
             return
@@ -153,9 +174,6 @@ class MeetingScreen(Screen[None]):
             cells.append(Text(cell_text(crit, cons.answer, cons.na), style="bold")
                          if cons else Text("—", style="dim"))
             table.add_row(*cells, key=crit.key)
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1),
-                              column=min(col, len(headers) - 1))
 
     def _current_row(self) -> MeetingRow | None:
         table = self.query_one("#matrix", DataTable)

@@ -9,10 +9,10 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Label, LoadingIndicator, Sparkline, Static
 
 from ...errors import QAError
+from ..live import LiveScreen, keep_place
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
 
@@ -44,7 +44,7 @@ def gap_bars(rows: list[EvaluatorSummary], width: int = 24, tolerance: float = 5
     return text
 
 
-class ReportScreen(Screen[None]):
+class ReportScreen(LiveScreen):
     BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh")]
 
     def __init__(self, session_ref: Any = None) -> None:
@@ -75,6 +75,10 @@ class ReportScreen(Screen[None]):
         self.query_one("#report-loading").display = True
         self.load()
 
+    def reload_live(self) -> None:
+        """The store changed: recompute in the background; the selected evaluator stays."""
+        self.load()
+
     @work(exclusive=True, thread=True)
     def load(self) -> None:
         from ...report import ReportSettings, evaluators_report, session_report
@@ -97,9 +101,16 @@ class ReportScreen(Screen[None]):
         self.app.call_from_thread(self._show, rows, gaps)
 
     def _show(self, rows: list[EvaluatorSummary], gaps: dict[str, list[float]]) -> None:
-        self.rows, self.gaps = rows, gaps
         self.query_one("#report-loading").display = False
+        if self.rows and (rows, gaps) == (self.rows, getattr(self, "gaps", {})):
+            return  # nothing changed: the table stays as it is
+        self.rows, self.gaps = rows, gaps
         table = self.query_one(DataTable)
+        with keep_place(table):
+            self._fill(table, rows)
+        self._spark()
+
+    def _fill(self, table: DataTable[Any], rows: list[EvaluatorSummary]) -> None:
         table.clear()
 
         def n(v: float, f: str) -> str:
@@ -117,7 +128,6 @@ class ReportScreen(Screen[None]):
                 "No revealed or closed session yet: reveal one in the meeting screen.")
         else:
             self.query_one("#chart", Static).update(gap_bars(rows))
-        self._spark()
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._spark()
