@@ -22,7 +22,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select as sa_select
@@ -42,6 +42,9 @@ from .sessions import (
 )
 from .store import Store
 from .views import View
+
+if TYPE_CHECKING:
+    from .sites import SitesReport
 
 LEVEL_OF_SCALE = {"binary": "nominal", "ordinal": "ordinal", "points": "interval"}
 CRITERION_COEFFICIENTS = ("percent_agreement", "gwet_ac1", "krippendorff_alpha", "fleiss_kappa")
@@ -316,7 +319,7 @@ class SessionReport(View):
     evaluators: tuple[EvaluatorAgreement, ...]
     flagged_criteria: tuple[str, ...]
     out_of_band: tuple[str, ...]
-    sites: Mapping[str, Any] | None
+    sites: SitesReport | None
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()

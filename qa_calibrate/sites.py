@@ -12,7 +12,8 @@ session of a period the same way (the differences of all their contacts).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +21,10 @@ import numpy as np
 from sqlmodel import col, select
 
 from . import models as m
-from .report import ReportSettings, SessionData, _load_session_data, _scores
+from .report import Figure, ReportSettings, SessionData, _load_session_data, _scores
 from .sessions import _check_can_see_all, _find_session
 from .store import Store
+from .views import View
 
 NO_SITE = "(no site)"
 MIN_CONTACTS = 5  # fewer shared contacts than this: no direction is called
@@ -75,7 +77,72 @@ def _row_means(x: np.ndarray) -> np.ndarray:
         return np.where(count > 0, np.nansum(x, axis=1) / count, np.nan)
 
 
-def _figures(datas: Sequence[SessionData], settings: ReportSettings) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Offset(View):
+    """A site's mean score minus the reference site's on the same contacts (+ lenient)."""
+
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+    direction: str
+
+    def figure(self) -> Figure:
+        return Figure(self.value, ci_low=self.ci_low, ci_high=self.ci_high)
+
+
+@dataclass(frozen=True)
+class OrganisationRow(View):
+    organisation: str
+    reference: bool
+    evaluators: tuple[str, ...]
+    sessions: int
+    interactions: int
+    mean_score: float
+    offset: Offset | None = None  # None for the reference organisation
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if self.offset is None:
+            del out["offset"]
+        return out
+
+
+@dataclass(frozen=True)
+class CriterionDifference(View):
+    """Contacts where a site's majority answer differs from the reference's on a criterion."""
+
+    organisation: str
+    criterion: str
+    lenient: int
+    harsh: int
+    compared: int
+    direction: str
+
+
+@dataclass(frozen=True)
+class SitesReport(View):
+    """The offset between organisations; ``sessions`` names those pooled (None inside a
+    session's own report)."""
+
+    reference: str | None
+    organisations: tuple[OrganisationRow, ...]
+    criteria: tuple[CriterionDifference, ...]
+    agreement: Mapping[str, float]
+    pairs: Mapping[str, int]
+    sessions: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        sessions = out.pop("sessions")
+        return out if sessions is None else {"sessions": sessions, **out}
+
+    def organisation(self, name: str) -> OrganisationRow | None:
+        return next((o for o in self.organisations if o.organisation == name), None)
+
+
+def _figures(datas: Sequence[SessionData], settings: ReportSettings,
+             sessions: tuple[str, ...] | None = None) -> SitesReport:
     orgs: dict[str, dict[str, Any]] = {}
     reference = _reference(datas[0], _organisations(datas[0])[1])
     diffs: dict[str, list[np.ndarray]] = {}
@@ -129,39 +196,37 @@ def _figures(datas: Sequence[SessionData], settings: ReportSettings) -> dict[str
             pick = (mask & upper)[None, :, :, None] & both
             pairs[name][0] += int((equal & pick).sum())
             pairs[name][1] += int(pick.sum())
-    out_orgs = []
+    out_orgs: list[OrganisationRow] = []
     for site in sorted(orgs, key=lambda s: (s != reference, s)):
         org = orgs[site]
         scores = np.concatenate(org["scores"]) if org["scores"] else np.empty(0)
         scores = scores[~np.isnan(scores)]
-        row: dict[str, Any] = {
-            "organisation": site, "reference": site == reference,
-            "evaluators": sorted(org["evaluators"]), "sessions": org["sessions"],
-            "interactions": int(scores.size),
-            "mean_score": float(scores.mean()) if scores.size else math.nan,
-        }
+        offset = None
         if site != reference:
             d = np.concatenate(diffs.get(site, [np.empty(0)]))
             low, high = _interval(d, settings)
             value = float(d.mean()) if d.size else math.nan
-            row["offset"] = {"value": value, "ci_low": low, "ci_high": high, "n": int(d.size),
-                             "direction": _direction(value, low, high, int(d.size))}
-        out_orgs.append(row)
-    criteria: list[dict[str, Any]] = [
-        {"organisation": site, "criterion": key, "lenient": lenient, "harsh": harsh,
-         "compared": compared,
-         "direction": "lenient" if lenient > harsh else "harsh" if harsh > lenient else "even"}
-        for (site, key), (lenient, harsh, compared) in sorted(crit_rows.items())
-        if lenient or harsh
-    ]
-    criteria.sort(key=lambda r: (-(r["lenient"] + r["harsh"]), r["organisation"],
-                                 r["criterion"]))
-    return {
-        "reference": reference, "organisations": out_orgs, "criteria": criteria,
-        "agreement": {name: (agree / total if total else math.nan)
-                      for name, (agree, total) in pairs.items()},
-        "pairs": {name: total for name, (_agree, total) in pairs.items()},
-    }
+            offset = Offset(value=value, ci_low=low, ci_high=high, n=int(d.size),
+                            direction=_direction(value, low, high, int(d.size)))
+        out_orgs.append(OrganisationRow(
+            organisation=site, reference=site == reference,
+            evaluators=tuple(sorted(org["evaluators"])), sessions=org["sessions"],
+            interactions=int(scores.size),
+            mean_score=float(scores.mean()) if scores.size else math.nan, offset=offset))
+    criteria = sorted(
+        (CriterionDifference(
+            organisation=site, criterion=key, lenient=lenient, harsh=harsh, compared=compared,
+            direction="lenient" if lenient > harsh else "harsh" if harsh > lenient else "even")
+         for (site, key), (lenient, harsh, compared) in sorted(crit_rows.items())
+         if lenient or harsh),
+        key=lambda r: (-(r.lenient + r.harsh), r.organisation, r.criterion))
+    return SitesReport(
+        reference=reference, organisations=tuple(out_orgs), criteria=tuple(criteria),
+        agreement={name: (agree / total if total else math.nan)
+                   for name, (agree, total) in pairs.items()},
+        pairs={name: total for name, (_agree, total) in pairs.items()},
+        sessions=sessions,
+    )
 
 
 def _direction(value: float, low: float, high: float, n: int) -> str:
@@ -178,7 +243,7 @@ def _direction(value: float, low: float, high: float, n: int) -> str:
     return "too close to tell"
 
 
-def _organisation_figures(data: SessionData, settings: ReportSettings) -> dict[str, Any] | None:
+def _organisation_figures(data: SessionData, settings: ReportSettings) -> SitesReport | None:
     """The figures of one session's organisations, or None when everyone is of one site."""
     if len(set(_organisations(data)[1])) < 2:
         return None
@@ -186,18 +251,18 @@ def _organisation_figures(data: SessionData, settings: ReportSettings) -> dict[s
 
 
 def sites_report(store: Store, ref: str | int, settings: ReportSettings | None = None, *,
-                 viewer: str | None = None) -> dict[str, Any]:
+                 viewer: str | None = None) -> SitesReport:
     """The offset between the organisations of one session (a lead while it is open)."""
     settings = settings or ReportSettings()
     with store.read() as session:
         cal = _find_session(session, ref)
         _check_can_see_all(session, cal, viewer)
         data = _load_session_data(session, ref)
-    return {"sessions": [data.session.name], **_figures([data], settings)}
+    return _figures([data], settings, sessions=(data.session.name,))
 
 
 def sites_report_since(store: Store, since: datetime | None, settings: ReportSettings | None
-                       = None, *, until: datetime | None = None, viewer: str) -> dict[str, Any]:
+                       = None, *, until: datetime | None = None, viewer: str) -> SitesReport:
     """The same over every revealed or closed session created in the period whose evaluators
     come from more than one organisation (figures across sessions: leads and trainers)."""
     from .access import _require
@@ -216,7 +281,7 @@ def sites_report_since(store: Store, since: datetime | None, settings: ReportSet
                  for cal in session.exec(q.order_by(created)).all()]
     datas = [d for d in datas if len(set(_organisations(d)[1])) > 1]
     if not datas:
-        return {"sessions": [], "reference": None, "organisations": [], "criteria": [],
-                "agreement": {"within": math.nan, "across": math.nan},
-                "pairs": {"within": 0, "across": 0}}
-    return {"sessions": [d.session.name for d in datas], **_figures(datas, settings)}
+        return SitesReport(reference=None, organisations=(), criteria=(),
+                           agreement={"within": math.nan, "across": math.nan},
+                           pairs={"within": 0, "across": 0}, sessions=())
+    return _figures(datas, settings, sessions=tuple(d.session.name for d in datas))

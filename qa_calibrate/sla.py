@@ -23,9 +23,10 @@ interaction's QA score and its CSAT, with a Fisher-z interval (SE 1.06/√(n−3
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sqlalchemy import select as sa_select
@@ -33,6 +34,9 @@ from sqlmodel import col, select
 
 from . import models as m
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .sites import Offset
 from .store import Store, _audit
 
 Z95 = 1.959963984540054
@@ -157,15 +161,15 @@ def spearman(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
 
 
 def _offsets(store: Store, since: datetime | None, until: datetime | None, actor: str
-             ) -> dict[str, dict[str, Any]]:
+             ) -> dict[str, Offset]:
     from .sites import MIN_CONTACTS, sites_report_since
 
     pooled = sites_report_since(store, since, until=until, viewer=actor)
-    return {o["organisation"]: o["offset"] for o in pooled["organisations"]
-            if "offset" in o and o["offset"]["n"] >= MIN_CONTACTS}
+    return {o.organisation: o.offset for o in pooled.organisations
+            if o.offset is not None and o.offset.n >= MIN_CONTACTS}
 
 
-def _correction(scored_by: list[str | None], offsets: dict[str, dict[str, Any]]
+def _correction(scored_by: list[str | None], offsets: Mapping[str, Offset]
                 ) -> tuple[float, float] | None:
     """(mean offset of the evaluations' scorers, its half-interval) when some of them belong to
     an organisation with a measured offset; each evaluation counts with its scorer's offset (0
@@ -173,12 +177,12 @@ def _correction(scored_by: list[str | None], offsets: dict[str, dict[str, Any]]
     n = len(scored_by)
     shares: dict[str, int] = {}
     for site in scored_by:
-        if site in offsets and not math.isnan(offsets[site]["value"]):
+        if site is not None and site in offsets and not math.isnan(offsets[site].value):
             shares[site] = shares.get(site, 0) + 1
     if not n or not shares:
         return None
-    shift = sum(k / n * offsets[s]["value"] for s, k in shares.items())
-    half = sum(k / n * (offsets[s]["ci_high"] - offsets[s]["ci_low"]) / 2
+    shift = sum(k / n * offsets[s].value for s, k in shares.items())
+    half = sum(k / n * (offsets[s].ci_high - offsets[s].ci_low) / 2
                for s, k in shares.items())
     return shift, half
 

@@ -100,9 +100,9 @@ def test_a_session_goes_to_the_vendor_and_its_results_come_back(two_orgs, tmp_pa
     assert empathy is not None and empathy.percent_agreement.value < 1
     from qa_calibrate.sites import sites_report
 
-    offset = next(o for o in sites_report(client, "Nov chat", viewer=LEAD)["organisations"]
-                  if o["organisation"] == VENDOR_SITE)["offset"]
-    assert offset["n"] == 2 and offset["value"] > 0  # the vendor's empathy runs higher
+    vendor = sites_report(client, "Nov chat", viewer=LEAD).organisation(VENDOR_SITE)
+    offset = vendor.offset if vendor else None
+    assert offset is not None and offset.n == 2 and offset.value > 0  # the vendor runs higher
 
     # an external person cannot act in the client's store
     with pytest.raises(PermissionDenied, match="evaluator of another organisation"):
@@ -220,16 +220,17 @@ def test_a_vendor_six_points_lenient_shows_as_an_offset_whose_interval_covers_si
     with pytest.raises(PermissionDenied):  # blind while open: a lead's figure
         sites_report(store, "Two sites", viewer="Ann")
     report = sites_report(store, "Two sites", viewer=LEAD)
-    assert report["reference"] == "Leeds"
-    vendor_row = next(o for o in report["organisations"] if o["organisation"] == VENDOR_SITE)
-    offset = vendor_row["offset"]
-    assert offset["value"] == pytest.approx(6.25, abs=1e-9) and offset["n"] == 20
-    assert offset["ci_low"] < 6 < offset["ci_high"] and offset["ci_low"] > 0
-    assert offset["direction"] == "lenient"
-    assert report["agreement"]["within"] == 1.0 > report["agreement"]["across"]
+    assert report.reference == "Leeds"
+    vendor_row = report.organisation(VENDOR_SITE)
+    assert vendor_row is not None and vendor_row.offset is not None
+    offset = vendor_row.offset
+    assert offset.value == pytest.approx(6.25, abs=1e-9) and offset.n == 20
+    assert offset.ci_low < 6 < offset.ci_high and offset.ci_low > 0
+    assert offset.direction == "lenient"
+    assert report.agreement["within"] == 1.0 > report.agreement["across"]
     # the majority answers differ on empathy only where a step crosses the pass mark (2 → 3)
-    empathy = [r for r in report["criteria"] if r["criterion"] == "empathy"]
-    assert empathy and empathy[0]["direction"] == "lenient" and empathy[0]["harsh"] == 0
+    empathy = [r for r in report.criteria if r.criterion == "empathy"]
+    assert empathy and empathy[0].direction == "lenient" and empathy[0].harsh == 0
     runner = CliRunner()
     table = runner.invoke(cli, ["--db", store.url, "--as", LEAD, "report", "sites", "Two sites",
                                 "--resamples", "200"])
@@ -262,8 +263,8 @@ def test_a_split_organisation_has_no_majority_on_that_contact(store):
             sessions.score(store, "Split", evaluator=name, interaction=ext,
                            answers={**FULL_PASS, "greeting": greeting}, submit_now=True)
     report = sites_report(store, "Split", viewer=LEAD)
-    assert not [r for r in report["criteria"] if r["criterion"] == "greeting"]
+    assert not [r for r in report.criteria if r.criterion == "greeting"]
     from qa_calibrate.report import session_report as full_report
 
     sites = full_report(store, "Split", viewer=LEAD).sites
-    assert sites is not None and sites["reference"] == "Leeds"
+    assert sites is not None and sites.reference == "Leeds"

@@ -409,21 +409,21 @@ def report_sites(app: AppContext, session_name: str | None, since: datetime | No
     if fmt == "json":
         click.echo(to_json(report))
         return
-    rows = [{"organisation": o["organisation"] + (" (reference)" if o["reference"] else ""),
-             "evaluators": len(o["evaluators"]), "interactions": o["interactions"],
-             "mean_score": o["mean_score"],
-             "offset": _fmt(o["offset"]) if "offset" in o else "",
-             "direction": o.get("offset", {}).get("direction", "")}
-            for o in report["organisations"]]
+    rows = [{"organisation": o.organisation + (" (reference)" if o.reference else ""),
+             "evaluators": len(o.evaluators), "interactions": o.interactions,
+             "mean_score": o.mean_score,
+             "offset": o.offset.figure().text() if o.offset else "",
+             "direction": o.offset.direction if o.offset else ""}
+            for o in report.organisations]
     if fmt == "csv":
         emit(rows, "csv")
         return
-    console.print(f"sessions: {', '.join(report['sessions']) or 'none'}", markup=False,
+    console.print(f"sessions: {', '.join(report.sessions or ()) or 'none'}", markup=False,
                   highlight=False)
     emit(rows, "table", title="Organisations (offset = site − reference, points)")
-    emit(report["criteria"], "table", title="Criteria where the majority answers differ",
+    emit(report.criteria, "table", title="Criteria where the majority answers differ",
          columns=["organisation", "criterion", "lenient", "harsh", "compared", "direction"])
-    agree = report["agreement"]
+    agree = report.agreement
     console.print(f"agreement on an answer: within organisations {_num(agree['within'], True)}"
                   f", across them {_num(agree['across'], True)}", markup=False, highlight=False)
 
