@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from .errors import InputError
-from .store import Store, describe_url
+from .store import Store, audit_hash, describe_url
 
 # (what, SQL counting orphan rows) — foreign keys prevent these, unless they were switched off
 # by another tool writing to the file.
@@ -91,7 +91,35 @@ def check_store(store: Store, *, actor: str) -> CheckReport:
                 bad.append(f"{name}@{version} (definition is not JSON)")
         report.add("rubric content hashes", "ok" if not bad else "error",
                    ", ".join(bad) if bad else "every version matches its hash")
+        status, detail = verify_audit_chain(conn)
+        report.add("audit log hash chain", status, detail)
     return report
+
+
+def verify_audit_chain(conn: Any) -> tuple[str, str]:
+    """Walk the audit log oldest first: each row's ``prev_hash`` must be the row before's
+    ``hash`` and its ``hash`` must match its content. ("ok" | "error", what was found: the
+    first row that breaks the chain, by id.) Deleting the newest rows leaves a shorter chain
+    that is still whole: compare the row count and last hash with an earlier check."""
+    prev: str | None = None
+    n = 0
+    for row in conn.execute(text(
+            "SELECT id, at, actor, entity, entity_id, action, before, after, prev_hash, hash "
+            "FROM audit_log ORDER BY id")):
+        rid, stored_prev, stored = row[0], row[8], row[9]
+        if stored_prev != prev:
+            return "error", (f"audit row {rid} breaks the chain: its prev_hash does not match "
+                             f"the row before it (a row was removed, inserted or changed)")
+        try:
+            intact = stored == audit_hash(stored_prev, *row[1:8])
+        except (TypeError, ValueError):  # a time that is no time any more
+            intact = False
+        if not intact:
+            return "error", (f"audit row {rid} breaks the chain: its content does not match "
+                             f"its hash (the row was changed)")
+        prev, n = stored, n + 1
+    tail = f", last hash {prev[:16]}…" if prev else ""
+    return "ok", f"{n} rows, each chained to the one before{tail}"
 
 
 def backup_store(store: Store, target: Path, *, actor: str) -> str:

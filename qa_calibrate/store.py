@@ -11,16 +11,18 @@ A store stamped newer than this code refuses to open rather than guess.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, event, inspect, text
+from sqlalchemy import Connection, event, insert, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -30,7 +32,7 @@ from . import models as m
 from .errors import StoreError
 from .locations import ENV_VAR
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_assignments(conn: Connection) -> None:
@@ -58,9 +60,38 @@ def _v4_packets(conn: Connection) -> None:
     m.SlaTarget.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _v5_boundary(conn: Connection) -> None:
+    """Version 5: a person's PostgreSQL login role (``evaluator.db_role``), and the audit log's
+    hash chain (``prev_hash``, ``hash``), computed here for the rows already there, oldest
+    first. The append-only triggers are lifted for this one step (they are installed again
+    after every upgrade)."""
+    have = {c["name"] for c in inspect(conn).get_columns("evaluator")}
+    if "db_role" not in have:
+        conn.exec_driver_sql("ALTER TABLE evaluator ADD COLUMN db_role VARCHAR(63)")
+    if "ux_evaluator_db_role" not in {i["name"] for i in inspect(conn).get_indexes("evaluator")}:
+        conn.exec_driver_sql("CREATE UNIQUE INDEX ux_evaluator_db_role ON evaluator (db_role)")
+    have = {c["name"] for c in inspect(conn).get_columns("audit_log")}
+    for name in ("prev_hash", "hash"):
+        if name not in have:
+            conn.exec_driver_sql(f"ALTER TABLE audit_log ADD COLUMN {name} VARCHAR(64)")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
+    else:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_update")
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_no_delete")
+    prev: str | None = None
+    rows = conn.execute(text("SELECT id, at, actor, entity, entity_id, action, before, after "
+                             "FROM audit_log ORDER BY id")).all()
+    for row in rows:
+        digest = audit_hash(prev, *row[1:])
+        conn.execute(text("UPDATE audit_log SET prev_hash = :p, hash = :h WHERE id = :i"),
+                     {"p": prev, "h": digest, "i": row[0]})
+        prev = digest
+
+
 # Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    2: _v2_assignments, 3: _v3_assignment_tracking, 4: _v4_packets}
+    2: _v2_assignments, 3: _v3_assignment_tracking, 4: _v4_packets, 5: _v5_boundary}
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -124,10 +155,31 @@ _AUDIT_TRIGGERS_PG = [
 ]
 
 
+# The tail of the audit chain on PostgreSQL: one appender at a time (a transaction-level
+# advisory lock, held to commit), reading the last row's hash past the row-level policies that
+# hide rows from the person appending (SECURITY DEFINER, owned by the store's owner).
+_AUDIT_LOCK = 0x5141_4C4F47  # "QALOG"
+_AUDIT_TAIL_PG = """CREATE OR REPLACE FUNCTION qa_audit_tail() RETURNS varchar
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+    BEGIN
+      PERFORM pg_advisory_xact_lock({lock});
+      RETURN (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1);
+    END; $$"""
+
+
 def _install_triggers(conn: Connection) -> None:
     statements = _AUDIT_TRIGGERS_PG if conn.dialect.name == "postgresql" else _AUDIT_TRIGGERS_SQLITE
     for statement in statements:
         conn.exec_driver_sql(statement)
+    if conn.dialect.name == "postgresql":
+        schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
+        conn.exec_driver_sql(_AUDIT_TAIL_PG.format(schema=quote_ident(str(schema)),
+                                                   lock=_AUDIT_LOCK))
+
+
+def quote_ident(name: str) -> str:
+    """A PostgreSQL identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 @dataclass
@@ -240,6 +292,55 @@ def schema_version(store: Store) -> int:
     return int(row[0]) if row else 0
 
 
+def _utc_naive(at: datetime | str) -> datetime:
+    if isinstance(at, str):  # a driver that hands back the stored text
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is not None:
+        at = at.astimezone(timezone.utc).replace(tzinfo=None)
+    return at
+
+
+def audit_hash(prev: str | None, at: datetime | str, actor: str, entity: str,
+               entity_id: str | None, action: str, before: str | None,
+               after: str | None) -> str:
+    """SHA-256 (hex) of one audit row chained to the one before: over the canonical encoding,
+    a compact JSON array of the previous hash and the row's fields, ``at`` as UTC ISO 8601 with
+    microseconds, ``before``/``after`` as the stored JSON text."""
+    when = _utc_naive(at).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    canonical = json.dumps([prev, when, actor, entity, entity_id, action, before, after],
+                           ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _audit_tail(session: Session) -> str | None:
+    """The last row's hash, the append serialised: on SQLite every write transaction holds the
+    database's write lock from its start (BEGIN IMMEDIATE); on PostgreSQL ``qa_audit_tail``
+    takes an advisory lock held to commit."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(text("SELECT qa_audit_tail()")).scalar()
+    return session.execute(text("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")).scalar()
+
+
+def audit_many(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append rows (keys: actor, entity, entity_id, action, before, after: the stored JSON text
+    or None) to the audit log in the caller's transaction, each chained to the one before."""
+    if not rows:
+        return
+    prev = _audit_tail(session)
+    at = m.utcnow()
+    out = []
+    for row in rows:
+        entity_id = None if row.get("entity_id") is None else str(row["entity_id"])
+        values = {"at": at, "actor": row["actor"], "entity": row["entity"],
+                  "entity_id": entity_id, "action": row["action"],
+                  "before": row.get("before"), "after": row.get("after")}
+        digest = audit_hash(prev, at, values["actor"], values["entity"], entity_id,
+                            values["action"], values["before"], values["after"])
+        out.append({**values, "prev_hash": prev, "hash": digest})
+        prev = digest
+    session.execute(insert(m.AuditLog.__table__), out)  # type: ignore[attr-defined]
+
+
 def audit(
     session: Session,
     *,
@@ -251,13 +352,7 @@ def audit(
     after: object = None,
 ) -> None:
     """Append one row to the audit log, inside the caller's transaction."""
-    session.add(
-        m.AuditLog(
-            actor=actor,
-            entity=entity,
-            entity_id=None if entity_id is None else str(entity_id),
-            action=action,
-            before=None if before is None else json.dumps(before, default=str, sort_keys=True),
-            after=None if after is None else json.dumps(after, default=str, sort_keys=True),
-        )
-    )
+    audit_many(session, [{
+        "actor": actor, "entity": entity, "entity_id": entity_id, "action": action,
+        "before": None if before is None else json.dumps(before, default=str, sort_keys=True),
+        "after": None if after is None else json.dumps(after, default=str, sort_keys=True)}])
