@@ -96,6 +96,7 @@ class AppContext:
     db_url: str | None
     actor_name: str | None
     _store: Store | None = field(default=None, repr=False)
+    _bound: str | None = field(default=None, repr=False)  # the linked person's name, or ""
 
     @property
     def store(self) -> Store:
@@ -107,8 +108,21 @@ class AppContext:
 
     @property
     def actor(self) -> str:
-        """Name recorded in the audit log: ``--as``, ``QA_CALIBRATE_USER``, else the OS user."""
-        return self.actor_name or os.environ.get(USER_VAR) or getpass.getuser()
+        """Name recorded in the audit log: ``--as``, ``QA_CALIBRATE_USER``, else (on PostgreSQL)
+        the person linked to the connected login role, else the OS user. The core refuses a
+        name that is not the linked person's."""
+        named = self.actor_name or os.environ.get(USER_VAR)
+        if named:
+            return named
+        if self._bound is None:
+            from ..store import resolve_url
+
+            self._bound = ""
+            if resolve_url(self.db_url).startswith("postgresql"):
+                from ..access import connected_name
+
+                self._bound = connected_name(self.store) or ""
+        return self._bound or getpass.getuser()
 
     def how_to_pick(self, name: str) -> str:
         """What to add to "no evaluator named NAME" when NAME was not given with ``--as``."""
