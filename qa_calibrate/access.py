@@ -108,6 +108,8 @@ POLICY: dict[str, Rule] = {
     # the store
     "backup": _r("back up the store", LEAD),
     "check": _r("check the store", LEAD),
+    "store.encrypt": _r("write an encrypted copy of the store", LEAD),
+    "store.decrypt": _r("write a plain copy of the store", LEAD),
     # calibration with another organisation, and its SLAs
     "packet.export": _r("send a session to another organisation", LEAD),
     "packet.import": _r("read another organisation's packet", LEAD),

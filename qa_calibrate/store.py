@@ -16,7 +16,7 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib.util import find_spec
 from pathlib import Path
@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, event, insert, inspect, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from . import locations
@@ -188,6 +188,7 @@ class Store:
 
     engine: Engine
     url: str
+    key: str | None = field(default=None, repr=False)  # of an encrypted SQLite store
 
     @property
     def dialect(self) -> str:
@@ -221,20 +222,100 @@ class Store:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def encrypted(self) -> bool:
+        return self.key is not None
 
-def open_store(url: str | None = None, *, create: bool = True) -> Store:
-    """Open (and create or upgrade) the store at ``url``; see module docstring for the order."""
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+KEY_VAR = "QA_CALIBRATE_KEY"
+
+
+def sqlcipher() -> Any:
+    """The SQLCipher DB-API module (the ``encrypt`` extra), or one line saying how to get it."""
+    try:
+        import sqlcipher3.dbapi2 as module
+    except ImportError as exc:
+        raise StoreError("this store is encrypted (or asked to be): SQLCipher support is not "
+                         "installed; install it with: pip install 'qa-calibrate[encrypt]'"
+                         ) from exc
+    return module
+
+
+def is_encrypted_file(path: Path) -> bool:
+    """A SQLite file that does not start with SQLite's header (an empty file is plain)."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    return bool(head) and head != SQLITE_MAGIC
+
+
+def cipher_connect(path: str | Path, key: str, **kwargs: Any) -> Any:
+    """A SQLCipher connection to ``path`` with ``key``, checked: a wrong key is a StoreError."""
+    module = sqlcipher()
+    conn = module.connect(str(path), **kwargs)
+    try:
+        conn.execute("PRAGMA cipher_log_level = NONE")  # its own log would print to stderr
+        conn.execute("PRAGMA key = '" + key.replace("'", "''") + "'")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+    except module.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"cannot open the encrypted store {path}: wrong key (or not a store)"
+                         ) from exc
+    return conn
+
+
+def create_private(path: Path) -> None:
+    """Create an empty file readable and writable by its owner only (0600), if there is none."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
+def _store_key(path: Path, fresh: bool, ask_key: Callable[[], str | None] | None) -> str | None:
+    """The key of an encrypted store (``QA_CALIBRATE_KEY``, else ``ask_key``); None for a plain
+    one. A new file is encrypted when ``QA_CALIBRATE_KEY`` is set."""
+    env = os.environ.get(KEY_VAR) or None
+    if fresh:
+        return env
+    if not is_encrypted_file(path):
+        return None
+    key = env or (ask_key() if ask_key is not None else None)
+    if not key:
+        raise StoreError(f"store {path} is encrypted: give its key in {KEY_VAR} (or run from a "
+                         "terminal to be asked for it)")
+    return key
+
+
+def open_store(url: str | None = None, *, create: bool = True,
+               ask_key: Callable[[], str | None] | None = None) -> Store:
+    """Open (and create or upgrade) the store at ``url``; see module docstring for the order.
+
+    A SQLite file is created 0600. An encrypted one (SQLCipher, the ``encrypt`` extra) is
+    opened with the key in ``QA_CALIBRATE_KEY``, else the one ``ask_key`` returns (the CLI asks
+    at a terminal); a new file is created encrypted when ``QA_CALIBRATE_KEY`` is set."""
     resolved = resolve_url(url)
     kwargs: dict[str, Any] = {}
+    key: str | None = None
     if resolved.startswith("sqlite"):
         db_path = make_url(resolved).database
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
         if db_path and db_path != ":memory:":
-            parent = Path(db_path).expanduser().parent
+            path = Path(db_path).expanduser()
+            parent = path.parent
             if not parent.exists():
                 if not create:
                     raise StoreError(f"no store at {db_path}")
                 parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+            fresh = not path.exists() or path.stat().st_size == 0
+            if fresh and create:
+                create_private(path)
+            if path.exists():
+                key = _store_key(path, fresh, ask_key)
+            if key is not None:
+                module, secret = sqlcipher(), key
+                kwargs = {"module": module, "creator": lambda: cipher_connect(
+                    path, secret, timeout=30, check_same_thread=False)}
     else:
         kwargs["pool_pre_ping"] = True
         if resolved.startswith("postgresql+psycopg") and find_spec("psycopg") is None:
@@ -248,13 +329,16 @@ def open_store(url: str | None = None, *, create: bool = True) -> Store:
         raise StoreError(f"cannot use database URL {describe_url(resolved)}: {exc}") from exc
     if resolved.startswith("sqlite"):
         _install_sqlite_hooks(engine)
-    store = Store(engine=engine, url=resolved)
+    store = Store(engine=engine, url=resolved, key=key)
     try:
         _prepare_schema(store)
-    except OperationalError as exc:
+    except (OperationalError, DatabaseError) as exc:
         engine.dispose()
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise StoreError(f"cannot open store {describe_url(resolved)}: {reason}") from exc
+    except StoreError:
+        engine.dispose()
+        raise
     return store
 
 

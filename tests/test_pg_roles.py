@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 
 from qa_calibrate import dbroles, sessions
 from qa_calibrate.cli import cli
-from qa_calibrate.errors import InputError, PermissionDenied
+from qa_calibrate.errors import InputError, PermissionDenied, StoreError
 from qa_calibrate.store import open_store, resolve_url
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="QA_CALIBRATE_TEST_PG not set")
@@ -300,3 +300,16 @@ def test_provision_and_link_refuse_what_they_cannot_do(world, tmp_path):
             dbroles.provision(sqlite, actor="x")
     finally:
         sqlite.close()
+
+
+def test_sslmode_in_the_url_reaches_libpq(pg_schema_url):
+    """``sslmode`` (and the other libpq parameters) pass through the URL to psycopg: the test
+    server has no TLS, so ``disable`` connects and ``require`` is refused in one line."""
+    store = open_store(pg_schema_url + "&sslmode=disable")
+    store.close()
+    with pytest.raises(StoreError, match="SSL") as err:
+        open_store(pg_schema_url + "&sslmode=require")
+    assert "\n" not in str(err.value)
+    result = CliRunner().invoke(cli, ["--db", pg_schema_url + "&sslmode=require", "--as", LEAD,
+                                      "session", "list"])
+    assert result.exit_code == 5 and len(result.stderr.strip().splitlines()) == 1, result.output

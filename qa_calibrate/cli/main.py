@@ -103,7 +103,7 @@ class AppContext:
         if self._store is None:
             from ..store import open_store
 
-            self._store = open_store(self.db_url)
+            self._store = open_store(self.db_url, ask_key=ask_key)
         return self._store
 
     @property
@@ -136,6 +136,13 @@ class AppContext:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def ask_key(prompt: str = "Key of the encrypted store") -> str | None:
+    """Ask for a store key at a terminal (not echoed); None when there is no terminal."""
+    if not sys.stdin.isatty():
+        return None
+    return str(click.prompt(prompt, hide_input=True, err=True))
 
 
 def _one_line(exc: BaseException) -> str:
