@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from . import models as m
@@ -183,9 +183,11 @@ def connected_person(session: Session) -> tuple[str, m.Evaluator | None] | None:
     if any; None on SQLite, where the database does not know who is connected."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    login = str(session.execute(text("SELECT current_user")).scalar())
-    person = session.exec(select(m.Evaluator).where(m.Evaluator.db_role == login)).first()
-    return login, person
+    person = session.exec(select(m.Evaluator).where(
+        m.Evaluator.db_role == func.current_user())).first()
+    if person is not None:
+        return str(person.db_role), person
+    return str(session.execute(text("SELECT current_user")).scalar()), None
 
 
 def connected_name(store: Store) -> str | None:
