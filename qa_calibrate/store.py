@@ -144,6 +144,10 @@ _AUDIT_TRIGGERS_SQLITE = [
        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
     """CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log
        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
+    # a row must chain on to the last one: nothing written around the tool forks the chain
+    """CREATE TRIGGER IF NOT EXISTS audit_log_chain BEFORE INSERT ON audit_log
+       WHEN NEW.prev_hash IS NOT (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1)
+       BEGIN SELECT RAISE(ABORT, 'audit_log: prev_hash is not the last row''s hash'); END""",
 ]
 
 _AUDIT_TRIGGERS_PG = [
@@ -152,6 +156,9 @@ _AUDIT_TRIGGERS_PG = [
     "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
     """CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
        FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()""",
+    "DROP TRIGGER IF EXISTS audit_log_chain ON audit_log",
+    """CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log
+       FOR EACH ROW EXECUTE FUNCTION qa_audit_chain()""",
 ]
 
 
@@ -165,16 +172,28 @@ _AUDIT_TAIL_PG = """CREATE OR REPLACE FUNCTION qa_audit_tail() RETURNS varchar
       PERFORM pg_advisory_xact_lock({lock});
       RETURN (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1);
     END; $$"""
+# Every insert, the tool's or not, waits for the same lock and must chain on to the last row
+# (VOLATILE: it sees the rows inserted before it by the same statement).
+_AUDIT_CHAIN_PG = """CREATE OR REPLACE FUNCTION qa_audit_chain() RETURNS trigger
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+    BEGIN
+      PERFORM pg_advisory_xact_lock({lock});
+      IF NEW.prev_hash IS DISTINCT FROM
+         (SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1) THEN
+        RAISE EXCEPTION 'audit_log: prev_hash is not the last row''s hash';
+      END IF;
+      RETURN NEW;
+    END; $$"""
 
 
 def _install_triggers(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        schema = quote_ident(str(conn.exec_driver_sql("SELECT current_schema()").scalar()))
+        for function in (_AUDIT_TAIL_PG, _AUDIT_CHAIN_PG):
+            conn.exec_driver_sql(function.format(schema=schema, lock=_AUDIT_LOCK))
     statements = _AUDIT_TRIGGERS_PG if conn.dialect.name == "postgresql" else _AUDIT_TRIGGERS_SQLITE
     for statement in statements:
         conn.exec_driver_sql(statement)
-    if conn.dialect.name == "postgresql":
-        schema = conn.exec_driver_sql("SELECT current_schema()").scalar()
-        conn.exec_driver_sql(_AUDIT_TAIL_PG.format(schema=quote_ident(str(schema)),
-                                                   lock=_AUDIT_LOCK))
 
 
 def quote_ident(name: str) -> str:

@@ -128,7 +128,9 @@ def test_a_version_4_store_gets_the_chain_computed_on_upgrade(db_url):
                             evaluators=["Ann", "Bob"], interactions=ids[:2])
     before = _rows(store)
     _without_triggers(store, "UPDATE audit_log SET prev_hash = NULL, hash = NULL")
-    with store.engine.begin() as conn:
+    with store.engine.begin() as conn:  # as version 4 had it: no chain, nor its trigger
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS audit_log_chain"
+                             + (" ON audit_log" if store.dialect == "postgresql" else ""))
         conn.exec_driver_sql("DROP INDEX ux_evaluator_db_role")
         conn.exec_driver_sql("ALTER TABLE evaluator DROP COLUMN db_role")
         conn.exec_driver_sql("ALTER TABLE audit_log DROP COLUMN prev_hash")
@@ -148,3 +150,20 @@ def test_a_version_4_store_gets_the_chain_computed_on_upgrade(db_url):
                 conn.exec_driver_sql("DELETE FROM audit_log")
     finally:
         store.close()
+
+
+def test_a_row_that_does_not_chain_on_to_the_last_is_refused(store):
+    """Written around the tool, a row must still name the last row's hash as its prev_hash:
+    nobody forks the chain (a trigger on both backends)."""
+    seed_basics(store)
+    last = _rows(store)[-1][2]
+    insert = ("INSERT INTO audit_log (at, actor, entity, action, prev_hash, hash) VALUES "
+              "('2026-01-01 00:00:00', 'x', 'evaluator', 'forged', :p, 'h')")
+    for prev in (None, "0" * 64, _rows(store)[-2][2]):
+        with pytest.raises(SQLAlchemyError, match="prev_hash is not the last"):
+            with store.engine.begin() as conn:
+                conn.execute(text(insert), {"p": prev})
+    with store.engine.begin() as conn:  # chained on, but its hash is no hash of its content
+        conn.execute(text(insert), {"p": last})
+    status, detail = _chain(store)
+    assert status == "error" and "its content does not match its hash" in detail

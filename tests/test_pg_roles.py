@@ -183,9 +183,11 @@ def test_the_audit_log_takes_inserts_only_in_ones_own_name(world):
             for sql in ("DELETE FROM audit_log", "UPDATE audit_log SET actor = 'x'",
                         "TRUNCATE audit_log"):
                 assert "permission denied" in _refused(conn, sql), (who, sql)
+            tail = conn.execute("SELECT qa_audit_tail()").fetchone()[0]  # chained on
             assert "row-level security" in _refused(
-                conn, "INSERT INTO audit_log (at, actor, entity, action) "
-                      "VALUES (now(), %s, 'evaluator', 'forged')", ("Someone Else",))
+                conn, "INSERT INTO audit_log (at, actor, entity, action, prev_hash, hash) "
+                      "VALUES (now(), %s, 'evaluator', 'forged', %s, 'h')",
+                ("Someone Else", tail))
     # the owner (here a superuser, whom no grant binds) is stopped by the triggers
     owner = _admin()
     try:
