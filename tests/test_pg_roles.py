@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from qa_calibrate import dbroles, sessions
+from qa_calibrate import models as m
 from qa_calibrate.cli import cli
 from qa_calibrate.errors import InputError, PermissionDenied, StoreError
 from qa_calibrate.store import open_store, resolve_url
@@ -84,6 +85,13 @@ def world() -> Iterator[World]:
                            answers={"greeting": "no"}, comments={"greeting": SECRET})
             sessions.score(store, "Open", evaluator="Ann", interaction=ext[0],
                            answers=FULL_PASS, submit_now=True)
+            with store.session() as s:
+                for trainer in ("Tess Trainer", "Other Trainer"):
+                    s.add(m.Assignment(kind="refresher", assignee="Agent 0", role="agent",
+                                       module_id="MOD-EMP", module_title="Empathy", reason="r",
+                                       assigned_on=m.utcnow().date(),
+                                       due_on=m.utcnow().date(), trainer=trainer,
+                                       dedupe_key=trainer))
             done = dbroles.provision(store, actor=LEAD, prefix=prefix)
             assert done.groups == tuple(f"{prefix}{g}" for g in dbroles.GROUPS)
             for short, name in PEOPLE.items():
@@ -217,6 +225,18 @@ def test_a_trainer_sees_no_transcript_and_changes_no_one_elses_assignment(world)
         assert tess.execute("SELECT count(*) FROM evaluation WHERE id = %s",
                             (world.ids["bob_eval"],)).fetchone() == (0,)
         assert "permission denied" in _refused(tess, "UPDATE evaluation SET score = 1")
+        assert tess.execute("UPDATE assignment SET status = 'Done' WHERE trainer = "
+                            "'Other Trainer'").rowcount == 0
+        assert tess.execute("UPDATE assignment SET trainer = 'Tess Trainer' WHERE trainer = "
+                            "'Other Trainer'").rowcount == 0
+        assert tess.execute("UPDATE assignment SET status = 'Done' WHERE trainer = "
+                            "'Tess Trainer'").rowcount == 1  # her own
+        assert "row-level security" in _refused(  # nor hand her own to another trainer
+            tess, "UPDATE assignment SET trainer = 'Other Trainer' WHERE trainer = "
+                  "'Tess Trainer'")
+    with world.connect("ann") as ann:  # coaching is for leads and trainers
+        assert ann.execute("SELECT count(*) FROM assignment").fetchone() == (0,)
+        assert "permission denied" in _refused(ann, "UPDATE assignment SET status = 'Done'")
     with world.connect("lead") as lead:
         lead.execute("INSERT INTO meta (key, value) VALUES "
                      "('setting.trainers_see_transcripts', 'on')")
