@@ -25,6 +25,7 @@ from qa_calibrate import dbroles, sessions
 from qa_calibrate import models as m
 from qa_calibrate.cli import cli
 from qa_calibrate.errors import InputError, PermissionDenied, StoreError
+from qa_calibrate.people import add_evaluator, list_evaluators
 from qa_calibrate.store import open_store, resolve_url
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="QA_CALIBRATE_TEST_PG not set")
@@ -335,3 +336,26 @@ def test_sslmode_in_the_url_reaches_libpq(pg_schema_url):
     result = CliRunner().invoke(cli, ["--db", pg_schema_url + "&sslmode=require", "--as", LEAD,
                                       "session", "list"])
     assert result.exit_code == 5 and len(result.stderr.strip().splitlines()) == 1, result.output
+
+
+def test_a_linked_persons_new_role_moves_their_login_to_the_new_group(world):
+    def member(group: str) -> bool:
+        with world.connect("lead") as lead:
+            return lead.execute("SELECT pg_has_role(%s, %s, 'MEMBER')",
+                                (world.logins["ann"], world.prefix + group)).fetchone()[0]
+
+    assert member("evaluator") and not member("trainer")
+    # connected as the lead's own login, the group cannot change: refused, nothing changed
+    result = world.cli("lead", "evaluator", "add", "Ann", "--role", "trainer")
+    assert result.exit_code == 3 and len(result.stderr.strip().splitlines()) == 1, result.output
+    assert "run it connected as the store's owner" in result.stderr
+    owner = open_store(world.owner_url)
+    try:
+        assert {p["name"]: p["role"] for p in list_evaluators(owner)}["Ann"] == "evaluator"
+        add_evaluator(owner, "Ann", role="trainer", actor=LEAD)  # as the owner: it moves
+    finally:
+        owner.close()
+    assert member("trainer") and not member("evaluator")
+    with world.connect("ann") as ann:  # a trainer now: no transcripts, no evaluation writes
+        assert ann.execute("SELECT count(*) FROM turn").fetchone() == (0,)
+        assert "permission denied" in _refused(ann, "UPDATE evaluation SET score = 1")
