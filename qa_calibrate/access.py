@@ -15,6 +15,9 @@ resolves the acting person by ``names.name_key`` and raises ``PermissionDenied``
   ``trainers_see_transcripts`` is on; a trainer changes only the assignments they own.
 - An evaluator of another organisation, added by a results packet, is a person of the store
   (their answers count) who may do nothing in it.
+- On PostgreSQL, a login role linked to a person (``evaluator.db_role``) acts as that person
+  and no one else: naming another is refused. The database's own row policies (``dbroles``)
+  enforce the same rules for anyone who connects without the tool.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from . import models as m
@@ -66,6 +70,8 @@ POLICY: dict[str, Rule] = {
     # people and settings
     "people.list": _r("list people", *ALL, anyone=True),
     "people.change": _r("add people or change roles and sites", LEAD, setup=True),
+    "people.link": _r("link a person to a database login role", LEAD, setup=True),
+    "db.provision": _r("provision the database roles", LEAD, setup=True),
     "setting.show": _r("show settings", *ALL, anyone=True),
     "setting.change": _r("change settings", LEAD),
     # rubrics and imports
@@ -102,6 +108,8 @@ POLICY: dict[str, Rule] = {
     # the store
     "backup": _r("back up the store", LEAD),
     "check": _r("check the store", LEAD),
+    "store.encrypt": _r("write an encrypted copy of the store", LEAD),
+    "store.decrypt": _r("write a plain copy of the store", LEAD),
     # calibration with another organisation, and its SLAs
     "packet.export": _r("send a session to another organisation", LEAD),
     "packet.import": _r("read another organisation's packet", LEAD),
@@ -171,9 +179,36 @@ def external_refusal(name: str, what: str) -> PermissionDenied:
                             f"came in a results packet): cannot {what} in this store")
 
 
+def _connected_person(session: Session) -> tuple[str, m.Evaluator | None] | None:
+    """On PostgreSQL: the login role connected (``current_user``) and the person linked to it,
+    if any; None on SQLite, where the database does not know who is connected."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    person = session.exec(select(m.Evaluator).where(
+        m.Evaluator.db_role == func.current_user())).first()
+    if person is not None:
+        return str(person.db_role), person
+    return str(session.execute(text("SELECT current_user")).scalar()), None
+
+
+def connected_name(store: Store) -> str | None:
+    """The name of the person linked to the connected login role (PostgreSQL), or None."""
+    with store.read() as session:
+        found = _connected_person(session)
+    return found[1].name if found is not None and found[1] is not None else None
+
+
 def _resolve(session: Session, name: str | None) -> Actor:
-    """The person called ``name`` (matched by ``names.name_key``); unknown names get no role."""
+    """The person called ``name`` (matched by ``names.name_key``); unknown names get no role.
+    Connected to PostgreSQL as a login role linked to a person, that person, and naming anyone
+    else is refused."""
     given = " ".join(str(name or "").split())
+    login, person = _connected_person(session) or ("", None)
+    if person is not None:
+        if given and name_key(given) != name_key(person.name):
+            raise PermissionDenied(f"connected to the database as login role {login!r}, which "
+                                   f"is {person.name}: cannot act as {given!r}")
+        return Actor(person.name, person.role, person.id, bool(person.external))
     if given:
         key = name_key(given)
         for person in session.exec(select(m.Evaluator)).all():

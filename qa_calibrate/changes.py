@@ -29,7 +29,7 @@ def _channel(schema: str) -> str:
     return f"{CHANNEL}.{schema}"
 
 
-def notify(session: Session, entity: str) -> None:
+def _notify(session: Session, entity: str) -> None:
     """Inside a change's transaction on PostgreSQL: wake every feed on this store at commit."""
     session.execute(text("SELECT pg_notify(:prefix || '.' || current_schema(), :payload)"),
                     {"prefix": CHANNEL, "payload": entity})

@@ -48,7 +48,7 @@ from sqlmodel import Session, select
 
 from . import models as m
 from .errors import InputError, NotFound
-from .store import Store, _audit
+from .store import Store, _audit, _audit_many
 
 STATUSES = ("Not started", "In progress", "Done")
 PRIORITIES = ("high", "medium", "low")
@@ -698,10 +698,8 @@ def plan(
             ids = session.execute(insert(table).returning(table.c.id,
                                                           sort_by_parameter_order=True),
                                   created).scalars().all()
-            log = m.AuditLog.__table__  # type: ignore[attr-defined]
-            now = m.utcnow()
-            session.execute(insert(log), [
-                {"at": now, "actor": actor, "entity": "assignment", "entity_id": str(i),
+            _audit_many(session, [
+                {"actor": actor, "entity": "assignment", "entity_id": str(i),
                  "action": "create", "before": None,
                  "after": json.dumps(_public({**row, "id": i}), default=str, sort_keys=True)}
                 for i, row in zip(ids, created, strict=True)])

@@ -13,7 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from .errors import InputError
-from .store import Store, describe_url
+from .store import Store, audit_hash, cipher_connect, create_private, describe_url, sqlcipher
 
 # (what, SQL counting orphan rows) — foreign keys prevent these, unless they were switched off
 # by another tool writing to the file.
@@ -91,7 +91,35 @@ def check_store(store: Store, *, actor: str) -> CheckReport:
                 bad.append(f"{name}@{version} (definition is not JSON)")
         report.add("rubric content hashes", "ok" if not bad else "error",
                    ", ".join(bad) if bad else "every version matches its hash")
+        status, detail = verify_audit_chain(conn)
+        report.add("audit log hash chain", status, detail)
     return report
+
+
+def verify_audit_chain(conn: Any) -> tuple[str, str]:
+    """Walk the audit log oldest first: each row's ``prev_hash`` must be the row before's
+    ``hash`` and its ``hash`` must match its content. ("ok" | "error", what was found: the
+    first row that breaks the chain, by id.) Deleting the newest rows leaves a shorter chain
+    that is still whole: compare the row count and last hash with an earlier check."""
+    prev: str | None = None
+    n = 0
+    for row in conn.execute(text(
+            "SELECT id, at, actor, entity, entity_id, action, before, after, prev_hash, hash "
+            "FROM audit_log ORDER BY id")):
+        rid, stored_prev, stored = row[0], row[8], row[9]
+        if stored_prev != prev:
+            return "error", (f"audit row {rid} breaks the chain: its prev_hash does not match "
+                             f"the row before it (a row was removed, inserted or changed)")
+        try:
+            intact = stored == audit_hash(stored_prev, *row[1:8])
+        except (TypeError, ValueError):  # a time that is no time any more
+            intact = False
+        if not intact:
+            return "error", (f"audit row {rid} breaks the chain: its content does not match "
+                             f"its hash (the row was changed)")
+        prev, n = stored, n + 1
+    tail = f", last hash {prev[:16]}…" if prev else ""
+    return "ok", f"{n} rows, each chained to the one before{tail}"
 
 
 def backup_store(store: Store, target: Path, *, actor: str) -> str:
@@ -108,11 +136,12 @@ def backup_store(store: Store, target: Path, *, actor: str) -> str:
     source_path = make_url(store.url).database
     if not source_path:
         raise InputError("this store has no file to back up")
-    target = Path(target)
-    if target.exists():
-        raise InputError(f"{target}: exists already; choose a new file name")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target = _new_target(target)
+    if store.key is not None:  # an encrypted store's backup is encrypted with the same key
+        _export(source_path, store.key, target, store.key)
+        return hashlib.sha256(target.read_bytes()).hexdigest()[:16]
     tmp = target.with_name(f".{target.name}.partial")
+    create_private(tmp)
     src = sqlite3.connect(source_path)
     dst = sqlite3.connect(tmp)
     try:
@@ -126,3 +155,66 @@ def backup_store(store: Store, target: Path, *, actor: str) -> str:
             tmp.unlink()
     digest = hashlib.sha256(target.read_bytes()).hexdigest()[:16]
     return digest
+
+
+def _new_target(target: Path) -> Path:
+    target = Path(target)
+    if target.exists():
+        raise InputError(f"{target}: exists already; choose a new file name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _export(source: str, source_key: str, target: Path, target_key: str) -> None:
+    """Copy a SQLite store into a new file with SQLCipher's ``sqlcipher_export``, under one read
+    transaction (a consistent copy while others write): ``source_key`` "" for a plain source,
+    ``target_key`` "" for a plain copy. The copy is created 0600 and appears only when whole."""
+    tmp = target.with_name(f".{target.name}.partial")
+    create_private(tmp)
+    try:
+        conn = cipher_connect(source, source_key) if source_key else \
+            sqlcipher().connect(source)
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+            quoted = str(tmp).replace("'", "''")
+            conn.execute(f"ATTACH DATABASE '{quoted}' AS export KEY '"
+                         + target_key.replace("'", "''") + "'")
+            conn.execute("SELECT sqlcipher_export('export')").fetchall()
+            conn.execute("DETACH DATABASE export")
+        finally:
+            conn.close()
+        tmp.replace(target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _sqlite_path(store: Store, what: str) -> str:
+    path = make_url(store.url).database if store.dialect == "sqlite" else None
+    if not path or path == ":memory:":
+        raise InputError(f"{what} is for a SQLite file store; a PostgreSQL server keeps its data "
+                         "encrypted at rest with the disk or volume it runs on")
+    return path
+
+
+def encrypt_store(store: Store, target: Path, *, key: str, actor: str) -> str:
+    """Write an encrypted copy (SQLCipher) of a plain SQLite store to ``target``. Lead only.
+    The plain file stays where it was: delete it once the copy is in use."""
+    _require(store, actor, "store.encrypt")
+    source = _sqlite_path(store, "encrypt")
+    if store.key is not None:
+        raise InputError("this store is encrypted already (decrypt writes a plain copy)")
+    if not key:
+        raise InputError("no key: give one in QA_CALIBRATE_KEY (or at the prompt)")
+    _export(source, "", _new_target(target), key)
+    return hashlib.sha256(Path(target).read_bytes()).hexdigest()[:16]
+
+
+def decrypt_store(store: Store, target: Path, *, actor: str) -> str:
+    """Write a plain copy of an encrypted SQLite store to ``target``. Lead only."""
+    _require(store, actor, "store.decrypt")
+    source = _sqlite_path(store, "decrypt")
+    if store.key is None:
+        raise InputError("this store is not encrypted: there is nothing to decrypt")
+    _export(source, store.key, _new_target(target), "")
+    return hashlib.sha256(Path(target).read_bytes()).hexdigest()[:16]

@@ -92,6 +92,7 @@ class Evaluator(Table, table=True):
     """A person who scores: evaluator, lead or trainer."""
 
     __tablename__ = "evaluator"
+    __table_args__ = (Index("ux_evaluator_db_role", "db_role", unique=True),)
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(max_length=255, unique=True)
     role: str = Field(default="evaluator", max_length=16)  # evaluator | lead | trainer
@@ -100,6 +101,9 @@ class Evaluator(Table, table=True):
     # an evaluator of another organisation whose answers came in a results packet: a person
     # the store knows, who cannot act in it (schema version 4)
     external: bool = False
+    # the PostgreSQL login role of this person (schema version 5): connected as that role, the
+    # acting person is this one, and the database's row policies act for them
+    db_role: Optional[str] = Field(default=None, max_length=63)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -249,7 +253,9 @@ class Consensus(Table, table=True):
 
 
 class AuditLog(Table, table=True):
-    """Append-only record of every change (triggers refuse UPDATE and DELETE)."""
+    """Append-only record of every change (triggers refuse UPDATE and DELETE). Tamper-evident
+    (schema version 5): ``hash`` is SHA-256 over ``prev_hash`` (the row before's ``hash``) and
+    this row's content (``store.audit_hash``); ``check`` verifies the chain."""
 
     __tablename__ = "audit_log"
     __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
@@ -261,6 +267,8 @@ class AuditLog(Table, table=True):
     action: str = Field(max_length=64)
     before: Optional[str] = Field(default=None, sa_column=Column(Text))  # JSON
     after: Optional[str] = Field(default=None, sa_column=Column(Text))  # JSON
+    prev_hash: Optional[str] = Field(default=None, max_length=64)
+    hash: Optional[str] = Field(default=None, max_length=64)
 
 
 class Assignment(Table, table=True):

@@ -68,6 +68,10 @@ def _upsert(session: Session, name: str, role: str | None, site: str | None,
         before = {"role": existing.role, "site": existing.site}
         existing.role, existing.site = new_role, new_site
         session.add(existing)
+        if existing.db_role and new_role != before["role"]:
+            from .dbroles import _resync  # its login role joins the new role's group
+
+            _resync(session, existing)
         _audit(session, actor=actor.name, entity="evaluator", entity_id=existing.id,
               action="update", before=before, after={"role": new_role, "site": new_site})
         return True

@@ -12,6 +12,7 @@ from sqlmodel import func, select
 
 from qa_calibrate import models as m
 from qa_calibrate import sessions
+from qa_calibrate.maintenance import verify_audit_chain
 from qa_calibrate.store import open_store
 
 
@@ -42,6 +43,8 @@ def test_evaluators_scoring_at_once_lose_nothing(shared):
         logged = s.exec(select(func.count()).select_from(m.AuditLog)
                         .where(m.AuditLog.entity == "evaluation")).one()
         assert logged == len(evals) * (len(workers.ANSWERS) + 1)
+    with store.read_connection() as conn:  # the writers appended one at a time: no fork
+        assert verify_audit_chain(conn)[0] == "ok", verify_audit_chain(conn)
 
 
 def test_the_same_draft_edited_twice_at_once_is_detected_not_overwritten(shared):

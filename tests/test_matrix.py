@@ -131,6 +131,7 @@ class Case:
     exit_ok: int = 0  # the exit code when allowed (4: a state rule refuses after the check)
     writes: list[str] = field(default_factory=list)  # files an allowed run writes
     check: Callable[[str, str], None] | None = None  # (who, stdout) of an allowed run
+    env: dict[str, str] = field(default_factory=dict)  # more environment for the run
 
 
 def rule(action: str, **context: Any) -> Callable[[str], bool]:
@@ -163,6 +164,9 @@ CASES = [
     Case("evaluator list", ["evaluator", "list"], rule("people.list")),
     Case("evaluator add", ["evaluator", "add", "New Person"], rule("people.change")),
     Case("evaluator import", ["evaluator", "import", "{dir}/people.csv"], rule("people.change")),
+    Case("person link", ["person", "link", ANN, "--db-role", "ann_login"], rule("people.link")),
+    Case("db provision (PostgreSQL only: exit 2 on SQLite once allowed)", ["db", "provision"],
+         rule("db.provision"), exit_ok=2),
     Case("setting show", ["setting", "trainers_see_transcripts"], rule("setting.show")),
     Case("setting change", ["setting", "trainers_see_transcripts", "on"],
          rule("setting.change")),
@@ -220,6 +224,10 @@ CASES = [
          rule("coaching.status", owns=False)),
     Case("check", ["check"], rule("check")),
     Case("backup", ["backup", "{dir}/backup.db"], rule("backup"), writes=["backup.db"]),
+    Case("encrypt", ["encrypt", "{dir}/enc.db"], rule("store.encrypt"), writes=["enc.db"],
+         env={"QA_CALIBRATE_KEY": "matrix key"}),
+    Case("decrypt (of a plain store: exit 2 once allowed)", ["decrypt", "{dir}/plain.db"],
+         rule("store.decrypt"), exit_ok=2),
     Case("init", ["init"], anyone),
     Case("sample-data", ["sample-data", "{dir}/samples"], anyone, writes=["samples"]),
     # calibrating with another organisation; SLAs
@@ -268,7 +276,8 @@ def test_cli_command_as_each_role(template: Path, tmp_path: Path, case: Case, wh
     files = set(tmp_path.iterdir())
     args = [a.replace("{dir}", str(tmp_path)) for a in case.args]
     result = CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "--as", who, *args],
-                                env={"QA_CALIBRATE_USER": None, "QA_CALIBRATE_DB": None})
+                                env={"QA_CALIBRATE_USER": None, "QA_CALIBRATE_DB": None,
+                                     "QA_CALIBRATE_KEY": None, **case.env})
     assert "Traceback" not in result.output
     if case.may(who):
         assert result.exit_code == case.exit_ok, (who, result.output)

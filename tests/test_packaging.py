@@ -67,7 +67,7 @@ def _py_files(*folders: str) -> list[Path]:
 def test_every_runtime_dependency_is_imported_and_every_import_is_declared() -> None:
     files = _py_files("qa_calibrate", "rubrics", "sample_data")
     used = _distributions(_imported_top_levels(files), local={"qa_calibrate"})
-    declared = _declared("postgres", "serve")
+    declared = _declared("postgres", "serve", "encrypt")
     assert set(used) - declared == set(), f"imported but not declared: {set(used) - declared}"
     never = declared - set(used) - set(LOADED_BY_URL)
     assert never == set(), f"declared but never imported by qa_calibrate: {never}"
@@ -77,8 +77,8 @@ def test_every_runtime_dependency_is_imported_and_every_import_is_declared() -> 
 
 def test_tests_and_benchmarks_import_only_what_their_extras_declare() -> None:
     local = {"qa_calibrate", "generate"} | {p.stem for p in _py_files("tests", "bench")}
-    for folders, groups in ((("tests",), ("postgres", "serve", "test")),
-                            (("bench",), ("postgres", "serve", "test", "bench"))):
+    for folders, groups in ((("tests",), ("postgres", "serve", "encrypt", "test")),
+                            (("bench",), ("postgres", "serve", "encrypt", "test", "bench"))):
         imported = _imported_top_levels(_py_files(*folders))
         if "bench" not in folders:  # bench imports its reference packages only when installed
             used = _distributions(imported, local)
@@ -162,12 +162,17 @@ def test_ci_runs_the_suite_on_exactly_the_declared_lower_bounds() -> None:
             pins[name.strip().lower()] = _version_key(version.strip())
     project = PYPROJECT["project"]
     extras = project["optional-dependencies"]
-    for requirement in project["dependencies"] + extras["postgres"] + extras["serve"]:
+    for requirement in (project["dependencies"] + extras["postgres"] + extras["serve"]
+                        + extras["encrypt"]):
         lower = re.search(r">=\s*([\d.]+)", requirement)
         assert lower, f"{requirement}: no lower bound"
         assert re.search(r",\s*<\s*[\d.]+", requirement), f"{requirement}: no upper bound"
         assert pins.get(_dist_name(requirement)) == _version_key(lower.group(1)), requirement
     assert "-c .ci/lower-bounds.txt" in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    # CI installs the test extra, which brings both optional backends' packages
+    assert {"postgres", "encrypt"} <= set(
+        re.search(r"\[(.*)\]", next(r for r in extras["test"] if r.startswith("qa-calibrate"))
+                  ).group(1).split(","))
 
 
 def test_a_bundle_inside_a_zip_is_copied_out_to_a_real_folder(

@@ -138,7 +138,7 @@ def test_version_2_store_gets_the_assignment_tracking_columns(db_url):
         conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     s.close()
     s = open_store(db_url)
-    assert schema_version(s) == SCHEMA_VERSION == 4
+    assert schema_version(s) == SCHEMA_VERSION == 5
     with s.session() as session:
         row = session.exec(select(m.Assignment)).one()
         assert (row.id, row.status, row.assigned_on) == (7, "Done", date(2026, 10, 1))
@@ -163,7 +163,7 @@ def test_version_3_store_gets_the_packet_log_and_external_people(db_url):
         assert "external" not in {c["name"] for c in inspect(conn).get_columns("evaluator")}
     s.close()
     s = open_store(db_url)
-    assert schema_version(s) == SCHEMA_VERSION == 4
+    assert schema_version(s) == SCHEMA_VERSION == 5
     with s.session() as session:
         assert [(p.name, p.external) for p in session.exec(select(m.Evaluator)).all()] == \
             [("Kept", False)]

@@ -34,6 +34,41 @@ def backup_cmd(app: AppContext, target: Path) -> None:
     console.print(f"backup written to {target} (sha256 {digest}…)")
 
 
+@cli.command("encrypt")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def encrypt_cmd(app: AppContext, target: Path) -> None:
+    """Write an encrypted copy (SQLCipher) of this SQLite store to TARGET, with the key in
+    QA_CALIBRATE_KEY or asked for at the terminal. The plain file is left: delete it after."""
+    import os
+
+    from ..maintenance import encrypt_store
+    from ..store import KEY_VAR
+    from .main import ask_key
+
+    key = os.environ.get(KEY_VAR) or ask_key("Key for the encrypted copy") or ""
+    if key and not os.environ.get(KEY_VAR) and ask_key("The same key again") != key:
+        from ..errors import InputError
+
+        raise InputError("the two keys differ: nothing written")
+    digest = encrypt_store(app.store, target, key=key, actor=app.actor)
+    console.print(f"encrypted copy written to {target} (sha256 {digest}…); open it with "
+                  f"--db {target} and the key in QA_CALIBRATE_KEY", markup=False,
+                  highlight=False)
+
+
+@cli.command("decrypt")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@pass_app
+def decrypt_cmd(app: AppContext, target: Path) -> None:
+    """Write a plain copy of this encrypted SQLite store to TARGET."""
+    from ..maintenance import decrypt_store
+
+    digest = decrypt_store(app.store, target, actor=app.actor)
+    console.print(f"plain copy written to {target} (sha256 {digest}…)", markup=False,
+                  highlight=False)
+
+
 @cli.command("setting")
 @click.argument("key")
 @click.argument("value", required=False)

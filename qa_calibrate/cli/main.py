@@ -97,19 +97,33 @@ class AppContext:
     db_url: str | None
     actor_name: str | None
     _store: Store | None = field(default=None, repr=False)
+    _bound: str | None = field(default=None, repr=False)  # the linked person's name, or ""
 
     @property
     def store(self) -> Store:
         if self._store is None:
             from ..store import open_store
 
-            self._store = open_store(self.db_url)
+            self._store = open_store(self.db_url, ask_key=ask_key)
         return self._store
 
     @property
     def actor(self) -> str:
-        """Name recorded in the audit log: ``--as``, ``QA_CALIBRATE_USER``, else the OS user."""
-        return self.actor_name or os.environ.get(USER_VAR) or getpass.getuser()
+        """Name recorded in the audit log: ``--as``, ``QA_CALIBRATE_USER``, else (on PostgreSQL)
+        the person linked to the connected login role, else the OS user. The core refuses a
+        name that is not the linked person's."""
+        named = self.actor_name or os.environ.get(USER_VAR)
+        if named:
+            return named
+        if self._bound is None:
+            from ..store import resolve_url
+
+            self._bound = ""
+            if resolve_url(self.db_url).startswith("postgresql"):
+                from ..access import connected_name
+
+                self._bound = connected_name(self.store) or ""
+        return self._bound or getpass.getuser()
 
     def how_to_pick(self, name: str) -> str:
         """What to add to "no evaluator named NAME" when NAME was not given with ``--as``."""
@@ -123,6 +137,13 @@ class AppContext:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+def ask_key(prompt: str = "Key of the encrypted store") -> str | None:
+    """Ask for a store key at a terminal (not echoed); None when there is no terminal."""
+    if not sys.stdin.isatty():
+        return None
+    return str(click.prompt(prompt, hide_input=True, err=True))
 
 
 def _one_line(exc: BaseException) -> str:
