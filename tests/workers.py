@@ -144,3 +144,25 @@ def hold_write(url: str, ready: str, seconds: float) -> None:
             time.sleep(seconds)
     finally:
         store.close()
+
+
+def change_consensus_once(url: str, session_name: str, lead: str, ext: str, value: str,
+                          expected_version: int | None, ready: str, go: str) -> str:
+    """One lead changes an existing consensus, naming the version they saw (or none): the store is
+    opened, ``ready`` written, and the change made once ``go`` exists. Returns "saved", or
+    "conflict <exit code>: <message>"."""
+    from pathlib import Path
+
+    store = open_store(url)
+    try:
+        Path(ready).write_text("ready")
+        while not Path(go).exists():
+            time.sleep(0.01)
+        sessions.set_consensus(store, session_name, interaction=ext, criterion="greeting",
+                               value=value, note=f"by {lead}", actor=lead,
+                               expected_version=expected_version)
+        return "saved"
+    except Conflict as exc:
+        return f"conflict {exc.exit_code}: {exc}"
+    finally:
+        store.close()
