@@ -103,12 +103,15 @@ def consensus_forever(url: str, session_name: str, lead: str, ext: str) -> None:
 def export_forever(url: str, path: str) -> None:
     from datetime import date
 
+    from qa_calibrate.coaching import AssignmentView, Evidence
     from qa_calibrate.export_xlsx import write_workbook
 
-    rows = [{"id": i, "assignee": f"Agent {i}", "role": "agent", "team": "T", "site": "S",
-             "module_id": "M", "module_title": "Module", "reason": "r" * 50, "priority": "high",
-             "assigned_on": date(2026, 1, 1), "due_on": date(2026, 1, 8), "trainer": "T",
-             "status": "Not started", "evidence": {}} for i in range(20000)]
+    rows = [AssignmentView(id=i, kind="refresher", assignee=f"Agent {i}", role="agent",
+                           team="T", site="S", module_id="M", module_title="Module",
+                           reason="r" * 50, evidence=Evidence(), priority="high",
+                           assigned_on=date(2026, 1, 1), due_on=date(2026, 1, 8), trainer="T",
+                           status="Not started", completed_on=None, acknowledged=False,
+                           notes=None, version=1) for i in range(20000)]
     while True:
         write_workbook(__import__("pathlib").Path(path), rows)
 
