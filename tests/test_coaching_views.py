@@ -146,3 +146,56 @@ def golden_day(text: str, name: str) -> str:
         return json.loads(text)[0]["assigned_on"]
     rows = list(csv.reader(io.StringIO(text)))
     return rows[1][rows[0].index("assigned_on")]
+
+
+def test_evidence_views_give_back_every_stored_shape_key_for_key():
+    """Every evidence in the golden (each kind and shape the plan stores) read into the typed
+    view and written back is the same JSON, keys in the same order."""
+    from qa_calibrate.coaching import Evidence
+
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    seen = set()
+    for outputs in golden.values():
+        for row in json.loads(outputs["plan_json"]) + json.loads(outputs["dry_json"]):
+            ev = Evidence.of(row["evidence"])
+            assert json.dumps(ev.to_dict()) == json.dumps(row["evidence"])
+            seen.add((row["kind"], tuple(row["evidence"])))
+            for c, stored in zip(ev.criteria, row["evidence"]["criteria"], strict=True):
+                assert c.criterion == stored["criterion"]
+    assert len(seen) == 5  # refresher, systemic, critical review, two kinds of recalibration
+    assert Evidence.parse(None).to_dict() == {} and Evidence.parse("{}").criteria == ()
+
+
+def test_views_are_frozen_and_the_layers_get_no_dicts(tmp_path):
+    import dataclasses
+
+    from qa_calibrate import coaching
+    from qa_calibrate.errors import PermissionDenied
+
+    url = f"sqlite:///{tmp_path / 'small.db'}"
+    _small_store(url, tmp_path)
+    store = open_store(url)
+    try:
+        made = coaching.plan(store, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3))
+        assert made.saved and len(made) == len(made.created) == 3
+        first = made.assignments[0]
+        assert isinstance(first, coaching.AssignmentView)
+        assert isinstance(first.evidence, coaching.Evidence)
+        assert isinstance(first.evidence.criteria[0], coaching.CriterionEvidence)
+        assert list(first.to_dict()) == list(coaching.PLAN_KEYS)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            first.status = "Done"  # type: ignore[misc]
+        assert coaching.get_assignment(store, first.id, actor=LEAD) == first
+        assert coaching.list_assignments(store, actor="Tess Trainer") == list(made)
+        dry = coaching.plan(store, actor=LEAD, save=False,
+                            settings=coaching.CoachingSettings(min_answers=3))
+        assert not dry.saved and dry.assignments == dry.created == ()  # all open already
+        # every coaching read takes the acting person: an evaluator is refused by the core
+        for call in (lambda: coaching.list_assignments(store, actor="Ann"),
+                     lambda: coaching.count_assignments(store, actor="Ann"),
+                     lambda: coaching.criterion_failure_rates(store, actor="Ann"),
+                     lambda: coaching.get_assignment(store, first.id, actor="Ann")):
+            with pytest.raises(PermissionDenied):
+                call()
+    finally:
+        store.close()
