@@ -591,7 +591,7 @@ def _critical_reviews(rows: Sequence[tuple[Any, ...]], covered: Callable[[str, s
 def _evaluator_proposals(
     store: Store, *, since: datetime | None, settings: CoachingSettings
 ) -> list[Proposed]:
-    from .drift import _detect_drift
+    from .drift import Flag, _detect_drift
     from .report import ReportSettings, _evaluators_report
 
     sites = {}
@@ -599,7 +599,7 @@ def _evaluator_proposals(
         for e in session.exec(select(m.Evaluator)).all():
             sites[e.name] = e.site
     out = []
-    by_evaluator: dict[str, list[Any]] = {}
+    by_evaluator: dict[str, list[Flag]] = {}
     for flag in _detect_drift(store, since=since):
         by_evaluator.setdefault(flag.evaluator, []).append(flag)
     for name, flags in sorted(by_evaluator.items()):
