@@ -773,10 +773,10 @@ class AssignmentView:
                    notes=a.notes, version=a.version)
 
     @classmethod
-    def _of_row(cls, row: Mapping[str, Any], id: int | None) -> AssignmentView:  # noqa: A002
+    def _of_row(cls, row: Mapping[str, Any], assignment_id: int | None) -> AssignmentView:
         """A row of ``plan``'s bulk insert (evidence as JSON text)."""
         values = {k: row[k] for k in PLAN_KEYS if k not in ("id", "evidence")}
-        return cls(id=id, evidence=Evidence.parse(row["evidence"]), **values)
+        return cls(id=assignment_id, evidence=Evidence.parse(row["evidence"]), **values)
 
     def to_dict(self) -> dict[str, Any]:
         """The keys of ``PLAN_KEYS`` in that order: the CLI's JSON and CSV rows."""
@@ -872,9 +872,9 @@ def plan(
                 for i, row in zip(ids, created, strict=True)])
         if progress is not None:
             progress("saving", len(PLAN_STAGES), len(PLAN_STAGES))
-        q = select(m.Assignment).where(m.Assignment.status != "Done")
+        q = select(m.Assignment).where(col(m.Assignment.status) != "Done")
         if team is not None:
-            q = q.where(m.Assignment.team == team)
+            q = q.where(col(m.Assignment.team) == team)
         return CoachingPlan(
             assignments=tuple(AssignmentView.of(a) for a in
                               session.exec(q.order_by(col(m.Assignment.id))).all()),
