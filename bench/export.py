@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 
 def make_rows(n: int) -> Iterator[dict]:
@@ -50,10 +51,18 @@ def make_rows(n: int) -> Iterator[dict]:
         }
 
 
+def make_views(n: int) -> Iterator[Any]:
+    """The same rows as the typed views ``coaching.iter_assignments`` gives the export."""
+    from qa_calibrate.coaching import AssignmentView, Evidence
+
+    for r in make_rows(n):
+        yield AssignmentView(**{**r, "evidence": Evidence.of(r["evidence"])})
+
+
 def run_ours(n: int, out: Path) -> None:
     from qa_calibrate.export_xlsx import write_workbook
 
-    rows = make_rows(n)
+    rows = make_views(n)
     rates = [{"rubric": "chat_support", "criterion": f"c{k}", "answers": 1000, "fails": k * 10,
               "fail_rate": k / 100} for k in range(15)]
     t0 = time.perf_counter()

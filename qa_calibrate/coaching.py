@@ -37,14 +37,15 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import and_, case, func, insert
-from sqlmodel import Session, select
+from sqlalchemy import ColumnElement, Select, Table, and_, case, func, insert
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from . import models as m
 from .errors import InputError, NotFound
@@ -67,6 +68,9 @@ NOTES_LIMIT = 2000
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): the plan reports each stage as it finishes."""
+
+# The Core tables of the plan's bulk insert (SQLModel does not type __table__).
+_ASSIGNMENT: Table = m.Assignment.__table__  # type: ignore[attr-defined]
 
 PLAN_STAGES = ("counting answers", "testing agents", "critical failures", "example contacts",
                "evaluators", "saving")
@@ -91,18 +95,30 @@ class CoachingSettings:
     review_due_days: int = 3
 
 
-def _fail_expr() -> Any:
-    return case((and_(m.Answer.na.is_(False), m.Answer.value < m.Criterion.pass_at), 1),  # type: ignore[union-attr]
-                else_=0)
+def _fail_expr() -> ColumnElement[int]:
+    """1 for an answered criterion below its pass mark, else 0."""
+    return case((and_(col(m.Answer.na).is_(False),
+                      col(m.Answer.value) < col(m.Criterion.pass_at)), 1), else_=0)
 
 
-def _routine(q: Any, since: datetime | None, until: datetime | None) -> Any:
-    q = q.where(m.Evaluation.context == 0, m.Evaluation.status == "submitted")
+_Q = TypeVar("_Q", bound=Select[Any])
+
+
+def _routine(q: _Q, since: datetime | None, until: datetime | None) -> _Q:
+    """Only submitted routine scoring (no calibration session) in the period."""
+    q = q.where(col(m.Evaluation.context) == 0, col(m.Evaluation.status) == "submitted")
     if since is not None:
-        q = q.where(m.Evaluation.scored_at >= since)
+        q = q.where(col(m.Evaluation.scored_at) >= since)
     if until is not None:
-        q = q.where(m.Evaluation.scored_at < until)
+        q = q.where(col(m.Evaluation.scored_at) < until)
     return q
+
+
+def _answers_joined(*columns: Any) -> Select[Any]:
+    """``columns`` over every answer, with its evaluation and criterion joined."""
+    return (sa_select(*columns).select_from(m.Answer)
+            .join(m.Evaluation, col(m.Evaluation.id) == col(m.Answer.evaluation_id))
+            .join(m.Criterion, col(m.Criterion.id) == col(m.Answer.criterion_id)))
 
 
 @dataclass
@@ -127,20 +143,18 @@ def floor_counts(store: Store, *, since: datetime | None = None,
     and criterion id, so no rubric join and no string key in the grouping), folded into arrays
     by criterion key with the criteria table alongside."""
     fail = _fail_expr()
+    agent, team, site = (col(m.Interaction.agent), col(m.Interaction.team),
+                         col(m.Interaction.site))
     q = (
-        select(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
-               m.Answer.criterion_id, func.count(), func.sum(fail))
-        .select_from(m.Answer)
-        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
-        .where(m.Answer.na.is_(False), m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
-        .group_by(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
-                  m.Answer.criterion_id)
+        _answers_joined(agent, team, site, col(m.Answer.criterion_id), func.count(),
+                        func.sum(fail))
+        .join(m.Interaction, col(m.Interaction.id) == col(m.Evaluation.interaction_id))
+        .where(col(m.Answer.na).is_(False), agent.is_not(None))
+        .group_by(agent, team, site, col(m.Answer.criterion_id))
     )
-    crit_q = (select(m.Criterion.id, m.Rubric.name, m.Criterion.key,
-                     m.Criterion.refresher_module, m.Criterion.critical)
-              .join(m.Rubric, m.Rubric.id == m.Criterion.rubric_id))
+    crit_q = (sa_select(col(m.Criterion.id), col(m.Rubric.name), col(m.Criterion.key),
+                        col(m.Criterion.refresher_module), col(m.Criterion.critical))
+              .join(m.Rubric, col(m.Rubric.id) == col(m.Criterion.rubric_id)))
     with store.read_connection() as conn:
         rows = conn.execute(_routine(q, since, until)).all()
         criteria = {r[0]: tuple(r[1:]) for r in conn.execute(crit_q)}
@@ -186,24 +200,28 @@ def floor_counts(store: Store, *, since: datetime | None = None,
 
 
 def criterion_failure_rates(
-    store: Store, *, since: datetime | None = None, until: datetime | None = None
+    store: Store, *, since: datetime | None = None, until: datetime | None = None,
+    actor: str,
 ) -> list[dict[str, Any]]:
-    """Failure rate per rubric criterion over the period (for the workbook's chart)."""
+    """Failure rate per rubric criterion over the period (for the workbook's chart). Leads
+    and trainers."""
+    from .access import _require
+
     fail = _fail_expr()
+    rubric, key = col(m.Rubric.name), col(m.Criterion.key)
     q = (
-        select(m.Rubric.name, m.Criterion.key, func.count(), func.sum(fail))
-        .select_from(m.Answer)
-        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Rubric, m.Rubric.id == m.Evaluation.rubric_id)
-        .where(m.Answer.na.is_(False))  # type: ignore[union-attr]
-        .group_by(m.Rubric.name, m.Criterion.key)
-        .order_by(m.Rubric.name, m.Criterion.key)
+        _answers_joined(rubric, key, func.count(), func.sum(fail))
+        .join(m.Rubric, col(m.Rubric.id) == col(m.Evaluation.rubric_id))
+        .where(col(m.Answer.na).is_(False))
+        .group_by(rubric, key)
+        .order_by(rubric, key)
     )
-    with store.read_connection() as conn:
-        return [{"rubric": r[0], "criterion": r[1], "answers": int(r[2]),
-                 "fails": int(r[3] or 0), "fail_rate": int(r[3] or 0) / int(r[2])}
-                for r in conn.execute(_routine(q, since, until)).all() if r[2]]
+    with store.read() as session:
+        _require(session, actor, "coaching.list")
+        rows = session.connection().execute(_routine(q, since, until)).all()
+    return [{"rubric": r[0], "criterion": r[1], "answers": int(r[2]),
+             "fails": int(r[3] or 0), "fail_rate": int(r[3] or 0) / int(r[2])}
+            for r in rows if r[2]]
 
 
 @dataclass
@@ -343,28 +361,26 @@ def _critical_failures(store: Store, since: datetime | None, until: datetime | N
     a floor-wide finding)."""
     fail = _fail_expr()
     q = (
-        select(m.Interaction.agent, m.Interaction.team, m.Interaction.site,
-               m.Interaction.source, m.Interaction.external_id, m.Rubric.name, m.Criterion.key,
-               m.Evaluation.scored_at, m.Evaluator.name)
-        .select_from(m.Answer)
-        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Rubric, m.Rubric.id == m.Evaluation.rubric_id)
-        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
-        .join(m.Evaluator, m.Evaluator.id == m.Evaluation.evaluator_id)
-        .where(m.Criterion.critical.is_(True), fail == 1,  # type: ignore[attr-defined]
-               m.Interaction.agent.is_not(None))  # type: ignore[union-attr]
-        .order_by(m.Evaluation.scored_at.desc(), m.Interaction.id)  # type: ignore[attr-defined]
+        _answers_joined(col(m.Interaction.agent), col(m.Interaction.team),
+                        col(m.Interaction.site), col(m.Interaction.source),
+                        col(m.Interaction.external_id), col(m.Rubric.name), col(m.Criterion.key),
+                        col(m.Evaluation.scored_at), col(m.Evaluator.name))
+        .join(m.Rubric, col(m.Rubric.id) == col(m.Evaluation.rubric_id))
+        .join(m.Interaction, col(m.Interaction.id) == col(m.Evaluation.interaction_id))
+        .join(m.Evaluator, col(m.Evaluator.id) == col(m.Evaluation.evaluator_id))
+        .where(col(m.Criterion.critical).is_(True), fail == 1,
+               col(m.Interaction.agent).is_not(None))
+        .order_by(col(m.Evaluation.scored_at).desc(), col(m.Interaction.id))
     )
     with store.read_connection() as conn:
         # the critical criteria by id, so the answer index narrows the scan to their answers
         ids = [cid for cid, key in conn.execute(
-            select(m.Criterion.id, m.Criterion.key).where(
-                m.Criterion.critical.is_(True)))  # type: ignore[attr-defined]
+            sa_select(col(m.Criterion.id), col(m.Criterion.key)).where(
+                col(m.Criterion.critical).is_(True)))
             if key not in set(skip_keys)]
         if not ids:
             return []
-        q = q.where(m.Answer.criterion_id.in_(ids))  # type: ignore[attr-defined]
+        q = q.where(col(m.Answer.criterion_id).in_(ids))
         return [tuple(r) for r in conn.execute(_routine(q, since, until)).all()]
 
 
@@ -377,23 +393,20 @@ def _examples(
     if not pairs:
         return {}
     fail = _fail_expr()
+    agent, key = col(m.Interaction.agent), col(m.Criterion.key)
     rank = func.row_number().over(
-        partition_by=(m.Interaction.agent, m.Criterion.key),
-        order_by=(m.Evaluation.scored_at.desc(), m.Interaction.id.desc()),  # type: ignore[union-attr]
+        partition_by=(agent, key),
+        order_by=(col(m.Evaluation.scored_at).desc(), col(m.Interaction.id).desc()),
     ).label("rank")
     inner = (
-        select(m.Interaction.agent, m.Criterion.key, m.Interaction.source,
-               m.Interaction.external_id, rank)
-        .select_from(m.Answer)
-        .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
-        .join(m.Criterion, m.Criterion.id == m.Answer.criterion_id)
-        .join(m.Interaction, m.Interaction.id == m.Evaluation.interaction_id)
-        .where(fail == 1,
-               m.Interaction.agent.in_(sorted({a for a, _k in pairs})),  # type: ignore[union-attr]
-               m.Criterion.key.in_(sorted({k for _a, k in pairs})))  # type: ignore[attr-defined]
+        _answers_joined(agent, key, col(m.Interaction.source), col(m.Interaction.external_id),
+                        rank)
+        .join(m.Interaction, col(m.Interaction.id) == col(m.Evaluation.interaction_id))
+        .where(fail == 1, agent.in_(sorted({a for a, _k in pairs})),
+               key.in_(sorted({k for _a, k in pairs})))
     )
     sub = _routine(inner, since, until).subquery()
-    q = select(sub.c.agent, sub.c.key, sub.c.source, sub.c.external_id).where(
+    q = sa_select(sub.c.agent, sub.c.key, sub.c.source, sub.c.external_id).where(
         sub.c.rank <= limit * 2).order_by(sub.c.agent, sub.c.key, sub.c.rank)
     out: dict[tuple[str, str], list[str]] = {}
     with store.read_connection() as conn:
@@ -577,7 +590,7 @@ def _critical_reviews(rows: Sequence[tuple[Any, ...]], covered: Callable[[str, s
 def _evaluator_proposals(
     store: Store, *, since: datetime | None, settings: CoachingSettings
 ) -> list[Proposed]:
-    from .drift import _detect_drift
+    from .drift import Flag, _detect_drift
     from .report import ReportSettings, _evaluators_report
 
     sites = {}
@@ -585,7 +598,7 @@ def _evaluator_proposals(
         for e in session.exec(select(m.Evaluator)).all():
             sites[e.name] = e.site
     out = []
-    by_evaluator: dict[str, list[Any]] = {}
+    by_evaluator: dict[str, list[Flag]] = {}
     for flag in _detect_drift(store, since=since):
         by_evaluator.setdefault(flag.evaluator, []).append(flag)
     for name, flags in sorted(by_evaluator.items()):
@@ -618,7 +631,7 @@ def _evaluator_proposals(
 
 def _lead_name(session: Session) -> str | None:
     lead = session.exec(select(m.Evaluator).where(m.Evaluator.role == "lead")
-                        .order_by(m.Evaluator.name)).first()
+                        .order_by(col(m.Evaluator.name))).first()
     return lead.name if lead else None
 
 
@@ -639,6 +652,157 @@ def _module_info(session: Session, module_id: str,
     return module_id, None
 
 
+# ----------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class CriterionEvidence:
+    """One criterion behind an assignment, with the figures its finding states: a refresher's
+    rates and tests, a systemic finding's homogeneity test, a critical review's fail, an
+    evaluator's drift. Figures a finding does not state are None."""
+
+    criterion: str | None
+    rubric: str | None = None
+    answers: int | None = None
+    fails: int | None = None
+    rate: float | None = None
+    team_rate: float | None = None
+    others_rate: float | None = None
+    critical_fails: int | None = None
+    p_value: float | None = None
+    q_value: float | None = None
+    effect_h: float | None = None
+    agents: int | None = None
+    chi2: float | None = None
+    df: int | None = None
+    p_homogeneity: float | None = None
+    direction: str | None = None
+    size: float | None = None
+    first_date: str | None = None
+    source: str | None = None
+    stated: tuple[str, ...] = field(default=(), repr=False)  # the figures stated, in order
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> CriterionEvidence:
+        stated = tuple(k for k in data if k in _CRITERION_FIELDS)
+        return cls(**{k: data[k] for k in stated}, stated=stated)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stated figures, as the plan stored them."""
+        return {k: getattr(self, k) for k in self.stated}
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Why an assignment was made: the criteria, example contacts, and per kind the scope and
+    lead (systemic), the contact (critical review) or the calibration figures (an evaluator
+    below the calibration score)."""
+
+    criteria: tuple[CriterionEvidence, ...] = ()
+    examples: tuple[str, ...] = ()
+    scope: str | None = None
+    lead: str | None = None
+    contact: str | None = None
+    calibration_score: float | None = None
+    match_rate: float | None = None
+    sessions: int | None = None
+    stated: tuple[str, ...] = field(default=(), repr=False)  # the keys stored, in order
+
+    @classmethod
+    def of(cls, data: Mapping[str, Any]) -> Evidence:
+        stated = tuple(k for k in data if k in _EVIDENCE_FIELDS)
+        values: dict[str, Any] = {k: data[k] for k in stated}
+        values["criteria"] = tuple(CriterionEvidence.of(c) for c in data.get("criteria") or ())
+        values["examples"] = tuple(data.get("examples") or ())
+        return cls(**values, stated=stated)
+
+    @classmethod
+    def parse(cls, text: str | None) -> Evidence:
+        """The evidence as stored (JSON text)."""
+        return cls.of(json.loads(text or "{}"))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The evidence as the plan stored it (the CLI's JSON prints this)."""
+        out: dict[str, Any] = {}
+        for k in self.stated:
+            if k == "criteria":
+                out[k] = [c.to_dict() for c in self.criteria]
+            elif k == "examples":
+                out[k] = list(self.examples)
+            else:
+                out[k] = getattr(self, k)
+        return out
+
+
+_CRITERION_FIELDS = frozenset(f.name for f in fields(CriterionEvidence)) - {"stated"}
+_EVIDENCE_FIELDS = frozenset(f.name for f in fields(Evidence)) - {"stated"}
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    """One coaching assignment as the layers show it (``id`` None: not saved, a dry run)."""
+
+    id: int | None
+    kind: str
+    assignee: str
+    role: str
+    team: str | None
+    site: str | None
+    module_id: str
+    module_title: str
+    reason: str
+    evidence: Evidence
+    priority: str
+    assigned_on: date
+    due_on: date
+    trainer: str | None
+    status: str
+    completed_on: date | None
+    acknowledged: bool
+    notes: str | None
+    version: int
+
+    @classmethod
+    def of(cls, a: m.Assignment) -> AssignmentView:
+        return cls(id=a.id, kind=a.kind, assignee=a.assignee, role=a.role, team=a.team,
+                   site=a.site, module_id=a.module_id, module_title=a.module_title,
+                   reason=a.reason, evidence=Evidence.parse(a.evidence), priority=a.priority,
+                   assigned_on=a.assigned_on, due_on=a.due_on, trainer=a.trainer,
+                   status=a.status, completed_on=a.completed_on, acknowledged=a.acknowledged,
+                   notes=a.notes, version=a.version)
+
+    @classmethod
+    def _of_row(cls, row: Mapping[str, Any], assignment_id: int | None) -> AssignmentView:
+        """A row of ``plan``'s bulk insert (evidence as JSON text)."""
+        values = {k: row[k] for k in PLAN_KEYS if k not in ("id", "evidence")}
+        return cls(id=assignment_id, evidence=Evidence.parse(row["evidence"]), **values)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys of ``PLAN_KEYS`` in that order: the CLI's JSON and CSV rows."""
+        out: dict[str, Any] = {k: getattr(self, k) for k in PLAN_KEYS}
+        out["evidence"] = self.evidence.to_dict()
+        return out
+
+
+@dataclass(frozen=True)
+class CoachingPlan:
+    """What ``plan`` returns: ``assignments``, the open plan after it (a dry run: what it would
+    create), and ``created``, the assignments it made (a dry run: would make)."""
+
+    assignments: tuple[AssignmentView, ...]
+    created: tuple[AssignmentView, ...]
+    saved: bool
+
+    def __iter__(self) -> Iterator[AssignmentView]:
+        return iter(self.assignments)
+
+    def __len__(self) -> int:
+        return len(self.assignments)
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [a.to_dict() for a in self.assignments]
+
+
 def plan(
     store: Store,
     *,
@@ -650,10 +814,11 @@ def plan(
     today: date | None = None,
     save: bool = True,
     progress: Progress | None = None,
-) -> list[dict[str, Any]]:
+) -> CoachingPlan:
     """Create the assignments the findings call for (skipping any identical one still open,
     and any contact already reviewed) and return the open plan (filtered by team when given);
-    with ``save=False`` return only what would be created. Leads and trainers."""
+    with ``save=False`` store nothing and return only what would be created. Leads and
+    trainers."""
     from .access import check
 
     actor = check(store, actor, "coaching.plan").name
@@ -690,79 +855,70 @@ def plan(
                 "notes": None, "acknowledged": False})
             open_keys.add(p.dedupe_key)
         if not save:
-            return [{"id": None, **{k: v for k, v in row.items()
-                                    if k not in ("dedupe_key", "created_at", "updated_at")},
-                     "evidence": json.loads(row["evidence"])} for row in created]
+            proposed = tuple(AssignmentView._of_row(row, None) for row in created)
+            return CoachingPlan(assignments=proposed, created=proposed, saved=False)
+        ids: Sequence[int] = []
         if created:
-            table = m.Assignment.__table__  # type: ignore[attr-defined]
-            ids = session.execute(insert(table).returning(table.c.id,
-                                                          sort_by_parameter_order=True),
+            ids = session.execute(insert(_ASSIGNMENT).returning(_ASSIGNMENT.c.id,
+                                                                sort_by_parameter_order=True),
                                   created).scalars().all()
             _audit_many(session, [
                 {"actor": actor, "entity": "assignment", "entity_id": str(i),
                  "action": "create", "before": None,
-                 "after": json.dumps(_public({**row, "id": i}), default=str, sort_keys=True)}
+                 "after": json.dumps(AssignmentView._of_row(row, i).to_dict(), default=str,
+                                     sort_keys=True)}
                 for i, row in zip(ids, created, strict=True)])
         if progress is not None:
             progress("saving", len(PLAN_STAGES), len(PLAN_STAGES))
-        q = select(m.Assignment).where(m.Assignment.status != "Done")
+        q = select(m.Assignment).where(col(m.Assignment.status) != "Done")
         if team is not None:
-            q = q.where(m.Assignment.team == team)
-        return [as_row(a) for a in session.exec(q.order_by(m.Assignment.id)).all()]
+            q = q.where(col(m.Assignment.team) == team)
+        return CoachingPlan(
+            assignments=tuple(AssignmentView.of(a) for a in
+                              session.exec(q.order_by(col(m.Assignment.id))).all()),
+            created=tuple(AssignmentView._of_row(row, i)
+                          for i, row in zip(ids, created, strict=True)),
+            saved=True)
 
 
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    """An assignment row as the audit log records it (the keys of ``as_row``)."""
-    out = {k: row.get(k) for k in PLAN_KEYS}
-    if isinstance(out["evidence"], str):
-        out["evidence"] = json.loads(out["evidence"])
-    return out
-
-
-def as_row(a: m.Assignment) -> dict[str, Any]:
-    return {"id": a.id, "kind": a.kind, "assignee": a.assignee, "role": a.role,
-            "team": a.team, "site": a.site,
-            "module_id": a.module_id, "module_title": a.module_title, "reason": a.reason,
-            "evidence": json.loads(a.evidence or "{}"), "priority": a.priority,
-            "assigned_on": a.assigned_on, "due_on": a.due_on, "trainer": a.trainer,
-            "status": a.status, "completed_on": a.completed_on, "acknowledged": a.acknowledged,
-            "notes": a.notes, "version": a.version}
-
-
-def _assignment_query(q: Any, *, status: str | None, team: str | None, trainer: str | None,
-                      open_only: bool) -> Any:
+def _assignment_query(q: _Q, *, status: str | None, team: str | None, trainer: str | None,
+                      open_only: bool) -> _Q:
+    """``q`` narrowed to the assignments the listing filters name."""
     if status:
-        q = q.where(m.Assignment.status == status)
+        q = q.where(col(m.Assignment.status) == status)
     if open_only:
-        q = q.where(m.Assignment.status != "Done")
+        q = q.where(col(m.Assignment.status) != "Done")
     if team:
-        q = q.where(m.Assignment.team == team)
+        q = q.where(col(m.Assignment.team) == team)
     if trainer:
-        q = q.where(m.Assignment.trainer == trainer)
+        q = q.where(col(m.Assignment.trainer) == trainer)
     return q
 
 
 def iter_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
     trainer: str | None = None, open_only: bool = False, actor: str,
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[AssignmentView]:
     """Stored assignments one at a time (streamed in batches, for large exports)."""
     from .access import _require
 
     with store.read() as session:
         _require(session, actor, "coaching.list")
-        q = _assignment_query(select(m.Assignment).order_by(m.Assignment.id), status=status,
-                              team=team, trainer=trainer, open_only=open_only)
+        q = _assignment_query(select(m.Assignment).order_by(col(m.Assignment.id)),
+                              status=status, team=team, trainer=trainer, open_only=open_only)
         for a in session.exec(q.execution_options(yield_per=1000)):
-            yield as_row(a)
+            yield AssignmentView.of(a)
 
 
 def count_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
-    trainer: str | None = None, open_only: bool = False,
+    trainer: str | None = None, open_only: bool = False, actor: str,
 ) -> int:
     """How many assignments ``iter_assignments`` would give (for a progress bar)."""
+    from .access import _require
+
     with store.read() as session:
+        _require(session, actor, "coaching.list")
         q = _assignment_query(select(func.count()).select_from(m.Assignment), status=status,
                               team=team, trainer=trainer, open_only=open_only)
         return int(session.exec(q).one())
@@ -771,7 +927,8 @@ def count_assignments(
 def list_assignments(
     store: Store, *, status: str | None = None, team: str | None = None,
     trainer: str | None = None, open_only: bool = False, actor: str,
-) -> list[dict[str, Any]]:
+) -> list[AssignmentView]:
+    """Stored assignments, oldest first. Leads and trainers."""
     return list(iter_assignments(store, status=status, team=team, trainer=trainer,
                                  open_only=open_only, actor=actor))
 
@@ -835,8 +992,7 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
         ids = sorted({e.assignment_id for e in edits})
         rows: dict[int, m.Assignment] = {}
         for lo in range(0, len(ids), 500):
-            q = select(m.Assignment).where(
-                m.Assignment.id.in_(ids[lo:lo + 500]))  # type: ignore[union-attr]
+            q = select(m.Assignment).where(col(m.Assignment.id).in_(ids[lo:lo + 500]))
             if store.dialect == "postgresql":
                 q = q.with_for_update()
             rows.update({a.id: a for a in session.exec(q).all() if a.id is not None})
@@ -901,7 +1057,8 @@ def set_statuses(store: Store, changes: dict[int, tuple[str, str]], *, actor: st
         actor=actor, all_or_nothing=True).changed
 
 
-def get_assignment(store: Store, assignment_id: int, *, actor: str) -> dict[str, Any]:
+def get_assignment(store: Store, assignment_id: int, *, actor: str) -> AssignmentView:
+    """One stored assignment. Leads and trainers."""
     from .access import _require
 
     with store.read() as session:
@@ -909,4 +1066,4 @@ def get_assignment(store: Store, assignment_id: int, *, actor: str) -> dict[str,
         row = session.get(m.Assignment, assignment_id)
         if row is None:
             raise NotFound(f"no assignment {assignment_id}")
-        return as_row(row)
+        return AssignmentView.of(row)

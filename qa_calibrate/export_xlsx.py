@@ -30,6 +30,8 @@ from typing import Any
 from .coaching import (
     NOTES_LIMIT,
     STATUSES,
+    AssignmentView,
+    CriterionEvidence,
     RowEdit,
     UpdateResult,
     normalise_status,
@@ -93,7 +95,7 @@ _WIDEST = {"Reason": 70, "Notes": 40, "Example interactions": 60, "Module": 34}
 
 def write_workbook(
     path: Path,
-    assignments: Iterable[Mapping[str, Any]],
+    assignments: Iterable[AssignmentView],
     *,
     failure_rates: Sequence[Mapping[str, Any]] = (),
     today: date | None = None,
@@ -135,25 +137,22 @@ def write_workbook(
             RowSpool(wt, len(BY_TRAINER_COLUMNS), first_row=2) as by_trainer:
         try:
             for a in assignments:
-                rows.append([_ack(a.get(key)) if key == "acknowledged" else safe_text(a.get(key))
-                             for key in keys])
+                rows.append([_ack(a.acknowledged) if key == "acknowledged"
+                             else safe_text(getattr(a, key)) for key in keys])
                 if progress is not None and rows.rows % 1000 == 0:
                     progress("writing rows", rows.rows, max(total, rows.rows))
-                trainer = a.get("trainer") or ""
+                trainer = a.trainer or ""
                 if trainer not in trainers:
                     trainers[trainer] = tempfile.TemporaryFile("w+", encoding="utf-8")
                 trainers[trainer].write(json.dumps(
-                    [a.get(k) for _h, k in BY_TRAINER_COLUMNS], default=str) + "\n")
-                ev = a.get("evidence") or {}
-                if isinstance(ev, str):
-                    ev = json.loads(ev or "{}")
-                examples = safe_text(", ".join(ev.get("examples", [])))
-                for c in ev.get("criteria", []) or [{}]:
-                    evidence.append([a.get("id"), safe_text(a.get("assignee")),
-                                     safe_text(c.get("rubric")), safe_text(c.get("criterion")),
-                                     c.get("answers"), c.get("fails"), c.get("rate"),
-                                     c.get("team_rate"), c.get("critical_fails"),
-                                     safe_text(c.get("direction")), examples])
+                    [getattr(a, k) for _h, k in BY_TRAINER_COLUMNS], default=str) + "\n")
+                examples = safe_text(", ".join(a.evidence.examples))
+                # an assignment without criteria still gets its row on the Evidence sheet
+                for c in a.evidence.criteria or [CriterionEvidence(criterion=None)]:
+                    evidence.append([a.id, safe_text(a.assignee), safe_text(c.rubric),
+                                     safe_text(c.criterion), c.answers, c.fails, c.rate,
+                                     c.team_rate, c.critical_fails, safe_text(c.direction),
+                                     examples])
             for trainer in sorted(trainers):  # the per-trainer view: sorted, one block each
                 spool = trainers[trainer]
                 spool.seek(0)
@@ -414,10 +413,11 @@ def export_plan(
     from .coaching import count_assignments, criterion_failure_rates, iter_assignments
 
     actor = check(store, actor, "coaching.export").name
-    total = count_assignments(store, open_only=open_only, team=team, trainer=trainer)
+    total = count_assignments(store, open_only=open_only, team=team, trainer=trainer,
+                              actor=actor)
     if progress is not None:
         progress("reading the store", 0, total)
-    rates = criterion_failure_rates(store, since=since)
+    rates = criterion_failure_rates(store, since=since, actor=actor)
     rows = iter_assignments(store, open_only=open_only, team=team, trainer=trainer,
                             actor=actor)
     return write_workbook(path, rows, failure_rates=rates, today=today, progress=progress,

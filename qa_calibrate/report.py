@@ -81,6 +81,7 @@ class SessionData:
     consensus_values: np.ndarray | None = None  # (i, c), NaN where none
     consensus_na: np.ndarray | None = None
     consensus_notes: dict[tuple[int, int], str] = field(default_factory=dict)
+    consensus_versions: dict[tuple[int, int], int] = field(default_factory=dict)
 
 
 def _load_session_data(session: Session, ref: str | int) -> SessionData:
@@ -127,12 +128,14 @@ def _load_session_data(session: Session, ref: str | int) -> SessionData:
     cons_v = np.full((len(items), len(criteria)), np.nan)
     cons_na = np.zeros((len(items), len(criteria)), dtype=bool)
     cons_notes: dict[tuple[int, int], str] = {}
+    cons_versions: dict[tuple[int, int], int] = {}
     for row in _consensus_rows(session, cal):
         i, c = i_idx.get(row.interaction_id), c_idx.get(row.criterion_id)
         if i is None or c is None:
             continue
         cons_v[i, c] = np.nan if row.value is None else row.value
         cons_na[i, c] = row.na
+        cons_versions[(i, c)] = row.version
         if row.note:
             cons_notes[(i, c)] = row.note
     has_consensus = ~np.isnan(cons_v) | cons_na
@@ -142,7 +145,7 @@ def _load_session_data(session: Session, ref: str | int) -> SessionData:
         values=values, na=na, answered=answered, comments=comments,
         consensus_values=cons_v if has_consensus.any() else None,
         consensus_na=cons_na if has_consensus.any() else None,
-        consensus_notes=cons_notes,
+        consensus_notes=cons_notes, consensus_versions=cons_versions,
     )
 
 
@@ -375,6 +378,7 @@ class MeetingConsensus(View):
     answer: float | None
     na: bool
     note: str | None
+    version: int  # what a change names, so two leads at once cannot overwrite each other
 
 
 @dataclass(frozen=True)
@@ -795,7 +799,8 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
             cv, cn = data.consensus_values[i, c], bool(data.consensus_na[i, c])
             if cn or not math.isnan(cv):
                 consensus = MeetingConsensus(answer=None if cn else float(cv), na=cn,
-                                             note=data.consensus_notes.get((i, c)))
+                                             note=data.consensus_notes.get((i, c)),
+                                             version=data.consensus_versions.get((i, c), 1))
         rows.append(MeetingRow(criterion=CriterionView.of(crit), agreement=agree,
                                distinct=int(np.unique(coded).size), cells=tuple(cells),
                                consensus=consensus))

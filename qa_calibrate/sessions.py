@@ -709,13 +709,18 @@ def _write_consensus(
     lead: m.Evaluator,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
+    from sqlalchemy import Table, update
     from sqlalchemy.exc import IntegrityError
 
+    table: Table = m.Consensus.__table__  # type: ignore[attr-defined]
+
     def stored() -> m.Consensus | None:
+        # FOR UPDATE (PostgreSQL; SQLite ignores it, its writers queue already): a second lead
+        # waits for the first's change and then reads it, as on SQLite
         return session.exec(select(m.Consensus).where(
             m.Consensus.session_id == cal.id, m.Consensus.interaction_id == interaction_id,
             m.Consensus.criterion_id == crit.id,
-        )).first()
+        ).with_for_update()).first()
 
     row = stored()
     before = None
@@ -737,7 +742,12 @@ def _write_consensus(
         if expected_version is not None and row.version != expected_version:
             raise Conflict("this consensus was changed by someone else; reload it")
         before = {"value": "n/a" if row.na else row.value, "note": row.note}
-        row.version += 1
+        # compare-and-set on the version read: of two leads changing the cell at once, one wins
+        changed = session.execute(update(table).where(
+            table.c.id == row.id, table.c.version == row.version).values(version=row.version + 1))
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("this consensus was changed by someone else; reload it")
+        session.refresh(row)
     row.value, row.na, row.note = value, na, note or row.note
     row.decided_by, row.decided_at = lead.id or 0, m.utcnow()
     session.add(row)

@@ -7,6 +7,7 @@ import json
 from click.testing import CliRunner
 from helpers import EVALUATORS, LEAD, seed_basics
 from openpyxl import Workbook
+from sqlmodel import select
 
 from qa_calibrate.cli import cli
 
@@ -105,3 +106,33 @@ def test_coaching_plan_json_has_kinds_and_a_conflicting_import_exits_4(store, tm
     assert "row 2: assignment" in r.output and "Traceback" not in r.output
     r = run(store.url, "coaching", "import-status", str(out), actor="Ann")
     assert r.exit_code == 3 and "Ann is evaluator: cannot change assignment statuses" in r.output
+
+
+def test_consensus_if_version_refuses_a_change_made_since_with_exit_4(store):
+    """``session consensus`` prints the version it recorded; ``--if-version`` names it, so a
+    lead changing a cell another lead changed meanwhile is refused (one line, exit code 4)."""
+    from helpers import FULL_PASS
+
+    from qa_calibrate import sessions
+
+    ids = seed_basics(store)
+    sessions.create_session(store, name="Nov", rubric="mini", lead=LEAD, actor=LEAD,
+                            evaluators=EVALUATORS, interactions=ids[:1])
+    sessions.score(store, "Nov", evaluator="Ann", interaction=ids[0], answers=FULL_PASS,
+                   submit_now=True)
+    sessions.reveal(store, "Nov", actor=LEAD)
+    cell = ["session", "consensus", "Nov", "--interaction", ids[0], "--criterion", "empathy"]
+    r = run(store.url, *cell, "--value", "4", actor=LEAD)
+    assert r.exit_code == 0 and "consensus empathy = 4.0 (version 1)" in r.stdout, r.output
+    r = run(store.url, *cell, "--value", "3", "--if-version", "1", actor=LEAD)
+    assert r.exit_code == 0 and "consensus empathy = 3.0 (version 2)" in r.stdout, r.output
+    r = run(store.url, *cell, "--value", "5", "--if-version", "1", actor=LEAD)
+    assert r.exit_code == 4
+    assert r.stderr == "error: this consensus was changed by someone else; reload it\n"
+    from qa_calibrate import models as m
+
+    with store.read() as s:
+        assert s.exec(select(m.Consensus)).one().value == 3.0
+    r = run(store.url, "session", "consensus", "Nov", "--fill", "unanimous", "--if-version", "2",
+            actor=LEAD)
+    assert r.exit_code != 0 and "not with --fill" in r.stderr

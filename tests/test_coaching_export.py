@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 from datetime import date
@@ -54,38 +55,43 @@ def scored(store, tmp_path):
 
 def test_plan_assigns_modules_and_never_duplicates_open_ones(scored):
     settings = coaching.CoachingSettings(min_answers=3, fail_threshold=0.25)
-    rows = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
-    by = {(r["assignee"], r["module_id"]): r for r in rows}
+    made = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
+    rows = made.assignments
+    assert made.saved and made.created == rows  # a first plan: every open one is new
+    by = {(r.assignee, r.module_id): r for r in rows}
     assert ("Agent 0", "MOD-EMP") in by
-    assert by[("Agent 0", "MOD-EMP")]["evidence"]["criteria"][0]["rate"] == 1.0
-    assert by[("Agent 0", "MOD-EMP")]["kind"] == "refresher"
+    assert by[("Agent 0", "MOD-EMP")].evidence.criteria[0].rate == 1.0
+    assert by[("Agent 0", "MOD-EMP")].kind == "refresher"
     # one critical fail is a review of that contact with the lead, due in three days
     review = by[("Agent 1", "CRITICAL-REVIEW")]
-    assert review["kind"] == "critical_review" and review["evidence"]["contact"] == "crm:C-001"
-    assert review["priority"] == "high" and review["due_on"] == date(2026, 11, 5)
-    assert review["trainer"] == LEAD
+    assert review.kind == "critical_review" and review.evidence.contact == "crm:C-001"
+    assert review.priority == "high" and review.due_on == date(2026, 11, 5)
+    assert review.trainer == LEAD
     assert ("Agent 1", "MOD-VER") not in by
     assert not any(a == "Agent 2" for a, _ in by)
     again = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
-    assert len(again) == len(rows)
+    assert len(again) == len(rows) and again.created == ()  # nothing new: all still open
     # once Done, the same finding may be assigned again
-    first = rows[0]["id"]
+    first = rows[0].id
     coaching.set_statuses(scored, {first: ("Done", "test")}, actor=LEAD)
     third = coaching.plan(scored, actor=LEAD, settings=settings, today=TODAY)
     assert len(third) == len(rows)
-    assert first not in [r["id"] for r in third]
+    assert first not in [r.id for r in third]
+    assert [(r.kind, r.assignee) for r in third.created] == [(rows[0].kind, rows[0].assignee)]
 
 
 def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, tmp_path):
     coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                   today=TODAY)
-    hostile = {"id": 999, "assignee": "=1+2", "role": "agent", "team": "+team", "site": "@site",
-               "module_id": "-M", "module_title": "\tTab", "reason": "\rCR", "priority": "low",
-               "assigned_on": TODAY, "due_on": date(2026, 1, 1), "trainer": "T",
-               "status": "Not started", "evidence": {}}
+    hostile = coaching.AssignmentView(
+        id=999, kind="refresher", assignee="=1+2", role="agent", team="+team", site="@site",
+        module_id="-M", module_title="\tTab", reason="\rCR", evidence=coaching.Evidence(),
+        priority="low", assigned_on=TODAY, due_on=date(2026, 1, 1), trainer="T",
+        status="Not started", completed_on=None, acknowledged=False, notes=None, version=1)
     rows = coaching.list_assignments(scored, actor=LEAD) + [hostile]
     out = tmp_path / "plan.xlsx"
-    write_workbook(out, rows, failure_rates=coaching.criterion_failure_rates(scored), today=TODAY)
+    write_workbook(out, rows, failure_rates=coaching.criterion_failure_rates(scored, actor=LEAD),
+                   today=TODAY)
     wb = load_workbook(out)
     assert wb.sheetnames == ["Assignments", "By trainer", "Evidence", "Failure rate data",
                              "Failure rates"]
@@ -122,7 +128,7 @@ def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, t
     widths = {h: ws.column_dimensions[ws.cell(1, n).column_letter].width
               for h, n in col.items()}
     assert widths["Acknowledged"] >= len("Acknowledged") + 2
-    longest_reason = max(len(r["reason"]) for r in rows)
+    longest_reason = max(len(r.reason) for r in rows)
     assert widths["Reason"] == min(longest_reason + 2, 70)
     assert widths["ID"] < widths["Assignee"]
     # rates are percentages
@@ -159,7 +165,7 @@ def test_workbook_has_the_sheets_types_validation_and_escapes_formulas(scored, t
 
 def test_status_round_trip_changes_only_status(scored, tmp_path):
     rows = coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
-                         today=TODAY)
+                         today=TODAY).assignments
     out = tmp_path / "plan.xlsx"
     write_workbook(out, coaching.list_assignments(scored, actor=LEAD), today=TODAY)
     wb = load_workbook(out)
@@ -168,9 +174,9 @@ def test_status_round_trip_changes_only_status(scored, tmp_path):
     ws.cell(row=2, column=3).value = "Someone Else"  # edits outside the editable columns
     wb.save(out)
     assert import_workbook(scored, out, actor=LEAD).changed == 1
-    after = coaching.get_assignment(scored, rows[0]["id"], actor=LEAD)
-    assert after["status"] == "In progress" and after["assignee"] == rows[0]["assignee"]
-    assert after["version"] == 2
+    after = coaching.get_assignment(scored, rows[0].id, actor=LEAD)
+    assert after.status == "In progress" and after.assignee == rows[0].assignee
+    assert after.version == 2
     with scored.session() as s:
         assert s.exec(select(m.AuditLog).where(m.AuditLog.action == "status")).one()
 
@@ -188,13 +194,13 @@ def test_unknown_row_or_status_is_one_error_and_changes_nothing(scored, tmp_path
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'ID': no assignment 4242"):
         import_workbook(scored, out, actor=LEAD)
-    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored, actor=LEAD))
+    assert all(r.status == "Not started" for r in coaching.list_assignments(scored, actor=LEAD))
     ws.cell(row=3, column=1).value = original_id
     ws.cell(row=3, column=STATUS).value = "Finished"
     wb.save(out)
     with pytest.raises(InputError, match=r"row 3: field 'Status'"):
         import_workbook(scored, out, actor=LEAD)
-    assert all(r["status"] == "Not started" for r in coaching.list_assignments(scored, actor=LEAD))
+    assert all(r.status == "Not started" for r in coaching.list_assignments(scored, actor=LEAD))
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not installed")
@@ -202,14 +208,14 @@ def test_libreoffice_reads_the_workbook(scored, tmp_path):
     coaching.plan(scored, actor=LEAD, settings=coaching.CoachingSettings(min_answers=3),
                   today=TODAY)
     rows = coaching.list_assignments(scored, actor=LEAD)
-    rows[0]["reason"] = "=1+1"
+    rows[0] = dataclasses.replace(rows[0], reason="=1+1")
     out = tmp_path / "plan.xlsx"
     write_workbook(out, rows, today=TODAY)
     subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
                     "--convert-to", "csv", "--outdir", str(tmp_path), str(out)],
                    check=True, capture_output=True, timeout=120)
     text = (tmp_path / "plan.csv").read_text(encoding="utf-8", errors="replace")
-    assert "Assignee" in text and rows[0]["assignee"] in text
+    assert "Assignee" in text and rows[0].assignee in text
     assert "'=1+1" in text or "=1+1" in text
     assert ",2," not in text.split("\n")[1]  # the formula was not computed
 
@@ -260,7 +266,7 @@ def _own(store, trainers=("Tess Trainer", "Tina Trainer", LEAD)):
                                evidence="{}", priority="medium", assigned_on=date(2026, 10, 1),
                                due_on=date(2026, 10, 15), trainer=trainer,
                                status="Not started", dedupe_key=f"k{n}"))
-    return {r["trainer"]: r["id"] for r in coaching.list_assignments(store, actor=LEAD)}
+    return {r.trainer: r.id for r in coaching.list_assignments(store, actor=LEAD)}
 
 
 @pytest.fixture
@@ -293,8 +299,8 @@ def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(o
     done = import_workbook(store, first, actor="Tess Trainer", today=TODAY)
     assert (done.changed, done.refused) == (1, [])
     after_first = coaching.get_assignment(store, tess, actor=LEAD)
-    assert (after_first["status"], after_first["completed_on"], after_first["notes"],
-            after_first["acknowledged"], after_first["version"]) == (
+    assert (after_first.status, after_first.completed_on, after_first.notes,
+            after_first.acknowledged, after_first.version) == (
         "Done", date(2026, 10, 20), "+ went well, follow up in a month", True, 2)
     # the lead's copy is older: it would put the row back to In progress — a conflict, and
     # nothing of that row changes; its other (unchanged since the export) row is applied
@@ -307,7 +313,7 @@ def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(o
     assert "Status 'In progress' in the file, 'Done' in the store" in result.refused[0]
     assert result.refused[0].startswith(f"{second}: row ")
     assert coaching.get_assignment(store, tess, actor=LEAD) == after_first
-    assert coaching.get_assignment(store, lead, actor=LEAD)["status"] == "In progress"
+    assert coaching.get_assignment(store, lead, actor=LEAD).status == "In progress"
     # an older row whose values equal the store's is no conflict: importing the first copy
     # again (its row for Tess is version 1 but says what the store says) changes nothing; its
     # row for the lead's assignment (Not started, since changed by the lead) is not Tess's to
@@ -321,7 +327,7 @@ def test_two_copies_of_one_export_the_older_changes_nothing_it_would_overwrite(o
                            today=TODAY).changed == 0
     assert load_workbook(tmp_path / "third.xlsx")["Assignments"].cell(
         2, NOTES).value == "'+ went well, follow up in a month"
-    assert coaching.get_assignment(store, tess, actor=LEAD)["notes"] == \
+    assert coaching.get_assignment(store, tess, actor=LEAD).notes == \
         "+ went well, follow up in a month"
 
 
@@ -346,15 +352,15 @@ def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owne
     assert any(f"assignment {ids['Tess Trainer']} belongs to Tess Trainer" in line
                for line in tina.refused)
     assert any(f"assignment {ids[LEAD]} belongs to {LEAD}" in line for line in tina.refused)
-    assert coaching.get_assignment(store, ids["Tina Trainer"], actor=LEAD)["status"] == \
+    assert coaching.get_assignment(store, ids["Tina Trainer"], actor=LEAD).status == \
         "Done"
-    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == \
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD).status == \
         "Not started"
     # the core refuses it whatever the door: set_statuses too, all or nothing
     with pytest.raises(PermissionDenied, match="belongs to Tess Trainer"):
         coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")},
                               actor="Tina Trainer")
-    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == \
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD).status == \
         "Not started"
     with pytest.raises(PermissionDenied):
         coaching.set_statuses(store, {ids["Tess Trainer"]: ("Done", "tui")}, actor="Bob")
@@ -366,9 +372,9 @@ def test_a_trainer_changes_only_their_own_rows_a_lead_any_an_evaluator_none(owne
     # store says: no conflict)
     lead = import_workbook(store, out, actor=LEAD, today=TODAY)
     assert (lead.changed, lead.refused) == (2, [])
-    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD)["status"] == \
+    assert coaching.get_assignment(store, ids["Tess Trainer"], actor=LEAD).status == \
         "In progress"
-    assert coaching.get_assignment(store, ids[LEAD], actor=LEAD)["acknowledged"] is True
+    assert coaching.get_assignment(store, ids[LEAD], actor=LEAD).acknowledged is True
     with store.session() as s:
         logged = s.exec(select(m.AuditLog).where(m.AuditLog.entity == "assignment",
                                                  m.AuditLog.action.in_(["status", "update"]))

@@ -110,44 +110,44 @@ def planted(store):
 def test_the_plan_finds_the_planted_agents_one_systemic_finding_and_reviews_slips(planted):
     store, contacts = planted
     rows = coaching.plan(store, actor="Lena Lead", today=TODAY)
-    refreshers = {(r["assignee"], r["evidence"]["criteria"][0]["criterion"])
-                  for r in rows if r["kind"] == "refresher"}
+    refreshers = {(r.assignee, r.evidence.criteria[0].criterion)
+                  for r in rows if r.kind == "refresher"}
     assert refreshers == set(PLANTED.items())
     for r in rows:
-        if r["kind"] == "refresher":
-            assert r["priority"] in ("high", "medium")
-            c = r["evidence"]["criteria"][0]
-            assert c["q_value"] <= 0.05 and c["effect_h"] >= 0.3 and c["answers"] >= 8
-            failing = contacts[c["criterion"]]
-            assert r["evidence"]["examples"] and set(r["evidence"]["examples"]) <= set(failing)
-    systemic = [r for r in rows if r["kind"] == "systemic"]
+        if r.kind == "refresher":
+            assert r.priority in ("high", "medium")
+            c = r.evidence.criteria[0]
+            assert c.q_value <= 0.05 and c.effect_h >= 0.3 and c.answers >= 8
+            failing = contacts[c.criterion]
+            assert r.evidence.examples and set(r.evidence.examples) <= set(failing)
+    systemic = [r for r in rows if r.kind == "systemic"]
     assert len(systemic) == 1
-    assert systemic[0]["role"] == "floor" and systemic[0]["module_id"] == "MOD-NOTES"
-    assert systemic[0]["trainer"] == "Tess Trainer"
-    assert systemic[0]["evidence"]["lead"] == "Lena Lead"
-    assert systemic[0]["evidence"]["criteria"][0]["agents"] == 60
-    assert not any(r["module_id"] == "MOD-NOTES" for r in rows if r["kind"] != "systemic")
+    assert systemic[0].role == "floor" and systemic[0].module_id == "MOD-NOTES"
+    assert systemic[0].trainer == "Tess Trainer"
+    assert systemic[0].evidence.lead == "Lena Lead"
+    assert systemic[0].evidence.criteria[0].agents == 60
+    assert not any(r.module_id == "MOD-NOTES" for r in rows if r.kind != "systemic")
     # every data-protection slip is a review of that contact, none a refresher
-    reviews = [r for r in rows if r["kind"] == "critical_review"]
+    reviews = [r for r in rows if r.kind == "critical_review"]
     slips = set(contacts["data_protection"])
-    reviewed = {r["evidence"]["contact"] for r in reviews
-                if "data_protection" in {c["criterion"] for c in r["evidence"]["criteria"]}}
+    reviewed = {r.evidence.contact for r in reviews
+                if "data_protection" in {c.criterion for c in r.evidence.criteria}}
     assert slips and reviewed == slips
-    assert not any(r["module_id"] == "MOD-PCI" for r in rows)
-    assert all(r["priority"] == "high" and r["due_on"] == date(2026, 11, 5)
-               and r["trainer"] == "Lena Lead" and r["evidence"]["examples"]
-               == [r["evidence"]["contact"]] for r in reviews)
+    assert not any(r.module_id == "MOD-PCI" for r in rows)
+    assert all(r.priority == "high" and r.due_on == date(2026, 11, 5)
+               and r.trainer == "Lena Lead" and list(r.evidence.examples)
+               == [r.evidence.contact] for r in reviews)
     # the planted identity pattern is a refresher, so that agent's identity fails are its
     # evidence rather than reviews; other agents' identity slips are reviewed one by one
-    ver_reviews = {(r["assignee"], r["evidence"]["contact"]) for r in reviews
-                   if "verify_identity" in {c["criterion"] for c in r["evidence"]["criteria"]}}
+    ver_reviews = {(r.assignee, r.evidence.contact) for r in reviews
+                   if "verify_identity" in {c.criterion for c in r.evidence.criteria}}
     assert ver_reviews and not any(a == "Agent 52" for a, _c in ver_reviews)
     # a contact is reviewed once, even when the review is Done
-    first = reviews[0]["id"]
+    first = reviews[0].id
     coaching.set_statuses(store, {first: ("Done", "test")}, actor="Lena Lead")
     again = coaching.plan(store, actor="Lena Lead", today=TODAY)
-    assert not any(r["kind"] == "critical_review" and r["id"] != first
-                   and r["evidence"]["contact"] == reviews[0]["evidence"]["contact"]
+    assert not any(r.kind == "critical_review" and r.id != first
+                   and r.evidence.contact == reviews[0].evidence.contact
                    for r in again)
     assert len(again) == len(rows) - 1
 
@@ -164,7 +164,7 @@ def test_a_weak_team_is_one_team_finding_not_a_refresher_each(store):
     fails = {"empathy": rng.random((30, 40)) < np.where(weak, 0.4, 0.06)}
     bulk_routine_scores(store, "planted", agents, fails, 40)
     rows = coaching.plan(store, actor="Lena Lead", today=TODAY, save=False)
-    assert [(r["kind"], r["assignee"], r["role"], r["module_id"]) for r in rows] == [
+    assert [(r.kind, r.assignee, r.role, r.module_id) for r in rows] == [
         ("systemic", "Retention", "team", "MOD-EMP")]
 
 
@@ -193,9 +193,9 @@ def test_examples_are_found_for_criteria_pooled_across_rubrics(store, tmp_path):
     import_evaluations(store, [path], actor=LEAD)
     plan = coaching.plan(store, actor=LEAD, today=TODAY, save=False,
                          settings=coaching.CoachingSettings(min_group_agents=4))
-    found = [r for r in plan if r["kind"] == "refresher"]
-    assert [(r["assignee"], r["module_id"]) for r in found] == [("Agent 0", "MOD-EMP")]
-    assert found[0]["evidence"]["criteria"][0]["rubric"] == "mini, mini_email"
-    examples = found[0]["evidence"]["examples"]
+    found = [r for r in plan if r.kind == "refresher"]
+    assert [(r.assignee, r.module_id) for r in found] == [("Agent 0", "MOD-EMP")]
+    assert found[0].evidence.criteria[0].rubric == "mini, mini_email"
+    examples = found[0].evidence.examples
     assert len(examples) == 5 and all(e.startswith("crm:C-") for e in examples)
     assert all(int(e.split("-")[1]) % 3 == 0 for e in examples)

@@ -177,3 +177,85 @@ def test_two_leads_recording_the_same_consensus_at_once_agree_on_both_backends(s
     with store.session() as s:
         row = s.exec(select(m.Consensus)).one()
         assert (row.version, row.value, row.note) == (2, 0.0, "second")
+
+
+def _lock_waiters(store) -> int:
+    """How many PostgreSQL backends wait on a lock (the two leads' transactions)."""
+    from sqlalchemy import text
+
+    with store.read_connection() as conn:
+        return int(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()")).scalar_one())
+
+
+def _two_leads_change_one_consensus(shared, tmp_path, seen):
+    """Two leads (two processes) change a cell that has a consensus (version 1), each naming
+    the version ``seen``. The parent holds the cell (PostgreSQL: the row locked; SQLite: the
+    write lock) until both are under way, then lets them go at once. Returns their outcomes
+    and the stored row with the number of consensus changes audited."""
+    import time
+
+    from helpers import FULL_PASS
+
+    from qa_calibrate.people import add_evaluator
+
+    store, url, ids = shared
+    add_evaluator(store, "Leo Lead", role="lead", actor=LEAD)
+    sessions.score(store, "Busy", evaluator="Ann", interaction=ids[0], answers=FULL_PASS,
+                   submit_now=True)
+    sessions.reveal(store, "Busy", actor=LEAD)
+    first = sessions.set_consensus(store, "Busy", interaction=ids[0], criterion="greeting",
+                                   value="yes", note="agreed", actor=LEAD)
+    assert first["version"] == 1
+    ready = [tmp_path / f"ready-{n}" for n in range(2)]
+    go = tmp_path / "go"
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        pending = pool.starmap_async(workers.change_consensus_once, [
+            (url, "Busy", lead, ids[0], "no", seen, str(path), str(go))
+            for lead, path in ((LEAD, ready[0]), ("Leo Lead", ready[1]))])
+        deadline = time.monotonic() + 60
+        while not all(p.exists() for p in ready):  # both stores open
+            assert time.monotonic() < deadline, "the leads did not start"
+            time.sleep(0.05)
+        with store.session() as s:
+            # hold the cell: the two leads' transactions queue behind this one
+            s.exec(select(m.Consensus).with_for_update()).one()
+            if store.dialect == "sqlite":
+                s.add(m.Meta(key="held", value="by the test"))
+                s.flush()  # BEGIN IMMEDIATE has run: the write lock is ours
+            go.write_text("go")
+            if store.dialect == "postgresql":  # both wait on the held row
+                while _lock_waiters(store) < 2:
+                    assert time.monotonic() < deadline, "the leads did not reach the row"
+                    time.sleep(0.05)
+            else:
+                time.sleep(1.0)  # both are queued on the write lock (busy_timeout)
+        outcomes = pending.get(60)
+    with store.session() as s:
+        row = s.exec(select(m.Consensus)).one()
+        sets = s.exec(select(func.count()).select_from(m.AuditLog).where(
+            m.AuditLog.entity == "consensus")).one()
+    return sorted(outcomes), row, sets
+
+
+def test_two_leads_changing_the_same_consensus_at_once_one_wins_on_both_backends(shared,
+                                                                                tmp_path):
+    """Each names the version they saw (1): exactly one change lands, the other is told it
+    changed elsewhere (exit code 4), and the audit log has that one change."""
+    outcomes, row, sets = _two_leads_change_one_consensus(shared, tmp_path, 1)
+    assert [o.split(":")[0] for o in outcomes] == ["conflict 4", "saved"], outcomes
+    assert outcomes[0] == "conflict 4: this consensus was changed by someone else; reload it"
+    assert (row.version, row.value) == (2, 0.0)
+    assert sets == 2  # the first consensus and the one change that won
+
+
+def test_two_leads_changing_a_consensus_naming_no_version_queue_on_both_backends(shared,
+                                                                                tmp_path):
+    """``session consensus`` without ``--if-version``: as on SQLite (writers queue), the second
+    change lands after the first on PostgreSQL too, and both are audited."""
+    outcomes, row, sets = _two_leads_change_one_consensus(shared, tmp_path, None)
+    assert outcomes == ["saved", "saved"]
+    assert (row.version, row.value) == (3, 0.0)
+    assert sets == 3

@@ -155,7 +155,7 @@ def test_a_trainer_changes_only_the_assignments_they_own(open_session):
                                module_id="MOD-EMP", module_title="Empathy", reason="r",
                                assigned_on=m.utcnow().date(), due_on=m.utcnow().date(),
                                trainer=trainer, dedupe_key=trainer))
-    mine, theirs = (a["id"] for a in coaching.list_assignments(store, actor="Tess Trainer"))
+    mine, theirs = (a.id for a in coaching.list_assignments(store, actor="Tess Trainer"))
     assert coaching.set_statuses(store, {mine: ("Done", "x")}, actor="tess trainer") == 1
     with pytest.raises(PermissionDenied, match="belongs to Other Trainer"):
         coaching.set_statuses(store, {theirs: ("Done", "x")}, actor="Tess Trainer")

@@ -365,16 +365,16 @@ def test_the_tool_finds_the_planted_facts(sample_store: Any) -> None:
     rows = coaching.plan(sample_store, actor=generate.LEAD[0], save=False, today=date(2026, 11, 5))
     # the weak team is one common-cause finding per criterion, not a refresher per agent; the
     # identity checks everyone skips (30% of contacts) are one floor-wide finding
-    systemic = {(r["assignee"], r["module_id"]) for r in rows if r["kind"] == "systemic"}
+    systemic = {(r.assignee, r.module_id) for r in rows if r.kind == "systemic"}
     assert systemic == {(coaching.FLOOR, "MOD-VERIFY"), (generate.WEAK_TEAM, "MOD-EMPATHY"),
                         (generate.WEAK_TEAM, "MOD-RESOLVE")}
-    assert not any(r["module_id"] in ("MOD-EMPATHY", "MOD-RESOLVE", "MOD-VERIFY") for r in rows
-                   if r["kind"] != "systemic")
-    reviews = [r for r in rows if r["kind"] == "critical_review"]
-    assert reviews and all(r["evidence"]["examples"] == [r["evidence"]["contact"]]
+    assert not any(r.module_id in ("MOD-EMPATHY", "MOD-RESOLVE", "MOD-VERIFY") for r in rows
+                   if r.kind != "systemic")
+    reviews = [r for r in rows if r.kind == "critical_review"]
+    assert reviews and all(list(r.evidence.examples) == [r.evidence.contact]
                            for r in reviews)
-    assert all(r["evidence"]["examples"] for r in rows if r["kind"] == "refresher")
-    assert [r["assignee"] for r in rows if r["role"] == "evaluator"] == [generate.DRIFTER]
+    assert all(r.evidence.examples for r in rows if r.kind == "refresher")
+    assert [r.assignee for r in rows if r.role == "evaluator"] == [generate.DRIFTER]
 
     rep = session_report(sample_store, generate.SESSION, viewer=generate.LEAD[0])
     by = {e.evaluator: e for e in rep.evaluators}

@@ -442,3 +442,41 @@ async def test_coaching_plan_and_export_run_in_workers_with_progress(cal, tmp_pa
         assert out.exists()
         bar = screen.query_one("#coaching-progress", ProgressBar)
         assert bar.total == bar.progress == len(coaching.list_assignments(store, actor=LEAD)) == 2
+
+
+async def test_a_consensus_changed_by_another_lead_meanwhile_is_not_overwritten(cal):
+    """The meeting names the consensus version it showed: if another lead changed the cell
+    while this one typed, the core refuses (changed elsewhere) and the screen shows theirs."""
+    store, sid, ids = cal
+    for who in EVALUATORS + [LEAD]:
+        for ext in ids:
+            sessions.score(store, sid, evaluator=who, interaction=ext, submit_now=True,
+                           answers=dict(FULL_PASS, empathy=2 if who == "Cy" else 4))
+    sessions.reveal(store, sid, actor=LEAD)
+    sessions.set_consensus(store, sid, interaction=ids[0], criterion="empathy", value=4,
+                           actor=LEAD)
+    app = make_app(store, LEAD, start=("meeting", sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MeetingScreen) and screen.view is not None
+        row = screen.view.rows[0]
+        assert row.criterion.key == "empathy" and row.consensus is not None
+        assert row.consensus.version == 1
+        await pilot.press("e")  # the lead starts typing on what they see: 4, version 1
+        await pilot.pause()
+        sessions.set_consensus(store, sid, interaction=ids[0], criterion="empathy", value=2,
+                               note="theirs", actor=LEAD)  # another lead, meanwhile
+        await pilot.press("backspace", "3", "enter")
+        await pilot.press(*"mine", "enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert any("changed by someone else" in n.message for n in app._notifications)
+        shown = screen.view.rows[0] if screen.view else None
+        assert shown is not None and shown.consensus is not None
+        assert (shown.consensus.answer, shown.consensus.note) == (2.0, "theirs")
+    with store.session() as s:
+        stored = s.exec(select(m.Consensus).join(m.Criterion)
+                        .where(m.Criterion.key == "empathy",
+                               m.Consensus.interaction_id == screen.view.interaction.id)).one()
+        assert (stored.value, stored.note, stored.version) == (2.0, "theirs", 2)

@@ -103,12 +103,15 @@ def consensus_forever(url: str, session_name: str, lead: str, ext: str) -> None:
 def export_forever(url: str, path: str) -> None:
     from datetime import date
 
+    from qa_calibrate.coaching import AssignmentView, Evidence
     from qa_calibrate.export_xlsx import write_workbook
 
-    rows = [{"id": i, "assignee": f"Agent {i}", "role": "agent", "team": "T", "site": "S",
-             "module_id": "M", "module_title": "Module", "reason": "r" * 50, "priority": "high",
-             "assigned_on": date(2026, 1, 1), "due_on": date(2026, 1, 8), "trainer": "T",
-             "status": "Not started", "evidence": {}} for i in range(20000)]
+    rows = [AssignmentView(id=i, kind="refresher", assignee=f"Agent {i}", role="agent",
+                           team="T", site="S", module_id="M", module_title="Module",
+                           reason="r" * 50, evidence=Evidence(), priority="high",
+                           assigned_on=date(2026, 1, 1), due_on=date(2026, 1, 8), trainer="T",
+                           status="Not started", completed_on=None, acknowledged=False,
+                           notes=None, version=1) for i in range(20000)]
     while True:
         write_workbook(__import__("pathlib").Path(path), rows)
 
@@ -142,5 +145,27 @@ def hold_write(url: str, ready: str, seconds: float) -> None:
             session.flush()  # BEGIN IMMEDIATE has run: the write lock is ours
             Path(ready).write_text("locked")
             time.sleep(seconds)
+    finally:
+        store.close()
+
+
+def change_consensus_once(url: str, session_name: str, lead: str, ext: str, value: str,
+                          expected_version: int | None, ready: str, go: str) -> str:
+    """One lead changes an existing consensus, naming the version they saw (or none): the store is
+    opened, ``ready`` written, and the change made once ``go`` exists. Returns "saved", or
+    "conflict <exit code>: <message>"."""
+    from pathlib import Path
+
+    store = open_store(url)
+    try:
+        Path(ready).write_text("ready")
+        while not Path(go).exists():
+            time.sleep(0.01)
+        sessions.set_consensus(store, session_name, interaction=ext, criterion="greeting",
+                               value=value, note=f"by {lead}", actor=lead,
+                               expected_version=expected_version)
+        return "saved"
+    except Conflict as exc:
+        return f"conflict {exc.exit_code}: {exc}"
     finally:
         store.close()

@@ -102,8 +102,9 @@ def coaching_plan(app: AppContext, since: datetime | None, until: datetime | Non
     from ..coaching import PLAN_KEYS, plan
 
     with _progress_bar("coaching plan") as progress:
-        rows = plan(app.store, actor=app.actor, since=since, until=until, team=team,
+        made = plan(app.store, actor=app.actor, since=since, until=until, team=team,
                     settings=_settings(**kw), save=not dry_run, progress=progress)
+    rows = made.to_dicts()
     cols = list(PLAN_KEYS) if fmt != "table" else [
         "id", "kind", "assignee", "role", "team", "module_title", "priority", "due_on",
         "trainer", "status", "reason"]
@@ -121,8 +122,8 @@ def coaching_list(app: AppContext, status: str | None, team: str | None, trainer
     """Stored assignments."""
     from ..coaching import PLAN_KEYS, list_assignments
 
-    rows = list_assignments(app.store, status=status, team=team, trainer=trainer,
-                            actor=app.actor)
+    rows = [a.to_dict() for a in list_assignments(app.store, status=status, team=team,
+                                                  trainer=trainer, actor=app.actor)]
     emit(rows, fmt, limit=limit, columns=list(PLAN_KEYS) if fmt != "table" else [
         "id", "kind", "assignee", "role", "team", "module_title", "priority", "due_on",
         "trainer", "status"], title="Assignments")

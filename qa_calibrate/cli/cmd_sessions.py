@@ -171,12 +171,18 @@ def session_reveal(app: AppContext, name: str, fmt: str) -> None:
 @click.option("--fill", type=click.Choice(["unanimous", "benchmark"]),
               help="Fill every cell still without consensus from unanimous answers or the "
                    "benchmark.")
+@click.option("--if-version", type=click.IntRange(min=1),
+              help="Change the consensus only if it is still at this version (the one printed "
+                   "when it was recorded); if another lead changed it since, exit code 4.")
 @pass_app
 def session_consensus(app: AppContext, name: str, interaction: str | None, criterion: str | None,
-                      value: str | None, note: str | None, fill: str | None) -> None:
+                      value: str | None, note: str | None, fill: str | None,
+                      if_version: int | None) -> None:
     """Record the agreed answer for one criterion of one interaction (lead only)."""
     from .. import sessions
 
+    if fill and if_version is not None:
+        raise InputError("--if-version names one cell's version: not with --fill")
     if fill:
         n = sessions.fill_consensus(app.store, name, method=fill, actor=app.actor)
         console.print(f"{n} consensus cells filled ({fill})")
@@ -184,8 +190,10 @@ def session_consensus(app: AppContext, name: str, interaction: str | None, crite
     if not (interaction and criterion and value is not None):
         raise InputError("give --interaction, --criterion and --value (or --fill)")
     row = sessions.set_consensus(app.store, name, interaction=interaction, criterion=criterion,
-                                 value=value, note=note, actor=app.actor)
-    console.print(f"consensus {row['criterion']} = {'n/a' if row['na'] else row['value']}")
+                                 value=value, note=note, actor=app.actor,
+                                 expected_version=if_version)
+    console.print(f"consensus {row['criterion']} = {'n/a' if row['na'] else row['value']} "
+                  f"(version {row['version']})")
 
 
 @session.command("close")

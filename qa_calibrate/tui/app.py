@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from textual.app import App, SystemCommand
@@ -97,6 +97,17 @@ class QACalibrateApp(App[None]):
             hook = getattr(screen, "store_changed", None)
             if hook is not None:
                 hook(screen in shown)
+
+    def from_thread(self, callback: Callable[..., object], *args: object) -> None:
+        """From a worker thread: run ``callback`` on the UI thread — unless the app stopped
+        while the worker computed (a screen closed, the app quit), when there is nothing to
+        show it on."""
+        if not self.is_running:
+            return
+        try:
+            self.call_from_thread(callback, *args)
+        except RuntimeError:  # it stopped between the check and the call
+            pass
 
     def fail(self, exc: Exception) -> None:
         """Show an expected error as a notification, never a traceback."""

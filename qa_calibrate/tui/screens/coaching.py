@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -14,6 +14,9 @@ from textual.widgets import DataTable, Label, LoadingIndicator, ProgressBar, Sta
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
+
+if TYPE_CHECKING:
+    from ...coaching import AssignmentView
 
 
 class CoachingScreen(Screen[None]):
@@ -36,7 +39,7 @@ class CoachingScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[dict[str, Any]] = []
+        self.rows: list[AssignmentView] = []
         self.team: str | None = None
         self.status: str | None = None
 
@@ -69,9 +72,8 @@ class CoachingScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for r in self.rows:
-            table.add_row(str(r["id"]), r["kind"], r["assignee"], r["role"], r["team"] or "",
-                          r["module_title"], r["priority"], str(r["due_on"]), r["trainer"] or "",
-                          r["status"], key=str(r["id"]))
+            table.add_row(str(r.id), r.kind, r.assignee, r.role, r.team or "", r.module_title,
+                          r.priority, str(r.due_on), r.trainer or "", r.status, key=str(r.id))
         filters = [f"team {self.team}" if self.team else "", f"status {self.status}"
                    if self.status else ""]
         label = ", ".join(f for f in filters if f) or "all"
@@ -89,9 +91,9 @@ class CoachingScreen(Screen[None]):
             panel.update("Nothing planned yet: press p to plan from the findings.")
             return
         r = self.rows[table.cursor_row]
-        ex = ", ".join(r["evidence"].get("examples", [])) or "—"
-        panel.update(f"[b]{r['assignee']}[/b] → {r['module_title']} ({r['module_id']})\n"
-                     f"{r['reason']}\nexamples: {ex}")
+        ex = ", ".join(r.evidence.examples) or "—"
+        panel.update(f"[b]{r.assignee}[/b] → {r.module_title} ({r.module_id})\n"
+                     f"{r.reason}\nexamples: {ex}")
 
     def _busy(self, on: bool, what: str = "") -> None:
         """Show or hide the loading state: a spinner, the stage and a progress bar."""
@@ -109,7 +111,8 @@ class CoachingScreen(Screen[None]):
             self.query_one("#coaching-stage", Label).update(stage)
             self.query_one("#coaching-progress", ProgressBar).update(total=total, progress=done)
 
-        self.app.call_from_thread(move)
+        app: Any = self.app
+        app.from_thread(move)
 
     def action_plan(self) -> None:
         self._busy(True, "planning")
@@ -123,9 +126,9 @@ class CoachingScreen(Screen[None]):
         try:
             before = len(self.rows)
             plan(app.store, actor=app.user_name, progress=self._progress)
-            self.app.call_from_thread(self._planned, before)
+            app.from_thread(self._planned, before)
         except QAError as exc:
-            self.app.call_from_thread(self._failed, exc)
+            app.from_thread(self._failed, exc)
 
     def _planned(self, before: int) -> None:
         self._busy(False)
@@ -158,16 +161,16 @@ class CoachingScreen(Screen[None]):
             n = export_plan(app.store, path, team=self.team, progress=self._progress,
                             actor=app.user_name)
         except (QAError, OSError) as exc:
-            self.app.call_from_thread(self._failed, exc)
+            app.from_thread(self._failed, exc)
             return
-        self.app.call_from_thread(self._exported, n, path)
+        app.from_thread(self._exported, n, path)
 
     def _exported(self, n: int, path: Path) -> None:
         self._busy(False)
         self.notify(f"Exported {n} assignments to {path}")
 
     def action_team_filter(self) -> None:
-        teams = sorted({r["team"] for r in self._all() if r["team"]})
+        teams = sorted({r.team for r in self._all() if r.team})
         self.team = _cycle(self.team, teams)
         self.reload()
 
@@ -177,7 +180,7 @@ class CoachingScreen(Screen[None]):
         self.status = _cycle(self.status, list(STATUSES))
         self.reload()
 
-    def _all(self) -> list[dict[str, Any]]:
+    def _all(self) -> list[AssignmentView]:
         from ...coaching import list_assignments
 
         app: Any = self.app

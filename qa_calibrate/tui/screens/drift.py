@@ -69,9 +69,9 @@ class DriftScreen(Screen[None]):
         try:
             flags = detect_drift(app.store, actor=app.user_name)
         except QAError as exc:
-            self.app.call_from_thread(app.fail, exc)
+            app.from_thread(app.fail, exc)
             flags = []
-        self.app.call_from_thread(self._show, flags)
+        app.from_thread(self._show, flags)
 
     def _show(self, flags: list[Any]) -> None:
         self.flags = flags

@@ -157,7 +157,7 @@ class HomeScreen(Screen[None]):
                     cells = (agreement, str(h.flagged), str(h.out_of_band))
                 except QAError:
                     cells = ("–", "", "")
-            self.app.call_from_thread(self._set_headline, str(row.id), cells)
+            app.from_thread(self._set_headline, str(row.id), cells)
 
     def _set_headline(self, key: str, cells: tuple[str, str, str]) -> None:
         table = self.query_one("#sessions", DataTable)

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, LoadingIndicator, Static
 
-from ...errors import QAError
+from ...errors import Conflict, QAError
 from ..live import LiveScreen, keep_place
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
@@ -223,9 +223,9 @@ class MeetingScreen(LiveScreen):
         try:
             report = session_report(app.store, self.session_ref, viewer=app.user_name)
         except QAError as exc:
-            self.app.call_from_thread(app.fail, exc)
+            app.from_thread(app.fail, exc)
             report = None
-        self.app.call_from_thread(self._report_ready, report)
+        app.from_thread(self._report_ready, report)
 
     def _report_ready(self, report: SessionReport | None) -> None:
         self.report = report
@@ -292,7 +292,8 @@ class MeetingScreen(LiveScreen):
                 return
 
             def got_note(note: str | None) -> None:
-                self._set_consensus(crit.key, value.strip(), note)
+                self._set_consensus(crit.key, value.strip(), note,
+                                    current.version if current else 0)
 
             self.app.push_screen(
                 PromptScreen(f"Why {crit.key} = {value}?", "A note, so it is not argued again",
@@ -306,7 +307,9 @@ class MeetingScreen(LiveScreen):
             got_value,
         )
 
-    def _set_consensus(self, key: str, value: str, note: str | None) -> None:
+    def _set_consensus(self, key: str, value: str, note: str | None, seen: int) -> None:
+        """Record the consensus the lead typed, if the cell is still as they saw it (``seen``:
+        its version, 0 for none); changed meanwhile, the lead is told and sees the new one."""
         from ...sessions import set_consensus
 
         app: Any = self.app
@@ -315,7 +318,12 @@ class MeetingScreen(LiveScreen):
         try:
             set_consensus(app.store, self.session_ref,
                           interaction=f"#{self.view.interaction.id}", criterion=key,
-                          value=value, note=note or None, actor=app.user_name)
+                          value=value, note=note or None, actor=app.user_name,
+                          expected_version=seen)
+        except Conflict as exc:
+            app.fail(exc)
+            self._refresh_after_change()
+            return
         except QAError as exc:
             app.fail(exc)
             return

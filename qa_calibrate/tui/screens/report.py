@@ -96,9 +96,9 @@ class ReportScreen(LiveScreen):
                         gaps.setdefault(e.evaluator, [g.gap for g in e.gaps
                                                       if g.gap is not None])
         except QAError as exc:
-            self.app.call_from_thread(app.fail, exc)
+            app.from_thread(app.fail, exc)
             rows, gaps = [], {}
-        self.app.call_from_thread(self._show, rows, gaps)
+        app.from_thread(self._show, rows, gaps)
 
     def _show(self, rows: list[EvaluatorSummary], gaps: dict[str, list[float]]) -> None:
         self.query_one("#report-loading").display = False

@@ -97,9 +97,9 @@ class SlaScreen(Screen[None]):
             rows = sla_report(app.store, actor=app.user_name,
                               settings=SlaSettings(period=self.period))
         except QAError as exc:
-            self.app.call_from_thread(app.fail, exc)
+            app.from_thread(app.fail, exc)
             rows = []
-        self.app.call_from_thread(self.show, rows)
+        app.from_thread(self.show, rows)
 
     def show(self, rows: list[dict[str, Any]]) -> None:
         self.rows = rows
