@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -158,6 +159,7 @@ def save_answers(
         before = _answer_snapshot(_answers_of(session, evaluation.id or 0),
                                   {c.id: c.key for c in criteria.values() if c.id})
     existing = _answers_of(session, evaluation.id or 0)
+    redactor = None
     for key, given in answers.items():
         criterion = criteria[key]
         row = existing.get(criterion.id or 0)
@@ -175,7 +177,11 @@ def save_answers(
         row.na = given.na
         # None keeps what is there (answering again keeps the comment); "" clears it.
         if given.comment is not None:
-            row.comment = given.comment or None
+            if given.comment and redactor is None:
+                from .redact import store_redactor
+
+                redactor = store_redactor(session)
+            row.comment = redactor.text(given.comment) if given.comment and redactor else None
         if given.root_cause is not None:
             row.root_cause = given.root_cause or None
         session.add(row)
@@ -379,6 +385,9 @@ def _import_one(
     with store.session() as session:
         who = require(session, actor, "import.evaluations")
         actor = who.name
+        from .redact import store_redactor
+
+        redactor = store_redactor(session)
         caches: dict[str, dict[Any, Any]] = {
             "interaction": {}, "evaluator": {}, "rubric": {}, "criteria": {}, "session": {},
             "others": {},
@@ -452,13 +461,20 @@ def _import_one(
                     f"evaluation (first at row {group.first_row})"
                 )
             group.scored_at = max(group.scored_at, scored_at)
+            cause = rec.get("root_cause") or None
+            allowed = json.loads(criterion.root_causes or "[]")
+            if cause is not None and cause not in allowed:
+                raise InputError(
+                    f"{where}: field 'root_cause': {redactor.text(cause)!r} is not one of "
+                    f"{criterion.key!r}'s root causes ({', '.join(allowed) or 'none'})")
+            comment = rec.get("comment") or None
             group.answers[criterion.id] = (
-                value, na, rec.get("comment") or None, rec.get("root_cause") or None
+                value, na, redactor.text(comment) if comment else None, cause
             )
             if progress is not None and (done % 1000 == 0 or done == total):
                 progress(done, total)
         _write_groups(session, groups, caches["criteria"], result)
-        audit(session, actor=actor, entity="import", entity_id=str(path),
+        audit(session, actor=actor, entity="import", entity_id=redactor.text(str(path)),
               action="import_evaluations",
               after={"evaluations_added": result.evaluations_added,
                      "already_stored": result.evaluations_already_stored,

@@ -494,3 +494,25 @@ def scrub(text: str) -> str:
     if not _PLAIN:
         _PLAIN.append(Redactor())
     return _PLAIN[0].redact(text)[0] if text else text
+
+
+def store_redactor(session: Any, extra_file: Path | None = None, *,
+                   names: bool | None = None, addresses: bool | None = None) -> Redactor:
+    """The redactor for text entering the store through ``session``: the default patterns, and
+    names / addresses when asked (``None``: the store settings ``redact_names`` and
+    ``redact_addresses``). The names are the store's people and agents plus the config files'
+    ``names:`` lists."""
+    from sqlmodel import select
+
+    from . import models as m
+    from .access import get_setting
+
+    if names is None:
+        names = get_setting(session, "redact_names") == "on"
+    if addresses is None:
+        addresses = get_setting(session, "redact_addresses") == "on"
+    known: list[str] | None = None
+    if names:
+        known = [n for n in session.exec(select(m.Evaluator.name)).all() if n]
+        known += [a for a in session.exec(select(m.Interaction.agent).distinct()).all() if a]
+    return default_redactor(extra_file, names=known, addresses=addresses)

@@ -635,6 +635,10 @@ def _write_consensus(
             m.Consensus.criterion_id == crit.id,
         )).first()
 
+    if note:
+        from .redact import store_redactor
+
+        note = store_redactor(session).text(note)
     row = stored()
     before = None
     inserted = False

@@ -125,8 +125,11 @@ class AppContext:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The error as one line, PII redacted: an error may echo a bad value from a file."""
+    from ..redact import scrub
+
     text = str(exc).strip()
-    return " ".join(text.split()) or exc.__class__.__name__
+    return scrub(" ".join(text.split())) or exc.__class__.__name__
 
 
 class QAGroup(click.Group):
@@ -156,7 +159,9 @@ class QAGroup(click.Group):
             err_console.print(f"error: {_one_line(exc)}{hint}", markup=False, highlight=False)
             sys.exit(exc.exit_code)
         except OSError as exc:
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            from ..redact import scrub
+
+            where = f"{scrub(str(exc.filename))}: " if getattr(exc, "filename", None) else ""
             err_console.print(
                 f"error: {where}{exc.strerror or _one_line(exc)}", markup=False, highlight=False
             )
@@ -250,11 +255,30 @@ class UTCDateTime(click.ParamType):
 UTC_DATETIME = UTCDateTime()
 
 
+RAW_KEY = "qa_calibrate.raw_csv"
+
+
+def _remember_raw(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[RAW_KEY] = value
+    return value
+
+
+def raw_option(func: F) -> F:
+    """``--raw``: CSV cells exactly as stored, without the apostrophe ``emit`` puts before text
+    starting with ``= + - @`` (README "Output formats")."""
+    return click.option(
+        "--raw", is_flag=True, expose_value=False, callback=_remember_raw,
+        help="With --format csv: leave cells starting with = + - @ as they are (by default "
+             "they get a leading apostrophe so a spreadsheet does not run them).",
+    )(func)
+
+
 def listing_options(func: F) -> F:
-    """``--format`` and ``--limit`` for every listing command."""
+    """``--format``, ``--raw`` and ``--limit`` for every listing command."""
     func = click.option(
         "--limit", type=click.IntRange(min=1), default=None, help="Show at most this many rows."
     )(func)
+    func = raw_option(func)
     func = click.option(
         "--format",
         "fmt",
@@ -267,6 +291,7 @@ def listing_options(func: F) -> F:
 
 
 def format_option(func: F) -> F:
+    func = raw_option(func)
     return click.option(
         "--format",
         "fmt",
@@ -303,23 +328,35 @@ def emit(
 ) -> None:
     """Print rows as a rich table, JSON (list of objects) or CSV.
 
+    Every text goes through the PII patterns first (``redact.scrub``); stored text is redacted
+    already, this keeps anything older or from a file name out of the output too. Text is shown
+    as it is, never read as Rich markup. CSV cells that start like a spreadsheet formula get a
+    leading apostrophe unless the command was given ``--raw``.
+
     A table on a terminal fits its width; piped or redirected, it takes the width its rows need,
     so nothing is cut (use ``--format csv`` or ``json`` for other programs)."""
     if limit is not None:
         rows = rows[:limit]
+    rows = [_scrubbed(r) for r in rows]
     cols = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
         click.echo(to_json([{c: r.get(c) for c in cols} for r in rows] if columns else rows))
     elif fmt == "csv":
-        click.echo(to_csv(rows, cols), nl=False)
+        ctx = click.get_current_context(silent=True)
+        raw = bool(ctx is not None and ctx.meta.get(RAW_KEY))
+        click.echo(to_csv(rows, cols, raw=raw), nl=False)
     else:
         if not rows:
-            console.print(f"[dim]{title + ': ' if title else ''}nothing to show[/dim]")
+            from rich.markup import escape
+
+            label = escape(title + ": ") if title else ""
+            console.print(f"[dim]{label}nothing to show[/dim]")
             return
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=title, header_style="bold", show_lines=False)
+        table = Table(title=Text(title) if title else None, header_style="bold",
+                      show_lines=False)
         cells = [[_cell(r.get(c)) for c in cols] for r in rows]
         for n, c in enumerate(cols):
             widest = max([len(row[n]) for row in cells] + [len(c)])
@@ -331,6 +368,18 @@ def emit(
         for row in cells:  # stored text is shown as it is: never read as markup or emoji codes
             table.add_row(*map(Text, row))
         print_table(table)
+
+
+def _scrubbed(value: Any) -> Any:
+    from ..redact import scrub
+
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def print_table(table: Any) -> None:
