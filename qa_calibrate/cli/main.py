@@ -30,13 +30,44 @@ F = TypeVar("F", bound=Callable[..., Any])
 USER_VAR = "QA_CALIBRATE_USER"
 
 
+_CONTROL = None  # compiled on first use: control characters other than newline and tab
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (ANSI escape, backspace, carriage return, C1
+    codes…) but newline and tab written as a visible escape such as ``\\x1b``, so stored text
+    is shown as it is and never drives the terminal."""
+    global _CONTROL
+    if text.isprintable():
+        return text
+    if _CONTROL is None:
+        import re
+
+        _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                              r"\u2066-\u2069]")
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def styled(*parts: str | tuple[str, str]) -> Any:
+    """A line of plain text and ``(text, style)`` parts (a rich Text): how a command prints user
+    text with a style, since the consoles read no markup."""
+    from rich.text import Text
+
+    return Text.assemble(*((printable(p[0]), p[1]) if isinstance(p, tuple) else printable(p)
+                           for p in parts))
+
+
 class _LazyConsole:
     """A rich ``Console`` made on first use, so commands that print nothing never import rich.
+
+    It reads no markup, emoji codes or highlighting: what is printed is what the text says
+    (``[b]`` in a name stays ``[b]``), and control characters in a string are made visible
+    (:func:`printable`). Use :func:`styled` for a styled line.
 
     Piped or redirected, lines are not wrapped at a made-up width (soft wrap)."""
 
     def __init__(self, **options: Any) -> None:
-        self._options = options
+        self._options = {"markup": False, "emoji": False, "highlight": False, **options}
         self._console: Console | None = None
 
     def get(self) -> Console:
@@ -49,6 +80,10 @@ class _LazyConsole:
                 made.soft_wrap = True
             self._console = made
         return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        self.get().print(*(printable(o) if isinstance(o, str) else o for o in objects),
+                         **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.get(), name)
@@ -347,17 +382,14 @@ def emit(
         click.echo(to_csv(rows, cols, raw=raw), nl=False)
     else:
         if not rows:
-            from rich.markup import escape
-
-            label = escape(title + ": ") if title else ""
-            console.print(f"[dim]{label}nothing to show[/dim]")
+            console.print(styled((f"{title + ': ' if title else ''}nothing to show", "dim")))
             return
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=Text(title) if title else None, header_style="bold",
+        table = Table(title=Text(printable(title)) if title else None, header_style="bold",
                       show_lines=False)
-        cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+        cells = [[printable(_cell(r.get(c))) for c in cols] for r in rows]
         for n, c in enumerate(cols):
             widest = max([len(row[n]) for row in cells] + [len(c)])
             if widest <= 24:  # short values stay on one line; long text wraps
@@ -390,4 +422,5 @@ def print_table(table: Any) -> None:
         return
     from rich.console import Console
 
-    Console(width=1_000_000, soft_wrap=True, highlight=False).print(table)
+    Console(width=1_000_000, soft_wrap=True, highlight=False, markup=False,
+            emoji=False).print(table)
