@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from . import models as m
 from .errors import Conflict, InputError, NotFound, PermissionDenied
+from .importers.reading import quoting_error
 from .interactions import find_interaction
 from .people import find_evaluator
 from .rubric import get_rubric, rubric_criteria
@@ -37,6 +38,7 @@ EVALUATION_COLUMNS = (
     "root_cause", "scored_at", "session",
 )
 REQUIRED_COLUMNS = ("interaction", "evaluator", "rubric", "criterion", "value")
+MAX_CELL = 20_000  # characters in one cell of a scores file (a long comment fits)
 
 
 @dataclass
@@ -59,10 +61,16 @@ def parse_when(raw: str, where: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{where}: {text!r} is not an ISO 8601 date-time") from None
+        raise InputError(f"{where}: {text[:40]!r} is not an ISO 8601 date-time") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+    try:
+        when = when.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first UTC instant
+        raise InputError(f"{where}: {text} is outside the dates UTC can hold") from None
+    if when.year < 1900:
+        raise InputError(f"{where}: {text} is before 1900")
+    return when
 
 
 def _answers_of(session: Session, evaluation_id: int) -> dict[int, m.Answer]:
@@ -291,8 +299,11 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         wb.close()
         return header, records
     raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: row 1: the file is UTF-16; save it as UTF-8")
     if b"\x00" in raw:
-        raise InputError(f"{path}: row 1: file contains NUL bytes; not a text CSV")
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise InputError(f"{path}: row {line}: contains a NUL byte; not a text CSV")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -303,18 +314,37 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL + 1))
     reader = csv.reader(io.StringIO(text), dialect)
-    header = [h.strip().lower() for h in next(reader, [])]
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise InputError(f"{path}: row 1: not readable as CSV ({exc})") from None
     records = []
-    for values in reader:
-        number = reader.line_num
+    number = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(f"{path}: row {number + 1}: not readable as CSV ({exc})") from None
+        number += 1
         if not any(v.strip() for v in values):
             continue
-        if len(values) > len(header):
+        if len(values) != len(header):
             raise InputError(
-                f"{path}: row {number}: {len(values)} fields but the header has {len(header)}"
+                f"{path}: row {number}: {len(values)} fields but the header has {len(header)} "
+                "(an unquoted separator in a value, or a value missing?)"
             )
-        records.append((number, {h: v.strip() for h, v in zip(header, values, strict=False)}))
+        wrong = quoting_error(values, header, dialect.delimiter, frozenset({"comment"}))
+        if wrong is not None:
+            raise InputError(f"{path}: row {number}: field {wrong[0]!r}: {wrong[1]}")
+        for h, v in zip(header, values, strict=True):
+            if len(v) > MAX_CELL:
+                raise InputError(f"{path}: row {number}: field {h!r}: {len(v):,} characters "
+                                 f"(at most {MAX_CELL:,})")
+        records.append((number, {h: v.strip() for h, v in zip(header, values, strict=True)}))
     return header, records
 
 

@@ -155,11 +155,16 @@ def _number(value: Any, where: str, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         try:
             value = float(str(value).strip())
-        except ValueError:
-            raise InputError(f"{where}: field {name!r}: not a number: {value!r}") from None
-    if not math.isfinite(float(value)):
-        raise InputError(f"{where}: field {name!r}: not a finite number: {value!r}")
-    return float(value)
+        except (ValueError, OverflowError):
+            raise InputError(f"{where}: field {name!r}: not a number: "
+                             f"{str(value)[:40]!r}") from None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise InputError(f"{where}: field {name!r}: a number too large") from None
+    if not math.isfinite(number):
+        raise InputError(f"{where}: field {name!r}: not a finite number: {str(value)[:40]}")
+    return number
 
 
 def _bool(value: Any, where: str, name: str) -> bool:
@@ -413,13 +418,10 @@ def load_modules_file(path: Path) -> list[ModuleDef]:
     return parse_modules(_read(Path(path)), str(path))
 
 
-def _is_catalogue(text: str) -> bool:
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return False
+def _is_catalogue(text: str, source: str) -> bool:
+    """A module catalogue: top-level ``modules`` and no ``sections`` (read with the strict
+    loader, so a refused document is refused here, before anything else parses it)."""
+    data = _yaml(text, source)
     return isinstance(data, dict) and "modules" in data and "sections" not in data
 
 
@@ -467,7 +469,7 @@ def read_paths(
     catalogues: list[tuple[Path, list[ModuleDef]]] = []
     for path in _expand(paths):
         text = _read(path)
-        if _is_catalogue(text):
+        if _is_catalogue(text, str(path)):
             catalogues.append((path, parse_modules(text, str(path))))
         else:
             rubrics.append(parse_rubric(text, str(path)))

@@ -21,7 +21,7 @@ from ..errors import InputError
 from ..redact import Redactor, default_redactor, scrub
 from ..store import Store, audit
 from . import contact_lens, reading
-from .canonical import parse_json, parse_jsonl
+from .canonical import bounded, parse_json, parse_jsonl
 from .csv_import import open_csv, parse_interaction_rows, parse_turn_rows
 from .records import InteractionRecord, Item, RecordError
 
@@ -335,6 +335,7 @@ def write_rejects(path: Path, parsed: _Parsed, redactor: Redactor | None = None)
     else:
         with out.open("w", encoding="utf-8") as fh:
             for where, error, raw in parsed.rejects:
+                raw = bounded(raw)
                 record = raw if isinstance(raw, dict) else {"record": raw}
                 fh.write(json.dumps({**clean(record), "error": clean(f"{where}: {error}")},
                                     ensure_ascii=False, default=str) + "\n")

@@ -90,3 +90,23 @@ def detect(path: Path) -> str:
             return "json"  # an object spread over several lines
         return "jsonl" if isinstance(obj, dict) and more else "json"
     return "csv"
+
+
+def quoting_error(values: list[str], header: list[str], delimiter: str,
+                  multiline: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """(field, message) when a CSV record shows an unterminated quote: a field outside
+    ``multiline`` that holds a line break, or a line inside any field with a whole record's
+    worth of separators (the next row swallowed). None when the record looks right."""
+    width = len(header)
+    for name, value in zip(header, values, strict=False):
+        if "\n" not in value and "\r" not in value:
+            continue
+        if name not in multiline:
+            return name, ("holds a line break: an unterminated quote that ran into the next "
+                          "row? (quote a value with \"…\" and double any quote inside it)")
+        if width > 2:
+            for line in value.splitlines()[1:]:
+                if line.count(delimiter) >= width - 1:
+                    return name, ("a line inside it looks like a whole row: an unterminated "
+                                  "quote swallowed the next row?")
+    return None
