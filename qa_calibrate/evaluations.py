@@ -472,7 +472,10 @@ def _import_one(
                 raise InputError(f"{where}: field 'scored_at': {rec['scored_at']} is in the future")
             session_id = None
             if rec.get("session"):
-                cal = lookup("session", rec["session"], sess.find_session, rec["session"])
+                try:
+                    cal = lookup("session", rec["session"], sess.find_session, rec["session"])
+                except NotFound as exc:
+                    raise InputError(f"{where}: field 'session': {exc}") from None
                 sess.check_can_import(session, cal, evaluator, interaction, rubric, where=where)
                 session_id = cal.id
                 if cal.name not in result.sessions:

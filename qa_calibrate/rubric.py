@@ -298,7 +298,8 @@ def parse_rubric(text: str, source: str) -> RubricDef:
     """Validate a rubric; raise InputError naming file, section/criterion and field."""
     data = _yaml(text, source)
     if not isinstance(data, dict):
-        raise InputError(f"{source}: a rubric file is a mapping with name, title and sections")
+        raise InputError(f"{source}: line 1: a rubric file is a mapping with name, title and "
+                         "sections")
     _unknown(data, RUBRIC_FIELDS, source)
     name = _text(data.get("name"), source, "name")
     assert name is not None
@@ -370,8 +371,9 @@ def _read(path: Path) -> str:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"{path}: line {line}: not UTF-8 text") from None
 
 
 def load_rubric_file(path: Path) -> RubricDef:
@@ -383,7 +385,7 @@ def parse_modules(text: str, source: str) -> list[ModuleDef]:
     """Validate a module catalogue (``modules: [...]``); InputError names file, module, field."""
     data = _yaml(text, source)
     if not isinstance(data, dict) or not isinstance(data.get("modules"), list):
-        raise InputError(f"{source}: a module catalogue is a mapping with a 'modules' list")
+        raise InputError(f"{source}: line 1: a module catalogue is a mapping with a 'modules' list")
     _unknown(data, {"modules"}, source)
     out: list[ModuleDef] = []
     seen: set[str] = set()

@@ -66,6 +66,16 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+def _int(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:  # int() of more than 4,300 digits
+        raise _Refused(None, None, "a number too large", node.start_mark) from None
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _int)
+
+
 def _lone_surrogate(value: Any, path: str = "") -> str | None:
     """The field of the first text holding a lone surrogate, or None."""
     if isinstance(value, str):
@@ -88,7 +98,8 @@ def load_yaml(text: str, source: str) -> Any:
     """Parse YAML text safely; any refusal or syntax error is one InputError naming
     ``source`` and the line."""
     if len(text) > MAX_CHARS:
-        raise InputError(f"{source}: {len(text):,} characters (at most {MAX_CHARS:,})")
+        raise InputError(f"{source}: line 1: the file is {len(text):,} characters (at most "
+                         f"{MAX_CHARS:,})")
     try:
         data = yaml.load(text, Loader=_StrictLoader)
     except yaml.MarkedYAMLError as exc:
@@ -97,6 +108,10 @@ def load_yaml(text: str, source: str) -> Any:
         if isinstance(exc, _Refused):
             raise InputError(f"{source}: {where}: {exc.problem}") from None
         raise InputError(f"{source}: {where}: not valid YAML: {exc.problem}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (ESC, NUL…)
+        line = text.count("\n", 0, exc.position) + 1
+        raise InputError(f"{source}: line {line}: not valid YAML: the character "
+                         f"#x{exc.character:04x} is not allowed") from None
     except yaml.YAMLError as exc:
         raise InputError(f"{source}: not valid YAML: {' '.join(str(exc).split())}") from None
     except ValueError:  # int() of more than 4,300 digits

@@ -30,7 +30,7 @@ from .records import (
 _NUMBER = (int, float)
 MAX_DEPTH = 16  # levels of a refused object kept in a rejects file (Contact Lens needs 5)
 SURROGATES = re.compile("[\ud800-\udfff]")
-_ESCAPE = re.compile(r"\\u[dD][89abAB]")  # a JSON escape that may spell a lone surrogate
+_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a JSON escape that may spell a lone surrogate
 
 
 
@@ -40,7 +40,7 @@ def _label(prefix: str, obj: Any) -> str:
         meta = obj.get("CustomerMetadata")
         ident = meta.get("ContactId") if isinstance(meta, dict) else None
     if isinstance(ident, str | int) and not isinstance(ident, bool) and str(ident).strip():
-        return f"{prefix} (external_id {str(ident).strip()!r})"
+        return f"{prefix} (external_id {str(ident).strip()[:40]!r})"
     return prefix
 
 

@@ -119,7 +119,7 @@ def _width_error(values: list[str], header: list[str]) -> RecordError | None:
 
 
 def _where(row: int, ext: str) -> str:
-    return f"row {row} (external_id {ext!r})" if ext else f"row {row}"
+    return f"row {row} (external_id {ext[:40]!r})" if ext else f"row {row}"
 
 
 def parse_turn_rows(table: CsvFile, *, default_source: str, now: datetime) -> Iterator[Item]:
