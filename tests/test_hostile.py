@@ -49,7 +49,7 @@ def test_every_hostile_file_is_one_line_and_stores_nothing(seeded):
     before = _dump(db)
     runner = CliRunner()
     failures = []
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: the machine's other load does not count
     for case in cases:
         result = runner.invoke(cli, ["--db", f"sqlite:///{db}", "--as", LEAD,
                                      *COMMANDS[case.kind], str(case.path)])
@@ -71,9 +71,9 @@ def test_every_hostile_file_is_one_line_and_stores_nothing(seeded):
             before = after
         if problem:
             failures.append(f"{case.kind}/{case.path.name} ({case.why}): {problem}")
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     assert failures == [], "\n".join(failures)
-    assert elapsed < 30, f"the corpus took {elapsed:.1f} s"
+    assert elapsed < 30, f"the corpus took {elapsed:.1f} s of CPU"
 
 
 def _run(db, *argv, ok=True):

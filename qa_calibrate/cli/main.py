@@ -120,7 +120,9 @@ def progress_bar() -> Any:
         return _NoProgress()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    # a file name is no markup: "[/x].csv" must not break the bar
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                    MofNCompleteColumn(),
                     TimeElapsedColumn(), console=err_console.get(), transient=True)
 
 
@@ -280,11 +282,16 @@ class UTCDateTime(click.ParamType):
             try:
                 when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
             except ValueError:
-                self.fail(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time",
-                          param, ctx)
+                from ..redact import scrub
+
+                self.fail(f"{scrub(repr(value))[:60]} is not a date (YYYY-MM-DD) or an ISO "
+                          "8601 date-time", param, ctx)
         if when.tzinfo is None:
             return when.replace(tzinfo=timezone.utc)
-        return when.astimezone(timezone.utc)
+        try:
+            return when.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00+05:00 is before the first UTC instant
+            self.fail(f"{when.isoformat()} is outside the dates UTC can hold", param, ctx)
 
 
 UTC_DATETIME = UTCDateTime()
