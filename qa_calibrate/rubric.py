@@ -585,8 +585,11 @@ def save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubric
                                                m.Rubric.content_hash == r.content_hash)).first()
     if same is not None:
         return same, False
+    from .redact import scrub
+
+    source = scrub(r.source_path) if r.source_path else r.source_path  # a file name with PII
     row = m.Rubric(name=r.name, version=_latest_version(session, r.name) + 1, title=r.title,
-                   channel=r.channel, content_hash=r.content_hash, source_path=r.source_path,
+                   channel=r.channel, content_hash=r.content_hash, source_path=source,
                    definition=json.dumps(r.canonical(), sort_keys=True, ensure_ascii=False))
     session.add(row)
     session.flush()
@@ -603,7 +606,7 @@ def save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubric
     session.flush()
     audit(session, actor=actor, entity="rubric", entity_id=row.id, action="load",
           after={"name": r.name, "version": row.version, "hash": r.content_hash,
-                 "criteria": len(r.criteria), "source": r.source_path})
+                 "criteria": len(r.criteria), "source": source})
     return row, True
 
 

@@ -126,10 +126,17 @@ def test_planted_pii_is_found_nowhere(tmp_path):
     ws.append([1, "In progress", f"rang agent on {PLANTED[3]}, mail {PLANTED[0]}", 1])
     wb.save(book)
     run("coaching", "import-status", str(book))
+    # a rubric file named with PII: its name goes to the rubric row and the audit log
+    from hostile import GOOD_RUBRIC
+
+    rubric = tmp_path / f"rubric {PLANTED[4]} {PLANTED[0]}.yaml"
+    rubric.write_text(GOOD_RUBRIC, encoding="utf-8")
+    run("rubric", "load", str(rubric))
     # outputs: listings, a backup, the workbook
     exports = {}
     for argv in (["interaction", "list"], ["session", "answers", "PII"],
-                 ["coaching", "list"], ["audit", "list"], ["evaluator", "list"]):
+                 ["coaching", "list"], ["audit", "list"], ["evaluator", "list"],
+                 ["rubric", "list"]):
         for fmt in ("csv", "json", "table"):
             exports[f"{' '.join(argv)} {fmt}"] = run(*argv, "--format", fmt).encode()
     run("interaction", "show", "J-1")

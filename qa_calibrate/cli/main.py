@@ -53,8 +53,10 @@ def styled(*parts: str | tuple[str, str]) -> Any:
     text with a style, since the consoles read no markup."""
     from rich.text import Text
 
-    return Text.assemble(*((printable(p[0]), p[1]) if isinstance(p, tuple) else printable(p)
-                           for p in parts))
+    from ..redact import scrub
+
+    return Text.assemble(*((printable(scrub(p[0])), p[1]) if isinstance(p, tuple)
+                           else printable(scrub(p)) for p in parts))
 
 
 class _LazyConsole:
@@ -82,7 +84,10 @@ class _LazyConsole:
         return self._console
 
     def print(self, *objects: Any, **options: Any) -> None:
-        self.get().print(*(printable(o) if isinstance(o, str) else o for o in objects),
+        """Print; every string PII-redacted (a file name, an echoed value) and printable."""
+        from ..redact import scrub
+
+        self.get().print(*(printable(scrub(o)) if isinstance(o, str) else o for o in objects),
                          **options)
 
     def __getattr__(self, name: str) -> Any:
