@@ -33,7 +33,10 @@ from .errors import InputError, NotAPerson, PermissionDenied
 from .names import did_you_mean, name_key
 from .store import Store, _audit
 
-SETTINGS = {"trainers_see_transcripts": ("off", ("on", "off"))}
+SETTINGS = {"trainers_see_transcripts": ("off", ("on", "off")),
+            # redaction of names and postal addresses in free text (redact.py), off by default
+            "redact_names": ("off", ("on", "off")),
+            "redact_addresses": ("off", ("on", "off"))}
 
 LEAD, EVALUATOR, TRAINER = "lead", "evaluator", "trainer"
 KNOWN = frozenset({LEAD, EVALUATOR, TRAINER})

@@ -38,7 +38,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar
 
@@ -996,7 +996,13 @@ def update_assignments(store: Store, edits: Sequence[RowEdit], *, actor: str,
             if store.dialect == "postgresql":
                 q = q.with_for_update()
             rows.update({a.id: a for a in session.exec(q).all() if a.id is not None})
+        from .redact import _store_redactor
+
+        redactor = _store_redactor(session) if any(e.values.get("notes") for e in edits) \
+            else None
         for e in edits:
+            if redactor is not None and e.values.get("notes"):
+                e = replace(e, values={**e.values, "notes": redactor.text(e.values["notes"])})
             row = rows.get(e.assignment_id)
             if row is None:
                 raise InputError(f"{e.where}: field 'ID': no assignment {e.assignment_id} in "

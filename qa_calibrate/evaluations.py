@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ from sqlmodel import Session, select
 
 from . import models as m
 from .errors import Conflict, InputError, NotFound, PermissionDenied
+from .importers.reading import quoting_error
 from .interactions import _find_interaction
 from .people import _find_evaluator
 from .rubric import _get_rubric, _rubric_criteria
@@ -36,6 +38,7 @@ EVALUATION_COLUMNS = (
     "root_cause", "scored_at", "session",
 )
 REQUIRED_COLUMNS = ("interaction", "evaluator", "rubric", "criterion", "value")
+MAX_CELL = 20_000  # characters in one cell of a scores file (a long comment fits)
 
 
 @dataclass
@@ -58,10 +61,16 @@ def parse_when(raw: str, where: str) -> datetime:
     try:
         when = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{where}: {text!r} is not an ISO 8601 date-time") from None
+        raise InputError(f"{where}: {text[:40]!r} is not an ISO 8601 date-time") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return when.astimezone(timezone.utc)
+    try:
+        when = when.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first UTC instant
+        raise InputError(f"{where}: {text} is outside the dates UTC can hold") from None
+    if when.year < 1900:
+        raise InputError(f"{where}: {text} is before 1900")
+    return when
 
 
 def _answers_of(session: Session, evaluation_id: int) -> dict[int, m.Answer]:
@@ -158,6 +167,7 @@ def _save_answers(
         before = _answer_snapshot(_answers_of(session, evaluation.id or 0),
                                   {c.id: c.key for c in criteria.values() if c.id})
     existing = _answers_of(session, evaluation.id or 0)
+    redactor = None
     for key, given in answers.items():
         criterion = criteria[key]
         row = existing.get(criterion.id or 0)
@@ -175,7 +185,11 @@ def _save_answers(
         row.na = given.na
         # None keeps what is there (answering again keeps the comment); "" clears it.
         if given.comment is not None:
-            row.comment = given.comment or None
+            if given.comment and redactor is None:
+                from .redact import _store_redactor
+
+                redactor = _store_redactor(session)
+            row.comment = redactor.text(given.comment) if given.comment and redactor else None
         if given.root_cause is not None:
             row.root_cause = given.root_cause or None
         session.add(row)
@@ -285,8 +299,11 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         wb.close()
         return header, records
     raw = path.read_bytes()
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: row 1: the file is UTF-16; save it as UTF-8")
     if b"\x00" in raw:
-        raise InputError(f"{path}: row 1: file contains NUL bytes; not a text CSV")
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise InputError(f"{path}: row {line}: contains a NUL byte; not a text CSV")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -297,18 +314,37 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel  # type: ignore[assignment]
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL + 1))
     reader = csv.reader(io.StringIO(text), dialect)
-    header = [h.strip().lower() for h in next(reader, [])]
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise InputError(f"{path}: row 1: not readable as CSV ({exc})") from None
     records = []
-    for values in reader:
-        number = reader.line_num
+    number = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(f"{path}: row {number + 1}: not readable as CSV ({exc})") from None
+        number += 1
         if not any(v.strip() for v in values):
             continue
-        if len(values) > len(header):
+        if len(values) != len(header):
             raise InputError(
-                f"{path}: row {number}: {len(values)} fields but the header has {len(header)}"
+                f"{path}: row {number}: {len(values)} fields but the header has {len(header)} "
+                "(an unquoted separator in a value, or a value missing?)"
             )
-        records.append((number, {h: v.strip() for h, v in zip(header, values, strict=False)}))
+        wrong = quoting_error(values, header, dialect.delimiter, frozenset({"comment"}))
+        if wrong is not None:
+            raise InputError(f"{path}: row {number}: field {wrong[0]!r}: {wrong[1]}")
+        for h, v in zip(header, values, strict=True):
+            if len(v) > MAX_CELL:
+                raise InputError(f"{path}: row {number}: field {h!r}: {len(v):,} characters "
+                                 f"(at most {MAX_CELL:,})")
+        records.append((number, {h: v.strip() for h, v in zip(header, values, strict=True)}))
     return header, records
 
 
@@ -379,6 +415,9 @@ def _import_one(
     with store.session() as session:
         who = _require(session, actor, "import.evaluations")
         actor = who.name
+        from .redact import _store_redactor
+
+        redactor = _store_redactor(session)
         caches: dict[str, dict[Any, Any]] = {
             "interaction": {}, "evaluator": {}, "rubric": {}, "criteria": {}, "session": {},
             "others": {},
@@ -433,7 +472,10 @@ def _import_one(
                 raise InputError(f"{where}: field 'scored_at': {rec['scored_at']} is in the future")
             session_id = None
             if rec.get("session"):
-                cal = lookup("session", rec["session"], sess._find_session, rec["session"])
+                try:
+                    cal = lookup("session", rec["session"], sess._find_session, rec["session"])
+                except NotFound as exc:
+                    raise InputError(f"{where}: field 'session': {exc}") from None
                 sess._check_can_import(session, cal, evaluator, interaction, rubric, where=where)
                 session_id = cal.id
                 if cal.name not in result.sessions:
@@ -452,13 +494,20 @@ def _import_one(
                     f"evaluation (first at row {group.first_row})"
                 )
             group.scored_at = max(group.scored_at, scored_at)
+            cause = rec.get("root_cause") or None
+            allowed = json.loads(criterion.root_causes or "[]")
+            if cause is not None and cause not in allowed:
+                raise InputError(
+                    f"{where}: field 'root_cause': {redactor.text(cause)!r} is not one of "
+                    f"{criterion.key!r}'s root causes ({', '.join(allowed) or 'none'})")
+            comment = rec.get("comment") or None
             group.answers[criterion.id] = (
-                value, na, rec.get("comment") or None, rec.get("root_cause") or None
+                value, na, redactor.text(comment) if comment else None, cause
             )
             if progress is not None and (done % 1000 == 0 or done == total):
                 progress(done, total)
         _write_groups(session, groups, caches["criteria"], result)
-        _audit(session, actor=actor, entity="import", entity_id=str(path),
+        _audit(session, actor=actor, entity="import", entity_id=redactor.text(str(path)),
               action="import_evaluations",
               after={"evaluations_added": result.evaluations_added,
                      "already_stored": result.evaluations_already_stored,

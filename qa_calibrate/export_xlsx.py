@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -38,6 +39,8 @@ from .coaching import (
     update_assignments,
 )
 from .errors import InputError
+from .output import FORMULA_START, escape_formula
+from .redact import scrub
 from .store import Store
 from .xlsx_stream import RowSpool, splice
 
@@ -56,14 +59,20 @@ EVIDENCE_COLUMNS: list[tuple[str, int]] = [
     ("Fails", 7), ("Rate", 8), ("Team rate", 10), ("Critical fails", 9), ("Direction", 10),
     ("Example interactions", 60),
 ]
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# the control characters a workbook cannot hold (openpyxl.cell.cell.ILLEGAL_CHARACTERS_RE)
+_ILLEGAL = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")
 
 
 def safe_text(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in user text (OWASP CSV-injection rule)."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
+    """User text as a workbook cell may hold it: PII redacted, the control characters a
+    workbook cannot hold removed, and spreadsheet formulas neutralised (OWASP CSV-injection
+    rule: a leading apostrophe)."""
+    if not isinstance(value, str):
+        return value
+    value = scrub(value)
+    if _ILLEGAL.search(value):
+        value = _ILLEGAL.sub("", value)
+    return escape_formula(value)
 
 
 def _col(n: int) -> str:

@@ -12,6 +12,16 @@ from typing import Any
 from .views import View
 
 FORMATS = ("table", "json", "csv")
+# A cell a spreadsheet would run as a formula (OWASP's CSV-injection list). CSV listings and the
+# coaching workbook put an apostrophe in front of such text, which spreadsheets show as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape_formula(value: Any) -> Any:
+    """``value`` with a leading apostrophe when it is text that starts like a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
 
 
 def _jsonable(value: Any) -> Any:
@@ -53,11 +63,15 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, *,
+           raw: bool = False) -> str:
+    """CSV text with a header row. Text cells starting with ``= + - @``, a tab or a carriage
+    return get a leading apostrophe (as in the workbook), unless ``raw``."""
     cols = list(columns or (rows[0].keys() if rows else []))
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(cols)
+    writer.writerow(cols if raw else [escape_formula(c) for c in cols])
     for row in rows:
-        writer.writerow([_csv_cell(row.get(c)) for c in cols])
+        cells = [_csv_cell(row.get(c)) for c in cols]
+        writer.writerow(cells if raw else [escape_formula(v) for v in cells])
     return buf.getvalue()

@@ -367,6 +367,7 @@ def _interactions(raw: list[Any], where: str) -> list[Any]:
     redacted again by this store's patterns (a packet should hold no personal data; this store
     does not take the other side's word for it)."""
     from .importers.canonical import record_from_object
+    from .importers.pipeline import redact_records
     from .importers.records import RecordError
     from .redact import default_redactor
 
@@ -380,8 +381,7 @@ def _interactions(raw: list[Any], where: str) -> list[Any]:
                                      now=now, name=at)
         except RecordError as err:
             raise InputError(f"{at}: field {err.field!r}: {err}") from None
-        texts, _counts = redactor.redact_many([t[3] for t in rec.turns])
-        rec.turns = [(t[0], t[1], t[2], texts.get(i, t[3])) for i, t in enumerate(rec.turns)]
+        redact_records([rec], redactor)  # the turns and the interaction fields
         records.append(rec)
     return records
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,9 +22,11 @@ def _check(name: str, role: str | None, where: str) -> tuple[str, str | None]:
     name = " ".join((name or "").split())
     if not name:
         raise InputError(f"{where}: field 'name': empty")
+    if len(name) > MAX_NAME:
+        raise InputError(f"{where}: field 'name': {len(name):,} characters (at most {MAX_NAME})")
     role = (role or "").strip().lower() or None
     if role is not None and role not in ROLES:
-        raise InputError(f"{where}: field 'role': {role!r} is not one of {', '.join(ROLES)}")
+        raise InputError(f"{where}: field 'role': {role[:40]!r} is not one of {', '.join(ROLES)}")
     return name, role
 
 
@@ -94,21 +97,71 @@ def add_evaluator(
         return _upsert(session, name, role, (site or "").strip() or None, who)
 
 
+MAX_NAME = 200  # characters in a person's name
+
+
+def _read_people(path: Path) -> list[tuple[str, str | None, str | None]]:
+    """(name, role, site) rows of a people CSV, checked: one InputError naming file, row and
+    field for the first problem."""
+    from .importers.reading import quoting_error
+
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: row 1: the file is UTF-16; save it as UTF-8")
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise InputError(f"{path}: row {line}: contains a NUL byte; not a text CSV")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise InputError(f"{path}: row {line}: neither UTF-8 nor cp1252 text") from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise InputError(f"{path}: row 1: not readable as CSV ({exc})") from None
+    if "name" not in header:
+        raise InputError(f"{path}: row 1: field 'name': missing column")
+    rows = []
+    number = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(f"{path}: row {number + 1}: not readable as CSV ({exc})") from None
+        number += 1
+        where = f"{path}: row {number}"
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            raise InputError(f"{where}: {len(values)} fields but the header has {len(header)} "
+                             "(an unquoted comma in a value, or a value missing?)")
+        wrong = quoting_error(values, header, ",")
+        if wrong is not None:
+            raise InputError(f"{where}: field {wrong[0]!r}: {wrong[1]}")
+        rec = dict(zip(header, (v.strip() for v in values), strict=True))
+        for field_name in ("name", "site"):
+            if len(rec.get(field_name, "")) > MAX_NAME:
+                raise InputError(f"{where}: field {field_name!r}: {len(rec[field_name]):,} "
+                                 f"characters (at most {MAX_NAME})")
+        name, role = _check(rec.get("name", ""), rec.get("role", ""), where)
+        rows.append((name, role, rec.get("site") or None))
+    return rows
+
+
 def import_evaluators(store: Store, path: Path, *, actor: str) -> int:
     """Add people from a CSV with columns name, role, site — all rows or none. An empty role or
     site keeps the stored one."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        text = path.read_text(encoding="cp1252")
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames or "name" not in [f.strip().lower() for f in reader.fieldnames]:
-        raise InputError(f"{path}: row 1: field 'name': missing column")
-    rows = []
-    for lineno, raw in enumerate(reader, start=2):
-        rec = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
-        name, role = _check(rec.get("name", ""), rec.get("role", ""), f"{path}: row {lineno}")
-        rows.append((name, role, rec.get("site") or None))
+    rows = _read_people(path)
     changed = 0
     with store.session() as session:
         who = _require(session, actor, "people.change")

@@ -157,11 +157,16 @@ def _number(value: Any, where: str, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         try:
             value = float(str(value).strip())
-        except ValueError:
-            raise InputError(f"{where}: field {name!r}: not a number: {value!r}") from None
-    if not math.isfinite(float(value)):
-        raise InputError(f"{where}: field {name!r}: not a finite number: {value!r}")
-    return float(value)
+        except (ValueError, OverflowError):
+            raise InputError(f"{where}: field {name!r}: not a number: "
+                             f"{str(value)[:40]!r}") from None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        raise InputError(f"{where}: field {name!r}: a number too large") from None
+    if not math.isfinite(number):
+        raise InputError(f"{where}: field {name!r}: not a finite number: {str(value)[:40]}")
+    return number
 
 
 def _bool(value: Any, where: str, name: str) -> bool:
@@ -295,7 +300,8 @@ def parse_rubric(text: str, source: str) -> RubricDef:
     """Validate a rubric; raise InputError naming file, section/criterion and field."""
     data = _yaml(text, source)
     if not isinstance(data, dict):
-        raise InputError(f"{source}: a rubric file is a mapping with name, title and sections")
+        raise InputError(f"{source}: line 1: a rubric file is a mapping with name, title and "
+                         "sections")
     _unknown(data, RUBRIC_FIELDS, source)
     name = _text(data.get("name"), source, "name")
     assert name is not None
@@ -367,8 +373,9 @@ def _read(path: Path) -> str:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     try:
         return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"{path}: line {line}: not UTF-8 text") from None
 
 
 def load_rubric_file(path: Path) -> RubricDef:
@@ -380,7 +387,7 @@ def parse_modules(text: str, source: str) -> list[ModuleDef]:
     """Validate a module catalogue (``modules: [...]``); InputError names file, module, field."""
     data = _yaml(text, source)
     if not isinstance(data, dict) or not isinstance(data.get("modules"), list):
-        raise InputError(f"{source}: a module catalogue is a mapping with a 'modules' list")
+        raise InputError(f"{source}: line 1: a module catalogue is a mapping with a 'modules' list")
     _unknown(data, {"modules"}, source)
     out: list[ModuleDef] = []
     seen: set[str] = set()
@@ -415,13 +422,10 @@ def load_modules_file(path: Path) -> list[ModuleDef]:
     return parse_modules(_read(Path(path)), str(path))
 
 
-def _is_catalogue(text: str) -> bool:
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return False
+def _is_catalogue(text: str, source: str) -> bool:
+    """A module catalogue: top-level ``modules`` and no ``sections`` (read with the strict
+    loader, so a refused document is refused here, before anything else parses it)."""
+    data = _yaml(text, source)
     return isinstance(data, dict) and "modules" in data and "sections" not in data
 
 
@@ -469,7 +473,7 @@ def read_paths(
     catalogues: list[tuple[Path, list[ModuleDef]]] = []
     for path in _expand(paths):
         text = _read(path)
-        if _is_catalogue(text):
+        if _is_catalogue(text, str(path)):
             catalogues.append((path, parse_modules(text, str(path))))
         else:
             rubrics.append(parse_rubric(text, str(path)))
@@ -583,8 +587,11 @@ def _save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubri
                                                m.Rubric.content_hash == r.content_hash)).first()
     if same is not None:
         return same, False
+    from .redact import scrub
+
+    source = scrub(r.source_path) if r.source_path else r.source_path  # a file name with PII
     row = m.Rubric(name=r.name, version=_latest_version(session, r.name) + 1, title=r.title,
-                   channel=r.channel, content_hash=r.content_hash, source_path=r.source_path,
+                   channel=r.channel, content_hash=r.content_hash, source_path=source,
                    definition=json.dumps(r.canonical(), sort_keys=True, ensure_ascii=False))
     session.add(row)
     session.flush()
@@ -601,7 +608,7 @@ def _save_rubric(session: Session, r: RubricDef, *, actor: str) -> tuple[m.Rubri
     session.flush()
     _audit(session, actor=actor, entity="rubric", entity_id=row.id, action="load",
           after={"name": r.name, "version": row.version, "hash": r.content_hash,
-                 "criteria": len(r.criteria), "source": r.source_path})
+                 "criteria": len(r.criteria), "source": source})
     return row, True
 
 

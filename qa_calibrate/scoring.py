@@ -86,6 +86,8 @@ def parse_answer(criterion: Any, raw: str | float | int | None) -> tuple[float |
         number = float(raw)
         raw = str(int(number)) if number.is_integer() else repr(number)
     text = str(raw).strip()
+    if len(text) > 100:
+        raise ValueError(f"{len(text):,} characters: not an answer")
     low = text.casefold()
     if low in NA:
         if not criterion.na_allowed:

@@ -722,6 +722,10 @@ def _write_consensus(
             m.Consensus.criterion_id == crit.id,
         ).with_for_update()).first()
 
+    if note:
+        from .redact import _store_redactor
+
+        note = _store_redactor(session).text(note)
     row = stored()
     before = None
     inserted = False

@@ -157,3 +157,66 @@ def test_default_redactor_reads_the_config_directory(tmp_path):
     r = default_redactor(extra)
     assert [name for name, _ in r.extra] == ["TICKET", "PIN"]
     assert r.redact("TCK-12345, PIN 1234")[0] == "[TICKET], PIN [PIN]"
+
+
+# -- shapes outside the first set: folded (NFKC, one character for one) before matching ----------
+@pytest.mark.parametrize("text, expected", [
+    ("call 07700\u00a0900\u00a0123 now", "call [PHONE] now"),  # non-breaking spaces
+    ("tel 0113\u00a0496\u00a00000", "tel [PHONE]"),
+    ("020 7946\u202f0958", "[PHONE]"),  # narrow no-break space
+    ("call 020.7946.0958 or +44.20.7946.0958", "call [PHONE] or [PHONE]"),  # dots
+    ("ring \uff10\uff17\uff17\uff10\uff10 \uff19\uff10\uff10\uff11\uff12\uff13 please",
+     "ring [PHONE] please"),  # full-width digits
+    ("phone 020\u20137946\u20130958", "phone [PHONE]"),  # en dashes
+    ("phone 07700\u2011900123", "phone [PHONE]"),  # non-breaking hyphen
+    ("call 2125550123 today", "call [PHONE] today"),  # bare 10-digit US number
+    ("ref 4155550132.", "ref [PHONE]."),
+    ("card \uff14\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 \uff11\uff11\uff11\uff11 "
+     "\uff11\uff11\uff11\uff11", "card [CARD]"),
+    ("mail \uff4a\uff41\uff4e\uff45\uff20\uff45\uff58\uff41\uff4d\uff50\uff4c\uff45\uff0e"
+     "\uff43\uff4f\uff4d", "mail [EMAIL]"),
+    ("\u0660\u0667\u0667\u0660\u0660 \u0669\u0660\u0660\u0661\u0662\u0663", "[PHONE]"),
+    ("caf\u00e9 jo@example.com, 07700 900123", "caf\u00e9 [EMAIL], [PHONE]"),
+])
+def test_folded_shapes_are_redacted(text, expected):
+    out, counts = R.redact(text)
+    assert out == expected
+    assert sum(counts.values()) == expected.count("[")
+
+
+@pytest.mark.parametrize("text", [
+    "it costs $1,234.56 on 2026-09-01 at 10:30",
+    "order ORD-12345678 and ORD-1234567890",
+    "ref 1000234567",  # ten digits, but no valid UK or US number
+    "2026-11-03T10:20:30Z, 03/11/2026, 10:20:30",
+    "\uff12\uff10\uff12\uff16-\uff10\uff19-\uff10\uff11 at 10\uff1a30",  # a full-width date
+    "total \u20ac1\u00a0234,56 and 12\u00a0345 points",
+    "221B Baker Street, London NW1 6XE",  # addresses only with the switch
+    "Ana Reyes helped",  # names only with the switch
+])
+def test_non_pii_stays(text):
+    assert R.redact(text) == (text, Counter())
+
+
+def test_names_and_addresses_behind_the_switch():
+    r = Redactor(names=["Ana Reyes", "Bob"], addresses=True)
+    out, counts = r.redact("Hi, ana  REYES here, at 221B Baker Street, London NW1 6XE; "
+                           "Bob said so, Bobby did not")
+    assert out == ("Hi, [NAME] here, at [ADDRESS], London [POSTCODE]; [NAME] said so, Bobby "
+                   "did not")
+    assert counts == Counter(NAME=2, ADDRESS=1, POSTCODE=1)
+    assert r.redact("Ship to 12 Acacia Ave, Springfield, IL 62704")[0] == \
+        "Ship to [ADDRESS], Springfield, IL [POSTCODE]"
+    # amounts, dates and order numbers stay with the switch on too
+    text = "paid $1,234.56 on 2026-09-01 for ORD-12345678, 3 items"
+    assert r.redact(text) == (text, Counter())
+    changed, counts = r.redact_many(["Bob", "nothing", "12 Acacia Ave"])
+    assert changed == {0: "[NAME]", 2: "[ADDRESS]"}
+
+
+def test_names_from_the_config_file(tmp_path):
+    from qa_calibrate.locations import config_directory
+
+    (config_directory() / "redaction.yaml").write_text("names: [Jane Customer]\n")
+    assert default_redactor().redact("Jane Customer")[0] == "Jane Customer"  # switch off
+    assert default_redactor(names=[]).redact("jane customer called")[0] == "[NAME] called"

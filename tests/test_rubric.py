@@ -207,7 +207,7 @@ def test_criterion_validation(body: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
-    ("", "x.yaml: a rubric file is a mapping"),
+    ("", "x.yaml: line 1: a rubric file is a mapping"),
     ("name: t\nsections: []\n", "x.yaml: field 'sections'"),
     ("name: Bad Name\nsections: [{name: S, criteria: [{key: c, question: q, scale: binary}]}]\n",
      "x.yaml: field 'name': use lower-case"),

@@ -74,7 +74,8 @@ def decrypt_cmd(app: AppContext, target: Path) -> None:
 @click.argument("value", required=False)
 @pass_app
 def setting_cmd(app: AppContext, key: str, value: str | None) -> None:
-    """Show or change a store setting (trainers_see_transcripts on|off). Lead only to change."""
+    """Show or change a store setting (trainers_see_transcripts, redact_names, redact_addresses:
+    on|off). Lead only to change."""
     from ..access import set_setting, show_setting
 
     if value is None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .main import AppContext, cli, console, pass_app
+from .main import AppContext, cli, console, pass_app, styled
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -98,7 +98,7 @@ def _print_demo_summary(app: AppContext) -> None:
         f"{len(sessions.list_sessions(store, actor=user))} calibration sessions"
     )
     for row in sessions.list_sessions(store, actor=user):
-        console.print(
-            f"  session [bold]{row.name}[/bold]: {row.state}, "
+        console.print(styled(
+            "  session ", (row.name, "bold"), f": {row.state}, "
             f"{row.submitted}/{row.expected} evaluations submitted"
-        )
+        ))

@@ -42,14 +42,21 @@ def _summary_row(r: Any) -> dict[str, Any]:
 @click.option("--redact-patterns", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               metavar="FILE", help="YAML file of extra redaction patterns (added to "
                                    "redaction.yaml in the config directory).")
+@click.option("--redact-names/--no-redact-names", default=None,
+              help="Also redact the names of the store's people and agents and the names: list "
+                   "of redaction.yaml in turn text (default: the redact_names setting).")
+@click.option("--redact-addresses/--no-redact-addresses", default=None,
+              help="Also redact postal addresses and postcodes in turn text (default: the "
+                   "redact_addresses setting).")
 @click.option("--on-error", type=click.Choice(["fail", "skip"]), default="fail",
               show_default=True,
               help="fail: a bad record stops the file; skip: bad records go to FILE.rejects.")
 @format_option
 @pass_app
 def import_transcripts_cmd(app: AppContext, paths: tuple[Path, ...], source: str | None,
-                           no_redact: bool, redact_patterns: Path | None, on_error: str,
-                           fmt: str) -> None:
+                           no_redact: bool, redact_patterns: Path | None,
+                           redact_names: bool | None, redact_addresses: bool | None,
+                           on_error: str, fmt: str) -> None:
     """Import transcripts from CSV (a row per turn or per interaction), JSON, JSONL or Amazon
     Connect Contact Lens files; directories are searched for *.csv, *.json and *.jsonl.
 
@@ -57,11 +64,15 @@ def import_transcripts_cmd(app: AppContext, paths: tuple[Path, ...], source: str
     transaction: a file with a bad record stores nothing and stops the import with one error
     line, while files imported before it stay imported. Importing a file again adds nothing."""
     from ..importers import expand, import_file
-    from ..redact import default_redactor
+    from ..redact import redactor_for, scrub
 
-    if no_redact and redact_patterns is not None:
-        raise click.UsageError("--redact-patterns has no effect with --no-redact")
-    redactor = None if no_redact else default_redactor(redact_patterns)
+    if no_redact and (redact_patterns is not None or redact_names or redact_addresses):
+        raise click.UsageError("--redact-patterns, --redact-names and --redact-addresses have "
+                               "no effect with --no-redact")
+    redactor = None
+    if not no_redact:
+        redactor = redactor_for(app.store, redact_patterns, names=redact_names,
+                                addresses=redact_addresses)
     files = expand(list(paths))
     rows: list[dict[str, Any]] = []
     try:
@@ -77,8 +88,9 @@ def import_transcripts_cmd(app: AppContext, paths: tuple[Path, ...], source: str
                 bar.remove_task(task)
                 rows.append(_summary_row(result))
                 if result.rejects_file:
-                    err_console.print(f"{path}: {result.rejected} rejected, written to "
-                                      f"{result.rejects_file}", markup=False, highlight=False)
+                    err_console.print(scrub(f"{path}: {result.rejected} rejected, written to "
+                                            f"{result.rejects_file}"), markup=False,
+                                      highlight=False)
     except QAError:
         if rows:  # what was imported before the bad file stays; say so
             emit(rows, fmt, title="Imported before the error")

@@ -16,6 +16,8 @@ from .main import (
     format_option,
     listing_options,
     pass_app,
+    printable,
+    styled,
 )
 
 SPEAKER_STYLE = {"agent": "bold cyan", "customer": "bold yellow", "system": "dim"}
@@ -77,9 +79,9 @@ def interaction_show(app: AppContext, ref: str, fmt: str) -> None:
         str(v) for v in (row["channel"], row["agent"], row["team"], row["site"], row["queue"],
                          row["started_at"]) if v
     )
-    console.print(f"[bold]{row['source']}:{row['external_id']}[/bold]  {head}")
+    console.print(styled((f"{row['source']}:{row['external_id']}", "bold"), f"  {head}"))
     for turn in row["transcript"]:
         line = Text(f"{_clock(turn['offset_seconds'])} ")
         line.append(f"{turn['speaker']:>8}: ", style=SPEAKER_STYLE.get(turn["speaker"], ""))
-        line.append(turn["text"])
+        line.append(printable(turn["text"]))
         console.print(line)

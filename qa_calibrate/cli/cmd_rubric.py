@@ -18,6 +18,7 @@ from .main import (
     format_option,
     listing_options,
     pass_app,
+    styled,
 )
 
 SHOW_COLUMNS = ["key", "section", "question", "scale", "weight", "critical", "na_allowed",
@@ -92,8 +93,9 @@ def rubric_show(app: AppContext, name: str, fmt: str) -> None:
         emit(rows, fmt)
         return
     latest = "" if data.latest else " — not the latest version"
-    console.print(f"[bold]{data.title}[/bold] ({data.name}@{data.version}, "
-                  f"{data.channel or 'any channel'}, {len(data.criteria)} criteria{latest})")
+    console.print(styled((data.title, "bold"),
+                         f" ({data.name}@{data.version}, {data.channel or 'any channel'}"
+                         f", {len(data.criteria)} criteria{latest})"))
     sections: dict[str, list[Mapping[str, Any]]] = {}
     for c in data.criteria:
         sections.setdefault(c["section"], []).append(c)

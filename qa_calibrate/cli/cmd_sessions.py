@@ -31,6 +31,7 @@ from .main import (
     listing_options,
     pass_app,
     print_table,
+    styled,
 )
 
 
@@ -89,11 +90,12 @@ def session_create(
 
 def _print_summary(row: SessionRow, fmt: str, verb: str) -> None:
     if fmt == "table":
-        console.print(
-            f"session [bold]{row.name}[/bold] {verb}: {row.state}, rubric {row.rubric}, "
+        console.print(styled(
+            "session ", (row.name, "bold"),
+            f" {verb}: {row.state}, rubric {row.rubric}, "
             f"{row.evaluators} people × {row.interactions} interactions "
             f"({row.submitted}/{row.expected} evaluations submitted)"
-        )
+        ))
     else:
         emit([row], fmt)
 
@@ -335,31 +337,33 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
              columns=["section", "subject", "figure", "value", "ci_low", "ci_high", "se", "label"])
         return
     s = report.session
-    console.print(f"[bold]{s.name}[/bold] ({s.state}, {s.rubric}): "
-                  f"{s.interactions} interactions, {len(s.evaluators)} evaluators, "
-                  f"reference: {report.reference}")
+    console.print(styled((s.name, "bold"),
+                         f" ({s.state}, {s.rubric}): "
+                         f"{s.interactions} interactions, {len(s.evaluators)} evaluators, "
+                         f"reference: {report.reference}"))
     table = Table(title="Criteria, widest split first", header_style="bold")
     for col in ("criterion", "scale", "agreement", "Gwet AC1", "Krippendorff α", "flag"):
         table.add_column(col, overflow="fold")
     for c in report.criteria:
         table.add_row(
-            c.criterion + (" ⚠critical" if c.critical else ""), c.scale,
+            styled(c.criterion + (" ⚠critical" if c.critical else "")), c.scale,
             c.percent_agreement.text(pct=True), c.gwet_ac1.text(label=False),
             c.krippendorff_alpha.text(),
-            f"[red]below {c.target:.0%}[/red]" if c.flagged else "",
+            styled((f"below {c.target:.0%}", "red")) if c.flagged else "",
         )
     print_table(table)
-    table = Table(title=f"Evaluators vs {report.reference}", header_style="bold")
+    table = Table(title=styled(f"Evaluators vs {report.reference}"), header_style="bold")
     for col in ("evaluator", "match", "calibration score", "mean gap", "mean |gap|",
                 "ordinal bias", "outside ±band", "direction"):
         table.add_column(col)
     for e in report.evaluators:
         table.add_row(
-            e.evaluator, _num(e.match_rate, pct=True), _num(e.calibration_score),
+            styled(e.evaluator), _num(e.match_rate, pct=True),
+            _num(e.calibration_score),
             _num(e.mean_gap, signed=True), _num(e.mean_abs_gap),
             _num(e.ordinal_bias, signed=True),
             f"{e.interactions_outside_band}/{e.interactions_scored}",
-            f"[red]{e.direction}[/red]" if e.out_of_band else e.direction,
+            styled((e.direction, "red")) if e.out_of_band else e.direction,
         )
     print_table(table)
     icc = report.overall_score_icc

@@ -31,13 +31,46 @@ F = TypeVar("F", bound=Callable[..., Any])
 USER_VAR = "QA_CALIBRATE_USER"
 
 
+_CONTROL = None  # compiled on first use: control characters other than newline and tab
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character (ANSI escape, backspace, carriage return, C1
+    codes…) but newline and tab written as a visible escape such as ``\\x1b``, so stored text
+    is shown as it is and never drives the terminal."""
+    global _CONTROL
+    if text.isprintable():
+        return text
+    if _CONTROL is None:
+        import re
+
+        _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e"
+                              r"\u2066-\u2069]")
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def styled(*parts: str | tuple[str, str]) -> Any:
+    """A line of plain text and ``(text, style)`` parts (a rich Text): how a command prints user
+    text with a style, since the consoles read no markup."""
+    from rich.text import Text
+
+    from ..redact import scrub
+
+    return Text.assemble(*((printable(scrub(p[0])), p[1]) if isinstance(p, tuple)
+                           else printable(scrub(p)) for p in parts))
+
+
 class _LazyConsole:
     """A rich ``Console`` made on first use, so commands that print nothing never import rich.
+
+    It reads no markup, emoji codes or highlighting: what is printed is what the text says
+    (``[b]`` in a name stays ``[b]``), and control characters in a string are made visible
+    (:func:`printable`). Use :func:`styled` for a styled line.
 
     Piped or redirected, lines are not wrapped at a made-up width (soft wrap)."""
 
     def __init__(self, **options: Any) -> None:
-        self._options = options
+        self._options = {"markup": False, "emoji": False, "highlight": False, **options}
         self._console: Console | None = None
 
     def get(self) -> Console:
@@ -50,6 +83,13 @@ class _LazyConsole:
                 made.soft_wrap = True
             self._console = made
         return self._console
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        """Print; every string PII-redacted (a file name, an echoed value) and printable."""
+        from ..redact import scrub
+
+        self.get().print(*(printable(scrub(o)) if isinstance(o, str) else o for o in objects),
+                         **options)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.get(), name)
@@ -86,7 +126,9 @@ def progress_bar() -> Any:
         return _NoProgress()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    # a file name is no markup: "[/x].csv" must not break the bar
+    return Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                    MofNCompleteColumn(),
                     TimeElapsedColumn(), console=err_console.get(), transient=True)
 
 
@@ -147,8 +189,11 @@ def ask_key(prompt: str = "Key of the encrypted store") -> str | None:
 
 
 def _one_line(exc: BaseException) -> str:
+    """The error as one line, PII redacted: an error may echo a bad value from a file."""
+    from ..redact import scrub
+
     text = str(exc).strip()
-    return " ".join(text.split()) or exc.__class__.__name__
+    return scrub(" ".join(text.split())) or exc.__class__.__name__
 
 
 class QAGroup(click.Group):
@@ -178,7 +223,9 @@ class QAGroup(click.Group):
             err_console.print(f"error: {_one_line(exc)}{hint}", markup=False, highlight=False)
             sys.exit(exc.exit_code)
         except OSError as exc:
-            where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+            from ..redact import scrub
+
+            where = f"{scrub(str(exc.filename))}: " if getattr(exc, "filename", None) else ""
             err_console.print(
                 f"error: {where}{exc.strerror or _one_line(exc)}", markup=False, highlight=False
             )
@@ -262,21 +309,45 @@ class UTCDateTime(click.ParamType):
             try:
                 when = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
             except ValueError:
-                self.fail(f"{value!r} is not a date (YYYY-MM-DD) or an ISO 8601 date-time",
-                          param, ctx)
+                from ..redact import scrub
+
+                self.fail(f"{scrub(repr(value))[:60]} is not a date (YYYY-MM-DD) or an ISO "
+                          "8601 date-time", param, ctx)
         if when.tzinfo is None:
             return when.replace(tzinfo=timezone.utc)
-        return when.astimezone(timezone.utc)
+        try:
+            return when.astimezone(timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00+05:00 is before the first UTC instant
+            self.fail(f"{when.isoformat()} is outside the dates UTC can hold", param, ctx)
 
 
 UTC_DATETIME = UTCDateTime()
 
 
+RAW_KEY = "qa_calibrate.raw_csv"
+
+
+def _remember_raw(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    ctx.meta[RAW_KEY] = value
+    return value
+
+
+def raw_option(func: F) -> F:
+    """``--raw``: CSV cells exactly as stored, without the apostrophe ``emit`` puts before text
+    starting with ``= + - @`` (README "Output formats")."""
+    return click.option(
+        "--raw", is_flag=True, expose_value=False, callback=_remember_raw,
+        help="With --format csv: leave cells starting with = + - @ as they are (by default "
+             "they get a leading apostrophe so a spreadsheet does not run them).",
+    )(func)
+
+
 def listing_options(func: F) -> F:
-    """``--format`` and ``--limit`` for every listing command."""
+    """``--format``, ``--raw`` and ``--limit`` for every listing command."""
     func = click.option(
         "--limit", type=click.IntRange(min=1), default=None, help="Show at most this many rows."
     )(func)
+    func = raw_option(func)
     func = click.option(
         "--format",
         "fmt",
@@ -289,6 +360,7 @@ def listing_options(func: F) -> F:
 
 
 def format_option(func: F) -> F:
+    func = raw_option(func)
     return click.option(
         "--format",
         "fmt",
@@ -325,23 +397,32 @@ def emit(
 ) -> None:
     """Print rows as a rich table, JSON (list of objects) or CSV.
 
+    Every text goes through the PII patterns first (``redact.scrub``); stored text is redacted
+    already, this keeps anything older or from a file name out of the output too. Text is shown
+    as it is, never read as Rich markup. CSV cells that start like a spreadsheet formula get a
+    leading apostrophe unless the command was given ``--raw``.
+
     A table on a terminal fits its width; piped or redirected, it takes the width its rows need,
     so nothing is cut (use ``--format csv`` or ``json`` for other programs)."""
-    rows = as_rows(rows[:limit] if limit is not None else rows)
-    cols = list(columns or (rows[0].keys() if rows else []))
+    shown: list[Mapping[str, Any]] = [
+        _scrubbed(r) for r in as_rows(rows[:limit] if limit is not None else rows)]
+    cols = list(columns or (shown[0].keys() if shown else []))
     if fmt == "json":
-        click.echo(to_json([{c: r.get(c) for c in cols} for r in rows] if columns else rows))
+        click.echo(to_json([{c: r.get(c) for c in cols} for r in shown] if columns else shown))
     elif fmt == "csv":
-        click.echo(to_csv(rows, cols), nl=False)
+        ctx = click.get_current_context(silent=True)
+        raw = bool(ctx is not None and ctx.meta.get(RAW_KEY))
+        click.echo(to_csv(shown, cols, raw=raw), nl=False)
     else:
-        if not rows:
-            console.print(f"[dim]{title + ': ' if title else ''}nothing to show[/dim]")
+        if not shown:
+            console.print(styled((f"{title + ': ' if title else ''}nothing to show", "dim")))
             return
         from rich.table import Table
         from rich.text import Text
 
-        table = Table(title=title, header_style="bold", show_lines=False)
-        cells = [[_cell(r.get(c)) for c in cols] for r in rows]
+        table = Table(title=Text(printable(title)) if title else None, header_style="bold",
+                      show_lines=False)
+        cells = [[printable(_cell(r.get(c))) for c in cols] for r in shown]
         for n, c in enumerate(cols):
             widest = max([len(row[n]) for row in cells] + [len(c)])
             if widest <= 24:  # short values stay on one line; long text wraps
@@ -354,6 +435,18 @@ def emit(
         print_table(table)
 
 
+def _scrubbed(value: Any) -> Any:
+    from ..redact import scrub
+
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, Mapping):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
 def print_table(table: Any) -> None:
     """A rich table to stdout: fitted to a terminal; piped, at the width its rows need (a table
     does not expand, so an unbounded console prints it at its natural width)."""
@@ -362,4 +455,5 @@ def print_table(table: Any) -> None:
         return
     from rich.console import Console
 
-    Console(width=1_000_000, soft_wrap=True, highlight=False).print(table)
+    Console(width=1_000_000, soft_wrap=True, highlight=False, markup=False,
+            emoji=False).print(table)

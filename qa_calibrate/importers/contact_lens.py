@@ -33,6 +33,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .records import (
+    MAX_HANDLE,
+    MAX_OFFSET,
     SPEAKERS,
     InteractionRecord,
     RecordError,
@@ -110,7 +112,8 @@ def to_record(doc: dict[str, Any], *, source: str, now: datetime, name: str) -> 
         else:
             speaker = _role(pid, f"{where}.ParticipantId")  # "AGENT" / "CUSTOMER" as the id
         try:
-            millis = number_field(t.get("BeginOffsetMillis"), "BeginOffsetMillis")
+            millis = number_field(t.get("BeginOffsetMillis"), "BeginOffsetMillis",
+                                  maximum=MAX_OFFSET * 1000)
             absolute = when_field(t.get("AbsoluteTime"), "AbsoluteTime", now=now)
             if started is None and absolute is not None:
                 started = absolute - timedelta(milliseconds=millis or 0)
@@ -124,7 +127,8 @@ def to_record(doc: dict[str, Any], *, source: str, now: datetime, name: str) -> 
             raise RecordError(f"{where}.{field_name}", str(err)) from None
     chars = doc.get("ConversationCharacteristics")
     duration = number_field(chars.get("TotalConversationDurationMillis") if isinstance(
-        chars, dict) else None, "ConversationCharacteristics.TotalConversationDurationMillis")
+        chars, dict) else None, "ConversationCharacteristics.TotalConversationDurationMillis",
+        maximum=MAX_HANDLE * 1000)
     if started is None:
         ended = _file_time(name, now)
         if ended is not None:

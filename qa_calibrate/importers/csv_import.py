@@ -23,6 +23,7 @@ from itertools import chain
 from pathlib import Path
 
 from ..errors import InputError
+from .reading import quoting_error
 from .records import (
     MAX_TEXT,
     SPEAKERS,
@@ -37,6 +38,7 @@ from .records import (
 INTERACTION_FIELDS = ("external_id", "source", "channel", "agent", "team", "site", "queue",
                       "started_at", "handle_time_seconds", "csat", "language")
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+MULTILINE = frozenset({"text", "transcript"})  # columns whose values may hold line breaks
 MAX_CELL = 20_000_000  # a whole e-mail thread fits in one transcript cell
 LINE = re.compile(
     r"^\s*(?:\[(?:(\d{1,3}):)?(\d{1,3}):(\d{2})\]\s*)?([^\W\d_][\w .'/-]{0,39}?)\s*:[ \t]?(.*)$"
@@ -101,6 +103,9 @@ def open_csv(path: Path, lines: Iterable[str]) -> CsvFile:
                 raise InputError(f"{path}: row {row + 1}: not readable as CSV ({exc})") from None
             row += 1
             if any(v.strip() for v in values):
+                wrong = quoting_error(values, header, delimiter, MULTILINE)
+                if wrong is not None:
+                    raise InputError(f"{path}: row {row}: field {wrong[0]!r}: {wrong[1]}")
                 yield row, values
 
     return CsvFile(shape=shape, header=header, delimiter=delimiter, rows=rows())
@@ -114,7 +119,7 @@ def _width_error(values: list[str], header: list[str]) -> RecordError | None:
 
 
 def _where(row: int, ext: str) -> str:
-    return f"row {row} (external_id {ext!r})" if ext else f"row {row}"
+    return f"row {row} (external_id {ext[:40]!r})" if ext else f"row {row}"
 
 
 def parse_turn_rows(table: CsvFile, *, default_source: str, now: datetime) -> Iterator[Item]:

@@ -18,10 +18,10 @@ from sqlalchemy import ARRAY, Connection, String, bindparam, func, select
 
 from .. import models as m
 from ..errors import InputError
-from ..redact import Redactor, default_redactor
+from ..redact import Redactor, default_redactor, scrub
 from ..store import Store, _audit
 from . import contact_lens, reading
-from .canonical import parse_json, parse_jsonl
+from .canonical import bounded, parse_json, parse_jsonl
 from .csv_import import open_csv, parse_interaction_rows, parse_turn_rows
 from .records import InteractionRecord, Item, RecordError
 
@@ -139,10 +139,22 @@ def _collect(path: Path, shape: str, items: Iterator[Item], header: list[str] | 
     return parsed
 
 
+METADATA_FIELDS = ("external_id", "agent", "team", "site", "queue", "language")
+
+
 def redact_records(records: list[InteractionRecord], redactor: Redactor) -> Counter[str]:
-    """Redact every turn's text in place; the counts of what was replaced."""
+    """Redact every turn's text and the interaction fields in place; the counts of what was
+    replaced. Agent and team names are not redacted as names (the name pass runs on turn text
+    only), but an e-mail or number planted in one is."""
+    plain = Redactor(extra=redactor.extra)  # the fields: the patterns without names/addresses
+    fields = [getattr(r, name) or "" for r in records for name in METADATA_FIELDS]
+    field_changes, counts = plain.redact_many(fields)
+    width = len(METADATA_FIELDS)
+    for k, text in field_changes.items():
+        setattr(records[k // width], METADATA_FIELDS[k % width], text)
     texts = [t[3] for r in records for t in r.turns]
-    changed, counts = redactor.redact_many(texts)
+    changed, turn_counts = redactor.redact_many(texts)
+    counts += turn_counts
     if changed:
         starts = list(accumulate((len(r.turns) for r in records), initial=0))
         for k, text in changed.items():
@@ -262,7 +274,7 @@ def write_records(store: Store, records: list[InteractionRecord], result: Import
             result.interactions_added += len(part)
             if progress is not None:
                 progress(lo + len(part), total)
-        _audit(session, actor=actor, entity="import", entity_id=str(path),
+        _audit(session, actor=actor, entity="import", entity_id=scrub(str(path)),
               action="import_transcripts",
               after={"shape": result.shape, "added": result.interactions_added,
                      "already_stored": result.interactions_already_stored,
@@ -270,22 +282,62 @@ def write_records(store: Store, records: list[InteractionRecord], result: Import
                      "redacted": redacted, "redactions": result.redactions})
 
 
-def write_rejects(path: Path, parsed: _Parsed) -> Path:
+def _one_record_per_key(path: Path, parsed: _Parsed, on_error: str) -> None:
+    """Two records whose external ids differed only in PII are one key once redacted: the
+    second is refused like any id that appears again with different content."""
+    seen: dict[tuple[str, str], InteractionRecord] = {}
+    kept: list[InteractionRecord] = []
+    for record in parsed.records:
+        key = (record.source, record.external_id)
+        first = seen.setdefault(key, record)
+        if first is record:
+            kept.append(record)
+            continue
+        if first.content_key() == record.content_key():
+            continue
+        error = (f"field 'external_id': {record.external_id!r} (after PII redaction) appears "
+                 "again with different content")
+        if on_error == "fail":
+            raise InputError(f"{path}: {error}")
+        parsed.rejects.append((f"external_id {record.external_id!r}", error,
+                               record.canonical()))
+    parsed.records = kept
+
+
+def _redacted_value(value: Any, redactor: Redactor | None) -> Any:
+    """A rejected record's values, each text through the redactor."""
+    if redactor is None:
+        return value
+    if isinstance(value, str):
+        return redactor.text(value)
+    if isinstance(value, dict):
+        return {redactor.text(str(k)): _redacted_value(v, redactor) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redacted_value(v, redactor) for v in value]
+    return value
+
+
+def write_rejects(path: Path, parsed: _Parsed, redactor: Redactor | None = None) -> Path:
     """``<file>.rejects`` next to the input: CSV rows with an ``error`` column (same delimiter),
-    or JSONL objects with an ``error`` key."""
+    or JSONL objects with an ``error`` key. With a redactor, every value and error is redacted
+    as the stored text would be."""
     out = path.with_name(path.name + ".rejects")
+    clean = (lambda v: _redacted_value(v, redactor))  # noqa: E731
     if parsed.csv_header is not None:
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh, delimiter=parsed.csv_delimiter)
             writer.writerow([*parsed.csv_header, "error"])
             for where, error, rows in parsed.rejects:
-                for values in rows:
-                    writer.writerow([*values, f"{where}: {error}"])
+                for values in rows if isinstance(rows, list) and all(
+                        isinstance(v, list) for v in rows) else [[json.dumps(
+                            rows, ensure_ascii=False, default=str)]]:
+                    writer.writerow([*clean(values), clean(f"{where}: {error}")])
     else:
         with out.open("w", encoding="utf-8") as fh:
             for where, error, raw in parsed.rejects:
+                raw = bounded(raw)
                 record = raw if isinstance(raw, dict) else {"record": raw}
-                fh.write(json.dumps({**record, "error": f"{where}: {error}"},
+                fh.write(json.dumps({**clean(record), "error": clean(f"{where}: {error}")},
                                     ensure_ascii=False, default=str) + "\n")
     return out
 
@@ -304,12 +356,14 @@ def import_file(store: Store, path: Path, *, actor: str, source: str | None = No
     result = ImportResult(path=str(path), shape=parsed.shape, rejected=len(parsed.rejects))
     if redactor is not None:
         result.redactions = dict(sorted(redact_records(parsed.records, redactor).items()))
+        _one_record_per_key(path, parsed, on_error)
+        result.rejected = len(parsed.rejects)
     t2 = time.perf_counter()
     write_records(store, parsed.records, result, redacted=redactor is not None, actor=actor,
                   path=path, progress=progress)
     t3 = time.perf_counter()
     if parsed.rejects:
-        result.rejects_file = str(write_rejects(path, parsed))
+        result.rejects_file = str(write_rejects(path, parsed, redactor))
     result.timings = {"parse": t1 - t0, "redact": t2 - t1, "write": t3 - t2}
     return result
 

@@ -4,6 +4,7 @@ telling JSON, JSONL and CSV apart by their content."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,10 @@ from ..errors import InputError
 
 BOM = b"\xef\xbb\xbf"
 ENCODINGS = ("utf-8", "cp1252")
+
+
+_DIGITS = re.compile(r"[0-9]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 
 
 class NotThisEncoding(Exception):
@@ -86,7 +91,37 @@ def detect(path: Path) -> str:
             return "jsonl"
         try:
             obj = json.loads(head)
-        except json.JSONDecodeError:
-            return "json"  # an object spread over several lines
+        except (ValueError, RecursionError):  # JSONDecodeError, or a huge number, or deep
+            return "json"  # an object spread over several lines (parse_json says what is wrong)
         return "jsonl" if isinstance(obj, dict) and more else "json"
     return "csv"
+
+
+def _shape(text: str) -> str:
+    """"T-12" → "A-9": what an id looks like."""
+    return _LETTERS.sub("A", _DIGITS.sub("9", text.strip()))
+
+
+def quoting_error(values: list[str], header: list[str], delimiter: str,
+                  multiline: frozenset[str] = frozenset()) -> tuple[str, str] | None:
+    """(field, message) when a CSV record shows an unterminated quote: a field outside
+    ``multiline`` that holds a line break, or a line inside a multi-line field that starts
+    like a record of this file (a first value shaped like this record's first value, then at
+    least as many separators as come before the field: the next row swallowed). None when the
+    record looks right."""
+    width = len(header)
+    first = _shape(values[0]) if values and values[0].strip() else None
+    for index, (name, value) in enumerate(zip(header, values, strict=False)):
+        if "\n" not in value and "\r" not in value:
+            continue
+        if name not in multiline:
+            return name, ("holds a line break: an unterminated quote that ran into the next "
+                          "row? (quote a value with \"…\" and double any quote inside it)")
+        if first is None or index == 0:
+            continue
+        for line in value.splitlines()[1:]:
+            head, sep, _rest = line.partition(delimiter)
+            if sep and line.count(delimiter) >= min(index, width - 1) and _shape(head) == first:
+                return name, ("a line inside it starts like a row of this file: an "
+                              "unterminated quote swallowed the next row?")
+    return None

@@ -29,6 +29,9 @@ SPEAKER_FAST = {v: s for k, s in SPEAKERS.items() for v in (k, k.upper(), k.capi
 MAX_TEXT = 100_000  # characters in one turn; longer is a broken export, not a conversation
 MAX_FIELD = 1_000  # characters in a metadata field
 MAX_HANDLE = 7 * 24 * 3600
+MAX_SEQ = 10_000_000  # a turn number; it only orders the turns
+MAX_OFFSET = MAX_HANDLE  # seconds from the start of the contact to a turn
+EARLIEST_YEAR = 1900  # a contact before this is a broken export (and spreadsheets cannot hold it)
 FUTURE_SLACK = timedelta(days=1)  # clocks and zone-less local times may run a little ahead
 
 Turn = tuple[int, str, float | None, str]
@@ -142,11 +145,14 @@ def when_field(raw: Any, name: str, *, now: datetime) -> datetime | None:
     try:
         when = datetime.fromisoformat(text.replace("z", "Z").replace(" UTC", "Z"))
     except ValueError:
-        raise RecordError(name, f"{text!r} is not an ISO 8601 date-time") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    else:
-        when = when.astimezone(timezone.utc)
+        raise RecordError(name, f"{text[:40]!r} is not an ISO 8601 date-time") from None
+    try:
+        when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None \
+            else when.astimezone(timezone.utc)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first UTC instant
+        raise RecordError(name, f"{text} is outside the dates UTC can hold") from None
+    if when.year < EARLIEST_YEAR:
+        raise RecordError(name, f"{text} is before {EARLIEST_YEAR}")
     if when > now + FUTURE_SLACK:
         raise RecordError(name, f"{text} is in the future")
     return when
@@ -157,8 +163,11 @@ def number_field(raw: Any, name: str, *, maximum: float | None = None,
     """A finite number >= 0 (and <= maximum); None when empty."""
     kind = type(raw)
     if kind is int or kind is float:
-        value = float(raw)
-        text = str(raw)
+        try:
+            value = float(raw)
+        except OverflowError:  # an integer of hundreds of digits
+            raise RecordError(name, "a number too large") from None
+        text = str(raw) if kind is float or abs(raw) < 10 ** 30 else "a number too large"
     else:
         text_value = text_field(raw, name)
         if text_value is None:
@@ -166,8 +175,8 @@ def number_field(raw: Any, name: str, *, maximum: float | None = None,
         text = text_value
         try:
             value = float(text)
-        except ValueError:
-            raise RecordError(name, f"{text!r} is not a number") from None
+        except (ValueError, OverflowError):
+            raise RecordError(name, f"{text[:40]!r} is not a number") from None
     if not math.isfinite(value):
         raise RecordError(name, f"{text!r} is not a finite number")
     if value < 0:
@@ -211,7 +220,7 @@ def make_turn(position: int, speaker: Any, text: Any, offset: Any, timestamp: An
     speaker_value = speaker_field(speaker)
     text_value = turn_text(text)
     kind = type(offset)
-    if (kind is float or kind is int) and 0 <= offset < math.inf:
+    if (kind is float or kind is int) and 0 <= offset <= MAX_OFFSET:
         offset_value: float | None = float(offset)
     elif offset is None or offset == "":
         offset_value = None
@@ -223,15 +232,18 @@ def make_turn(position: int, speaker: Any, text: Any, offset: Any, timestamp: An
                 seconds = (stamp - started_at).total_seconds()
                 if seconds < 0:
                     raise RecordError("timestamp", f"{timestamp} is before started_at")
+                if seconds > MAX_OFFSET:
+                    raise RecordError("timestamp", f"{timestamp} is more than {MAX_OFFSET:,} s "
+                                                   "after started_at")
                 offset_value = seconds
     else:
-        offset_value = number_field(offset, "offset_seconds")
+        offset_value = number_field(offset, "offset_seconds", maximum=MAX_OFFSET)
     if seq is None or seq == "":
         seq_value = None
-    elif type(seq) is int and seq >= 0:
+    elif type(seq) is int and 0 <= seq <= MAX_SEQ:
         seq_value = seq
     else:
-        number = number_field(seq, "seq", integer=True)
+        number = number_field(seq, "seq", integer=True, maximum=MAX_SEQ)
         seq_value = None if number is None else int(number)
     return (seq_value, speaker_value, offset_value, text_value)
 
