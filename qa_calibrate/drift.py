@@ -199,10 +199,13 @@ def threshold_for(p: float, arl: float, odds_ratio: float = 3.0) -> float:
         return target - math.log(in_control_arl(p, h, odds_ratio))
 
     # f falls as h rises: the Illinois variant of regula falsi inside a bracket that holds it
-    lo, hi = 2.0, 16.0
+    lo, hi = 1.0, 12.0
     f_lo, f_hi = f(lo), f(hi)
     if f_lo <= 0:
         return lo
+    while f_hi > 0:
+        lo, f_lo, hi = hi, f_hi, hi * 1.5
+        f_hi = f(hi)
     side = 0
     while hi - lo > 0.005:
         x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
@@ -267,27 +270,24 @@ def segmented_cusum(
 
     ``seg`` holds each row's series id and rows must be sorted by (series, time). Returns the
     statistic S and, per row, the index of the last row of the same series where S was 0
-    (the change-point estimate; -1 for "before the first row")."""
+    (the change-point estimate; -1 for "before the first row"). Each series' sums start from
+    zero of their own (S_t = C_t − min(0, min C_s)), so S is exactly 0 where C sets a new low
+    and a series' result does not depend on the rows of other series before it."""
     n = y.size
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
     log_r = math.log(odds_ratio)
     w = y * log_r - np.log1p(p * (odds_ratio - 1.0))
-    c = np.cumsum(w)
     starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
-    seg_index = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, n]))
-    base = np.r_[0.0, c][starts][seg_index]  # cumulative sum before each segment
-    cs = c - base
-    # Running minimum that restarts at every segment: shift later segments far down.
-    span = float(np.abs(cs).max()) * 2 + 1.0
-    shifted = cs - seg_index * span
-    running = np.minimum.accumulate(shifted) + seg_index * span
-    running = np.minimum(running, 0.0)
-    s = cs - running
+    stops = np.r_[starts[1:], n]
+    s = np.empty(n)
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        cs = np.cumsum(w[a:b])
+        s[a:b] = cs - np.minimum(np.minimum.accumulate(cs), 0.0)
+    seg_start = np.repeat(starts, stops - starts)
     # Last index where S == 0 (at or before each row), restarting per segment.
-    zero_at = np.where(s <= 1e-12, np.arange(n), -1)
-    last_zero = np.maximum.accumulate(np.where(zero_at >= 0, zero_at, -1))
-    last_zero = np.where(last_zero >= starts[seg_index], last_zero, starts[seg_index] - 1)
+    last_zero = np.maximum.accumulate(np.where(s <= 0.0, np.arange(n), -1))
+    last_zero = np.where(last_zero >= seg_start, last_zero, seg_start - 1)
     return s, last_zero
 
 
