@@ -16,6 +16,7 @@ import json
 import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from click.testing import CliRunner
 from conftest import DATA
 from helpers import FULL_PASS, LEAD, seed_basics
 from openpyxl import Workbook
+from sqlmodel import select
 
 from qa_calibrate import models as m
 from qa_calibrate import packets, sessions
@@ -46,7 +48,8 @@ SECRET = "ANN-OPEN-SECRET"  # Ann's comment in the open session: hers and the le
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Lead, Ann/Bob/Cy, a trainer; "Open" (Ann has a draft with a comment), "Shown" (revealed,
-    no consensus yet); two assignments (the trainer's and another trainer's); input files."""
+    no consensus yet); a standing drift flag of Ann's; two assignments (the trainer's and
+    another trainer's); input files."""
     folder = tmp_path_factory.mktemp("matrix")
     store = open_store(f"sqlite:///{folder / 'template.db'}")
     try:
@@ -63,6 +66,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                answers=FULL_PASS, submit_now=True)
         sessions.reveal(store, "Shown", actor=LEAD)
         with store.session() as s:
+            ann = s.exec(select(m.Evaluator).where(m.Evaluator.name == ANN)).one()
+            s.add(m.DriftFlag(evaluator_id=ann.id, criterion="greeting", source="routine",
+                              direction="lenient", onset_date=date(2026, 8, 1),
+                              signal_date=date(2026, 8, 20), size=-20.0, evidence_count=30,
+                              observed=29, expected=22.0, z=3.0, evaluator_fail_rate=0.03,
+                              reference_fail_rate=0.25, raised_by=LEAD))
             for trainer in (TRAINER, "Other Trainer"):
                 s.add(m.Assignment(kind="refresher", assignee="Agent 0", role="agent",
                                    module_id="MOD-EMP", module_title="Empathy", reason="r",
@@ -209,6 +218,8 @@ CASES = [
     Case("audit list", ["audit", "list", "--format", "json"], rule("audit.list"),
          check=_audit_blind),
     Case("drift", ["drift"], rule("drift")),
+    Case("drift, cleared too", ["drift", "--all", "--format", "json"], rule("drift")),
+    Case("drift clear", ["drift", "clear", "1", "--note", "recalibrated"], rule("drift.clear")),
     Case("coaching plan dry run", ["coaching", "plan", "--dry-run"], rule("coaching.plan")),
     Case("coaching plan", ["coaching", "plan"], rule("coaching.plan")),
     Case("coaching list", ["coaching", "list"], rule("coaching.list")),
