@@ -383,6 +383,21 @@ async def drift(app: Any, pilot: Any) -> None:
     await _settle(app, pilot)
 
 
+async def drift_clear(app: Any, pilot: Any) -> None:
+    """Clear flag 1 with a note: from the highlighted row for a lead, and directly for the
+    others (the screen's binding is hidden from them; the core refuses)."""
+    screen = DriftScreen()
+    app.push_screen(screen)
+    await _settle(app, pilot)
+    if screen.flags and app.may_on(screen, "clear"):
+        screen.action_clear()
+        await _settle(app, pilot)
+        await pilot.press(*"recalibrated", "enter")
+    else:
+        screen.clear(1, "recalibrated")
+    await _settle(app, pilot)
+
+
 async def plan(app: Any, pilot: Any) -> None:
     screen = CoachingScreen()
     app.push_screen(screen)
@@ -413,6 +428,7 @@ ACTIONS = [
     Action("evaluator report", report, rule("report.evaluators"), False, "report.evaluators",
            True),
     Action("drift", drift, rule("drift"), False, "drift"),
+    Action("drift clear", drift_clear, rule("drift.clear"), True, "drift.clear"),
     Action("coaching plan", plan, rule("coaching.plan"), False, "coaching.plan"),
 ]
 
