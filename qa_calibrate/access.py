@@ -103,6 +103,7 @@ POLICY: dict[str, Rule] = {
     "report.evaluators": _r("see the evaluators report", LEAD, TRAINER),
     "audit.list": _r("read the audit log", *ALL),
     "drift": _r("see drift flags", LEAD, TRAINER),
+    "drift.clear": _r("clear a drift flag", LEAD),
     # coaching
     "coaching.plan": _r("make the coaching plan", LEAD, TRAINER),
     "coaching.list": _r("list coaching assignments", LEAD, TRAINER),

@@ -60,11 +60,12 @@ _WRITES: dict[str, dict[str, str]] = {
         "evaluation": "INSERT, UPDATE", "answer": "INSERT, UPDATE, DELETE",
         "consensus": "INSERT, UPDATE", "audit_log": "INSERT",
         "assignment": "INSERT, UPDATE", "packet_log": "INSERT",
-        "sla_target": "INSERT, UPDATE",
+        "sla_target": "INSERT, UPDATE", "drift_flag": "INSERT, UPDATE",
     },
     "evaluator": {"evaluation": "INSERT, UPDATE", "answer": "INSERT, UPDATE, DELETE",
                   "audit_log": "INSERT"},
-    "trainer": {"assignment": "INSERT, UPDATE", "audit_log": "INSERT"},
+    # running drift keeps the flags it raises (drift_flag); only a lead clears one
+    "trainer": {"assignment": "INSERT, UPDATE", "audit_log": "INSERT", "drift_flag": "INSERT"},
     "agent": {},
 }
 _AGENT_READS = ("module",)  # agents (no person role yet): the module catalogue only

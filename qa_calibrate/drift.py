@@ -26,35 +26,64 @@ S_t = C_t − min(0, min_{s≤t} C_s) over segmented cumulative sums.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 
 from .store import Store
-from .vocabulary import DRIFT_THRESHOLD
+from .vocabulary import DRIFT_ANSWERS_PER_YEAR, DRIFT_YEARS_PER_FALSE_ALARM
 
-FLAG_KEYS = ("evaluator", "criterion", "direction", "size", "first_date", "evidence_count",
-             "examples")
+FLAG_KEYS = ("id", "evaluator", "criterion", "direction", "size", "onset_date", "first_date",
+             "evidence_count", "examples")
 
 
 @dataclass(frozen=True)
 class DriftSettings:
+    """The detector's settings. The limit h of each chart comes from the stated false-alarm
+    rate: one false alarm per chart (evaluator × criterion × direction) every
+    ``years_per_false_alarm`` years at ``answers_per_year`` answers a year, i.e. an in-control
+    average run length of ``arl0`` answers at every expected rate. ``threshold`` fixes one h for
+    every rate instead (today's chart before issue 16; the false-alarm rate then varies)."""
+
     window_days: float = 60.0
     shrink: float = 20.0
     odds_ratio: float = 3.0
-    threshold: float = DRIFT_THRESHOLD  # h
+    answers_per_year: float = DRIFT_ANSWERS_PER_YEAR
+    years_per_false_alarm: float = DRIFT_YEARS_PER_FALSE_ALARM
+    threshold: float | None = None  # a fixed h for every rate, overriding the stated rate
     min_evidence: int = 10
-    z_crit: float = 3.5
+    # A significance gate on the evidence at the signal (z ≥ z_crit); none by default: the
+    # limit h already carries the whole false-alarm budget (README "Drift detection" says why).
+    z_crit: float | None = None
     ewma_lambda: float = 0.1
     min_rate: float = 0.01  # expected probabilities are kept inside [min_rate, 1 - min_rate]
 
+    @property
+    def arl0(self) -> float:
+        """In-control average run length (answers between false alarms) of every chart."""
+        return self.answers_per_year * self.years_per_false_alarm
 
-@dataclass
+    @property
+    def default_rate(self) -> bool:
+        """The stated false-alarm rate of the tool (flags found so are kept in the store)."""
+        d = DriftSettings()
+        return self.threshold is None and (self.odds_ratio, self.arl0, self.window_days,
+                                           self.shrink, self.min_evidence, self.z_crit) == (
+            d.odds_ratio, d.arl0, d.window_days, d.shrink, d.min_evidence, d.z_crit)
+
+
+@dataclass(frozen=True)
 class Flag:
+    """One drift flag, as the CLI and the TUI show it. ``first_date`` is the day of the signal
+    (when a run of ``drift`` on that day raised it), ``onset_date`` the estimated change
+    point. ``id`` is the kept flag's (None: found with other settings than the stated rate,
+    not kept); ``cleared_*`` say who cleared it, when and why (None: it stands)."""
+
     evaluator: str
     rubric: str
     criterion: str
@@ -69,11 +98,22 @@ class Flag:
     z: float
     evaluator_fail_rate: float
     reference_fail_rate: float
-    examples: list[str] = field(default_factory=list)
-    trend: list[float] = field(default_factory=list)  # EWMA of (outcome - expected), per answer
+    examples: tuple[str, ...] = ()
+    trend: tuple[float, ...] = ()  # EWMA of (outcome - expected), per answer
+    id: int | None = None
+    raised_at: str | None = None  # when it was kept (UTC, ISO)
+    cleared_at: str | None = None
+    cleared_by: str | None = None
+    clear_note: str | None = None
+
+    @property
+    def standing(self) -> bool:
+        return self.cleared_at is None
 
     def as_row(self) -> dict[str, Any]:
-        return asdict(self)
+        row = asdict(self)
+        row["examples"], row["trend"] = list(self.examples), list(self.trend)
+        return row
 
 
 @dataclass
@@ -93,6 +133,133 @@ class Observations:
     p: np.ndarray | None = None
 
 
+# ----------------------------------------------------------------------------- thresholds
+
+
+def _grid_chart(p: float, odds_ratio: float, h_hint: float) -> tuple[float, int, int]:
+    """A lattice for the chart at expected rate ``p``: cell width d and the two increments in
+    cells (up for y = 1, down for y = 0). The smaller step is a whole number of cells and the
+    larger is rounded to the nearest cell, with cells fine enough that the rounding moves it by
+    at most 0.4% (and no more than 2,000 cells below ``h_hint``)."""
+    b = -math.log1p(p * (odds_ratio - 1.0))
+    a = math.log(odds_ratio) + b
+    small, large = min(a, -b), max(a, -b)
+    k = 1
+    while True:
+        d = small / k
+        if abs(large / d - round(large / d)) * d <= 0.004 * large \
+                or h_hint / (small / (k + 1)) > 2000:
+            break
+        k += 1
+    if a < -b:
+        return d, k, int(round(-b / d))
+    return d, int(round(a / d)), k
+
+
+def _arl_on_lattice(p: float, states: int, up: int, down: int) -> float:
+    """Average run length from S = 0 of the chain on states 0..states-1 (Brook & Evans 1972):
+    L = (I − Q)⁻¹·1. I − Q is a banded M-matrix, so Gaussian elimination without pivoting over
+    its band is exact and stable."""
+    n = states
+    a = np.eye(n)
+    idx = np.arange(n)
+    hi = idx + up
+    ok = hi < n
+    a[idx[ok], hi[ok]] -= p
+    a[idx, np.maximum(idx - down, 0)] -= 1.0 - p
+    rhs = np.ones(n)
+    for j in range(n - 1):
+        r1, c1 = min(j + down + 1, n), min(j + up + 1, n)
+        f = a[j + 1:r1, j] / a[j, j]
+        a[j + 1:r1, j:c1] -= np.outer(f, a[j, j:c1])
+        rhs[j + 1:r1] -= f * rhs[j]
+    out = np.zeros(n)
+    for j in range(n - 1, -1, -1):
+        c1 = min(j + up + 1, n)
+        out[j] = (rhs[j] - a[j, j + 1:c1] @ out[j + 1:c1]) / a[j, j]
+    return float(out[0])
+
+
+def in_control_arl(p: float, h: float, odds_ratio: float = 3.0, *,
+                   reference: float | None = None) -> float:
+    """Answers until a false signal, on average, of the Bernoulli CUSUM with limit ``h`` when
+    the evaluator's true rate is ``p`` and the chart's expected rate is ``reference`` (default
+    ``p``: the reference is exact) — the Markov-chain approximation of Brook & Evans."""
+    ref = p if reference is None else reference
+    d, up, down = _grid_chart(ref, odds_ratio, h)
+    return _arl_on_lattice(p, int(math.floor(h / d + 1e-9)) + 1, up, down)
+
+
+def threshold_for(p: float, arl: float, odds_ratio: float = 3.0) -> float:
+    """The smallest limit h at which a stable evaluator at expected rate ``p`` false-alarms
+    at most once per ``arl`` answers on average."""
+    target = math.log(arl)
+
+    def f(h: float) -> float:
+        return target - math.log(in_control_arl(p, h, odds_ratio))
+
+    # f falls as h rises: the Illinois variant of regula falsi inside a bracket that holds it
+    lo, hi = 1.0, 12.0
+    f_lo, f_hi = f(lo), f(hi)
+    if f_lo <= 0:
+        return lo
+    while f_hi > 0:
+        lo, f_lo, hi = hi, f_hi, hi * 1.5
+        f_hi = f(hi)
+    side = 0
+    while hi - lo > 0.005:
+        x = hi - f_hi * (hi - lo) / (f_hi - f_lo)
+        x = min(max(x, lo + 0.002), hi - 0.002)
+        fx = f(x)
+        if fx > 0:
+            lo, f_lo = x, fx
+            if side == -1:
+                f_hi /= 2
+            side = -1
+        else:
+            hi, f_hi = x, fx
+            if side == 1:
+                f_lo /= 2
+            side = 1
+    return hi  # the smallest limit found whose rate is at or below the target
+
+
+# Expected rates at which the limit is tabulated (logit-spaced 1%..99%, the range the chart
+# keeps expected rates in); between them the limit is interpolated on the logit scale.
+RATE_GRID = tuple(float(v) for v in 1.0 / (1.0 + np.exp(-np.linspace(-4.59512, 4.59512, 41))))
+
+# h per rate of RATE_GRID for (arl0, odds ratio) = the defaults; ``threshold_table``
+# recomputes it (tests/test_drift_engine.py checks that it still does).
+DEFAULT_THRESHOLDS: dict[tuple[int, float], tuple[float, ...]] = {(300000, 3.0): (
+    7.5261, 7.7463, 7.9836, 8.2433, 8.3413, 8.5915, 8.7293, 8.9905, 9.1914, 9.2549,
+    9.5254, 9.6682, 9.8551, 9.9214, 10.064, 10.1432, 10.2129, 10.1651, 10.2214, 10.2582,
+    10.1978, 10.1462, 10.0775, 9.9923, 9.9529, 9.7724, 9.6811, 9.4737, 9.3243, 9.1036,
+    8.9528, 8.7672, 8.5703, 8.3664, 8.1077, 7.8839, 7.7054, 7.4686, 7.2584, 7.0161,
+    6.8107,
+)}
+
+
+@functools.lru_cache(maxsize=8)
+def threshold_table(arl: float, odds_ratio: float = 3.0) -> tuple[float, ...]:
+    """h at every rate of ``RATE_GRID`` for an in-control run length of ``arl`` answers; the
+    defaults' table is stored in ``DEFAULT_THRESHOLDS`` (computing one takes seconds)."""
+    key = (round(arl), round(odds_ratio, 6))
+    if key in DEFAULT_THRESHOLDS:
+        return DEFAULT_THRESHOLDS[key]
+    return tuple(round(threshold_for(p, arl, odds_ratio), 4) for p in RATE_GRID)
+
+
+def chart_thresholds(p: np.ndarray, settings: DriftSettings) -> np.ndarray:
+    """The limit for each answer from its expected rate, so that every chart false-alarms at
+    the stated rate; ``settings.threshold`` (one fixed limit for every rate) overrides it."""
+    if settings.threshold is not None:
+        return np.full(p.shape, float(settings.threshold))
+    table = np.asarray(threshold_table(settings.arl0, settings.odds_ratio))
+    rates = np.asarray(RATE_GRID)
+    q = np.clip(p, rates[0], rates[-1])
+    return np.interp(np.log(q / (1 - q)), np.log(rates / (1 - rates)), table)
+
+
 # ----------------------------------------------------------------------------- engine
 
 
@@ -103,27 +270,24 @@ def segmented_cusum(
 
     ``seg`` holds each row's series id and rows must be sorted by (series, time). Returns the
     statistic S and, per row, the index of the last row of the same series where S was 0
-    (the change-point estimate; -1 for "before the first row")."""
+    (the change-point estimate; -1 for "before the first row"). Each series' sums start from
+    zero of their own (S_t = C_t − min(0, min C_s)), so S is exactly 0 where C sets a new low
+    and a series' result does not depend on the rows of other series before it."""
     n = y.size
     if n == 0:
         return np.zeros(0), np.zeros(0, dtype=np.int64)
     log_r = math.log(odds_ratio)
     w = y * log_r - np.log1p(p * (odds_ratio - 1.0))
-    c = np.cumsum(w)
     starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
-    seg_index = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, n]))
-    base = np.r_[0.0, c][starts][seg_index]  # cumulative sum before each segment
-    cs = c - base
-    # Running minimum that restarts at every segment: shift later segments far down.
-    span = float(np.abs(cs).max()) * 2 + 1.0
-    shifted = cs - seg_index * span
-    running = np.minimum.accumulate(shifted) + seg_index * span
-    running = np.minimum(running, 0.0)
-    s = cs - running
+    stops = np.r_[starts[1:], n]
+    s = np.empty(n)
+    for a, b in zip(starts.tolist(), stops.tolist(), strict=True):
+        cs = np.cumsum(w[a:b])
+        s[a:b] = cs - np.minimum(np.minimum.accumulate(cs), 0.0)
+    seg_start = np.repeat(starts, stops - starts)
     # Last index where S == 0 (at or before each row), restarting per segment.
-    zero_at = np.where(s <= 1e-12, np.arange(n), -1)
-    last_zero = np.maximum.accumulate(np.where(zero_at >= 0, zero_at, -1))
-    last_zero = np.where(last_zero >= starts[seg_index], last_zero, starts[seg_index] - 1)
+    last_zero = np.maximum.accumulate(np.where(s <= 0.0, np.arange(n), -1))
+    last_zero = np.where(last_zero >= seg_start, last_zero, seg_start - 1)
     return s, last_zero
 
 
@@ -142,13 +306,15 @@ def ewma(r: np.ndarray, lam: float) -> np.ndarray:
 
 
 def _window_counts(
-    group: np.ndarray, time: np.ndarray, y: np.ndarray, half: float
+    group: np.ndarray, time: np.ndarray, y: np.ndarray, half: float, *, today: bool = False
 ) -> tuple[np.ndarray, np.ndarray]:
-    """For each row: rows and y-sum of the same group within ``half`` days of it.
+    """For each row: rows and y-sum of the same group in the ``half`` days before it.
 
-    Days are whole-day bins: per-group daily counts are summed cumulatively once and each row
-    reads its window off the cumulative sums, O(rows + groups × days). Very sparse data (more
-    cells than rows × 20) falls back to sorting by group and time."""
+    Only the past counts: whole days from ``half`` days before the row's day up to the day
+    before it (``today``: up to and including its day, for a calibration session, whose answers
+    are one event). Per-group daily counts are summed cumulatively once and each row reads its
+    window off the cumulative sums, O(rows + groups × days). Very sparse data (more cells than
+    rows × 20) falls back to sorting by group and time."""
     if time.size == 0:
         return np.zeros(0), np.zeros(0)
     day = np.floor(time - time.min()).astype(np.int64)
@@ -161,16 +327,17 @@ def _window_counts(
         cnt = np.bincount(flat, minlength=size).reshape(n_groups, n_days).cumsum(axis=1)
         tot = np.bincount(flat, weights=y.astype(float), minlength=size).reshape(
             n_groups, n_days).cumsum(axis=1)
+        # column k holds the rows of days before k
         cnt = np.concatenate([np.zeros((n_groups, 1)), cnt], axis=1)
         tot = np.concatenate([np.zeros((n_groups, 1)), tot], axis=1)
-        hi = np.minimum(day + w, n_days - 1) + 1
+        hi = day + 1 if today else day
         lo = np.maximum(day - w, 0)
         return cnt[g, hi] - cnt[g, lo], tot[g, hi] - tot[g, lo]
     order = np.lexsort((day, g))
     gs, ds, ys = g[order], day[order], y[order].astype(float)
     key = gs * (n_days + 2 * w + 2) + ds
     lo_i = np.searchsorted(key, key - w, side="left")
-    hi_i = np.searchsorted(key, key + w, side="right")
+    hi_i = np.searchsorted(key, key, side="right" if today else "left")
     cum = np.r_[0.0, np.cumsum(ys)]
     n, sm = np.empty(time.size), np.empty(time.size)
     n[order], sm[order] = hi_i - lo_i, cum[hi_i] - cum[lo_i]
@@ -201,69 +368,94 @@ def _codes(*columns: np.ndarray) -> np.ndarray:
     return np.unique(combined, return_inverse=True)[1].ravel()
 
 
-def expected_rates(obs: Observations, settings: DriftSettings) -> np.ndarray:
-    """Peers' rate of ``y`` (leave-the-evaluator-out) in the same criterion × stratum within the
-    time window, shrunk toward the peers' rate on the criterion over all strata."""
+def expected_rates(
+    obs: Observations, settings: DriftSettings, *, same_stratum_today: bool = False
+) -> np.ndarray:
+    """Peers' rate of ``y`` (leave-the-evaluator-out) in the same criterion × stratum over the
+    ``window_days`` before each answer, shrunk toward the peers' rate on the criterion over all
+    strata in those days. Only answers before the answer's day count, so a flag never changes
+    when later answers arrive (``same_stratum_today``: the stratum's own day counts too — the
+    peers' answers in the same calibration session). NaN where no peer answered before."""
     half = settings.window_days if settings.window_days > 0 else 1e9
     y = obs.y.astype(float)
-    n_cs, s_cs = _window_counts(_codes(obs.criterion, obs.stratum), obs.time, y, half)
+    today = same_stratum_today
+    n_cs, s_cs = _window_counts(_codes(obs.criterion, obs.stratum), obs.time, y, half,
+                                today=today)
     n_cse, s_cse = _window_counts(_codes(obs.criterion, obs.stratum, obs.evaluator), obs.time, y,
-                                  half)
+                                  half, today=today)
     n_c, s_c = _window_counts(obs.criterion, obs.time, y, half)
     n_ce, s_ce = _window_counts(_codes(obs.criterion, obs.evaluator), obs.time, y, half)
     peers_n, peers_s = n_cs - n_cse, s_cs - s_cse
     all_n, all_s = n_c - n_ce, s_c - s_ce
-    # Peers' rate over every stratum; with no peers at all fall back to everyone's.
     with np.errstate(invalid="ignore", divide="ignore"):
-        prior = np.where(all_n > 0, all_s / all_n, s_c / np.maximum(n_c, 1))
+        prior = np.where(all_n > 0, all_s / all_n, np.where(peers_n > 0, peers_s / peers_n,
+                                                            np.nan))
         p = (peers_s + settings.shrink * prior) / (peers_n + settings.shrink)
-    return np.clip(np.nan_to_num(p, nan=0.5), settings.min_rate, 1 - settings.min_rate)
+    return np.clip(p, settings.min_rate, 1 - settings.min_rate)
 
 
 @dataclass
 class SeriesAlarm:
     series: int
-    first_row: int  # index (in sorted order) of the first crossing
-    onset_row: int  # first row of the evidence window
-    end_row: int  # last row of the series
+    first_row: int  # index (in sorted order) of the signal
+    onset_row: int  # first row of the evidence window (the change point + 1)
+    end_row: int  # last row of the evidence window: the signal itself
+
+
+def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """The concatenation of arange(start, stop) for each pair."""
+    lengths = np.maximum(stops - starts, 0)
+    if not lengths.sum():
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+    return offsets + np.arange(int(lengths.sum()))
 
 
 def find_alarms(
     series: np.ndarray, y: np.ndarray, p: np.ndarray, settings: DriftSettings
 ) -> list[SeriesAlarm]:
-    """Series (rows sorted by series then time) whose CUSUM signals and whose evidence since the
-    change point is significant."""
+    """Every signal of every series (rows sorted by series then time), in real time.
+
+    A signal is the first answer where S_t exceeds its limit (``chart_thresholds`` of the
+    answer's expected rate) with at least ``min_evidence`` answers since the change point (and,
+    if ``z_crit`` is set, z ≥ ``z_crit`` on them) — what a run on that day would have flagged. The
+    chart then restarts from zero, so a later episode gets a change point of its own."""
     if series.size == 0:
         return []
-    s, last_zero = segmented_cusum(y.astype(float), p, series, settings.odds_ratio)
-    crossed = s > settings.threshold
-    if not crossed.any():
-        return []
     n = series.size
+    h = chart_thresholds(p, settings)
     starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
-    ends = np.r_[starts[1:], n] - 1
-    first_cross = np.full(starts.size, -1)
-    seg_index = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, n]))
-    rows = np.flatnonzero(crossed)
-    # first crossing per segment: rows are sorted, so the first occurrence per segment
-    segs, first_pos = np.unique(seg_index[rows], return_index=True)
-    first_cross[segs] = rows[first_pos]
+    seg_end = np.repeat(np.r_[starts[1:], n], np.diff(np.r_[starts, n]))  # one past the end
     cum_y = np.r_[0.0, np.cumsum(y)]
     cum_p = np.r_[0.0, np.cumsum(p)]
     cum_v = np.r_[0.0, np.cumsum(p * (1 - p))]
-    alarms = []
-    for k in segs:  # loop over alarmed series only (few)
-        fc = first_cross[k]
-        onset = int(last_zero[fc]) + 1
-        end = int(ends[k])
-        count = end - onset + 1
-        observed = cum_y[end + 1] - cum_y[onset]
-        expected = cum_p[end + 1] - cum_p[onset]
-        var = cum_v[end + 1] - cum_v[onset]
-        z = (observed - expected) / math.sqrt(var) if var > 0 else 0.0
-        if count >= settings.min_evidence and z >= settings.z_crit:
-            alarms.append(SeriesAlarm(series=int(series[fc]), first_row=int(fc),
-                                      onset_row=onset, end_row=end))
+    alarms: list[SeriesAlarm] = []
+    rows = np.arange(n)
+    while rows.size:
+        seg = series[rows]
+        s, last_zero = segmented_cusum(y[rows], p[rows], seg, settings.odds_ratio)
+        cross = np.flatnonzero(s > h[rows])
+        if not cross.size:
+            break
+        # the rows of one series are consecutive, so its window is a range of sorted rows
+        on, end = rows[last_zero[cross] + 1], rows[cross]
+        observed = cum_y[end + 1] - cum_y[on]
+        expected = cum_p[end + 1] - cum_p[on]
+        var = cum_v[end + 1] - cum_v[on]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = np.where(var > 0, (observed - expected) / np.sqrt(var), 0.0)
+        ok = end - on + 1 >= settings.min_evidence
+        if settings.z_crit is not None:
+            ok &= z >= settings.z_crit
+        if not ok.any():
+            break
+        cross, on, end = cross[ok], on[ok], end[ok]
+        _u, first = np.unique(seg[cross], return_index=True)  # the first signal per series
+        for k in first:
+            alarms.append(SeriesAlarm(series=int(series[end[k]]), first_row=int(end[k]),
+                                      onset_row=int(on[k]), end_row=int(end[k])))
+        rows = _ranges(end[first] + 1, seg_end[end[first]])  # restart after each signal
+    alarms.sort(key=lambda a: a.first_row)
     return alarms
 
 
@@ -497,10 +689,11 @@ def _flags_for(
         series=ans.evaluator * n_crit + ans.criterion, evaluator=ans.evaluator,
         criterion=ans.criterion, stratum=ans.stratum, time=ans.day, y=outcome,
     )
-    p = expected_rates(obs, settings) if expected is None else expected
+    p = expected_rates(obs, settings, same_stratum_today=source == "calibration") \
+        if expected is None else expected
     if ans.order is None:  # the same for every chart over these answers
         ans.order = np.lexsort((np.arange(outcome.size), obs.time, obs.series))
-    order = ans.order
+    order = ans.order[~np.isnan(p[ans.order])]  # an answer nobody answered before is no evidence
     series, y, pp = obs.series[order], obs.y[order].astype(float), p[order]
     out = []
     for alarm in find_alarms(series, y, pp, settings):
@@ -533,7 +726,7 @@ def _flags_for(
             evidence_count=n, observed=observed, expected=round(expected_n, 2),
             z=round((observed - expected_n) / math.sqrt(var), 2) if var > 0 else 0.0,
             evaluator_fail_rate=round(ev_fail, 3), reference_fail_rate=round(peers_fail, 3),
-            trend=[round(float(v), 4) for v in trend],
+            trend=tuple(round(float(v), 4) for v in trend),
         ), example_ids))
     return out
 
@@ -545,28 +738,55 @@ def detect_drift(
     evaluator: str | None = None,
     settings: DriftSettings | None = None,
     sources: Sequence[str] = ("routine", "calibration"),
+    include_cleared: bool = False,
     actor: str,
 ) -> list[Flag]:
-    """Every drift flag in the store, strongest first. ``since`` keeps flags whose first
-    crossing is on or after that date; ``evaluator`` keeps one person's flags (the detector
-    still compares them with everyone). Leads and trainers."""
+    """The standing drift flags, strongest first: every flag raised and not yet cleared by a
+    lead, with the signals found in this run kept in the store. At other settings than the
+    stated false-alarm rate (``DriftSettings.default_rate``) the signals of this run are shown
+    and nothing is kept. ``since`` keeps flags signalled on or after that date; ``evaluator``
+    one person's flags (the detector still compares them with everyone); ``include_cleared``
+    adds the cleared ones. Leads and trainers."""
     from .access import check
 
     check(store, actor, "drift")
-    return _detect_drift(store, since=since, evaluator=evaluator, settings=settings,
-                         sources=sources)
+    settings = settings or DriftSettings()
+    found = _episodes(store, settings=settings, sources=sources)
+    if settings.default_rate:
+        flags = _kept_flags(store, found, actor=actor, include_cleared=include_cleared)
+    else:
+        flags = found
+    return _filtered(flags, since=since, evaluator=evaluator)
 
 
-def _detect_drift(
+def _detect_drift(store: Store, *, since: datetime | None = None) -> list[Flag]:
+    """The standing flags as ``detect_drift`` would show them, for core callers that have
+    checked the acting person; keeps nothing (the coaching plan's evaluators)."""
+    found = _episodes(store, settings=DriftSettings())
+    return _filtered(_kept_flags(store, found, actor=None), since=since, evaluator=None)
+
+
+def _filtered(flags: list[Flag], *, since: datetime | None, evaluator: str | None
+              ) -> list[Flag]:
+    if evaluator:
+        from .names import name_key
+
+        flags = [f for f in flags if name_key(f.evaluator) == name_key(evaluator)]
+    if since is not None:
+        cut = since.date().isoformat()
+        flags = [f for f in flags if f.first_date >= cut]
+    flags.sort(key=lambda f: (not f.standing, -f.z, f.evaluator, f.criterion, f.first_date))
+    return flags
+
+
+def _episodes(
     store: Store,
     *,
-    since: datetime | None = None,
-    evaluator: str | None = None,
-    settings: DriftSettings | None = None,
+    settings: DriftSettings,
     sources: Sequence[str] = ("routine", "calibration"),
 ) -> list[Flag]:
-    """``detect_drift`` for core callers that have checked the acting person."""
-    settings = settings or DriftSettings()
+    """Every signal of every chart over the store's answers (a lasting drift may signal more
+    than once: the chart restarts after each signal), in time order."""
     found: list[tuple[Flag, list[int]]] = []
     if "routine" in sources:
         ans = _routine_answers(store)
@@ -586,19 +806,151 @@ def _detect_drift(
             found += _flags_for(cal, ~cal.fail & cal.ref_fail, "lenient", "calibration",
                                 settings)
     refs = _refs(store, sorted({i for _f, ids in found for i in ids}))
-    flags = []
-    for flag, ids in found:
-        flag.examples = [refs[i] for i in ids if i in refs]
-        flags.append(flag)
-    if evaluator:
-        from .names import name_key
-
-        flags = [f for f in flags if name_key(f.evaluator) == name_key(evaluator)]
-    if since is not None:
-        cut = since.date().isoformat()
-        flags = [f for f in flags if f.first_date >= cut]
-    flags.sort(key=lambda f: (-f.z, f.evaluator, f.criterion))
+    flags = [replace(flag, examples=tuple(refs[i] for i in ids if i in refs))
+             for flag, ids in found]
+    flags.sort(key=lambda f: (f.first_date, f.evaluator, f.criterion, f.direction))
     return flags
+
+
+def _series_key(flag: Flag) -> tuple[str, str, str]:
+    return flag.criterion, flag.source, flag.direction
+
+
+def _kept_flags(
+    store: Store, found: list[Flag], *, actor: str | None, include_cleared: bool = False
+) -> list[Flag]:
+    """Keep the signals of this run that no kept flag covers, and return the kept flags.
+
+    A signal is covered when its chart (evaluator × criterion × source × direction) has a
+    standing flag (a lasting drift signals again after the chart restarts: that is the same
+    flag), when a flag of that chart with the same signal date is kept, or when a lead cleared
+    a flag of that chart on or after the signal's date. ``actor`` None: keep nothing, return
+    what would be kept (with no id)."""
+    from sqlalchemy.exc import IntegrityError
+
+    for attempt in range(2):  # a concurrent run may keep the same signal first: read again
+        try:
+            return _keep(store, found, actor=actor, include_cleared=include_cleared)
+        except IntegrityError:
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _keep(
+    store: Store, found: list[Flag], *, actor: str | None, include_cleared: bool
+) -> list[Flag]:
+    from sqlmodel import select
+
+    from . import models as m
+    from .access import _require
+    from .names import name_key
+    from .store import _audit
+
+    ctx = store.read() if actor is None else store.session()
+    with ctx as session:
+        who = None if actor is None else _require(session, actor, "drift")
+        people = session.exec(select(m.Evaluator)).all()
+        by_key = {name_key(e.name): e for e in people}
+        name_of = {e.id: e.name for e in people}
+        rows = list(session.exec(select(m.DriftFlag).order_by(m.DriftFlag.id)).all())  # type: ignore[arg-type]
+        chart: dict[tuple[Any, ...], list[Any]] = {}
+        for r in rows:
+            chart.setdefault((r.evaluator_id, r.criterion, r.source, r.direction), []).append(r)
+        fresh: dict[tuple[Any, ...], Flag] = {}
+        new: list[Any] = []
+        for f in found:
+            person = by_key.get(name_key(f.evaluator))
+            if person is None:
+                continue
+            key = (person.id, *_series_key(f))
+            signal = date.fromisoformat(f.first_date)
+            fresh[(*key, signal)] = f
+            kept = chart.setdefault(key, [])
+            if any(r.signal_date == signal or r.cleared_at is None
+                   or _day(r.cleared_at) >= signal for r in kept):
+                continue
+            row = m.DriftFlag(
+                evaluator_id=int(person.id or 0), criterion=f.criterion, source=f.source,
+                direction=f.direction, onset_date=date.fromisoformat(f.onset_date),
+                signal_date=signal, size=f.size, evidence_count=f.evidence_count,
+                observed=f.observed, expected=f.expected, z=f.z,
+                evaluator_fail_rate=f.evaluator_fail_rate,
+                reference_fail_rate=f.reference_fail_rate, examples="\n".join(f.examples),
+                raised_by=who.name if who is not None else "")
+            kept.append(row)
+            new.append(row)
+            rows.append(row)
+        if who is not None and new:
+            session.add_all(new)
+            session.flush()
+            for row in new:
+                _audit(session, actor=who.name, entity="drift_flag", entity_id=row.id,
+                       action="raise", after={
+                           "evaluator": name_of.get(row.evaluator_id), "criterion": row.criterion,
+                           "source": row.source, "direction": row.direction,
+                           "onset_date": row.onset_date, "signal_date": row.signal_date})
+        out = []
+        for r in rows:
+            if r.cleared_at is not None and not include_cleared:
+                continue
+            out.append(_flag_view(r, name_of.get(r.evaluator_id, "?"),
+                                  fresh.get((r.evaluator_id, r.criterion, r.source,
+                                             r.direction, r.signal_date))))
+        return out
+
+
+def _day(when: datetime) -> date:
+    return _naive(when).date()
+
+
+def _flag_view(row: Any, evaluator: str, fresh: Flag | None) -> Flag:
+    """A kept flag as the layers see it: its evidence at the signal, and the trend of its
+    chart as this run found it."""
+    return Flag(
+        evaluator=evaluator, rubric="all rubrics", criterion=row.criterion, source=row.source,
+        direction=row.direction, size=row.size, first_date=row.signal_date.isoformat(),
+        onset_date=row.onset_date.isoformat(), evidence_count=row.evidence_count,
+        observed=row.observed, expected=row.expected, z=row.z,
+        evaluator_fail_rate=row.evaluator_fail_rate,
+        reference_fail_rate=row.reference_fail_rate,
+        examples=tuple(x for x in row.examples.split("\n") if x),
+        trend=fresh.trend if fresh is not None else (), id=row.id,
+        raised_at=_naive(row.raised_at).isoformat(timespec="seconds") if row.id else None,
+        cleared_at=None if row.cleared_at is None
+        else _naive(row.cleared_at).isoformat(timespec="seconds"),
+        cleared_by=row.cleared_by, clear_note=row.clear_note)
+
+
+def clear_flag(store: Store, flag_id: int, *, note: str, actor: str) -> Flag:
+    """A lead clears a kept drift flag (after recalibration, or on review), with a note that
+    says why; audit-logged. A later signal of the same chart raises a new flag."""
+    from sqlmodel import select
+
+    from . import models as m
+    from .access import _require
+    from .errors import Conflict, InputError, NotFound
+    from .store import _audit
+
+    note = " ".join(str(note or "").split())
+    with store.session() as session:
+        who = _require(session, actor, "drift.clear")
+        if not note:
+            raise InputError("clearing a drift flag needs a note (--note): say why")
+        row = session.get(m.DriftFlag, flag_id)
+        if row is None:
+            raise NotFound(f"no drift flag {flag_id}; `drift` lists the standing flags")
+        if row.cleared_at is not None:
+            raise Conflict(f"drift flag {flag_id} was cleared already, by {row.cleared_by} on "
+                           f"{_day(row.cleared_at).isoformat()}")
+        row.cleared_at, row.cleared_by, row.clear_note = m.utcnow(), who.name, note
+        session.add(row)
+        session.flush()
+        _audit(session, actor=who.name, entity="drift_flag", entity_id=row.id, action="clear",
+               before={"cleared": False}, after={"cleared": True, "note": note})
+        name = session.exec(select(m.Evaluator.name).where(
+            m.Evaluator.id == row.evaluator_id)).one()
+        return _flag_view(row, name, None)
 
 
 # ----------------------------------------------------------------------------- simulation
@@ -619,6 +971,123 @@ def simulate_series(
     return rng.random(n) < p
 
 
+@dataclass
+class SimulatedCharts:
+    """The signals of simulated teams: ``runs`` teams of ``k`` evaluators, one criterion each;
+    the drifting evaluator (if any) is the last of each team. ``pos`` of a signal is its answer
+    number in the evaluator's series; ``onset`` the estimated change point's."""
+
+    runs: int
+    k: int
+    series: np.ndarray  # per signal: run × k + evaluator
+    pos: np.ndarray  # per signal: the answer number of the signal
+    onset: np.ndarray  # per signal: the answer number where its evidence starts
+    day: np.ndarray  # per signal: the day (0..) of the signal
+
+    def of(self, evaluator: int) -> np.ndarray:
+        """Signals of that evaluator in every run (a boolean mask over the signals)."""
+        return self.series % self.k == evaluator
+
+
+def simulate_charts(
+    rng: np.random.Generator,
+    *,
+    runs: int,
+    n: int,
+    fail_rate: np.ndarray,
+    peers: int = 5,
+    days: float = 365.0,
+    direction: str = "harsh",
+    settings: DriftSettings | None = None,
+    until_day: float | None = None,
+) -> SimulatedCharts:
+    """Run the detector, as ``detect_drift`` does, over simulated teams: ``peers`` stable
+    evaluators and one more, ``n`` answers each at random times over ``days`` days;
+    ``fail_rate`` (length n) is the last evaluator's true fail rate per answer, the peers'
+    is ``fail_rate[0]``. ``direction`` picks the chart (harsh: fails; lenient: passes);
+    ``until_day`` runs it on the answers before that day only (a run on that day)."""
+    settings = settings or DriftSettings()
+    k = peers + 1
+    ev = np.tile(np.repeat(np.arange(k), n), runs)
+    run = np.repeat(np.arange(runs), k * n)
+    pos = np.tile(np.tile(np.arange(n), k), runs)
+    t = np.sort(rng.random((runs * k, n)) * days, axis=1).ravel()
+    p_true = np.where(ev == k - 1, np.asarray(fail_rate, dtype=float)[pos], fail_rate[0])
+    fail = rng.random(ev.size) < p_true
+    y = fail if direction == "harsh" else ~fail
+    keep = np.ones(ev.size, dtype=bool) if until_day is None else t < until_day
+    ev, run, pos, t, y = ev[keep], run[keep], pos[keep], t[keep], y[keep]
+    obs = Observations(series=run * k + ev, evaluator=ev, criterion=run,
+                       stratum=np.zeros(ev.size, dtype=np.int64), time=t, y=y)
+    p = expected_rates(obs, settings)
+    order = np.lexsort((t, obs.series))
+    order = order[~np.isnan(p[order])]
+    alarms = find_alarms(obs.series[order], y[order].astype(float), p[order], settings)
+    sig = np.array([order[a.first_row] for a in alarms], dtype=np.int64)
+    on = np.array([order[a.onset_row] for a in alarms], dtype=np.int64)
+    return SimulatedCharts(runs=runs, k=k, series=obs.series[sig], pos=pos[sig],
+                           onset=pos[on], day=t[sig])
+
+
+def false_alarms_per_year(
+    *,
+    runs: int,
+    base_fail: float,
+    direction: str,
+    answers_per_year: int | None = None,
+    peers: int = 5,
+    seed: int = 1,
+    settings: DriftSettings | None = None,
+) -> dict[str, float]:
+    """Stable teams over one year at ``answers_per_year`` answers per evaluator: the share of
+    evaluator series ever flagged (what a lead running ``drift`` weekly sees, as flags are
+    kept once raised), the signals per series-year, and the target the settings state."""
+    settings = settings or DriftSettings()
+    a = int(answers_per_year or settings.answers_per_year)
+    res = simulate_charts(np.random.default_rng(seed), runs=runs, n=a,
+                          fail_rate=np.full(a, base_fail), peers=peers, direction=direction,
+                          settings=settings)
+    series = runs * (peers + 1)
+    per_year = a / settings.arl0
+    return {"series": series, "answers_per_year": a,
+            "ever_flagged": np.unique(res.series).size / series,
+            "signals_per_year": res.series.size / series,
+            "target_signals_per_year": per_year,
+            "target_ever_flagged": 1.0 - math.exp(-per_year)}
+
+
+def detection_delays(
+    *,
+    runs: int,
+    base_fail: float,
+    drifted_fail: float,
+    before: int = 300,
+    after: int = 1500,
+    peers: int = 5,
+    seed: int = 1,
+    settings: DriftSettings | None = None,
+) -> dict[str, float]:
+    """Answers from the onset of a lasting drift to its first signal, untruncated: ``before``
+    stable answers, then the drift for up to ``after`` answers (over a year and a half); a run
+    not signalled by then counts as later than ``after`` (inf)."""
+    n = before + after
+    rate = np.r_[np.full(before, base_fail), np.full(after, drifted_fail)]
+    direction = "harsh" if drifted_fail > base_fail else "lenient"
+    res = simulate_charts(np.random.default_rng(seed), runs=runs, n=n, fail_rate=rate,
+                          peers=peers, days=548.0, direction=direction, settings=settings)
+    mine = res.of(res.k - 1) & (res.pos >= before)
+    first: dict[int, int] = {}
+    for srs, pos in zip(res.series[mine], res.pos[mine], strict=True):
+        first.setdefault(int(srs), int(pos))
+    delays = np.full(runs, np.inf)
+    for srs, pos in first.items():
+        delays[srs // res.k] = pos - before + 1
+    return {"runs": runs, "detected": float(np.isfinite(delays).mean()),
+            "median_delay": float(np.median(delays)),
+            "p90_delay": float(np.percentile(delays, 90)) if np.isfinite(
+                np.percentile(delays, 90)) else math.inf}
+
+
 def measure_detector(
     *,
     runs: int = 500,
@@ -630,56 +1099,33 @@ def measure_detector(
     seed: int = 1,
     settings: DriftSettings | None = None,
 ) -> dict[str, float]:
-    """Detection delay (answers after onset) and false-alarm rate on simulated teams.
+    """Detection within the series and false alarms on simulated teams (today's bench).
 
     Each run: ``peers`` stable evaluators and one more, all scoring ``n`` answers on a criterion
-    with fail rate ``base_fail``; in the drift arm the last evaluator's rate becomes
-    ``drifted_fail`` from answer ``onset`` on. Answers are spread over one year."""
-    settings = settings or DriftSettings()
+    with fail rate ``base_fail`` over one year; in the drift arm the last evaluator's rate
+    becomes ``drifted_fail`` from answer ``onset`` on. Detection counts a signal at or after
+    the onset; false alarms are stable series ever flagged (null arm and the drift arm's
+    peers)."""
     rng = np.random.default_rng(seed)
+    direction = "harsh" if drifted_fail > base_fail else "lenient"
     k = peers + 1
-    delays: list[int] = []
-    detected = 0
-    false_series = 0
-    total_null_series = 0
-    for arm in ("null", "drift"):
-        # all runs of an arm in one vectorised batch: series = run × evaluator
-        ev = np.tile(np.repeat(np.arange(k), n), runs)
-        run = np.repeat(np.arange(runs), k * n)
-        t = np.tile(np.tile(np.linspace(0, 365, n), k), runs)
-        p_true = np.full(ev.size, base_fail)
-        pos = np.tile(np.tile(np.arange(n), k), runs)
-        if arm == "drift":
-            p_true = np.where((ev == k - 1) & (pos >= onset), drifted_fail, p_true)
-        fail = rng.random(ev.size) < p_true
-        obs = Observations(series=run * k + ev, evaluator=ev, criterion=run,
-                           stratum=np.zeros(ev.size, dtype=int), time=t, y=fail)
-        direction_y = fail if drifted_fail > base_fail else ~fail
-        obs.y = direction_y
-        p = expected_rates(obs, settings)
-        order = np.lexsort((t, obs.series))
-        alarms = find_alarms(obs.series[order], direction_y[order].astype(float), p[order],
-                             settings)
-        if arm == "null":
-            total_null_series += runs * k
-            false_series += len({a.series for a in alarms})
-        else:
-            hit = {a.series: a for a in alarms}
-            for r in range(runs):
-                a = hit.get(r * k + k - 1)
-                if a is not None:
-                    first_pos = int(pos[order][a.first_row])
-                    if first_pos >= onset:
-                        detected += 1
-                        delays.append(first_pos - onset + 1)
-            # alarms on the stable evaluators of the drift arm are false alarms too
-            false_series += sum(1 for s in {a.series for a in alarms} if s % k != k - 1)
-            total_null_series += runs * peers
+    null = simulate_charts(rng, runs=runs, n=n, fail_rate=np.full(n, base_fail), peers=peers,
+                           direction=direction, settings=settings)
+    rate = np.r_[np.full(onset, base_fail), np.full(n - onset, drifted_fail)]
+    drift = simulate_charts(rng, runs=runs, n=n, fail_rate=rate, peers=peers,
+                            direction=direction, settings=settings)
+    mine = drift.of(k - 1) & (drift.pos >= onset)
+    first: dict[int, int] = {}
+    for srs, pos in zip(drift.series[mine], drift.pos[mine], strict=True):
+        first.setdefault(int(srs), int(pos))
+    delays = [pos - onset + 1 for pos in first.values()]
+    false_series = np.unique(null.series).size + np.unique(
+        drift.series[~drift.of(k - 1)]).size
     return {
         "runs": runs, "answers_per_evaluator": n, "onset": onset,
         "base_fail": base_fail, "drifted_fail": drifted_fail,
-        "detection_rate": detected / runs,
+        "detection_rate": len(first) / runs,
         "median_delay": float(np.median(delays)) if delays else math.nan,
         "p90_delay": float(np.percentile(delays, 90)) if delays else math.nan,
-        "false_alarm_rate": false_series / total_null_series,
+        "false_alarm_rate": false_series / (runs * k + runs * peers),
     }

@@ -335,3 +335,33 @@ class SlaTarget(Table, table=True):
     csat_min: Optional[float] = None  # mean CSAT, on the stored scale
     aht_max_seconds: Optional[float] = None  # median handle time
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DriftFlag(Table, table=True):
+    """A drift flag once raised (schema version 5): the episode's dates and evidence at its
+    signal, kept until a lead clears it with a note. One row per evaluator × criterion ×
+    source × direction × signal date."""
+
+    __tablename__ = "drift_flag"
+    __table_args__ = (UniqueConstraint("evaluator_id", "criterion", "source", "direction",
+                                       "signal_date", name="uq_drift_flag_signal"),)
+    id: Optional[int] = Field(default=None, primary_key=True)
+    evaluator_id: int = Field(foreign_key="evaluator.id", index=True)
+    criterion: str = Field(max_length=128)
+    source: str = Field(max_length=16)  # routine | calibration
+    direction: str = Field(max_length=16)  # lenient | harsh
+    onset_date: date
+    signal_date: date
+    size: float
+    evidence_count: int
+    observed: int
+    expected: float
+    z: float
+    evaluator_fail_rate: float
+    reference_fail_rate: float
+    examples: str = Field(default="", sa_column=Column(Text, nullable=False))  # one per line
+    raised_at: datetime = Field(default_factory=utcnow)
+    raised_by: str = Field(max_length=255)
+    cleared_at: Optional[datetime] = None
+    cleared_by: Optional[str] = Field(default=None, max_length=255)
+    clear_note: Optional[str] = Field(default=None, sa_column=Column(Text))

@@ -32,7 +32,7 @@ from . import models as m
 from .errors import StoreError
 from .locations import ENV_VAR
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 def _v2_assignments(conn: Connection) -> None:
@@ -89,9 +89,16 @@ def _v5_boundary(conn: Connection) -> None:
         prev = digest
 
 
+def _v6_drift_flags(conn: Connection) -> None:
+    """Version 6: drift flags kept once raised, until a lead clears them (issue 16). Self-
+    contained: it only creates its own table, so it can take any number at a merge."""
+    m.DriftFlag.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+
+
 # Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    2: _v2_assignments, 3: _v3_assignment_tracking, 4: _v4_packets, 5: _v5_boundary}
+    2: _v2_assignments, 3: _v3_assignment_tracking, 4: _v4_packets, 5: _v5_boundary,
+    6: _v6_drift_flags}
 
 
 def resolve_url(url: str | None = None) -> str:

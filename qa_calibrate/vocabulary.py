@@ -9,5 +9,8 @@ ROLES = ("evaluator", "lead", "trainer")
 STATES = ("open", "revealed", "closed")  # of a calibration session
 STRATA = ("agent", "channel", "site", "team", "queue")  # what a sample draw can spread over
 
-# The drift CUSUM's signal limit h (``DriftSettings.threshold``); README "Drift" says why 8.
-DRIFT_THRESHOLD = 8.0
+# The drift charts' stated false-alarm rate (``DriftSettings``; README "Drift detection"): one
+# false alarm per chart (evaluator × criterion × direction) every 100 years at 3,000 answers a
+# year, so every chart's in-control run length is 300,000 answers whatever its base rate.
+DRIFT_ANSWERS_PER_YEAR = 3000.0
+DRIFT_YEARS_PER_FALSE_ALARM = 100.0

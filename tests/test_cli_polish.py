@@ -94,7 +94,7 @@ def test_drift_help_states_the_default_the_code_uses() -> None:
     from qa_calibrate.drift import DriftSettings
 
     out = CliRunner().invoke(cli, ["drift", "--help"]).output
-    assert f"default: {DriftSettings().threshold:g}" in " ".join(out.split())
+    assert f"default: {DriftSettings().years_per_false_alarm:g}" in " ".join(out.split())
 
 
 def test_a_piped_table_keeps_every_column_whole(store) -> None:

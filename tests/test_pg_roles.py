@@ -275,7 +275,7 @@ def test_the_tool_works_for_each_role_under_these_grants(world):
     assert named.exit_code == 0, named.output
     # the trainer: coaching, the audit log; no transcripts
     for args in (["coaching", "plan"], ["coaching", "list"], ["audit", "list"],
-                 ["report", "evaluators"]):
+                 ["report", "evaluators"], ["drift"]):
         result = world.cli("tess", *args)
         assert result.exit_code == 0, (args, result.output)
     assert world.cli("tess", "interaction", "show", "C-000").exit_code == 3
@@ -286,7 +286,7 @@ def test_the_tool_works_for_each_role_under_these_grants(world):
     for args in (["session", "reveal", "Open"],
                  ["session", "consensus", "Open", "--interaction", "C-000", "--criterion",
                   "greeting", "--value", "yes", "--note", "agreed"],
-                 ["check"], ["evaluator", "add", "New Person"]):
+                 ["check"], ["evaluator", "add", "New Person"], ["drift", "--all"]):
         result = world.cli("lead", *args)
         assert result.exit_code == 0, (args, result.output)
     check = world.cli("lead", "check", "--format", "json")

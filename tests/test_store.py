@@ -138,7 +138,7 @@ def test_version_2_store_gets_the_assignment_tracking_columns(db_url):
         conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     s.close()
     s = open_store(db_url)
-    assert schema_version(s) == SCHEMA_VERSION == 5
+    assert schema_version(s) == SCHEMA_VERSION == 6
     with s.session() as session:
         row = session.exec(select(m.Assignment)).one()
         assert (row.id, row.status, row.assigned_on) == (7, "Done", date(2026, 10, 1))
@@ -163,10 +163,32 @@ def test_version_3_store_gets_the_packet_log_and_external_people(db_url):
         assert "external" not in {c["name"] for c in inspect(conn).get_columns("evaluator")}
     s.close()
     s = open_store(db_url)
-    assert schema_version(s) == SCHEMA_VERSION == 5
+    assert schema_version(s) == SCHEMA_VERSION == 6
     with s.session() as session:
         assert [(p.name, p.external) for p in session.exec(select(m.Evaluator)).all()] == \
             [("Kept", False)]
         assert session.exec(select(m.PacketLog)).all() == []
         assert session.exec(select(m.SlaTarget)).all() == []
+    s.close()
+
+
+def test_store_before_drift_flags_gets_the_table(db_url):
+    """A store at the version before kept drift flags (no ``drift_flag`` table) keeps its
+    people and starts with no flags."""
+    from qa_calibrate.store import MIGRATIONS, _v6_drift_flags
+
+    before = next(v for v, step in MIGRATIONS.items() if step is _v6_drift_flags) - 1
+    s = open_store(db_url)
+    with s.session() as session:
+        session.add(m.Evaluator(name="Kept", role="lead"))
+    with s.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE drift_flag")
+        conn.exec_driver_sql(
+            f"UPDATE meta SET value = '{before}' WHERE key = 'schema_version'")
+    s.close()
+    s = open_store(db_url)
+    assert schema_version(s) == SCHEMA_VERSION
+    with s.session() as session:
+        assert session.exec(select(m.Evaluator.name)).all() == ["Kept"]
+        assert session.exec(select(m.DriftFlag)).all() == []
     s.close()

@@ -480,3 +480,39 @@ async def test_a_consensus_changed_by_another_lead_meanwhile_is_not_overwritten(
                         .where(m.Criterion.key == "empathy",
                                m.Consensus.interaction_id == screen.view.interaction.id)).one()
         assert (stored.value, stored.note, stored.version) == (2.0, "theirs", 2)
+
+
+async def test_drift_screen_shows_standing_flags_with_their_dates_and_a_lead_clears_one(cal):
+    from datetime import date
+
+    from textual.widgets import DataTable, Static
+
+    store, _sid, _ids = cal
+    with store.session() as s:
+        ann = s.exec(select(m.Evaluator).where(m.Evaluator.name == "Ann")).one()
+        s.add(m.DriftFlag(evaluator_id=ann.id, criterion="verify_identity", source="routine",
+                          direction="lenient", onset_date=date(2026, 6, 2),
+                          signal_date=date(2026, 7, 9), size=-24.0, evidence_count=40,
+                          observed=39, expected=28.0, z=4.1, evaluator_fail_rate=0.03,
+                          reference_fail_rate=0.27, raised_by=LEAD))
+    app = make_app(store, LEAD)
+    async with app.run_test(size=(160, 40)) as pilot:
+        app.action_open_drift()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, DriftScreen)
+        row = [str(c) for c in screen.query_one(DataTable).get_row_at(0)]
+        assert row[:3] == ["#1", "Ann", "verify_identity"]
+        assert "2026-06-02" in row and "2026-07-09" in row  # onset and the day it was raised
+        assert "standing since 2026-07-09" in str(screen.query_one("#flag-evidence",
+                                                                   Static).render())
+        await pilot.press("c")
+        await pilot.pause()
+        await pilot.press(*"reviewed", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "No drift flags stand" in str(screen.query_one("#flag-grid", Static).render())
+    with store.read() as s:
+        flag = s.exec(select(m.DriftFlag)).one()
+        assert (flag.cleared_by, flag.clear_note) == (LEAD, "reviewed")

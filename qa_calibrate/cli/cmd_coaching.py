@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from ..vocabulary import DRIFT_THRESHOLD
+from ..vocabulary import DRIFT_ANSWERS_PER_YEAR, DRIFT_YEARS_PER_FALSE_ALARM
 from .main import (
     UTC_DATETIME,
     AppContext,
@@ -38,35 +38,64 @@ def _progress_bar(what: str) -> Iterator[Callable[[str, int, int], None]]:
         yield update
 
 
-@cli.command("drift")
-@click.option("--since", type=UTC_DATETIME, help="Only flags first raised on/after this date.")
+@cli.group("drift", invoke_without_command=True)
+@click.option("--since", type=UTC_DATETIME, help="Only flags signalled on/after this date.")
 @click.option("--evaluator", shell_complete=complete_person,
               help="Only this evaluator's flags.")
 @click.option("--source", type=click.Choice(["routine", "calibration", "both"]), default="both",
               show_default=True, help="Evidence: routine scoring, calibration sessions, or both.")
-@click.option("--threshold", type=float, default=DRIFT_THRESHOLD, show_default=True,
-              help="CUSUM signal limit h: lower finds smaller drifts sooner, with more false "
-                   "alarms.")
+@click.option("--all", "include_cleared", is_flag=True,
+              help="Cleared flags too (who cleared them, when and why).")
+@click.option("--years-per-false-alarm", type=click.FloatRange(min=0.01),
+              default=DRIFT_YEARS_PER_FALSE_ALARM, show_default=True,
+              help=f"The charts' false-alarm rate: one per chart (evaluator × criterion × "
+                   f"direction) in this many years at {DRIFT_ANSWERS_PER_YEAR:,.0f} answers a "
+                   "year. Another value shows what it would flag and keeps nothing.")
+@click.option("--threshold", type=float, default=None,
+              help="One fixed CUSUM limit h for every base rate instead (before issue 16); "
+                   "shows what it would flag and keeps nothing.")
 @listing_options
-@pass_app
-def drift_cmd(app: AppContext, since: datetime | None, evaluator: str | None, source: str,
-              threshold: float, fmt: str, limit: int | None) -> None:
-    """Evaluators drifting lenient or harsh on a criterion (risk-adjusted CUSUM)."""
+@click.pass_context
+def drift_cmd(ctx: click.Context, since: datetime | None, evaluator: str | None, source: str,
+              include_cleared: bool, years_per_false_alarm: float, threshold: float | None,
+              fmt: str, limit: int | None) -> None:
+    """Evaluators drifting lenient or harsh on a criterion (risk-adjusted CUSUM): the standing
+    flags, kept from the day they were raised until a lead clears them (`drift clear`)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from ..drift import FLAG_KEYS, DriftSettings, detect_drift
 
-    settings = DriftSettings(threshold=threshold)
+    app: AppContext = ctx.find_object(AppContext)  # type: ignore[assignment]
+    settings = DriftSettings(years_per_false_alarm=years_per_false_alarm, threshold=threshold)
     sources = ("routine", "calibration") if source == "both" else (source,)
     flags = detect_drift(app.store, since=since, evaluator=evaluator, settings=settings,
-                         sources=sources, actor=app.actor)
+                         sources=sources, include_cleared=include_cleared, actor=app.actor)
     rows = [f.as_row() for f in flags]
     if fmt == "table":
-        emit(rows, fmt, limit=limit, title="Drift flags",
-             columns=["evaluator", "rubric", "criterion", "direction", "size", "onset_date",
-                      "first_date", "evidence_count", "z", "source", "examples"])
+        columns = ["id", "evaluator", "criterion", "direction", "size", "onset_date",
+                   "first_date", "evidence_count", "z", "source", "examples"]
+        if include_cleared:
+            columns += ["cleared_at", "cleared_by", "clear_note"]
+        emit(rows, fmt, limit=limit, title="Drift flags", columns=columns)
+        if not settings.default_rate:
+            err_console.print("not the stated false-alarm rate: these flags are not kept")
         return
     cols = list(FLAG_KEYS) + [k for k in rows[0] if k not in FLAG_KEYS and k != "trend"] \
         if rows else list(FLAG_KEYS)
     emit(rows, fmt, limit=limit, columns=cols)
+
+
+@drift_cmd.command("clear")
+@click.argument("flag_id", type=int)
+@click.option("--note", required=True, help="Why it is cleared (recalibrated, reviewed…).")
+@pass_app
+def drift_clear(app: AppContext, flag_id: int, note: str) -> None:
+    """Clear a standing drift flag (leads): a later signal of that chart raises a new one."""
+    from ..drift import clear_flag
+
+    flag = clear_flag(app.store, flag_id, note=note, actor=app.actor)
+    console.print(f"cleared drift flag {flag.id}: {flag.evaluator} {flag.direction} on "
+                  f"{flag.criterion} since {flag.onset_date} (signalled {flag.first_date})")
 
 
 @cli.group()

@@ -1,4 +1,5 @@
-"""Drift: evaluator × criterion flags, the EWMA of each flag, and its evidence."""
+"""Drift: the standing flags (kept from the day they were raised until a lead clears them),
+evaluator × criterion, the EWMA of each flag's chart, and its evidence."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from ..widgets.title_bar import TitleBar
 def flag_grid(flags: list[Any]) -> str:
     """Evaluators × criteria with an arrow where a flag stands (▲ harsh, ▼ lenient)."""
     if not flags:
-        return "No drift flags: every evaluator is in line with their peers."
+        return "No drift flags stand: every evaluator is in line with their peers."
     people = sorted({f.evaluator for f in flags})
     crits = sorted({f.criterion for f in flags})
     width = max(len(c) for c in crits) + 2
@@ -34,7 +35,12 @@ def flag_grid(flags: list[Any]) -> str:
 
 
 class DriftScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh")]
+    BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh"),
+                Binding("c", "clear", "Clear flag")]
+    POLICY = {"clear": "drift.clear"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return bool(self.app.may_on(self, action))  # type: ignore[attr-defined]
 
     def __init__(self) -> None:
         super().__init__()
@@ -42,8 +48,8 @@ class DriftScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
-        yield Label("Drift flags (risk-adjusted CUSUM vs peers and calibration reference)",
-                    classes="title")
+        yield Label("Standing drift flags (risk-adjusted CUSUM vs peers and calibration "
+                    "reference), kept until a lead clears them", classes="title")
         yield LoadingIndicator(id="drift-loading")
         yield Static(id="flag-grid")
         yield DataTable(id="flags", cursor_type="row")
@@ -53,8 +59,8 @@ class DriftScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("evaluator", "criterion", "direction", "size",
-                                              "since", "evidence", "source")
+        self.query_one(DataTable).add_columns("flag", "evaluator", "criterion", "direction",
+                                              "size", "onset", "raised", "evidence", "source")
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -80,8 +86,9 @@ class DriftScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.clear()
         for n, f in enumerate(flags):
-            table.add_row(f.evaluator, f.criterion, f.direction, f"{f.size:+.0f} pts",
-                          f.onset_date, str(f.evidence_count), f.source, key=str(n))
+            table.add_row("—" if f.id is None else f"#{f.id}", f.evaluator, f.criterion,
+                          f.direction, f"{f.size:+.0f} pts", f.onset_date, f.first_date,
+                          str(f.evidence_count), f.source, key=str(n))
         self._evidence()
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
@@ -96,15 +103,50 @@ class DriftScreen(Screen[None]):
             panel.update("")
             return
         f = self.flags[table.cursor_row]
-        spark.data = f.trend
+        spark.data = list(f.trend)
+        kept = f"flag #{f.id}, standing since {f.first_date}" if f.id is not None else \
+            "not kept"
         panel.update(
             f"[b]{f.evaluator}[/b] is {f.direction} on [b]{f.criterion}[/b] ({f.rubric}) since "
-            f"about {f.onset_date}; first signal {f.first_date}.\n"
+            f"about {f.onset_date}; signalled {f.first_date} ({kept}).\n"
             f"fail rate {f.evaluator_fail_rate:.0%} vs {f.reference_fail_rate:.0%} "
             f"({'peers' if f.source == 'routine' else 'reference'}), {f.evidence_count} answers, "
             f"observed {f.observed} vs expected {f.expected:.1f} (z = {f.z:.1f})\n"
             f"examples: {', '.join(f.examples) or '—'}"
         )
+
+    def action_clear(self) -> None:
+        """Clear the highlighted flag, with a note (leads)."""
+        from .modals import PromptScreen
+
+        table = self.query_one(DataTable)
+        if not self.flags or table.row_count == 0:
+            self.notify("No flag to clear.")
+            return
+        f = self.flags[table.cursor_row]
+        if f.id is None:
+            return
+
+        def got_note(note: str | None) -> None:
+            if note is not None:
+                self.clear(f.id, note)
+
+        self.app.push_screen(PromptScreen(
+            f"Clear flag #{f.id}: {f.evaluator} {f.direction} on {f.criterion}",
+            "Why (recalibrated, reviewed…)? A later signal raises a new flag."), got_note)
+
+    def clear(self, flag_id: int, note: str) -> None:
+        """Clear flag ``flag_id`` through the core, then show the standing flags again."""
+        from ...drift import clear_flag
+
+        app: Any = self.app
+        try:
+            done = clear_flag(app.store, flag_id, note=note, actor=app.user_name)
+        except QAError as exc:
+            app.fail(exc)
+            return
+        self.notify(f"Cleared flag #{done.id} ({done.evaluator}, {done.criterion}).")
+        self.action_refresh()
 
     def action_back(self) -> None:
         self.app.pop_screen()
