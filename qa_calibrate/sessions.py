@@ -343,7 +343,7 @@ def _session_answers(
         {"interaction_id": ev.interaction_id, "evaluator": person.name,
          "evaluator_id": person.id, "criterion": crit.key, "criterion_id": crit.id,
          "value": ans.value, "na": ans.na, "comment": ans.comment,
-         "root_cause": ans.root_cause, "status": ev.status}
+         "root_cause": ans.root_cause, "turn": ans.turn_seq, "status": ev.status}
         for ev, ans, crit, person in session.exec(query).all()
     ]
 
@@ -433,16 +433,18 @@ def score(
     answers: Mapping[str, Any],
     comments: Mapping[str, str] | None = None,
     root_causes: Mapping[str, str] | None = None,
+    turns: Mapping[str, int | None] | None = None,
     submit_now: bool = False,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Save (and optionally submit) one evaluator's answers for one sampled interaction.
 
     ``answers`` maps criterion keys to raw answers ("yes", 3, "n/a", or None to clear); a key
-    present only in ``comments``/``root_causes`` changes just that note of a given answer."""
+    present only in ``comments``/``root_causes``/``turns`` changes just that note of a given
+    answer. ``turns`` ties an answer's comment to a transcript turn (its ``seq``; None unties)."""
     with store.session() as session:
         return _score(session, ref, evaluator=evaluator, interaction=interaction,
-                      answers=answers, comments=comments, root_causes=root_causes,
+                      answers=answers, comments=comments, root_causes=root_causes, turns=turns,
                       submit_now=submit_now, expected_version=expected_version)
 
 
@@ -455,6 +457,7 @@ def save_answer(
     answers: Mapping[str, Any],
     comments: Mapping[str, str] | None = None,
     root_causes: Mapping[str, str] | None = None,
+    turns: Mapping[str, int | None] | None = None,
     expected_version: int | None = None,
     position: int,
 ) -> dict[str, Any]:
@@ -462,7 +465,8 @@ def save_answer(
     at ``position``) from the same transaction, so a screen need not load it again."""
     with store.session() as session:
         _score(session, ref, evaluator=evaluator, interaction=interaction, answers=answers,
-               comments=comments, root_causes=root_causes, expected_version=expected_version)
+               comments=comments, root_causes=root_causes, turns=turns,
+               expected_version=expected_version)
         session.flush()
         return _scoring_item(session, ref, evaluator=evaluator, position=position)
 
@@ -476,6 +480,7 @@ def _score(
     answers: Mapping[str, Any],
     comments: Mapping[str, str] | None = None,
     root_causes: Mapping[str, str] | None = None,
+    turns: Mapping[str, int | None] | None = None,
     submit_now: bool = False,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
@@ -488,7 +493,7 @@ def _score(
     assert rub is not None
     check_can_import(session, cal, person, item, rub, where=f"session {cal.name}")
     criteria = {c.key: c for c in rubric_criteria(session, cal.rubric_id)}
-    comments, root_causes = comments or {}, root_causes or {}
+    comments, root_causes, turns = comments or {}, root_causes or {}, turns or {}
     parsed: dict[str, AnswerIn | None] = {}
     current: dict[str, m.Answer] = {}
     evaluation = evaluation_for(session, cal, person, item.id or 0)
@@ -496,7 +501,7 @@ def _score(
         by_id = {c.id: c.key for c in criteria.values()}
         current = {by_id[a.criterion_id]: a for a in session.exec(
             select(m.Answer).where(m.Answer.evaluation_id == evaluation.id))}
-    for key in dict.fromkeys([*answers, *comments, *root_causes]):
+    for key in dict.fromkeys([*answers, *comments, *root_causes, *turns]):
         if key not in criteria:
             raise InputError(f"criterion {key!r} is not in rubric {rub.name}@{rub.version}")
         if key in answers:
@@ -516,7 +521,8 @@ def _score(
         allowed = json.loads(criteria[key].root_causes or "[]")
         if cause and cause not in allowed:
             raise InputError(f"criterion {key!r}: root cause {cause!r} is not one of {allowed}")
-        parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause)
+        parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause,
+                               turn=turns.get(key), set_turn=key in turns)
     if parsed or evaluation is None:
         evaluation = save_answers(
             session, evaluator=person, interaction_id=item.id or 0, rubric_id=cal.rubric_id,
@@ -784,7 +790,8 @@ def _scoring_item(
         by_id = {c.id: c.key for c in criteria}
         for a in session.exec(select(m.Answer).where(m.Answer.evaluation_id == evaluation.id)):
             answers[by_id[a.criterion_id]] = {"value": a.value, "na": a.na,
-                                              "comment": a.comment, "root_cause": a.root_cause}
+                                              "comment": a.comment, "root_cause": a.root_cause,
+                                              "turn": a.turn_seq}
     rubric = session.get(m.Rubric, cal.rubric_id)
     return {
         "session_id": cal.id, "session": cal.name, "state": cal.state,

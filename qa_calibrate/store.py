@@ -30,7 +30,7 @@ from . import models as m
 from .errors import StoreError
 from .locations import ENV_VAR
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _v2_assignments(conn: Connection) -> None:
@@ -58,9 +58,15 @@ def _v4_packets(conn: Connection) -> None:
     m.SlaTarget.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
 
 
+def _v5_answer_turn(conn: Connection) -> None:
+    """Version 5: the transcript turn an answer's comment is tied to (``answer.turn_seq``)."""
+    if "turn_seq" not in {c["name"] for c in inspect(conn).get_columns("answer")}:
+        conn.exec_driver_sql("ALTER TABLE answer ADD COLUMN turn_seq INTEGER")
+
+
 # Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
-    2: _v2_assignments, 3: _v3_assignment_tracking, 4: _v4_packets}
+    2: _v2_assignments, 3: _v3_assignment_tracking, 4: _v4_packets, 5: _v5_answer_turn}
 
 
 def resolve_url(url: str | None = None) -> str:

@@ -143,7 +143,8 @@ def session_answers(app: AppContext, name: str, evaluator: str | None, fmt: str,
     else:
         rows = sessions.list_answers(app.store, name, actor=app.actor)
     emit(rows, fmt, limit=limit, title="Answers",
-         columns=["interaction_id", "evaluator", "criterion", "value", "na", "comment", "status"])
+         columns=["interaction_id", "evaluator", "criterion", "value", "na", "comment", "turn",
+                  "status"])
 
 
 @session.command("reveal")
@@ -201,11 +202,14 @@ def session_close(app: AppContext, name: str, fmt: str) -> None:
               help="Answers (repeat, or separate with commas; a later one for the same key "
                    "wins); with --interaction, saves without opening the TUI.")
 @click.option("--comment", "comments", multiple=True, metavar="KEY=TEXT")
+@click.option("--turn", "turns", multiple=True, metavar="KEY=SEQ",
+              help="Tie the comment on KEY to transcript turn SEQ (KEY= unties it).")
 @click.option("--submit", is_flag=True,
               help="Submit after saving (every criterion must be answered).")
 @pass_app
 def score_cmd(app: AppContext, session_name: str, interaction: str | None,
-              answers: tuple[str, ...], comments: tuple[str, ...], submit: bool) -> None:
+              answers: tuple[str, ...], comments: tuple[str, ...], turns: tuple[str, ...],
+              submit: bool) -> None:
     """Score a session's sample as --as NAME: opens the scoring queue in the TUI, or saves the
     given --answer values for one --interaction."""
     from .. import sessions
@@ -226,10 +230,15 @@ def score_cmd(app: AppContext, session_name: str, interaction: str | None,
         return out
 
     answer_items = [part for item in answers for part in item.split(",") if part.strip()]
+    tied: dict[str, int | None] = {}
+    for key, seq in pairs(list(turns), "--turn").items():
+        if seq and not seq.isdigit():
+            raise InputError(f"--turn {key}={seq}: SEQ is the number of a transcript turn")
+        tied[key] = int(seq) if seq else None
     result = sessions.score(
         app.store, session_name, evaluator=app.actor, interaction=interaction,
         answers=pairs(answer_items, "--answer"), comments=pairs(list(comments), "--comment"),
-        submit_now=submit,
+        turns=tied, submit_now=submit,
     )
     score = result["score"]
     console.print(
