@@ -137,3 +137,35 @@ def plant_vendor_offset(store: Store, name: str = "Two sites", n: int = 20) -> l
             sessions.score(store, name, evaluator=person, interaction=ext, answers=answers,
                            submit_now=True)
     return ids
+
+
+TREND_SESSIONS = ("Jul chat", "Aug chat", "Sep chat")
+
+
+def plant_trend(store: Store) -> list[str]:
+    """Three revealed sessions a month apart on the mini rubric (lead as benchmark), where Cy
+    disagrees on empathy and accuracy less each month and Ann always matches the benchmark,
+    and an open one ("Oct chat") in which everyone disagrees. Needs ``seed_basics`` first."""
+    from qa_calibrate import sessions
+
+    with store.read() as s:
+        ids = [i.external_id for i in s.exec(select(m.Interaction)
+                                             .order_by(m.Interaction.id)).all()][:4]
+    months = (*TREND_SESSIONS, "Oct chat")
+    for month, name in enumerate(months):
+        sessions.create_session(store, name=name, rubric="mini", lead=LEAD, actor=LEAD,
+                                evaluators=EVALUATORS, benchmark=LEAD, interactions=ids,
+                                created_at=datetime(2026, 7 + month, 1, tzinfo=timezone.utc))
+        for k, ext in enumerate(ids):
+            for who in (LEAD, *EVALUATORS):
+                answers = dict(FULL_PASS)
+                if who == "Cy" and k >= month:  # wrong on the first 4 - month contacts
+                    answers["empathy"], answers["accuracy"] = 2, 2
+                if name == "Oct chat" and who != LEAD:
+                    answers["greeting"] = "no" if who == "Ann" else "yes"
+                    answers["empathy"] = {"Ann": 1, "Bob": 3, "Cy": 5}[who]
+                sessions.score(store, name, evaluator=who, interaction=ext, answers=answers,
+                               submit_now=True)
+        if name != "Oct chat":
+            sessions.reveal(store, name, actor=LEAD)
+    return ids

@@ -206,6 +206,7 @@ CASES = [
     Case("report agreement, revealed", ["report", "agreement", "Shown", "--resamples", "0"],
          rule("report.session", state="revealed")),
     Case("report evaluators", ["report", "evaluators"], rule("report.evaluators")),
+    Case("report trend", ["report", "trend", "--resamples", "0"], rule("report.trend")),
     Case("audit list", ["audit", "list", "--format", "json"], rule("audit.list"),
          check=_audit_blind),
     Case("drift", ["drift"], rule("drift")),
