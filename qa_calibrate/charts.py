@@ -25,6 +25,16 @@ def nice_ceiling(x: float) -> float:
     return 10 * power  # pragma: no cover - the loop always returns
 
 
+def downsample(values: Sequence[float], k: int) -> list[float]:
+    """At most ``k`` values: the means of ``k`` consecutive, near-equal runs (a long series
+    drawn one column per value would not fit)."""
+    n = len(values)
+    if n <= k or k <= 0:
+        return list(values)
+    edges = [round(j * n / k) for j in range(k + 1)]
+    return [sum(values[a:b]) / (b - a) for a, b in zip(edges, edges[1:], strict=False) if b > a]
+
+
 def _fmt_signed(v: float) -> str:
     return "0" if v == 0 else f"{v:+g}"
 
@@ -81,11 +91,13 @@ def diverging_bars(
 
 def _tick_labels(ticks: dict[int, str], span: int) -> str:
     """Labels centred under their columns, left out where they would run into the previous."""
-    out = [" "] * (span + 8)
+    out = [" "] * span
     last = -1
     for k in sorted(ticks):
-        text = ticks[k]
-        start = max(0, min(k - len(text) // 2, len(out) - len(text)))
+        text = ticks[k][:span]
+        if not text:
+            continue
+        start = max(0, min(k - len(text) // 2, span - len(text)))
         if start <= last:
             continue
         out[start:start + len(text)] = list(text)
@@ -105,8 +117,9 @@ def line_chart(
 ) -> list[str]:
     """Points (value, interval low, interval high; NaN where there is none) left to right,
     joined by dots, each interval a vertical whisker, on a labelled y axis (top, bottom, zero
-    and middle ticks) and an x axis with a tick per point. A zero line crosses the plot when
-    the range spans 0; ``target`` is drawn ┄."""
+    and middle ticks) and an x axis with a tick per point (a dense series, more points than
+    half the columns, is drawn as a line of small dots with ticks only at its labels). A zero
+    line crosses the plot when the range spans 0; ``target`` is drawn ┄."""
     n = len(points)
     finite = [v for p in points for v in p if not math.isnan(v)]
     if y_range is not None:
@@ -140,6 +153,8 @@ def line_chart(
     if target is not None and y_min <= target <= y_max:
         grid[row_of(target)] = [TARGET] * plot
     xs = [plot // 2] if n == 1 else [round(k * (plot - 1) / (n - 1)) for k in range(n)]
+    dense = n > plot // 2
+    marker = "•" if dense else POINT
     defined = [(x, p) for x, p in zip(xs, points, strict=True) if not math.isnan(p[0])]
     for (x0, p0), (x1, p1) in zip(defined, defined[1:], strict=False):
         for x in range(x0 + 1, x1):
@@ -152,14 +167,16 @@ def line_chart(
             for r in range(row_of(high), row_of(low) + 1):
                 grid[r][x] = WHISKER
         if not math.isnan(value):
-            grid[row_of(value)][x] = POINT
+            grid[row_of(value)][x] = marker
     lines = []
     for r in range(height):
         label = labels.get(r, "")
         lines.append(label.rjust(label_width) + ("┤" if r in labels else "│") + "".join(grid[r]))
     axis = ["─"] * plot
-    for x in xs:
-        axis[x] = "┴"
+    labelled = [bool(t) for t in (x_labels or [])] + [False] * n
+    for k, x in enumerate(xs):
+        if not dense or labelled[k] or k in (0, n - 1):
+            axis[x] = "┴"
     lines.append(" " * label_width + "└" + "".join(axis))
     if x_labels:
         names = {x: str(t) for x, t in zip(xs, x_labels, strict=False)}
