@@ -36,6 +36,7 @@ from qa_calibrate.tui.screens.drift import DriftScreen
 from qa_calibrate.tui.screens.meeting import MeetingScreen
 from qa_calibrate.tui.screens.report import ReportScreen
 from qa_calibrate.tui.screens.scoring import ScoringScreen
+from qa_calibrate.tui.screens.trend import TrendScreen
 
 ANN, CY, TRAINER, NOBODY = "Ann", "Cy", "Tess Trainer", "Zed"
 ROLE = {LEAD: "lead", ANN: "evaluator", CY: "evaluator", TRAINER: "trainer", NOBODY: None}
@@ -368,6 +369,14 @@ async def report(app: Any, pilot: Any) -> bool:
     return isinstance(screen, ReportScreen) and bool(screen.rows)
 
 
+async def trend(app: Any, pilot: Any) -> bool:
+    app.action_open_trend()
+    await _settle(app, pilot)
+    screen = app.screen
+    return isinstance(screen, TrendScreen) and screen.view is not None \
+        and bool(screen.view.agreement)
+
+
 async def drift(app: Any, pilot: Any) -> None:
     app.push_screen(DriftScreen())
     await _settle(app, pilot)
@@ -402,6 +411,7 @@ ACTIONS = [
     Action("fill consensus", fill, rule("session.consensus"), True, "session.consensus"),
     Action("evaluator report", report, rule("report.evaluators"), False, "report.evaluators",
            True),
+    Action("trends", trend, rule("report.trend"), False, "report.trend", True),
     Action("drift", drift, rule("drift"), False, "drift"),
     Action("coaching plan", plan, rule("coaching.plan"), False, "coaching.plan"),
 ]
