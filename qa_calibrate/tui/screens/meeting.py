@@ -298,7 +298,7 @@ class MeetingScreen(Screen[None]):
             panel.update("")
             return
         rep = self.report
-        lines = [f"[b]Evaluators vs {rep['reference']}[/b]",
+        lines = [f"[b]Whole session[/b], evaluators vs {rep['reference']}",
                  f"{'who':<14}{'match':>6}{'cal.':>6}{'gap':>7}{'|gap|':>7}"]
         for e in rep["evaluators"]:
             def n(v: float, f: str) -> str:

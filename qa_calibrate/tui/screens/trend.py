@@ -75,8 +75,11 @@ class TrendScreen(Screen[None]):
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("evaluator", "sessions", "first", "latest",
-                                              "change")
+        table = self.query_one(DataTable)
+        # fixed widths: a header drawn before the rows arrive is not drawn again narrower
+        for label, width in (("evaluator", 18), ("sessions", 8), ("first", 20), ("latest", 20),
+                             ("change", 7)):
+            table.add_column(label, width=width)
         self.action_refresh()
 
     def action_refresh(self) -> None:
