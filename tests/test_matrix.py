@@ -331,6 +331,28 @@ async def score(app: Any, pilot: Any) -> bool:
     return True
 
 
+async def tie_turn(app: Any, pilot: Any) -> bool:
+    """Answer the first criterion of the open session, pick the transcript's first turn and tie
+    the answer's comment to it (the scoring screen's j and l)."""
+    if not await score(app, pilot):
+        return False
+    await pilot.press("up", "j", "l")
+    await _settle(app, pilot)
+    screen = app.screen
+    first = screen.item["criteria"][0].key
+    return screen.item["answers"][first].get("turn") == 0  # as saved by the core
+
+
+async def meeting_transcript(app: Any, pilot: Any) -> bool:
+    """The revealed session's meeting, its transcript toggled twice: the turns are shown only
+    to whom the core gave them."""
+    if not await meeting_revealed(app, pilot):
+        return False
+    await pilot.press("t", "t")
+    await _settle(app, pilot)
+    return bool(app.screen.view.get("transcript"))
+
+
 async def meeting_open(app: Any, pilot: Any) -> bool:
     app.action_open_meeting(OPEN_ID)
     await _settle(app, pilot)
@@ -403,7 +425,11 @@ class Action:
 ACTIONS = [
     Action("score", score, rule("score", participant=lambda who: who in IN_OPEN), True,
            "score", True),
+    Action("tie a comment to a turn", tie_turn,
+           rule("score", participant=lambda who: who in IN_OPEN), True, "score", True),
     Action("meeting, open session", meeting_open, rule("meeting", state="open"), False,
+           "meeting", True),
+    Action("meeting transcript", meeting_transcript, rule("meeting", state="revealed"), False,
            "meeting", True),
     Action("meeting, revealed", meeting_revealed, rule("meeting", state="revealed"), False,
            "meeting", True),
