@@ -339,8 +339,8 @@ async def tie_turn(app: Any, pilot: Any) -> bool:
     await pilot.press("up", "j", "l")
     await _settle(app, pilot)
     screen = app.screen
-    first = screen.item["criteria"][0].key
-    return screen.item["answers"][first].get("turn") == 0  # as saved by the core
+    answered = screen.criterion.key  # the one "1" answered, highlighted again by "up"
+    return screen.item["answers"][answered].get("turn") == 0  # as saved by the core
 
 
 async def meeting_transcript(app: Any, pilot: Any) -> bool:
