@@ -101,6 +101,7 @@ POLICY: dict[str, Rule] = {
     "meeting": _r("open the calibration meeting", LEAD, EVALUATOR,
                   open_roles=frozenset({LEAD})),
     "report.evaluators": _r("see the evaluators report", LEAD, TRAINER),
+    "report.trend": _r("see agreement and calibration trends", LEAD, TRAINER),
     "audit.list": _r("read the audit log", *ALL),
     "drift": _r("see drift flags", LEAD, TRAINER),
     "drift.clear": _r("clear a drift flag", LEAD),

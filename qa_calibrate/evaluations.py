@@ -35,7 +35,7 @@ _ANSWER: Table = m.Answer.__table__  # type: ignore[attr-defined]
 
 EVALUATION_COLUMNS = (
     "interaction", "source", "evaluator", "rubric", "criterion", "value", "comment",
-    "root_cause", "scored_at", "session",
+    "root_cause", "scored_at", "session", "turn",
 )
 REQUIRED_COLUMNS = ("interaction", "evaluator", "rubric", "criterion", "value")
 MAX_CELL = 20_000  # characters in one cell of a scores file (a long comment fits)
@@ -45,12 +45,16 @@ MAX_CELL = 20_000  # characters in one cell of a scores file (a long comment fit
 class AnswerIn:
     """An answer as given by a person or a file: value (None with na=True for N/A).
 
-    ``comment``/``root_cause``: None keeps the stored one, an empty string clears it."""
+    ``comment``/``root_cause``: None keeps the stored one, an empty string clears it.
+    ``turn``: the transcript turn (its ``seq``) the comment is about, written only when
+    ``set_turn`` is true (None then unties it)."""
 
     value: float | None
     na: bool = False
     comment: str | None = None
     root_cause: str | None = None
+    turn: int | None = None
+    set_turn: bool = False
 
 
 def parse_when(raw: str, where: str) -> datetime:
@@ -83,6 +87,18 @@ def _answer_snapshot(answers: Mapping[int, m.Answer], keys: Mapping[int, str]) -
         keys[cid]: ("n/a" if a.na else a.value) for cid, a in sorted(answers.items())
         if cid in keys
     }
+
+
+def _turn_seqs(session: Session, interaction_id: int) -> set[int]:
+    """The ``seq`` of every turn of an interaction's transcript (what an answer may be tied to)."""
+    return set(session.exec(select(m.Turn.seq).where(m.Turn.interaction_id == interaction_id)))
+
+
+def check_turn(seq: int | None, seqs: set[int], where: str) -> None:
+    """A turn an answer is tied to must be a turn of the interaction."""
+    if seq is not None and seq not in seqs:
+        known = f"{min(seqs)}..{max(seqs)}" if seqs else "none: it has no transcript"
+        raise InputError(f"{where}: turn {seq} is not a turn of this interaction ({known})")
 
 
 def _find_evaluation(
@@ -168,6 +184,8 @@ def _save_answers(
                                   {c.id: c.key for c in criteria.values() if c.id})
     existing = _answers_of(session, evaluation.id or 0)
     redactor = None
+    seqs = _turn_seqs(session, interaction_id) if any(
+        a is not None and a.set_turn and a.turn is not None for a in answers.values()) else set()
     for key, given in answers.items():
         criterion = criteria[key]
         row = existing.get(criterion.id or 0)
@@ -192,6 +210,9 @@ def _save_answers(
             row.comment = redactor.text(given.comment) if given.comment and redactor else None
         if given.root_cause is not None:
             row.root_cause = given.root_cause or None
+        if given.set_turn:
+            check_turn(given.turn, seqs, f"criterion {key!r}")
+            row.turn_seq = given.turn
         session.add(row)
     session.flush()
     _rescore(evaluation, criteria.values(), existing)
@@ -364,7 +385,7 @@ class _Group:
     session_id: int | None
     scored_at: datetime
     first_row: int
-    answers: dict[int, tuple[float | None, bool, str | None, str | None]] = field(
+    answers: dict[int, tuple[float | None, bool, str | None, str | None, int | None]] = field(
         default_factory=dict
     )
 
@@ -379,7 +400,8 @@ def import_evaluations(
     """Import historical scores (long format CSV/XLSX), each file in one transaction.
 
     Columns: interaction, source (optional), evaluator, rubric (NAME or NAME@VERSION), criterion,
-    value, comment, root_cause, scored_at, session (optional calibration session name). Rows of
+    value, comment, root_cause, scored_at, session (optional calibration session name), turn
+    (optional: the ``seq`` of the transcript turn the comment is about). Rows of
     the same interaction × evaluator × rubric × session form one submitted evaluation. An
     evaluation already in the store is left as it is, so importing a file twice adds nothing.
     """
@@ -420,7 +442,7 @@ def _import_one(
         redactor = _store_redactor(session)
         caches: dict[str, dict[Any, Any]] = {
             "interaction": {}, "evaluator": {}, "rubric": {}, "criteria": {}, "session": {},
-            "others": {},
+            "others": {}, "turns": {},
         }
 
         def lookup(kind: str, key: Any, make: Callable[..., Any], *args: Any) -> Any:
@@ -493,6 +515,15 @@ def _import_one(
                     f"{where}: field 'criterion': {criterion.key!r} answered twice for this "
                     f"evaluation (first at row {group.first_row})"
                 )
+            turn: int | None = None
+            if rec.get("turn"):
+                try:
+                    turn = int(rec["turn"])
+                except ValueError:
+                    raise InputError(f"{where}: field 'turn': {rec['turn']!r} is not a whole "
+                                     "number (the seq of a transcript turn)") from None
+                check_turn(turn, lookup("turns", interaction.id, _turn_seqs, interaction.id),
+                           f"{where}: field 'turn'")
             group.scored_at = max(group.scored_at, scored_at)
             cause = rec.get("root_cause") or None
             allowed = json.loads(criterion.root_causes or "[]")
@@ -502,7 +533,7 @@ def _import_one(
                     f"{criterion.key!r}'s root causes ({', '.join(allowed) or 'none'})")
             comment = rec.get("comment") or None
             group.answers[criterion.id] = (
-                value, na, redactor.text(comment) if comment else None, cause
+                value, na, redactor.text(comment) if comment else None, cause, turn
             )
             if progress is not None and (done % 1000 == 0 or done == total):
                 progress(done, total)
@@ -549,7 +580,7 @@ def _write_groups(
         values = np.full((len(rkeys), len(crit)), np.nan)
         na = np.zeros((len(rkeys), len(crit)), dtype=bool)
         for i, k in enumerate(rkeys):
-            for cid, (value, is_na, _c, _r) in groups[k].answers.items():
+            for cid, (value, is_na, _c, _r, _t) in groups[k].answers.items():
                 j = col[cid]
                 na[i, j] = is_na
                 values[i, j] = np.nan if is_na or value is None else value
@@ -578,10 +609,10 @@ def _write_groups(
     answer_rows = []
     for k in new_keys:
         eid = ids[k]
-        for cid, (value, is_na, comment, root_cause) in groups[k].answers.items():
+        for cid, (value, is_na, comment, root_cause, turn) in groups[k].answers.items():
             answer_rows.append({
                 "evaluation_id": eid, "criterion_id": cid, "value": value, "na": is_na,
-                "comment": comment, "root_cause": root_cause,
+                "comment": comment, "root_cause": root_cause, "turn_seq": turn,
             })
     for start in range(0, len(answer_rows), 20000):
         session.execute(insert(_ANSWER), answer_rows[start : start + 20000])

@@ -229,6 +229,9 @@ class Answer(Table, table=True):
     na: bool = False
     comment: Optional[str] = Field(default=None, sa_column=Column(Text))
     root_cause: Optional[str] = Field(default=None, max_length=128)
+    # the transcript turn (``Turn.seq``) the comment is about, so the meeting can show it
+    # (schema version 5)
+    turn_seq: Optional[int] = None
 
 
 class Consensus(Table, table=True):

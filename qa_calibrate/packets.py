@@ -450,7 +450,8 @@ def _submitted(session: Session, cal: m.CalibrationSession) -> list[dict[str, An
         for a in session.exec(select(m.Answer).where(m.Answer.evaluation_id == ev.id)).all():
             c = criteria[a.criterion_id]
             answers[c.key] = {"answer": answer_value(c, a.value, a.na),
-                              "comment": a.comment, "root_cause": a.root_cause}
+                              "comment": a.comment, "root_cause": a.root_cause,
+                              "turn": a.turn_seq}
         out.append({"evaluator": person.name, "site": person.site,
                     "interaction": [item.source, item.external_id],
                     "scored_at": (ev.submitted_at or ev.updated_at).isoformat(),
@@ -521,7 +522,10 @@ def _import_results(store: Store, path: Path, read: _Read, *, actor: str) -> Pac
                     comment=_field(a, "comment", str, f"{at}: criterion {key!r}", optional=True,
                                    limit=10_000),
                     root_cause=_field(a, "root_cause", str, f"{at}: criterion {key!r}",
-                                      optional=True, limit=128))
+                                      optional=True, limit=128),
+                    # the turn the comment is about (a packet of before schema 5 has none)
+                    turn=_field(a, "turn", int, f"{at}: criterion {key!r}", optional=True),
+                    set_turn=True)
             try:
                 scored_at = datetime.fromisoformat(_field(row, "scored_at", str, at, limit=40))
             except ValueError:

@@ -32,7 +32,7 @@ from . import agreement as ag
 from . import models as m
 from .errors import NotFound
 from .rubric import _rubric_criteria
-from .scoring import CriterionView, score_matrix
+from .scoring import CriterionView, TurnView, score_matrix
 from .sessions import (
     _check_can_see_all,
     _consensus_rows,
@@ -78,6 +78,7 @@ class SessionData:
     na: np.ndarray
     answered: np.ndarray
     comments: dict[tuple[int, int, int], str] = field(default_factory=dict)
+    turns: dict[tuple[int, int, int], int] = field(default_factory=dict)  # the comment's turn
     consensus_values: np.ndarray | None = None  # (i, c), NaN where none
     consensus_na: np.ndarray | None = None
     consensus_notes: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -105,10 +106,11 @@ def _load_session_data(session: Session, ref: str | int) -> SessionData:
     na = np.zeros(shape, dtype=bool)
     answered = np.zeros(shape, dtype=bool)
     comments: dict[tuple[int, int, int], str] = {}
-    rows = session.execute(  # six columns: more than sqlmodel's select has overloads for
+    turns: dict[tuple[int, int, int], int] = {}
+    rows = session.execute(  # seven columns: more than sqlmodel's select has overloads for
         sa_select(col(m.Evaluation.interaction_id), col(m.Evaluation.evaluator_id),
                   col(m.Answer.criterion_id), col(m.Answer.value), col(m.Answer.na),
-                  col(m.Answer.comment))
+                  col(m.Answer.comment), col(m.Answer.turn_seq))
         .join(m.Answer, col(m.Answer.evaluation_id) == m.Evaluation.id)
         .where(col(m.Evaluation.session_id) == cal.id, col(m.Evaluation.status) == "submitted")
     ).all()
@@ -125,6 +127,8 @@ def _load_session_data(session: Session, ref: str | int) -> SessionData:
         for r, i, e, c in zip(rows, ii, ee, cc, strict=True):
             if r[5] and i >= 0 and e >= 0 and c >= 0:
                 comments[(int(i), int(e), int(c))] = r[5]
+            if r[6] is not None and i >= 0 and e >= 0 and c >= 0:
+                turns[(int(i), int(e), int(c))] = int(r[6])
     cons_v = np.full((len(items), len(criteria)), np.nan)
     cons_na = np.zeros((len(items), len(criteria)), dtype=bool)
     cons_notes: dict[tuple[int, int], str] = {}
@@ -142,7 +146,7 @@ def _load_session_data(session: Session, ref: str | int) -> SessionData:
     return SessionData(
         session=cal, rubric=rubric, criteria=criteria, interactions=items, evaluators=people,
         benchmark_index=e_idx.get(cal.benchmark_id) if cal.benchmark_id else None,
-        values=values, na=na, answered=answered, comments=comments,
+        values=values, na=na, answered=answered, comments=comments, turns=turns,
         consensus_values=cons_v if has_consensus.any() else None,
         consensus_na=cons_na if has_consensus.any() else None,
         consensus_notes=cons_notes, consensus_versions=cons_versions,
@@ -367,6 +371,7 @@ class MeetingCell(View):
     na: bool
     comment: str | None
     agrees: bool | None
+    turn: int | None = None  # the transcript turn (seq) the comment is tied to
 
     @property
     def answered(self) -> bool:
@@ -413,6 +418,8 @@ class MeetingView(View):
     evaluators: tuple[str, ...]
     benchmark_index: int | None
     rows: tuple[MeetingRow, ...]
+    transcript: tuple[TurnView, ...] | None = None  # None: the viewer may not read it
+    transcript_refused: str | None = None  # why not
 
 
 def _figure(
@@ -761,16 +768,32 @@ def headline(store: Store, ref: str | int, *, viewer: str) -> Headline:
 
 def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) -> MeetingView:
     """The meeting matrix for one sampled interaction: criteria × evaluators (+ benchmark and
-    consensus), the widest split first. Blind rule: only a lead while the session is open."""
-    from .access import _require
+    consensus), the widest split first, with the interaction's transcript and, per cell, the
+    turn its comment is tied to. Blind rule: only a lead while the session is open (and only
+    submitted answers); the transcript only for those ``access.check_transcript_access`` lets
+    read it (``transcript`` is None and ``transcript_refused`` says why for anyone else)."""
+    from .access import _check_transcript_access, _require
+    from .errors import PermissionDenied
+    from .interactions import _get_transcript
 
+    transcript: tuple[TurnView, ...] | None = None
+    refused: str | None = None
     with store.read() as session:
         _require(session, viewer, "meeting", cal=_find_session(session, ref))
         data = _load_session_data(session, ref)
-    n_items = len(data.interactions)
-    if n_items == 0:
-        raise NotFound(f"session {data.session.name!r} has no interactions")
-    i = max(0, min(position, n_items - 1))
+        n_items = len(data.interactions)
+        if n_items == 0:
+            raise NotFound(f"session {data.session.name!r} has no interactions")
+        i = max(0, min(position, n_items - 1))
+        try:
+            _check_transcript_access(session, viewer)
+        except PermissionDenied as exc:
+            refused = str(exc)
+        else:
+            transcript = tuple(
+                TurnView(seq=t.seq, speaker=t.speaker, offset_seconds=t.offset_seconds,
+                         text=t.text)
+                for t in _get_transcript(session, data.interactions[i].id or 0))
     raters = [e for e in range(len(data.evaluators)) if e != data.benchmark_index]
     rows: list[MeetingRow] = []
     for c, crit in enumerate(data.criteria):
@@ -786,14 +809,16 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
         cells: list[MeetingCell] = []
         for e in range(len(data.evaluators)):
             if not data.answered[i, e, c]:
-                cells.append(MeetingCell(answer=None, na=False, comment=None, agrees=None))
+                cells.append(MeetingCell(answer=None, na=False, comment=None, agrees=None,
+                                         turn=None))
                 continue
             is_na = bool(data.na[i, e, c])
             value = None if is_na else float(data.values[i, e, c])
             code = -1.0 if is_na else value
             cells.append(MeetingCell(answer=value, na=is_na,
                                      comment=data.comments.get((i, e, c)),
-                                     agrees=None if math.isnan(modal) else code == modal))
+                                     agrees=None if math.isnan(modal) else code == modal,
+                                     turn=data.turns.get((i, e, c))))
         consensus: MeetingConsensus | None = None
         if data.consensus_values is not None and data.consensus_na is not None:
             cv, cn = data.consensus_values[i, c], bool(data.consensus_na[i, c])
@@ -815,4 +840,6 @@ def meeting_view(store: Store, ref: str | int, *, viewer: str, position: int) ->
         evaluators=tuple(p.name for p in data.evaluators),
         benchmark_index=data.benchmark_index,
         rows=tuple(rows),
+        transcript=transcript,
+        transcript_refused=refused,
     )

@@ -266,6 +266,7 @@ class AnswerView:
     na: bool
     comment: str | None = None
     root_cause: str | None = None
+    turn: int | None = None  # the transcript turn (its seq) the comment is tied to
 
 
 @dataclass(frozen=True)

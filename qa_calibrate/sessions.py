@@ -424,7 +424,7 @@ def _session_answers(
         {"interaction_id": ev.interaction_id, "evaluator": person.name,
          "evaluator_id": person.id, "criterion": crit.key, "criterion_id": crit.id,
          "value": ans.value, "na": ans.na, "comment": ans.comment,
-         "root_cause": ans.root_cause, "status": ev.status}
+         "root_cause": ans.root_cause, "turn": ans.turn_seq, "status": ev.status}
         for ev, ans, crit, person in session.exec(query).all()
     ]
 
@@ -514,16 +514,18 @@ def score(
     answers: Mapping[str, Any],
     comments: Mapping[str, str] | None = None,
     root_causes: Mapping[str, str] | None = None,
+    turns: Mapping[str, int | None] | None = None,
     submit_now: bool = False,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
     """Save (and optionally submit) one evaluator's answers for one sampled interaction.
 
     ``answers`` maps criterion keys to raw answers ("yes", 3, "n/a", or None to clear); a key
-    present only in ``comments``/``root_causes`` changes just that note of a given answer."""
+    present only in ``comments``/``root_causes``/``turns`` changes just that note of a given
+    answer. ``turns`` ties an answer's comment to a transcript turn (its ``seq``; None unties)."""
     with store.session() as session:
         return _score(session, ref, evaluator=evaluator, interaction=interaction,
-                      answers=answers, comments=comments, root_causes=root_causes,
+                      answers=answers, comments=comments, root_causes=root_causes, turns=turns,
                       submit_now=submit_now, expected_version=expected_version)
 
 
@@ -536,6 +538,7 @@ def save_answer(
     answers: Mapping[str, Any],
     comments: Mapping[str, str] | None = None,
     root_causes: Mapping[str, str] | None = None,
+    turns: Mapping[str, int | None] | None = None,
     expected_version: int | None = None,
     position: int,
 ) -> ScoringItem:
@@ -543,7 +546,8 @@ def save_answer(
     at ``position``) from the same transaction, so a screen need not load it again."""
     with store.session() as session:
         _score(session, ref, evaluator=evaluator, interaction=interaction, answers=answers,
-               comments=comments, root_causes=root_causes, expected_version=expected_version)
+               comments=comments, root_causes=root_causes, turns=turns,
+               expected_version=expected_version)
         session.flush()
         return _scoring_item(session, ref, evaluator=evaluator, position=position)
 
@@ -557,6 +561,7 @@ def _score(
     answers: Mapping[str, Any],
     comments: Mapping[str, str] | None = None,
     root_causes: Mapping[str, str] | None = None,
+    turns: Mapping[str, int | None] | None = None,
     submit_now: bool = False,
     expected_version: int | None = None,
 ) -> dict[str, Any]:
@@ -569,7 +574,7 @@ def _score(
     assert rub is not None
     _check_can_import(session, cal, person, item, rub, where=f"session {cal.name}")
     criteria = {c.key: c for c in _rubric_criteria(session, cal.rubric_id)}
-    comments, root_causes = comments or {}, root_causes or {}
+    comments, root_causes, turns = comments or {}, root_causes or {}, turns or {}
     parsed: dict[str, AnswerIn | None] = {}
     current: dict[str, m.Answer] = {}
     evaluation = _evaluation_for(session, cal, person, item.id or 0)
@@ -577,7 +582,7 @@ def _score(
         by_id = {c.id: c.key for c in criteria.values()}
         current = {by_id[a.criterion_id]: a for a in session.exec(
             select(m.Answer).where(m.Answer.evaluation_id == evaluation.id))}
-    for key in dict.fromkeys([*answers, *comments, *root_causes]):
+    for key in dict.fromkeys([*answers, *comments, *root_causes, *turns]):
         if key not in criteria:
             raise InputError(f"criterion {key!r} is not in rubric {rub.name}@{rub.version}")
         if key in answers:
@@ -597,7 +602,8 @@ def _score(
         allowed = json.loads(criteria[key].root_causes or "[]")
         if cause and cause not in allowed:
             raise InputError(f"criterion {key!r}: root cause {cause!r} is not one of {allowed}")
-        parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause)
+        parsed[key] = AnswerIn(value=value, na=na, comment=comments.get(key), root_cause=cause,
+                               turn=turns.get(key), set_turn=key in turns)
     if parsed or evaluation is None:
         evaluation = _save_answers(
             session, evaluator=person, interaction_id=item.id or 0, rubric_id=cal.rubric_id,
@@ -881,7 +887,8 @@ def _scoring_item(
         for a in session.exec(select(m.Answer).where(m.Answer.evaluation_id == evaluation.id)):
             answers[by_id[a.criterion_id]] = AnswerView(value=a.value, na=a.na,
                                                         comment=a.comment,
-                                                        root_cause=a.root_cause)
+                                                        root_cause=a.root_cause,
+                                                        turn=a.turn_seq)
     rubric = session.get(m.Rubric, cal.rubric_id)
     return ScoringItem(
         session_id=cal.id or 0, session=cal.name, state=cal.state,

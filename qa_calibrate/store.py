@@ -32,7 +32,7 @@ from . import models as m
 from .errors import StoreError
 from .locations import ENV_VAR
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 def _v2_assignments(conn: Connection) -> None:
@@ -93,12 +93,16 @@ def _v6_drift_flags(conn: Connection) -> None:
     """Version 6: drift flags kept once raised, until a lead clears them (issue 16). Self-
     contained: it only creates its own table, so it can take any number at a merge."""
     m.DriftFlag.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+def _v7_answer_turn(conn: Connection) -> None:
+    """Version 7: the transcript turn an answer's comment is tied to (``answer.turn_seq``)."""
+    if "turn_seq" not in {c["name"] for c in inspect(conn).get_columns("answer")}:
+        conn.exec_driver_sql("ALTER TABLE answer ADD COLUMN turn_seq INTEGER")
 
 
 # Steps that take a store from version N-1 to N. Each runs inside the upgrade transaction.
 MIGRATIONS: dict[int, Callable[[Connection], None]] = {
     2: _v2_assignments, 3: _v3_assignment_tracking, 4: _v4_packets, 5: _v5_boundary,
-    6: _v6_drift_flags}
+    6: _v6_drift_flags, 7: _v7_answer_turn}
 
 
 def resolve_url(url: str | None = None) -> str:

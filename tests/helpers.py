@@ -137,3 +137,86 @@ def plant_vendor_offset(store: Store, name: str = "Two sites", n: int = 20) -> l
             sessions.score(store, name, evaluator=person, interaction=ext, answers=answers,
                            submit_now=True)
     return ids
+
+
+TREND_SESSIONS = ("Jul chat", "Aug chat", "Sep chat")
+
+
+def plant_trend(store: Store) -> list[str]:
+    """Three revealed sessions a month apart on the mini rubric (lead as benchmark), where Cy
+    disagrees on empathy and accuracy less each month and Ann always matches the benchmark,
+    and an open one ("Oct chat") in which everyone disagrees. Needs ``seed_basics`` first."""
+    from qa_calibrate import sessions
+
+    with store.read() as s:
+        ids = [i.external_id for i in s.exec(select(m.Interaction)
+                                             .order_by(m.Interaction.id)).all()][:4]
+    months = (*TREND_SESSIONS, "Oct chat")
+    for month, name in enumerate(months):
+        sessions.create_session(store, name=name, rubric="mini", lead=LEAD, actor=LEAD,
+                                evaluators=EVALUATORS, benchmark=LEAD, interactions=ids,
+                                created_at=datetime(2026, 7 + month, 1, tzinfo=timezone.utc))
+        for k, ext in enumerate(ids):
+            for who in (LEAD, *EVALUATORS):
+                answers = dict(FULL_PASS)
+                if who == "Cy" and k >= month:  # wrong on the first 4 - month contacts
+                    answers["empathy"], answers["accuracy"] = 2, 2
+                if name == "Oct chat" and who != LEAD:
+                    answers["greeting"] = "no" if who == "Ann" else "yes"
+                    answers["empathy"] = {"Ann": 1, "Bob": 3, "Cy": 5}[who]
+                sessions.score(store, name, evaluator=who, interaction=ext, answers=answers,
+                               submit_now=True)
+        if name != "Oct chat":
+            sessions.reveal(store, name, actor=LEAD)
+    return ids
+
+
+MEETING_TURNS = [
+    ("agent", 0, "Hello, you're through to Northwind, this is Sam."),
+    ("customer", 12, "Hi, my bill is £40 more than last month and I want to know why."),
+    ("agent", 30, "Can I take your account number?"),
+    ("customer", 41, "It's 4471. Why is it so high?"),
+    ("agent", 66, "That's just how it works, the price went up."),
+    ("customer", 80, "Nobody told me. I'm not happy about this."),
+    ("agent", 95, "I can add a one-off credit of £10 for the trouble."),
+    ("customer", 120, "Fine. Thanks."),
+]
+
+
+def plant_meeting(store: Store) -> list[str]:
+    """A revealed session ("Tied chat", benchmark the lead) on three contacts whose first has an
+    eight-turn transcript; on it Ann and Cy fail empathy with comments tied to turns 4 and 5,
+    Bob passes it with an untied comment, and the lead's comment on verify_identity is tied to
+    turn 2. Needs ``seed_basics`` first."""
+    from qa_calibrate import sessions
+
+    with store.session() as s:
+        first = s.exec(select(m.Interaction).where(m.Interaction.external_id == "C-000")).one()
+        for turn in s.exec(select(m.Turn).where(m.Turn.interaction_id == first.id)).all():
+            s.delete(turn)
+        s.flush()
+        for seq, (speaker, at, text) in enumerate(MEETING_TURNS):
+            s.add(m.Turn(interaction_id=first.id, seq=seq, speaker=speaker,
+                         offset_seconds=at, text=text))
+    ids = ["C-000", "C-001", "C-002"]
+    sessions.create_session(store, name="Tied chat", rubric="mini", lead=LEAD, actor=LEAD,
+                            evaluators=EVALUATORS, benchmark=LEAD, interactions=ids,
+                            created_at=datetime(2026, 10, 1, tzinfo=timezone.utc))
+    notes = {"Ann": ("empathy", 2, "Dismissive: 'that's just how it works'.", 4),
+             "Cy": ("empathy", 1, "No acknowledgement of the customer's frustration.", 5),
+             "Bob": ("empathy", 4, "Offered a credit, fair enough.", None),
+             LEAD: ("verify_identity", "yes", "Asked for the account number first.", 2)}
+    for ext in ids:
+        for who in (LEAD, *EVALUATORS):
+            answers: dict[str, object] = dict(FULL_PASS)
+            comments, turns = {}, {}
+            if ext == "C-000":
+                key, value, comment, turn = notes[who]
+                answers[key] = value
+                comments[key] = comment
+                if turn is not None:
+                    turns[key] = turn
+            sessions.score(store, "Tied chat", evaluator=who, interaction=ext, answers=answers,
+                           comments=comments, turns=turns, submit_now=True)
+    sessions.reveal(store, "Tied chat", actor=LEAD)
+    return ids

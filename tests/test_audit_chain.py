@@ -139,7 +139,7 @@ def test_a_version_4_store_gets_the_chain_computed_on_upgrade(db_url):
     store.close()
     store = open_store(db_url)
     try:
-        assert schema_version(store) == SCHEMA_VERSION == 6
+        assert schema_version(store) == SCHEMA_VERSION == 7
         assert _rows(store) == before  # the same chain as the rows got when written
         assert _chain(store)[0] == "ok"
         sessions.score(store, "S", evaluator="Ann", interaction=ids[0],

@@ -38,6 +38,7 @@ from qa_calibrate.tui.screens.drift import DriftScreen
 from qa_calibrate.tui.screens.meeting import MeetingScreen
 from qa_calibrate.tui.screens.report import ReportScreen
 from qa_calibrate.tui.screens.scoring import ScoringScreen
+from qa_calibrate.tui.screens.trend import TrendScreen
 
 ANN, CY, TRAINER, NOBODY = "Ann", "Cy", "Tess Trainer", "Zed"
 ROLE = {LEAD: "lead", ANN: "evaluator", CY: "evaluator", TRAINER: "trainer", NOBODY: None}
@@ -219,6 +220,7 @@ CASES = [
     Case("report agreement, revealed", ["report", "agreement", "Shown", "--resamples", "0"],
          rule("report.session", state="revealed")),
     Case("report evaluators", ["report", "evaluators"], rule("report.evaluators")),
+    Case("report trend", ["report", "trend", "--resamples", "0"], rule("report.trend")),
     Case("audit list", ["audit", "list", "--format", "json"], rule("audit.list"),
          check=_audit_blind),
     Case("drift", ["drift"], rule("drift")),
@@ -352,6 +354,28 @@ async def score(app: Any, pilot: Any) -> bool:
     return True
 
 
+async def tie_turn(app: Any, pilot: Any) -> bool:
+    """Answer the first criterion of the open session, pick the transcript's first turn and tie
+    the answer's comment to it (the scoring screen's j and l)."""
+    if not await score(app, pilot):
+        return False
+    await pilot.press("up", "j", "l")
+    await _settle(app, pilot)
+    screen = app.screen
+    answered = screen.criterion.key  # the one "1" answered, highlighted again by "up"
+    return screen.item["answers"][answered].get("turn") == 0  # as saved by the core
+
+
+async def meeting_transcript(app: Any, pilot: Any) -> bool:
+    """The revealed session's meeting, its transcript toggled twice: the turns are shown only
+    to whom the core gave them."""
+    if not await meeting_revealed(app, pilot):
+        return False
+    await pilot.press("t", "t")
+    await _settle(app, pilot)
+    return bool(app.screen.view.get("transcript"))
+
+
 async def meeting_open(app: Any, pilot: Any) -> bool:
     app.action_open_meeting(OPEN_ID)
     await _settle(app, pilot)
@@ -388,6 +412,14 @@ async def report(app: Any, pilot: Any) -> bool:
     await _settle(app, pilot)
     screen = app.screen
     return isinstance(screen, ReportScreen) and bool(screen.rows)
+
+
+async def trend(app: Any, pilot: Any) -> bool:
+    app.action_open_trend()
+    await _settle(app, pilot)
+    screen = app.screen
+    return isinstance(screen, TrendScreen) and screen.view is not None \
+        and bool(screen.view.agreement)
 
 
 async def drift(app: Any, pilot: Any) -> None:
@@ -431,7 +463,11 @@ class Action:
 ACTIONS = [
     Action("score", score, rule("score", participant=lambda who: who in IN_OPEN), True,
            "score", True),
+    Action("tie a comment to a turn", tie_turn,
+           rule("score", participant=lambda who: who in IN_OPEN), True, "score", True),
     Action("meeting, open session", meeting_open, rule("meeting", state="open"), False,
+           "meeting", True),
+    Action("meeting transcript", meeting_transcript, rule("meeting", state="revealed"), False,
            "meeting", True),
     Action("meeting, revealed", meeting_revealed, rule("meeting", state="revealed"), False,
            "meeting", True),
@@ -439,6 +475,7 @@ ACTIONS = [
     Action("fill consensus", fill, rule("session.consensus"), True, "session.consensus"),
     Action("evaluator report", report, rule("report.evaluators"), False, "report.evaluators",
            True),
+    Action("trends", trend, rule("report.trend"), False, "report.trend", True),
     Action("drift", drift, rule("drift"), False, "drift"),
     Action("drift clear", drift_clear, rule("drift.clear"), True, "drift.clear"),
     Action("coaching plan", plan, rule("coaching.plan"), False, "coaching.plan"),

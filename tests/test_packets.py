@@ -75,7 +75,8 @@ def test_a_session_goes_to_the_vendor_and_its_results_come_back(two_orgs, tmp_pa
         for ext in ids[:2]:
             sessions.score(vendor, "Nov chat", evaluator=name, interaction=ext,
                            answers={**FULL_PASS, "empathy": empathy},
-                           comments={"empathy": "warm"}, submit_now=True)
+                           comments={"empathy": "warm"}, turns={"empathy": 1},
+                           submit_now=True)
     results = tmp_path / "nov.results"
     packets.export_results(vendor, "Nov chat", results, key=key, actor=VENDOR_LEAD)
 
@@ -88,6 +89,11 @@ def test_a_session_goes_to_the_vendor_and_its_results_come_back(two_orgs, tmp_pa
     with client.session() as s:
         vic = s.exec(select(m.Evaluator).where(m.Evaluator.name == "Vic Vendor")).one()
         assert (vic.external, vic.site, vic.role) == (True, VENDOR_SITE, "evaluator")
+        tied = s.exec(select(m.Answer.turn_seq, m.Answer.comment)
+                      .join(m.Evaluation, m.Evaluation.id == m.Answer.evaluation_id)
+                      .where(m.Evaluation.evaluator_id == vic.id,
+                             m.Answer.comment.is_not(None))).all()
+        assert tied == [(1, "warm"), (1, "warm")]  # the comments' turn came back with them
     # the client's evaluators score, the lead reveals: everyone is in the report
     for name in ("Ann", "Bob"):
         for ext in ids[:2]:

@@ -87,3 +87,84 @@ def test_evaluator_report(snap_compare, demo_store):
         await _settle(pilot, lambda app: bool(getattr(app.screen, "rows", None)))
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+# ----------------------------------------------------------------------------- issue 14
+# The transcript in the meeting and the trend view, at 80×24 and 160×48, on small planted
+# stores (tests/helpers.py) whose dates are fixed.
+
+SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
+
+
+@pytest.fixture
+def tied_store(tmp_path):
+    from helpers import plant_meeting, seed_basics
+
+    store = open_store(f"sqlite:///{tmp_path / 'tied.db'}")
+    seed_basics(store)
+    plant_meeting(store)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def trend_store(tmp_path):
+    from helpers import plant_trend, seed_basics
+
+    store = open_store(f"sqlite:///{tmp_path / 'trend.db'}")
+    seed_basics(store)
+    plant_trend(store)
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_meeting_with_the_transcript(snap_compare, tied_store, size):
+    """Wide: the transcript beside the matrix; narrow: ``t`` puts it in the matrix's place.
+    On empathy with Cy's column highlighted: the turns Ann's and Cy's comments are tied to."""
+    from helpers import LEAD as TIED_LEAD
+
+    with tied_store.session() as s:
+        sid = _find_session(s, "Tied chat").id
+    app = make_app(tied_store, TIED_LEAD, start=("meeting", sid))
+
+    async def run_before(pilot):
+        await _settle(pilot, lambda app: getattr(app.screen, "report", None) is not None)
+        screen = pilot.app.screen
+        row = next(n for n, r in enumerate(screen.view["rows"])
+                   if r["criterion"].key == "empathy")
+        screen.query_one("#matrix").move_cursor(row=row, column=2 + 2)  # Cy
+        if SIZES[size][0] < 150:
+            await pilot.press("t")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_trends(snap_compare, trend_store, size):
+    from helpers import LEAD as TREND_LEAD
+
+    app = make_app(trend_store, TREND_LEAD)
+
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("t")
+        await _settle(pilot, lambda app: getattr(app.screen, "view", None) is not None)
+        await pilot.press("down", "down")  # Cy's line
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+def test_scoring_with_a_tied_turn(snap_compare, demo_store):
+    with demo_store.session() as s:
+        sid = _find_session(s, SESSION).id
+    app = make_app(demo_store, EVALUATOR, start=("score", sid))
+
+    async def run_before(pilot):
+        await _settle(pilot)
+        await pilot.press("2", "up", "c", *"no greeting", "enter", "j", "j", "l")
+        await _settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

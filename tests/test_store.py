@@ -138,7 +138,7 @@ def test_version_2_store_gets_the_assignment_tracking_columns(db_url):
         conn.exec_driver_sql("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     s.close()
     s = open_store(db_url)
-    assert schema_version(s) == SCHEMA_VERSION == 6
+    assert schema_version(s) == SCHEMA_VERSION == 7
     with s.session() as session:
         row = session.exec(select(m.Assignment)).one()
         assert (row.id, row.status, row.assigned_on) == (7, "Done", date(2026, 10, 1))
@@ -163,7 +163,7 @@ def test_version_3_store_gets_the_packet_log_and_external_people(db_url):
         assert "external" not in {c["name"] for c in inspect(conn).get_columns("evaluator")}
     s.close()
     s = open_store(db_url)
-    assert schema_version(s) == SCHEMA_VERSION == 6
+    assert schema_version(s) == SCHEMA_VERSION == 7
     with s.session() as session:
         assert [(p.name, p.external) for p in session.exec(select(m.Evaluator)).all()] == \
             [("Kept", False)]
@@ -191,4 +191,41 @@ def test_store_before_drift_flags_gets_the_table(db_url):
     with s.session() as session:
         assert session.exec(select(m.Evaluator.name)).all() == ["Kept"]
         assert session.exec(select(m.DriftFlag)).all() == []
+def test_store_before_answer_turns_gets_the_turn_an_answer_is_tied_to(db_url):
+    """A store at the version before answers were tied to turns (no ``turn_seq``) keeps its
+    answers, tied to no turn; the step is one self-contained function
+    (``store._v7_answer_turn``)."""
+    from sqlalchemy import inspect
+
+    from qa_calibrate.store import MIGRATIONS, _v7_answer_turn
+
+    before = next(v for v, step in MIGRATIONS.items() if step is _v7_answer_turn) - 1
+    s = open_store(db_url)
+    with s.session() as session:
+        person = m.Evaluator(name="Kept")
+        rubric = m.Rubric(name="r", version=1, title="r", content_hash="h", definition="{}")
+        session.add_all([person, rubric])
+        session.flush()
+        crit = m.Criterion(rubric_id=rubric.id, key="k", section="s", position=0, question="q",
+                           scale="binary", max_value=1, pass_at=1)
+        item = m.Interaction(source="s", external_id="x", channel="chat")
+        session.add_all([crit, item])
+        session.flush()
+        ev = m.Evaluation(evaluator_id=person.id, interaction_id=item.id, rubric_id=rubric.id)
+        session.add(ev)
+        session.flush()
+        session.add(m.Answer(evaluation_id=ev.id, criterion_id=crit.id, value=1,
+                             comment="kept"))
+    with s.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE answer DROP COLUMN turn_seq")
+        conn.exec_driver_sql(
+            f"UPDATE meta SET value = '{before}' WHERE key = 'schema_version'")
+    s.close()
+    s = open_store(db_url)
+    assert schema_version(s) == SCHEMA_VERSION
+    with s.engine.connect() as conn:
+        assert "turn_seq" in {c["name"] for c in inspect(conn).get_columns("answer")}
+    with s.session() as session:
+        assert [(a.comment, a.turn_seq) for a in session.exec(select(m.Answer)).all()] == \
+            [("kept", None)]
     s.close()

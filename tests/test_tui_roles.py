@@ -18,7 +18,8 @@ from qa_calibrate.tui.widgets.footer import KeysFooter
 SIZE = (120, 36)
 ROLES = {LEAD: "lead", "Ann": "evaluator", "Tess Trainer": "trainer", "Zed": None}
 # palette entry -> the policy action behind it
-GLOBAL = {"Evaluator report": "report.evaluators", "Drift": "drift", "Coaching": "coaching.list"}
+GLOBAL = {"Evaluator report": "report.evaluators", "Drift": "drift", "Coaching": "coaching.list",
+          "Trends": "report.trend"}
 
 
 @pytest.fixture
@@ -46,6 +47,7 @@ async def test_palette_footer_and_help_follow_the_policy(cal, who):
         footer = [k.description for k in app.screen.query_one(KeysFooter).shown]
         assert ("Coaching" in footer) == allowed("coaching.list", role)
         assert ("Drift" in footer) == allowed("drift", role)
+        assert ("Trends" in footer) == allowed("report.trend", role)
         assert ("Score" in footer) == allowed("score", role)
         app.action_help()
         await pilot.pause()
@@ -54,6 +56,7 @@ async def test_palette_footer_and_help_follow_the_policy(cal, who):
         rows = [str(table.get_row_at(n)[1]) for n in range(table.row_count)]
         assert ("Coaching" in rows) == allowed("coaching.list", role)
         assert ("Meeting" in rows) == allowed("meeting", role)
+        assert ("Trends" in rows) == allowed("report.trend", role)
 
 
 @pytest.mark.parametrize("who", ["Ann", "Zed"])

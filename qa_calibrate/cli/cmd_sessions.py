@@ -150,7 +150,8 @@ def session_answers(app: AppContext, name: str, evaluator: str | None, fmt: str,
     else:
         rows = sessions.list_answers(app.store, name, actor=app.actor)
     emit(rows, fmt, limit=limit, title="Answers",
-         columns=["interaction_id", "evaluator", "criterion", "value", "na", "comment", "status"])
+         columns=["interaction_id", "evaluator", "criterion", "value", "na", "comment", "turn",
+                  "status"])
 
 
 @session.command("reveal")
@@ -216,11 +217,14 @@ def session_close(app: AppContext, name: str, fmt: str) -> None:
               help="Answers (repeat, or separate with commas; a later one for the same key "
                    "wins); with --interaction, saves without opening the TUI.")
 @click.option("--comment", "comments", multiple=True, metavar="KEY=TEXT")
+@click.option("--turn", "turns", multiple=True, metavar="KEY=SEQ",
+              help="Tie the comment on KEY to transcript turn SEQ (KEY= unties it).")
 @click.option("--submit", is_flag=True,
               help="Submit after saving (every criterion must be answered).")
 @pass_app
 def score_cmd(app: AppContext, session_name: str, interaction: str | None,
-              answers: tuple[str, ...], comments: tuple[str, ...], submit: bool) -> None:
+              answers: tuple[str, ...], comments: tuple[str, ...], turns: tuple[str, ...],
+              submit: bool) -> None:
     """Score a session's sample as --as NAME: opens the scoring queue in the TUI, or saves the
     given --answer values for one --interaction."""
     from .. import sessions
@@ -241,10 +245,15 @@ def score_cmd(app: AppContext, session_name: str, interaction: str | None,
         return out
 
     answer_items = [part for item in answers for part in item.split(",") if part.strip()]
+    tied: dict[str, int | None] = {}
+    for key, seq in pairs(list(turns), "--turn").items():
+        if seq and not seq.isdigit():
+            raise InputError(f"--turn {key}={seq}: SEQ is the number of a transcript turn")
+        tied[key] = int(seq) if seq else None
     result = sessions.score(
         app.store, session_name, evaluator=app.actor, interaction=interaction,
         answers=pairs(answer_items, "--answer"), comments=pairs(list(comments), "--comment"),
-        submit_now=submit,
+        turns=tied, submit_now=submit,
     )
     score = result["score"]
     console.print(
@@ -395,6 +404,50 @@ def report_evaluators(app: AppContext, fmt: str, limit: int | None, **kw: Any) -
         columns.append("criterion_bias")
     emit([r.to_dict() for r in rows], fmt, limit=limit, title="Evaluators across sessions",
          columns=columns)
+
+
+@report_group.command("trend")
+@click.option("--rubric", shell_complete=complete_rubric,
+              help="Only sessions of this rubric (NAME or NAME@VERSION).")
+@click.option("--evaluator", shell_complete=complete_person,
+              help="Only this evaluator's calibration score.")
+@click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Bootstrap resamples for the intervals (0: none).")
+@click.option("--seed", type=int, default=20240601, show_default=True)
+@listing_options
+@pass_app
+def report_trend(app: AppContext, rubric: str | None, evaluator: str | None, resamples: int,
+                 seed: int, fmt: str, limit: int | None) -> None:
+    """How agreement (per rubric) and each evaluator's calibration score moved session by
+    session, with intervals; revealed and closed sessions only, oldest first."""
+    from ..report import ReportSettings
+    from ..trend import trend_view
+
+    view = trend_view(app.store, actor=app.actor, rubric=rubric, evaluator=evaluator,
+                      settings=ReportSettings(n_resamples=resamples, seed=seed))
+    rows = view.rows()
+    columns = ["kind", "subject", "session", "state", "when", "rubric", "value", "ci_low",
+               "ci_high", "interactions", "undefined"]
+    if fmt != "table":
+        emit(rows, fmt, limit=limit, columns=columns)
+        return
+
+    def shown(r: dict[str, Any]) -> dict[str, Any]:
+        pct = r["kind"] == "agreement"
+        value = _num(r["value"], pct=pct) if r["undefined"] is None else "undefined"
+        ci = "" if math.isnan(r["ci_low"]) else (
+            f"[{r['ci_low']:.0%}–{r['ci_high']:.0%}]" if pct
+            else f"[{r['ci_low']:.1f}–{r['ci_high']:.1f}]")
+        return {"subject": r["subject"], "session": r["session"], "when": r["when"],
+                "rubric": r["rubric"], "value": value, "interval": ci,
+                "interactions": r["interactions"], "note": r["undefined"] or ""}
+
+    table_rows = [shown(r) for r in rows[:limit] if r["kind"] == "agreement"]
+    emit(table_rows, "table", title=f"Agreement by session (mean percent agreement, "
+                                    f"{view.confidence:.0%} interval)")
+    left = max(0, (limit or len(rows)) - len(table_rows))
+    emit([shown(r) for r in rows if r["kind"] == "calibration"][:left], "table",
+         title="Calibration score by session (vs the reference, 0–100)")
 
 
 @report_group.command("sites")

@@ -156,6 +156,11 @@ class QACalibrateApp(App[None]):
 
         self.push_screen(DriftScreen())
 
+    def action_open_trend(self) -> None:
+        from .screens.trend import TrendScreen
+
+        self.push_screen(TrendScreen())
+
     def action_open_sla(self) -> None:
         from .screens.sla import SlaScreen
 
@@ -183,6 +188,9 @@ class QACalibrateApp(App[None]):
         if self.may("drift"):
             yield SystemCommand("Drift", "Evaluators drifting lenient or harsh",
                                 self.action_open_drift)
+        if self.may("report.trend"):
+            yield SystemCommand("Trends", "Agreement and calibration scores by session",
+                                self.action_open_trend)
         if self.may("coaching.list"):
             yield SystemCommand("Coaching", "Coaching plan and Excel export",
                                 self.action_open_coaching)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Label, LoadingIndicator, Sparkline, Static
+from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
 from ...errors import QAError
 from ..widgets.footer import KeysFooter
@@ -34,6 +36,27 @@ def flag_grid(flags: list[Any]) -> str:
     return "\n".join(lines)
 
 
+def ewma_chart(flag: Any, width: int) -> Text:
+    """The flag's EWMA of (outcome − expected), answer by answer (averaged into the width when
+    longer), around the zero line of "as expected", from its first answer to its latest."""
+    from ...charts import downsample, line_chart
+
+    if not flag.trend:
+        return Text("no trend for this flag", style="dim")
+    nan = float("nan")
+    series = downsample(flag.trend, max(10, width - 8))
+    labels = [""] * len(series)
+    labels[0], labels[-1] = "first answer", "latest"
+    lines = line_chart([(v, nan, nan) for v in series], width=max(20, width), height=7,
+                       y_format=lambda v: f"{v:+.2f}" if v else "0", x_labels=labels)
+    text = Text("\n".join(lines))
+    text.highlight_regex("●", "bold")
+    text.append(f"\nEWMA of (outcome − expected) over {len(flag.trend)} answers: 0 is as "
+                f"expected, above 0 more often {flag.direction} than expected (signal from "
+                f"{flag.first_date})", style="dim")
+    return text
+
+
 class DriftScreen(Screen[None]):
     BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh"),
                 Binding("c", "clear", "Clear flag")]
@@ -51,11 +74,11 @@ class DriftScreen(Screen[None]):
         yield Label("Standing drift flags (risk-adjusted CUSUM vs peers and calibration "
                     "reference), kept until a lead clears them", classes="title")
         yield LoadingIndicator(id="drift-loading")
-        yield Static(id="flag-grid")
-        yield DataTable(id="flags", cursor_type="row")
-        yield Label("EWMA of (outcome − expected), selected flag", classes="muted")
-        yield Sparkline([], id="flag-spark")
-        yield Static(id="flag-evidence", classes="panel")
+        with VerticalScroll(id="drift-body"):  # the chart stays reachable on a short terminal
+            yield Static(id="flag-grid")
+            yield DataTable(id="flags", cursor_type="row")
+            yield Static(id="flag-chart")
+            yield Static(id="flag-evidence", classes="panel")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -96,16 +119,16 @@ class DriftScreen(Screen[None]):
 
     def _evidence(self) -> None:
         table = self.query_one(DataTable)
-        spark = self.query_one(Sparkline)
+        chart = self.query_one("#flag-chart", Static)
         panel = self.query_one("#flag-evidence", Static)
         if not self.flags or table.row_count == 0:
-            spark.data = []
+            chart.update("")
             panel.update("")
             return
         f = self.flags[table.cursor_row]
-        spark.data = list(f.trend)
         kept = f"flag #{f.id}, standing since {f.first_date}" if f.id is not None else \
             "not kept"
+        chart.update(ewma_chart(f, self.size.width - 2))
         panel.update(
             f"[b]{f.evaluator}[/b] is {f.direction} on [b]{f.criterion}[/b] ({f.rubric}) since "
             f"about {f.onset_date}; signalled {f.first_date} ({kept}).\n"

@@ -40,6 +40,7 @@ class HomeScreen(Screen[None]):
         Binding("m", "meeting", "Meeting"),
         Binding("r", "report", "Report"),
         Binding("d", "drift", "Drift"),
+        Binding("t", "trend", "Trends"),
         Binding("c", "coaching", "Coaching"),
         Binding("l", "sla", "SLAs"),
         Binding("u", "switch_user", "Switch person"),
@@ -50,6 +51,7 @@ class HomeScreen(Screen[None]):
         ("meeting", "Calibration meeting", "Open the meeting screen of the selected session"),
         ("report", "Evaluator report", "Match, bias and score gaps per evaluator"),
         ("drift", "Drift flags", "Evaluators drifting lenient or harsh"),
+        ("trend", "Trends", "Agreement and calibration scores session by session"),
         ("coaching", "Coaching plan", "Assignments and the Excel export"),
         ("sla", "Quality SLAs", "Sites × periods against their targets"),
         ("switch_user", "Switch person", "Use the tool as someone else (demo)"),
@@ -62,6 +64,7 @@ class HomeScreen(Screen[None]):
         "meeting": "meeting",
         "report": "report.evaluators",
         "drift": "drift",
+        "trend": "report.trend",
         "coaching": "coaching.list",
         "sla": "report.sla",
     }
@@ -212,6 +215,9 @@ class HomeScreen(Screen[None]):
 
     def action_drift(self) -> None:
         self.app.action_open_drift()  # type: ignore[attr-defined]
+
+    def action_trend(self) -> None:
+        self.app.action_open_trend()  # type: ignore[attr-defined]
 
     def action_coaching(self) -> None:
         self.app.action_open_coaching()  # type: ignore[attr-defined]

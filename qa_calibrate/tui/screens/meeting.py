@@ -1,5 +1,7 @@
 """The calibration meeting (lead): criteria × evaluators for one interaction, widest split first,
-per-criterion agreement with CIs, consensus with a note, reveal and close."""
+per-criterion agreement with CIs, consensus with a note, reveal and close; beside the matrix the
+interaction's transcript, with the turns the selected criterion's comments are tied to
+highlighted (on a narrow terminal ``t`` switches between the matrix and the transcript)."""
 
 from __future__ import annotations
 
@@ -17,9 +19,12 @@ from ...errors import Conflict, QAError
 from ..live import LiveScreen, keep_place
 from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
+from ..widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
     from ...report import MeetingRow, MeetingView, SessionReport
+
+NARROW = 150  # below this width the figures go under the matrix, and the transcript is a toggle
 
 
 def short(name: str) -> str:
@@ -46,6 +51,7 @@ class MeetingScreen(LiveScreen):
         Binding("enter", "cell", "Comment", show=False),
         Binding("f", "fill", "Fill unanimous"),
         Binding("p", "panel", "Session report"),
+        Binding("t", "transcript", "Transcript"),
         Binding("R", "reveal", "Reveal", key_display="R"),
         Binding("C", "close_session", "Close", key_display="C"),
         Binding("escape", "back", "Back"),
@@ -56,6 +62,8 @@ class MeetingScreen(LiveScreen):
         ("consensus", "Set consensus", "Agreed answer and note for the highlighted criterion"),
         ("fill", "Fill unanimous consensus", "Cells where every evaluator agreed"),
         ("panel", "Session report", "Per-evaluator calibration figures"),
+        ("transcript", "Show or hide the transcript",
+         "The contact under discussion, with the turns the comments are tied to"),
     ]
 
     POLICY = {"reveal": "session.reveal", "close_session": "session.close",
@@ -71,6 +79,8 @@ class MeetingScreen(LiveScreen):
         self.view: MeetingView | None = None
         self.report: SessionReport | None = None
         self.show_panel = False
+        self.show_transcript: bool | None = None  # None: beside the matrix when wide enough
+        self._transcript_of: int | None = None  # the interaction the pane shows
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -81,16 +91,32 @@ class MeetingScreen(LiveScreen):
                 yield Static(id="criterion-stats")
                 yield LoadingIndicator(id="stats-loading")
                 yield Static(id="cell-detail")
+                yield TranscriptView(id="meeting-transcript", classes="panel")
                 yield Static(id="session-panel")
         yield KeysFooter()
 
     def on_resize(self, event: Any) -> None:
         """Below 150 columns the figures go under the matrix instead of beside it."""
-        self.query_one("#meeting-body").set_class(event.size.width < 150, "narrow")
+        self.query_one("#meeting-body").set_class(event.size.width < NARROW, "narrow")
+        self._layout_transcript()
+
+    @property
+    def narrow(self) -> bool:
+        return self.app.size.width < NARROW
+
+    def _layout_transcript(self) -> None:
+        """Wide: the transcript beside the matrix unless hidden with ``t``. Narrow: ``t`` shows
+        it in the matrix's place (the criterion's comments stay above it)."""
+        shown = (not self.narrow) if self.show_transcript is None else self.show_transcript
+        self.query_one("#meeting-transcript").display = shown
+        self.query_one("#matrix").display = not (shown and self.narrow)
+        # in the matrix's place the figures give way: the comments and the turns are the point
+        self.query_one("#meeting-body").set_class(shown and self.narrow, "transcript-mode")
 
     def on_mount(self) -> None:
-        self.query_one("#meeting-body").set_class(self.app.size.width < 150, "narrow")
+        self.query_one("#meeting-body").set_class(self.narrow, "narrow")
         self.query_one("#session-panel").display = False
+        self._layout_transcript()
         if not self.load(self.position):
             return  # refused (the blind rule): the screen has closed itself
         self.query_one("#matrix").focus()
@@ -136,7 +162,25 @@ class MeetingScreen(LiveScreen):
             f"{self.position + 1}/{view.total} {it.ref} · agent {it.agent or '–'}"
         )
         self._fill_matrix()
+        self._show_transcript()
         self._update_side()
+
+    def _show_transcript(self) -> None:
+        """The interaction's turns, as the core let this viewer read them."""
+        from ...scoring import TurnView
+
+        pane = self.query_one("#meeting-transcript", TranscriptView)
+        if self.view is None:
+            return
+        it = self.view.interaction
+        if self.view.transcript is None:
+            pane.show([TurnView(seq=0, speaker="system", offset_seconds=None,
+                                text=self.view.transcript_refused or "no transcript")])
+            self._transcript_of = None
+        elif self._transcript_of != it.id:
+            pane.show(self.view.transcript)
+            self._transcript_of = it.id
+        pane.border_title = f"transcript {it.ref}"
 
     def _fill_matrix(self) -> None:
         table = self.query_one("#matrix", DataTable)
@@ -195,24 +239,58 @@ class MeetingScreen(LiveScreen):
         crit = r.criterion
         lines = [f"[b]{crit.key}[/b] ({crit.scale}{', critical' if crit.critical else ''})",
                  crit.question]
+        here = "–" if math.isnan(r.agreement) else f"{r.agreement:.0%}"
+        lines.append(f"[b]this interaction[/b] (the agree column): {here} of evaluator pairs "
+                     "agree")
         fig = self.report.criterion(crit.key) if self.report is not None else None
-        if fig is not None:
+        if self.report is not None and fig is not None:
             lines += [
-                f"agreement  {fig.percent_agreement.text(pct=True)}"
+                f"[b]whole session[/b] ({self.report.session.interactions} interactions):",
+                f"  agreement {fig.percent_agreement.text(pct=True)}"
                 + ("  [red]below target[/red]" if fig.flagged else ""),
-                f"Gwet AC1   {fig.gwet_ac1.text()}",
-                f"Kripp. α   {fig.krippendorff_alpha.text()}",
+                f"  Gwet AC1  {fig.gwet_ac1.text()}",
+                f"  Kripp. α  {fig.krippendorff_alpha.text()}",
             ]
         stats.update("\n".join(lines))
+        detail.update(self._comments(r))
+        self._mark_turns(r)
+
+    def _comments(self, r: MeetingRow) -> str:
+        """Every evaluator's comment on the criterion (the highlighted column's marked ▸), with
+        the turn it is tied to (↳ #seq), and the consensus note."""
+        from rich.markup import escape
+
         col = self.query_one("#matrix", DataTable).cursor_coordinate.column
-        info = ""
         names = self.view.evaluators if self.view is not None else ()
-        if 2 <= col < 2 + len(names):
-            cell = r.cells[col - 2]
-            info = f"[b]{names[col - 2]}[/b]: " + (cell.comment or "[dim]no comment[/dim]")
-        elif col == 2 + len(names) and r.consensus:
-            info = f"[b]consensus note[/b]: {r.consensus.note or '—'}"
-        detail.update(info)
+        lines = [f"[b]comments on {r.criterion.key}[/b]"]
+        for n, (who, cell) in enumerate(zip(names, r.cells, strict=True)):
+            here = "▸" if col == n + 2 else " "
+            if cell.comment:
+                turn = f" [b]↳ #{cell.turn}[/b]" if cell.turn is not None else ""
+                lines.append(f"{here}[b]{escape(who)}[/b]{turn}: {escape(cell.comment)}")
+            elif col == n + 2:
+                lines.append(f"{here}[b]{escape(who)}[/b]: [dim]no comment[/dim]")
+        if len(lines) == 1:
+            lines.append("[dim]no comments[/dim]")
+        if r.consensus:
+            mark = "▸" if col == 2 + len(names) else " "
+            lines.append(f"{mark}[b]consensus note[/b]: "
+                         f"{escape(r.consensus.note or '—')}")
+        return "\n".join(lines)
+
+    def _mark_turns(self, r: MeetingRow) -> None:
+        """Highlight the turns the criterion's comments are tied to, saying whose; the
+        highlighted evaluator's turn comes into view."""
+        tied: dict[int, list[str]] = {}
+        col = self.query_one("#matrix", DataTable).cursor_coordinate.column
+        names = self.view.evaluators if self.view is not None else ()
+        for n, cell in enumerate(r.cells):
+            if cell.comment and cell.turn is not None:
+                tied.setdefault(cell.turn, []).append(short(names[n]))
+        pane = self.query_one("#meeting-transcript", TranscriptView)
+        if self.view is not None and self.view.transcript is not None:
+            focus = r.cells[col - 2].turn if 2 <= col < 2 + len(r.cells) else None
+            pane.mark({seq: ", ".join(who) for seq, who in tied.items()}, focus=focus)
 
     @work(exclusive=True, thread=True, group="report")
     def compute_report(self) -> None:
@@ -239,7 +317,7 @@ class MeetingScreen(LiveScreen):
             panel.update("")
             return
         rep = self.report
-        lines = [f"[b]Evaluators vs {rep.reference}[/b]",
+        lines = [f"[b]Whole session[/b], evaluators vs {rep.reference}",
                  f"{'who':<14}{'match':>6}{'cal.':>6}{'gap':>7}{'|gap|':>7}"]
 
         def n(v: float, f: str) -> str:
@@ -268,6 +346,15 @@ class MeetingScreen(LiveScreen):
         self._update_side()
         detail = self.query_one("#cell-detail", Static)
         self.notify(str(detail.render()) or "No comment.", title="Comment")
+
+    def action_transcript(self) -> None:
+        shown = self.query_one("#meeting-transcript").display
+        self.show_transcript = not shown
+        self._layout_transcript()
+        if self.show_transcript and self.narrow:
+            self.query_one("#meeting-transcript").focus()
+        elif not self.show_transcript:
+            self.query_one("#matrix").focus()
 
     def action_panel(self) -> None:
         self.show_panel = not self.show_panel

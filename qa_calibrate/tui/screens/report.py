@@ -1,4 +1,6 @@
-"""Evaluator report: match with the reference, bias, and score gaps, as a table and a chart."""
+"""Evaluator report: match with the reference, bias, and score gaps, as a table and two charts
+(mean gap per evaluator around a zero line with the tolerance band; the selected evaluator's gap
+per interaction on a labelled axis)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Label, LoadingIndicator, Sparkline, Static
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
 from ...errors import QAError
 from ..live import LiveScreen, keep_place
@@ -19,28 +22,43 @@ from ..widgets.title_bar import TitleBar
 if TYPE_CHECKING:
     from ...report import EvaluatorSummary
 
+def gap_bars(rows: list[EvaluatorSummary], width: int = 41, tolerance: float = 5.0) -> Text:
+    """Mean score gap per evaluator, harsh to the left of the zero line and lenient to the
+    right, on an axis in points with the ±tolerance band marked; out of the band in red."""
+    from ...charts import diverging_bars
 
-def gap_bars(rows: list[EvaluatorSummary], width: int = 24, tolerance: float = 5.0) -> Text:
-    """A diverging bar per evaluator: harsh to the left, lenient to the right."""
-    text = Text()
-    gaps = [abs(r.mean_gap) for r in rows if not math.isnan(r.mean_gap)]
-    top = max([tolerance * 2, *gaps]) if gaps else tolerance * 2
-    half = width // 2
-    for r in rows:
+    lines = diverging_bars([(r.evaluator, r.mean_gap) for r in rows], width=width,
+                           tolerance=tolerance)
+    text = Text(lines[0] + "\n", style="dim")
+    for r, line in zip(rows, lines[1:-2], strict=True):
         gap = r.mean_gap
-        text.append(f"{r.evaluator[:14]:<15}")
-        if math.isnan(gap):
-            text.append(" " * half + "│" + " " * half + "  –\n")
-            continue
-        n = min(half, round(abs(gap) / top * half))
-        style = "red" if abs(gap) > tolerance else "green"
-        left = " " * (half - n) + ("█" * n if gap < 0 else "")
-        right = ("█" * n if gap > 0 else "") + " " * (half - (n if gap > 0 else 0))
-        text.append(left.rjust(half), style=style)
-        text.append("│")
-        text.append(right, style=style)
-        text.append(f" {gap:+.1f}\n")
-    text.append(f"{'':<15}{'harsh':<{half}}│{'lenient':>{half}}", style="dim")
+        style = "red" if not math.isnan(gap) and abs(gap) > tolerance else "green"
+        body = Text(line)
+        body.highlight_regex("█+", style)
+        text.append_text(body)
+        text.append("\n")
+    text.append("\n".join(lines[-2:]), style="dim")
+    text.append(f"\n{'':15}mean score gap vs the reference, points (┆ the ±{tolerance:g} band)",
+                style="dim")
+    return text
+
+
+def gap_chart(who: str, gaps: list[float], width: int) -> Text:
+    """One evaluator's score gap on each interaction of their latest session, in order, around
+    the zero line, on an axis in points."""
+    from ...charts import line_chart
+
+    if not gaps:
+        return Text(f"{who}: no score gaps in the latest session", style="dim")
+    nan = math.nan
+    lines = line_chart([(g, nan, nan) for g in gaps], width=max(20, width), height=7,
+                       y_format=lambda v: f"{v:+g}" if v else "0",
+                       x_labels=[str(n) if n in (1, len(gaps)) or n % 5 == 0 else ""
+                                 for n in range(1, len(gaps) + 1)])
+    text = Text("\n".join(lines))
+    text.highlight_regex("●", "bold")
+    text.append(f"\n{who}: score gap (points, + lenient) per interaction of the latest "
+                "session", style="dim")
     return text
 
 
@@ -57,12 +75,11 @@ class ReportScreen(LiveScreen):
         yield Label("Evaluators across revealed and closed sessions", classes="title",
                     id="report-title")
         yield LoadingIndicator(id="report-loading")
-        yield DataTable(id="evaluator-table", cursor_type="row")
-        yield Static(id="chart")
-        yield Static(id="criterion-bias", classes="panel")
-        yield Label("score gap per interaction (selected evaluator, latest session)",
-                    classes="muted", id="spark-label")
-        yield Sparkline([], id="gap-spark")
+        with VerticalScroll(id="report-body"):  # the charts stay reachable on a short terminal
+            yield DataTable(id="evaluator-table", cursor_type="row")
+            yield Static(id="chart")
+            yield Static(id="criterion-bias", classes="panel")
+            yield Static(id="gap-chart")
         yield KeysFooter()
 
     def on_mount(self) -> None:
@@ -127,17 +144,19 @@ class ReportScreen(LiveScreen):
             self.query_one("#chart", Static).update(
                 "No revealed or closed session yet: reveal one in the meeting screen.")
         else:
-            self.query_one("#chart", Static).update(gap_bars(rows))
+            width = max(41, min(81, self.size.width - 30))
+            self.query_one("#chart", Static).update(gap_bars(rows, width=width))
+        self._spark()
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self._spark()
 
     def _spark(self) -> None:
         table = self.query_one(DataTable)
-        spark = self.query_one("#gap-spark", Sparkline)
+        chart = self.query_one("#gap-chart", Static)
         bias = self.query_one("#criterion-bias", Static)
         if not self.rows or table.row_count == 0:
-            spark.data = []
+            chart.update("")
             bias.update("")
             return
         row = self.rows[table.cursor_row]
@@ -147,9 +166,8 @@ class ReportScreen(LiveScreen):
                  if b.bias or b.mismatches]
         bias.update(f"[b]{who}[/b], bias per criterion (share of its scale, + lenient): "
                     + ("; ".join(parts) if parts else "none"))
-        spark.data = getattr(self, "gaps", {}).get(who, [])
-        self.query_one("#spark-label", Label).update(
-            f"score gap per interaction: {who} (latest session; {len(spark.data)} points)")
+        chart.update(gap_chart(who, getattr(self, "gaps", {}).get(who, []),
+                               self.size.width - 2))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -41,6 +41,9 @@ class ScoringScreen(Screen[None]):
         Binding("g", "guidance", "Guidance", show=False),
         Binding("enter", "enter_value", "Type value", show=False),
         Binding("slash", "search", "Search", key_display="/", show=False),
+        Binding("j", "turn(1)", "Next turn", show=False),
+        Binding("k", "turn(-1)", "Previous turn", show=False),
+        Binding("l", "tie_turn", "Tie to turn", show=False),
         Binding("right_square_bracket", "next", "Next", key_display="]"),
         Binding("left_square_bracket", "previous", "Prev", key_display="[", show=False),
         Binding("S", "submit", "Submit", key_display="S"),
@@ -52,6 +55,8 @@ class ScoringScreen(Screen[None]):
         ("previous", "Previous sample", "Go to the previous interaction"),
         ("search", "Search transcript", "Find text in the transcript"),
         ("guidance", "Toggle guidance", "Show every behavioural anchor of the criterion"),
+        ("tie_turn", "Tie the comment to the turn",
+         "The selected transcript turn (j/k) is what this criterion's comment is about"),
     ]
 
     def __init__(self, session_ref: Any, position: int | None = None) -> None:
@@ -61,6 +66,7 @@ class ScoringScreen(Screen[None]):
         self.item: ScoringItem | None = None
         self.show_all_guidance = False
         self._detail_text: str | None = None
+        self._shown_interaction: int | None = None  # whose transcript the pane shows
 
     def compose(self) -> ComposeResult:
         yield TitleBar()
@@ -100,7 +106,10 @@ class ScoringScreen(Screen[None]):
                 f"{it.ref} · {it.channel} · agent {it.agent or '–'} · {it.team or ''}"
                 f" · {self.item.status}")
         self.query_one("#scoring-head", Static).update(head)
-        self.query_one(TranscriptView).show(self.item.transcript)
+        transcript = self.query_one(TranscriptView)
+        if self._shown_interaction != it.id:  # a save keeps the reader's place
+            self._shown_interaction = it.id
+            transcript.show(self.item.transcript)
         self._fill_criteria(keep_row)
         self._update_detail()
         self._update_score_bar()
@@ -140,6 +149,8 @@ class ScoringScreen(Screen[None]):
             self._show_detail("")
             return
         ans = self.item.answer(c)
+        tied = ans.turn if ans else None
+        self.query_one(TranscriptView).mark({} if tied is None else {tied: "this comment"})
         lines = [f"[b]{c.section}[/b] · weight {c.weight:g}"
                  + (" · [red]critical: a fail sets the score to 0[/red]" if c.critical else "")
                  + (" · subjective" if c.subjective else ""),
@@ -152,6 +163,10 @@ class ScoringScreen(Screen[None]):
             lines.append(f"[dim]comment:[/dim] {ans.comment}")
         if ans and ans.root_cause:
             lines.append(f"[dim]root cause:[/dim] {ans.root_cause}")
+        if tied is not None:
+            lines.append(f"[dim]tied to turn:[/dim] #{tied} (l on it again unties)")
+        elif ans and ans.comment:
+            lines.append("[dim]j/k pick a transcript turn, l ties this comment to it[/dim]")
         self._show_detail("\n".join(lines))
 
     def _show_detail(self, text: str) -> None:
@@ -189,7 +204,8 @@ class ScoringScreen(Screen[None]):
 
     def save(self, *, answers: dict[str, Any] | None = None,
              comments: dict[str, str] | None = None,
-             root_causes: dict[str, str] | None = None) -> bool:
+             root_causes: dict[str, str] | None = None,
+             turns: dict[str, int | None] | None = None) -> bool:
         """Save through the core at once (a draft); the core returns the updated item."""
         from ...sessions import save_answer
 
@@ -200,7 +216,7 @@ class ScoringScreen(Screen[None]):
             self.item = save_answer(
                 app.store, self.session_ref, evaluator=app.user_name,
                 interaction=f"#{self.item.interaction.id}", answers=answers or {},
-                comments=comments, root_causes=root_causes,
+                comments=comments, root_causes=root_causes, turns=turns,
                 expected_version=self.item.version, position=self.position or 0)
         except Conflict as exc:
             app.fail(exc)
@@ -290,6 +306,30 @@ class ScoringScreen(Screen[None]):
                 self.save(root_causes={c.key: value})
 
         self.app.push_screen(ChoiceScreen(f"Root cause: {c.key}", [(k, k) for k in causes]), done)
+
+    def action_turn(self, delta: int) -> None:
+        """Select the next or previous transcript turn (the one ``l`` ties a comment to)."""
+        self.query_one(TranscriptView).move(delta)
+
+    def action_tie_turn(self) -> None:
+        """Tie this criterion's comment to the selected turn (again on the same turn: untie)."""
+        c = self.criterion
+        if c is None or self.item is None or not self._editable():
+            return
+        ans = self.item.answer(c)
+        if not ans:
+            self.notify("Answer the criterion first, then tie its comment to a turn.",
+                        severity="warning")
+            return
+        turn = self.query_one(TranscriptView).selected_turn
+        if turn is None:
+            self.notify("Select a turn first: j/k move through the transcript, / searches it.",
+                        severity="warning")
+            return
+        untie = ans.turn == turn.seq
+        if self.save(turns={c.key: None if untie else turn.seq}):
+            self.notify(f"{c.key}: untied from turn #{turn.seq}." if untie
+                        else f"{c.key}: comment tied to turn #{turn.seq}.")
 
     def action_guidance(self) -> None:
         self.show_all_guidance = not self.show_all_guidance
