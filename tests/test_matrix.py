@@ -363,7 +363,7 @@ async def tie_turn(app: Any, pilot: Any) -> bool:
     await _settle(app, pilot)
     screen = app.screen
     answered = screen.criterion.key  # the one "1" answered, highlighted again by "up"
-    return screen.item["answers"][answered].get("turn") == 0  # as saved by the core
+    return screen.item.answers[answered].turn == 0  # as saved by the core
 
 
 async def meeting_transcript(app: Any, pilot: Any) -> bool:
@@ -373,7 +373,7 @@ async def meeting_transcript(app: Any, pilot: Any) -> bool:
         return False
     await pilot.press("t", "t")
     await _settle(app, pilot)
-    return bool(app.screen.view.get("transcript"))
+    return bool(app.screen.view.transcript)
 
 
 async def meeting_open(app: Any, pilot: Any) -> bool:

@@ -131,8 +131,8 @@ def test_meeting_with_the_transcript(snap_compare, tied_store, size):
     async def run_before(pilot):
         await _settle(pilot, lambda app: getattr(app.screen, "report", None) is not None)
         screen = pilot.app.screen
-        row = next(n for n, r in enumerate(screen.view["rows"])
-                   if r["criterion"].key == "empathy")
+        row = next(n for n, r in enumerate(screen.view.rows)
+                   if r.criterion.key == "empathy")
         screen.query_one("#matrix").move_cursor(row=row, column=2 + 2)  # Cy
         if SIZES[size][0] < 150:
             await pilot.press("t")

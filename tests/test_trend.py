@@ -36,7 +36,7 @@ def test_agreement_and_calibration_by_session_in_order(planted):
     assert [p.session for p in agreement.points] == list(TREND_SESSIONS)
     # the same figure as the home screen's headline of each session
     for p in agreement.points:
-        assert p.value == pytest.approx(headline(planted, p.session, viewer=LEAD)["agreement"])
+        assert p.value == pytest.approx(headline(planted, p.session, viewer=LEAD).agreement)
         assert p.ci_low <= p.value <= p.ci_high and p.n == 4
     values = [p.value for p in agreement.points]
     assert values == sorted(values) and values[0] < values[-1]  # Cy comes into line
@@ -49,8 +49,8 @@ def test_agreement_and_calibration_by_session_in_order(planted):
     for t in view.calibration:
         for p in t.points:
             rep = session_report(planted, p.session, ReportSettings(n_resamples=0), viewer=LEAD)
-            row = next(r for r in rep["evaluators"] if r["evaluator"] == t.subject)
-            assert p.value == pytest.approx(row["calibration_score"])
+            row = next(r for r in rep.evaluators if r.evaluator == t.subject)
+            assert p.value == pytest.approx(row.calibration_score)
             assert p.ci_low <= p.value <= p.ci_high
 
 

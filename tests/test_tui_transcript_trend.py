@@ -41,7 +41,7 @@ def open_session(sqlite_store):
     ids = seed_basics(sqlite_store)
     row = sessions.create_session(sqlite_store, name="Sept chat", rubric="mini", lead=LEAD,
                                   actor=LEAD, evaluators=EVALUATORS, interactions=ids[:2])
-    return sqlite_store, row["id"]
+    return sqlite_store, row.id
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -62,7 +62,7 @@ async def test_an_evaluator_ties_a_comment_to_a_turn_with_the_keyboard(open_sess
         assert any("Select a turn first" in n.message for n in app._notifications)
         await pilot.press("j", "j")  # the second turn (seq 1)
         pane = screen.query_one(TranscriptView)
-        assert pane.selected_turn["seq"] == 1
+        assert pane.selected_turn.seq == 1
         await pilot.press("l")
         await _settle(app, pilot)
         assert _turn_of(store, "Ann", "greeting") == 1
@@ -73,7 +73,7 @@ async def test_an_evaluator_ties_a_comment_to_a_turn_with_the_keyboard(open_sess
         assert _turn_of(store, "Ann", "greeting") is None and pane.marked == {}
         await pilot.press("slash", *"help", "enter")  # a search selects the first hit
         await _settle(app, pilot)
-        assert pane.selected_turn["seq"] == 1
+        assert pane.selected_turn.seq == 1
         await pilot.press("l")
         await _settle(app, pilot)
         assert _turn_of(store, "Ann", "greeting") == 1
@@ -90,7 +90,7 @@ def tied(sqlite_store):
 
 def _focus_criterion(screen, key: str, column: int | None = None) -> None:
     table = screen.query_one("#matrix")
-    row = next(n for n, r in enumerate(screen.view["rows"]) if r["criterion"].key == key)
+    row = next(n for n, r in enumerate(screen.view.rows) if r.criterion.key == key)
     table.move_cursor(row=row, column=table.cursor_coordinate.column if column is None
                       else column)
 
@@ -107,8 +107,8 @@ async def test_the_meeting_shows_the_transcript_with_the_tied_turns(tied, size):
         matrix = screen.query_one("#matrix")
         wide = size[0] >= 150
         assert pane.display is wide and matrix.display  # narrow: the matrix first
-        assert [t["text"] for t in pane.turns] == [t[2] for t in MEETING_TURNS]
-        names = screen.view["evaluators"]
+        assert [t.text for t in pane.turns] == [t[2] for t in MEETING_TURNS]
+        names = screen.view.evaluators
         _focus_criterion(screen, "empathy", column=2 + names.index("Cy"))
         await _settle(app, pilot)
         assert pane.marked == {4: "Ann", 5: "Cy"}  # Bob's comment is tied to no turn
@@ -134,8 +134,8 @@ async def test_the_meeting_shows_the_transcript_with_the_tied_turns(tied, size):
         assert "this interaction" in side and "whole session" in side
         await pilot.press("right_square_bracket")  # the next contact: its own transcript
         await _settle(app, pilot)
-        assert screen.view["interaction"]["ref"] == "crm:C-001"
-        assert [t["text"] for t in pane.turns] == ["Hello", "Hi, how can I help?"]
+        assert screen.view.interaction.ref == "crm:C-001"
+        assert [t.text for t in pane.turns] == ["Hello", "Hi, how can I help?"]
 
 
 @pytest.fixture

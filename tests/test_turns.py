@@ -60,7 +60,7 @@ def test_a_comment_is_tied_to_a_turn_untied_and_checked(cal):
                        turns={"empathy": 1})
     item = sessions.save_answer(store, "Tied", evaluator="Ann", interaction=ids[0],
                                 answers={}, turns={"greeting": 1}, position=0)
-    assert item["answers"]["greeting"]["turn"] == 1  # the scoring item carries it back
+    assert item.answers["greeting"].turn == 1  # the scoring item carries it back
 
 
 def test_the_meeting_view_carries_turns_and_transcript_under_the_blind_rule(cal):
@@ -75,23 +75,23 @@ def test_the_meeting_view_carries_turns_and_transcript_under_the_blind_rule(cal)
     with pytest.raises(PermissionDenied, match="open"):
         meeting_view(store, "Tied", viewer="Ann", position=0)
     view = meeting_view(store, "Tied", viewer=LEAD, position=0)
-    greeting = next(r for r in view["rows"] if r["criterion"].key == "greeting")
-    names = view["evaluators"]
-    by_name = dict(zip(names, greeting["cells"], strict=True))
-    assert by_name["Ann"]["turn"] == 1 and by_name["Ann"]["comment"] == "Ann says"
-    assert by_name["Bob"]["turn"] is None and by_name["Bob"]["comment"] is None  # a draft
-    assert [t["seq"] for t in view["transcript"]] == [0, 1]
-    assert view["transcript"][1]["text"] == "Hi, how can I help?"
-    assert view["transcript_refused"] is None
+    greeting = next(r for r in view.rows if r.criterion.key == "greeting")
+    names = view.evaluators
+    by_name = dict(zip(names, greeting.cells, strict=True))
+    assert by_name["Ann"].turn == 1 and by_name["Ann"].comment == "Ann says"
+    assert by_name["Bob"].turn is None and by_name["Bob"].comment is None  # a draft
+    assert [t.seq for t in view.transcript] == [0, 1]
+    assert view.transcript[1].text == "Hi, how can I help?"
+    assert view.transcript_refused is None
     for ext in ids:
         sessions.score(store, "Tied", evaluator="Bob", interaction=ext, answers={},
                        submit_now=True)
     sessions.reveal(store, "Tied", actor=LEAD)
     view = meeting_view(store, "Tied", viewer="Bob", position=1)
-    greeting = next(r for r in view["rows"] if r["criterion"].key == "greeting")
-    assert [c["turn"] for c in greeting["cells"]] == [1, 0]
-    assert view["interaction"]["ref"] == "crm:C-001"
-    assert [t["speaker"] for t in view["transcript"]] == ["customer", "agent"]
+    greeting = next(r for r in view.rows if r.criterion.key == "greeting")
+    assert [c.turn for c in greeting.cells] == [1, 0]
+    assert view.interaction.ref == "crm:C-001"
+    assert [t.speaker for t in view.transcript] == ["customer", "agent"]
 
 
 def test_answers_listing_and_cli_give_the_turn(cal, db_url):
