@@ -55,6 +55,7 @@ words.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
@@ -1065,8 +1066,9 @@ def wilson_effective_n(ratings: Any, *, categories: Sequence[Any] | None = None,
     z2 = z * z / n_eff
     centre = (value + z2 / 2.0) / (1.0 + z2)
     half = z * math.sqrt(value * (1.0 - value) / n_eff + z2 / (4.0 * n_eff)) / (1.0 + z2)
-    return EffectivePairs(value, max(0.0, centre - half), min(1.0, centre + half), n2, n_pairs,
-                          deff, n_eff)
+    low = 0.0 if value == 0.0 else max(0.0, centre - half)  # exact at the ends (no rounding)
+    high = 1.0 if value == 1.0 else min(1.0, centre + half)
+    return EffectivePairs(value, low, high, n2, n_pairs, deff, n_eff)
 
 
 def units_to_settle(value: float, target: float, *, deff: float, pairs_per_unit: float,
@@ -1084,10 +1086,16 @@ def units_to_settle(value: float, target: float, *, deff: float, pairs_per_unit:
     return int(math.floor(n_eff * deff / pairs_per_unit)) + 1
 
 
+# Coefficients whose chance term comes from the pooled category shares (1 − Pe near 0 when one
+# answer dominates, so a few interactions of the rarer answer carry the figure): their
+# posterior is made as dispersed as Student's t at small n. The others use the Bayesian
+# bootstrap's concentration, 1 per interaction. Both chosen by simulation (bench/coverage.py).
+_T_CALIBRATED = ("krippendorff_alpha", "fleiss_kappa", "scott_pi")
 _DIRICHLET = ("percent_agreement", "scott_pi", "fleiss_kappa", "gwet_ac1", "gwet_ac2",
               "brennan_prediger", "krippendorff_alpha")
 
 
+@functools.lru_cache(maxsize=256)
 def _unit_concentration(n: int, confidence: float) -> float:
     """Dirichlet concentration per observed unit. With weights Dirichlet(c, …, c) over n units a
     weighted mean has variance s² (n − 1) / (n (n c + 1)); c is chosen so that this is the
@@ -1112,13 +1120,15 @@ def dirichlet_interval(name: str, ratings: Any, *, n_draws: int = 1000,
     rating patterns.
 
     A pattern is a unit's count of ratings per category. The posterior weights of the observed
-    patterns are Dirichlet(c · count + prior): c per unit (``_unit_concentration``, calibrated
-    to Student's t at small n), and ``prior_mass`` spread over unseen disagreeing patterns — for
-    each category used, r − 1 raters on it and one on the next category of the scale, r the
-    usual number of ratings per unit — so that when nobody disagreed the interval still allows
-    the disagreement ten units cannot rule out. Each draw is the population value of the
-    coefficient under those pattern weights (for alpha without the (n − 1) small-sample factor);
-    draws on which it is undefined are left out; (NaN, NaN) when it is undefined on all."""
+    patterns are Dirichlet(c · count + prior): c per unit (1, the Bayesian bootstrap, for the
+    Gwet, Brennan–Prediger and agreement figures; for alpha, Scott and Fleiss calibrated to
+    Student's t at small n, ``_unit_concentration``), and ``prior_mass`` spread over unseen
+    disagreeing patterns — for each category used, r − 1 raters on it and one on the next
+    category of the scale, r the usual number of ratings per unit — so that when nobody
+    disagreed the interval still allows the disagreement ten units cannot rule out. Each draw
+    is the population value of the coefficient under those pattern weights (for alpha without
+    the (n − 1) small-sample factor); draws on which it is undefined are left out; (NaN, NaN)
+    when it is undefined on all."""
     if name not in _DIRICHLET:
         raise KeyError(f"no Dirichlet interval for {name!r}: use one of {', '.join(_DIRICHLET)}")
     if n_draws < 1:
@@ -1150,7 +1160,7 @@ def dirichlet_interval(name: str, ratings: Any, *, n_draws: int = 1000,
         pat: _Family | _Alpha = _Family(name, aug, kwargs.get("weights"))
     else:
         pat = _Alpha(aug, prep.level)
-    c = _unit_concentration(int(nmat.shape[0]), confidence)
+    c = _unit_concentration(int(nmat.shape[0]), confidence) if name in _T_CALIBRATED else 1.0
     conc = np.concatenate([c * multiplicity.astype(float),
                            np.full(len(pseudo), prior_mass / max(len(pseudo), 1))])
     rng = np.random.default_rng(seed)

@@ -52,7 +52,7 @@ STATUS_TEXT = {FLAGGED: "flagged", PASSES: "passes", CANT_TELL: "can't tell yet"
 # interval (agreement.dirichlet_interval).
 BOOTSTRAP_MIN_UNITS = 30
 BOOTSTRAP_MIN_SPLIT = 5
-NOT_ESTIMABLE = "not estimable: every interaction has the same majority answer"
+NOT_ESTIMABLE = "not estimable: no two interactions have different majority answers"
 
 
 @dataclass(frozen=True)

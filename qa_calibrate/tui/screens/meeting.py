@@ -19,7 +19,7 @@ from ..widgets.footer import KeysFooter
 from ..widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
-    from ...report import MeetingRow, MeetingView, SessionReport
+    from ...report import CriterionAgreement, MeetingRow, MeetingView, SessionReport
 
 
 def short(name: str) -> str:
@@ -36,6 +36,26 @@ def cell_text(criterion: Any, value: float | None, na: bool) -> str:
     if criterion.scale == "binary":
         return "Y" if value >= 1 else "N"
     return f"{value:g}"
+
+
+def _status_line(c: CriterionAgreement) -> str:
+    """The criterion against its target: flagged, passes, or can't tell yet (and what would
+    settle it), from the interval of its raw agreement."""
+    if c.status == "flagged":
+        return f"[red]flagged[/red]: below the {c.target:.0%} target"
+    if c.status == "passes":
+        return f"[green]passes[/green] the {c.target:.0%} target"
+    if not c.percent_agreement.defined:
+        return "[dim]can't tell: no agreement figure[/dim]"
+    settle = (f"; ~{c.interactions_to_settle} interactions would settle it"
+              if c.interactions_to_settle else "")
+    return f"[yellow]can't tell yet[/yellow] vs {c.target:.0%}{settle}"
+
+
+def _methods(c: CriterionAgreement) -> str:
+    names = (("agreement", c.percent_agreement), ("AC1", c.gwet_ac1),
+             ("α", c.krippendorff_alpha))
+    return ", ".join(f"{label} {fig.method}" for label, fig in names if fig.method) or "none"
 
 
 class MeetingScreen(Screen[None]):
@@ -180,10 +200,11 @@ class MeetingScreen(Screen[None]):
         fig = self.report.criterion(crit.key) if self.report is not None else None
         if fig is not None:
             lines += [
-                f"agreement  {fig.percent_agreement.text(pct=True)}"
-                + ("  [red]below target[/red]" if fig.flagged else ""),
+                f"agreement  {fig.percent_agreement.text(pct=True)}",
+                _status_line(fig),
                 f"Gwet AC1   {fig.gwet_ac1.text()}",
                 f"Kripp. α   {fig.krippendorff_alpha.text()}",
+                f"[dim]intervals: {_methods(fig)}[/dim]",
             ]
         stats.update("\n".join(lines))
         col = self.query_one("#matrix", DataTable).cursor_coordinate.column
