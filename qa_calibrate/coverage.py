@@ -114,3 +114,18 @@ def measure_coverage(conditions: Iterable[tuple[int, int, float, float]], sessio
             for name in names:
                 tallies[name].add(crit.figure(name), truth[name])
     return tallies
+
+
+def status_shares(n: int, r: int, p: float, q: float, sessions: int, *, seed: int = 2026,
+                  settings: ReportSettings | None = None) -> dict[str, float]:
+    """Share of simulated sessions in which the criterion is flagged, passes or can't tell,
+    against the objective target (the flag's error rates at a true agreement near it)."""
+    settings = settings or ReportSettings()
+    rng = np.random.default_rng(seed)
+    seen = {"flagged": 0, "passes": 0, "cant_tell": 0}
+    for _ in range(sessions):
+        data = _session_data(simulate_ratings(rng, n, r, p, q))
+        summary = SessionSummary(id=1, name="simulated", state="revealed", rubric="sim@1",
+                                 interactions=n, evaluators=(), benchmark=None)
+        seen[_report_from_data(data, summary, settings).criteria[0].status] += 1
+    return {k: v / sessions for k, v in seen.items()}

@@ -530,11 +530,11 @@ def _status(pa: Figure, ratings: np.ndarray, target: float, settings: ReportSett
             categories: list[float] | None) -> tuple[str, int | None]:
     """Flagged when agreement's interval lies wholly below the target, passes when wholly
     above, else can't tell yet, with the number of interactions that would settle it for this
-    session's raters (``agreement.units_to_settle`` on its effective pairs). Without an interval
-    (the old bootstrap with no resamples) the point value decides."""
+    session's raters (``agreement.units_to_settle`` on its effective pairs). Under the old
+    bootstrap (``intervals="bootstrap"``) the point value decides, as it did then."""
     if not pa.defined:
         return CANT_TELL, None
-    if math.isnan(pa.ci_low) or math.isnan(pa.ci_high):
+    if settings.intervals == "bootstrap" or math.isnan(pa.ci_low) or math.isnan(pa.ci_high):
         return (FLAGGED if pa.value < target else PASSES), None
     if pa.ci_high < target:
         return FLAGGED, None

@@ -171,3 +171,21 @@ def test_report_agreement_shows_the_states_and_the_methods(sqlite_store):
     assert lines[0].endswith(",label,method")
     assert any(line.startswith("criterion,greeting,status,24,") and "cant_tell" in line
                for line in lines)
+
+
+def test_the_meeting_side_panel_writes_the_three_states(sqlite_store):
+    from helpers import LEAD
+
+    from qa_calibrate.report import session_report
+    from qa_calibrate.tui.screens.meeting import _status_line
+
+    _unanimous_session(sqlite_store)
+    rep = session_report(sqlite_store, "U", ReportSettings(n_resamples=0), viewer=LEAD)
+    greeting, empathy = rep.criterion("greeting"), rep.criterion("empathy")
+    assert greeting is not None and empathy is not None
+    assert _status_line(greeting) == ("[yellow]can't tell yet[/yellow] vs 90%; ~24 interactions "
+                                      "would settle it")
+    assert _status_line(empathy) == "[red]flagged[/red]: below the 80% target"
+    easy = session_report(sqlite_store, "U", ReportSettings(n_resamples=0, objective_target=0.5),
+                          viewer=LEAD).criterion("greeting")
+    assert easy is not None and _status_line(easy) == "[green]passes[/green] the 50% target"

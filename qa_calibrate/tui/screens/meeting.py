@@ -52,12 +52,6 @@ def _status_line(c: CriterionAgreement) -> str:
     return f"[yellow]can't tell yet[/yellow] vs {c.target:.0%}{settle}"
 
 
-def _methods(c: CriterionAgreement) -> str:
-    names = (("agreement", c.percent_agreement), ("AC1", c.gwet_ac1),
-             ("α", c.krippendorff_alpha))
-    return ", ".join(f"{label} {fig.method}" for label, fig in names if fig.method) or "none"
-
-
 class MeetingScreen(Screen[None]):
     BINDINGS = [
         Binding("right_square_bracket", "next", "Next", key_display="]"),
@@ -204,7 +198,6 @@ class MeetingScreen(Screen[None]):
                 _status_line(fig),
                 f"Gwet AC1   {fig.gwet_ac1.text()}",
                 f"Kripp. α   {fig.krippendorff_alpha.text()}",
-                f"[dim]intervals: {_methods(fig)}[/dim]",
             ]
         stats.update("\n".join(lines))
         col = self.query_one("#matrix", DataTable).cursor_coordinate.column
