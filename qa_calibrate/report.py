@@ -483,6 +483,8 @@ def _figure(
             low, high = ag.dirichlet_interval(
                 name, ratings, n_draws=settings.n_resamples, confidence=settings.confidence,
                 seed=settings.seed, **kwargs)
+            if not math.isnan(low):  # when nobody disagreed the draws stop just short of 1
+                low, high = min(low, value), max(high, value)
             method = "bayesian-dirichlet"
     return Figure(value, ci_low=low, ci_high=high, se=_se(name, ratings, **kwargs),
                   label=_label(name, value, settings),
