@@ -189,3 +189,12 @@ def test_the_meeting_side_panel_writes_the_three_states(sqlite_store):
     easy = session_report(sqlite_store, "U", ReportSettings(n_resamples=0, objective_target=0.5),
                           viewer=LEAD).criterion("greeting")
     assert easy is not None and _status_line(easy) == "[green]passes[/green] the 50% target"
+
+
+def test_t_quantile_matches_the_tables():
+    from qa_calibrate.stats import t_quantile
+
+    assert t_quantile(0.975, 9) == pytest.approx(2.262157, abs=1e-5)
+    assert t_quantile(0.975, 29) == pytest.approx(2.045230, abs=1e-5)
+    assert t_quantile(0.025, 1) == pytest.approx(-12.706205, abs=1e-4)
+    assert t_quantile(0.975, 1e6) == pytest.approx(1.959966, abs=1e-5)
