@@ -14,6 +14,8 @@ Definitions (also in the README):
   (5 points by default) is out of the band.
 - Bias on ordinal criteria: mean of (evaluator value - reference value) over ordinal answers, in
   scale steps; on binary criteria: evaluator pass rate minus reference pass rate.
+- A criterion's status: flagged when its raw agreement's interval lies below the target, passes
+  when above, can't tell yet when it straddles (with the interactions that would settle it).
 """
 
 from __future__ import annotations
@@ -452,8 +454,9 @@ def _figure(
     also with ``n_resamples=0``); the kappa family and alpha, the percentile bootstrap over
     interactions when there are at least ``BOOTSTRAP_MIN_UNITS`` of them and
     ``BOOTSTRAP_MIN_SPLIT`` with a split, else the Dirichlet posterior interval; the ICC, the
-    bootstrap. Alpha and kappa are not estimable when every interaction has the same majority
-    answer. ``settings.intervals == "bootstrap"`` is the bootstrap everywhere, as before."""
+    bootstrap. Alpha and kappa are not estimable when no two interactions have different
+    majority answers. ``settings.intervals == "bootstrap"``: the bootstrap everywhere, as
+    before."""
     if settings.intervals == "bootstrap":
         return _bootstrap_figure(name, ratings, settings, **kwargs)
     value = ag.COEFFICIENTS[name](ratings, **kwargs)
