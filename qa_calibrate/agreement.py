@@ -55,10 +55,12 @@ words.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Any
 
 import numpy as np
@@ -74,6 +76,8 @@ __all__ = [
     "brennan_prediger",
     "cohen_kappa",
     "conger_kappa",
+    "dirichlet_interval",
+    "disagreeing_units",
     "fleiss_kappa",
     "gwet_ac1",
     "gwet_ac2",
@@ -82,9 +86,12 @@ __all__ = [
     "krippendorff_label",
     "landis_koch",
     "percent_agreement",
+    "same_majority",
     "scott_pi",
     "standard_error",
     "undefined_reason",
+    "units_to_settle",
+    "wilson_effective_n",
 ]
 
 KAPPA_FAMILY = ("percent_agreement", "cohen_kappa", "scott_pi", "fleiss_kappa", "conger_kappa",
@@ -972,6 +979,227 @@ def _boot_values(name: str, coded: Coded, m: np.ndarray, kwargs: dict[str, Any])
     rated = np.flatnonzero((coded.codes >= 0).any(axis=1))
     cols = np.searchsorted(rated, prep.units)
     return _batch(prep, np.asarray(m, dtype=float)[:, cols])
+
+
+# ============================================================================ small samples
+#
+# At the size of a calibration session (ten interactions, a handful of raters, nearly everyone
+# agreeing) the percentile bootstrap covers far less than its nominal level and is zero-width
+# whenever nobody disagreed: there is no variation to resample. Two intervals that stay honest
+# there: a Wilson score interval on an effective number of rating pairs for percent agreement,
+# and a Bayesian interval from a Dirichlet posterior over the units' rating patterns for the
+# chance-corrected coefficients.
+
+
+def _z(confidence: float) -> float:
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must be between 0 and 1")
+    return NormalDist().inv_cdf(0.5 + confidence / 2.0)
+
+
+def _pair_variance_ratio(r: np.ndarray, e: float) -> np.ndarray:
+    """Var(a) / (PA (1 − PA)) for a unit's share of agreeing pairs a among r raters under the
+    independent-error model: each rater gives the other answer of a yes/no question with
+    probability e, so k ~ Binomial(r, e) dissent and a = 1 − 2k(r − k)/(r(r − 1)).
+    In the limit e → 0 (one dissenter at a time) it is 2/r."""
+    r = np.asarray(r, dtype=float)
+    if e < 1e-7:
+        return 2.0 / r
+    out = np.empty(r.shape)
+    for value in np.unique(r):
+        n = int(value)
+        k = np.arange(n + 1, dtype=float)
+        log_pk = (np.array([math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1)
+                            for j in range(n + 1)]) + k * math.log(e) + (n - k) * math.log1p(-e))
+        pk = np.exp(log_pk)
+        a = 1.0 - 2.0 * k * (n - k) / (n * (n - 1.0))
+        mean = float(pk @ a)
+        var = max(float(pk @ (a * a)) - mean * mean, 0.0)
+        out[r == value] = var / (mean * (1.0 - mean))
+    return out
+
+
+@dataclass(frozen=True)
+class EffectivePairs:
+    """Percent agreement with its Wilson interval on ``n_eff`` = ``n_pairs`` / ``deff`` pairs."""
+
+    value: float
+    low: float
+    high: float
+    n_units: int  # units rated at least twice
+    n_pairs: float  # rating pairs within those units
+    deff: float  # design effect of the pairs' dependence within a unit
+    n_eff: float
+
+
+def wilson_effective_n(ratings: Any, *, categories: Sequence[Any] | None = None,
+                       confidence: float = 0.95) -> EffectivePairs:
+    """Percent agreement with a Wilson score interval on an effective number of rating pairs.
+
+    The pairs within one unit are not independent (one dissenter spoils r − 1 of them), so,
+    after Korn & Graubard (1998), the interval is Wilson's with n replaced by
+    n_eff = n_pairs / deff. The design effect deff = Var(PA) · n_pairs / (PA (1 − PA)) is the
+    larger of two estimates, and at least 1:
+
+    - observed: Var(PA) = s²(a_i) / n, the between-unit variance of the units' shares of
+      agreeing pairs a_i (undefined when every unit has the same a_i, e.g. nobody disagreed);
+    - model: the same under independent rater errors at the observed agreement
+      (``_pair_variance_ratio``), whose limit when nobody disagrees is deff = r − 1 for r raters
+      per unit, so ten unanimous units of five raters give [87%, 100%], never [100%, 100%].
+
+    n_eff is kept between the number of units and the number of pairs."""
+    z = _z(confidence)
+    fam = _Family("percent_agreement", encode(ratings, categories), None)
+    a, r = fam.pa_i[fam.two], fam.r_i[fam.two]
+    n2 = int(a.size)
+    if n2 == 0:
+        return EffectivePairs(math.nan, math.nan, math.nan, 0, 0.0, math.nan, math.nan)
+    value = float(a.mean())
+    n_pairs = float((r * (r - 1.0) / 2.0).sum())
+    e = (1.0 - math.sqrt(max(2.0 * value - 1.0, 0.0))) / 2.0
+    deff = max(1.0, n_pairs * float(_pair_variance_ratio(r, e).sum()) / n2**2)
+    if n2 >= 2 and 0.0 < value < 1.0:
+        observed = float(a.var(ddof=1)) / n2
+        deff = max(deff, observed * n_pairs / (value * (1.0 - value)))
+    n_eff = min(max(n_pairs / deff, float(n2)), n_pairs)
+    deff = n_pairs / n_eff
+    z2 = z * z / n_eff
+    centre = (value + z2 / 2.0) / (1.0 + z2)
+    half = z * math.sqrt(value * (1.0 - value) / n_eff + z2 / (4.0 * n_eff)) / (1.0 + z2)
+    low = 0.0 if value == 0.0 else max(0.0, centre - half)  # exact at the ends (no rounding)
+    high = 1.0 if value == 1.0 else min(1.0, centre + half)
+    return EffectivePairs(value, low, high, n2, n_pairs, deff, n_eff)
+
+
+def units_to_settle(value: float, target: float, *, deff: float, pairs_per_unit: float,
+                    confidence: float = 0.95) -> int | None:
+    """How many units (interactions) would settle whether agreement ``value`` is above or below
+    ``target``: the smallest n whose Wilson interval on n_eff = n · pairs_per_unit / deff pairs
+    excludes the target. The Wilson interval holds T exactly when (p − T)² ≤ z² T(1 − T)/n_eff,
+    so n = ⌊z² T (1 − T) · deff / (pairs_per_unit · (p − T)²)⌋ + 1. None when the value equals
+    the target or is undefined (no number of units settles it)."""
+    if (math.isnan(value) or not 0.0 < target < 1.0 or value == target
+            or not pairs_per_unit > 0 or not deff > 0):
+        return None
+    z = _z(confidence)
+    n_eff = z * z * target * (1.0 - target) / (value - target) ** 2
+    return int(math.floor(n_eff * deff / pairs_per_unit)) + 1
+
+
+# Coefficients whose chance term comes from the pooled category shares (1 − Pe near 0 when one
+# answer dominates, so a few interactions of the rarer answer carry the figure): their
+# posterior is made as dispersed as Student's t at small n. The others use the Bayesian
+# bootstrap's concentration, 1 per interaction. Both chosen by simulation (bench/coverage.py).
+_T_CALIBRATED = ("krippendorff_alpha", "fleiss_kappa", "scott_pi")
+_DIRICHLET = ("percent_agreement", "scott_pi", "fleiss_kappa", "gwet_ac1", "gwet_ac2",
+              "brennan_prediger", "krippendorff_alpha")
+
+
+@functools.lru_cache(maxsize=256)
+def _unit_concentration(n: int, confidence: float) -> float:
+    """Dirichlet concentration per observed unit. With weights Dirichlet(c, …, c) over n units a
+    weighted mean has variance s² (n − 1) / (n (n c + 1)); c is chosen so that this is the
+    t-interval's s²/n · (t_{n−1}/z)², i.e. c = ((n − 1)(z/t_{n−1})² − 1)/n (0.58 at n = 10,
+    0.86 at 30, → 1, the Bayesian bootstrap, as n grows); at least 0.1."""
+    from .stats import t_quantile
+
+    if n < 2:
+        return 1.0
+    z = _z(confidence)
+    t = t_quantile(0.5 + confidence / 2.0, n - 1)
+    return max(0.1, ((n - 1) * (z / t) ** 2 - 1.0) / n)
+
+
+def dirichlet_interval(name: str, ratings: Any, *, n_draws: int = 1000,
+                       confidence: float = 0.95, prior_mass: float = 0.5,
+                       seed: int | np.random.Generator | None = None,
+                       **kwargs: Any) -> tuple[float, float]:
+    """Equal-tailed Bayesian interval of coefficient ``name`` (percent agreement, Scott, Fleiss,
+    Gwet AC1/AC2, Brennan–Prediger or Krippendorff's alpha: the coefficients that depend on a
+    unit only through its counts per category) from a Dirichlet posterior over the units'
+    rating patterns.
+
+    A pattern is a unit's count of ratings per category. The posterior weights of the observed
+    patterns are Dirichlet(c · count + prior): c per unit (1, the Bayesian bootstrap, for the
+    Gwet, Brennan–Prediger and agreement figures; for alpha, Scott and Fleiss calibrated to
+    Student's t at small n, ``_unit_concentration``), and ``prior_mass`` spread over unseen
+    disagreeing patterns — for each category used, r − 1 raters on it and one on the next
+    category of the scale, r the usual number of ratings per unit — so that when nobody
+    disagreed the interval still allows the disagreement ten units cannot rule out. Each draw
+    is the population value of the coefficient under those pattern weights (for alpha without
+    the (n − 1) small-sample factor); draws on which it is undefined are left out; (NaN, NaN)
+    when it is undefined on all."""
+    if name not in _DIRICHLET:
+        raise KeyError(f"no Dirichlet interval for {name!r}: use one of {', '.join(_DIRICHLET)}")
+    if n_draws < 1:
+        raise ValueError("n_draws must be at least 1")
+    prep = _prepare(name, ratings, dict(kwargs))
+    assert isinstance(prep, _Family | _Alpha)
+    coded = encode(ratings, kwargs.get("categories"))
+    q = coded.q
+    nmat = counts(coded)[prep.units]
+    if nmat.shape[0] == 0 or q == 0:
+        return (math.nan, math.nan)
+    patterns, multiplicity = np.unique(nmat, axis=0, return_counts=True)
+    r_u = nmat.sum(axis=1)
+    r_typ = int(max(2, round(float(np.median(r_u[r_u >= 2])) if (r_u >= 2).any() else 2)))
+    pseudo = []
+    if q >= 2 and prior_mass > 0:
+        for k in np.flatnonzero(nmat.sum(axis=0) > 0):
+            row = np.zeros(q)
+            row[k] = r_typ - 1
+            row[k + 1 if k + 1 < q else k - 1] += 1
+            pseudo.append(row)
+    rows = np.vstack([patterns, *pseudo]) if pseudo else patterns
+    width = int(rows.sum(axis=1).max())
+    codes = np.full((rows.shape[0], width), -1, dtype=np.int64)
+    for u, row in enumerate(rows.astype(int)):
+        codes[u, :row.sum()] = np.repeat(np.arange(q), row)
+    aug = Coded(codes.astype(_code_dtype(q)), coded.categories, coded.values, coded.numeric)
+    if isinstance(prep, _Family):
+        pat: _Family | _Alpha = _Family(name, aug, kwargs.get("weights"))
+    else:
+        pat = _Alpha(aug, prep.level)
+    c = _unit_concentration(int(nmat.shape[0]), confidence) if name in _T_CALIBRATED else 1.0
+    conc = np.concatenate([c * multiplicity.astype(float),
+                           np.full(len(pseudo), prior_mass / max(len(pseudo), 1))])
+    rng = np.random.default_rng(seed)
+    draws = rng.dirichlet(conc, size=n_draws)
+    # a large total weight: alpha's (n − 1)/n factor → 1, the population value
+    values = _batch(pat, draws * 1e6)
+    values = values[~np.isnan(values)]
+    if values.size == 0:
+        return (math.nan, math.nan)
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    bounds = np.asarray(np.percentile(values, [tail, 100.0 - tail]), dtype=float)
+    return (float(bounds[0]), float(bounds[1]))
+
+
+def _majorities(ratings: Any, categories: Sequence[Any] | None) -> np.ndarray:
+    """Each unit's majority category (its unique most frequent one), −1 for a tie; units with
+    fewer than two ratings are left out."""
+    nmat = counts(encode(ratings, categories))
+    nmat = nmat[nmat.sum(axis=1) >= 2]
+    if nmat.shape[0] == 0:
+        return np.empty(0, dtype=np.int64)
+    top = nmat.max(axis=1)
+    unique_top = (nmat == top[:, None]).sum(axis=1) == 1
+    return np.where(unique_top, nmat.argmax(axis=1), -1)
+
+
+def same_majority(ratings: Any, *, categories: Sequence[Any] | None = None) -> bool:
+    """Whether every unit rated at least twice that has a majority answer has the same one (ties
+    have none). Then nothing tells units apart, and alpha and kappa, which measure how well the
+    raters separate units, rest on a handful of dissenting ratings: they are not estimable."""
+    maj = _majorities(ratings, categories)
+    return bool(np.unique(maj[maj >= 0]).size < 2)
+
+
+def disagreeing_units(ratings: Any, *, categories: Sequence[Any] | None = None) -> int:
+    """How many units rated at least twice got more than one distinct answer."""
+    nmat = counts(encode(ratings, categories))
+    nmat = nmat[nmat.sum(axis=1) >= 2]
+    return int(((nmat > 0).sum(axis=1) > 1).sum())
 
 
 # ============================================================================ labels

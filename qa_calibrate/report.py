@@ -14,6 +14,8 @@ Definitions (also in the README):
   (5 points by default) is out of the band.
 - Bias on ordinal criteria: mean of (evaluator value - reference value) over ordinal answers, in
   scale steps; on binary criteria: evaluator pass rate minus reference pass rate.
+- A criterion's status: flagged when its raw agreement's interval lies below the target, passes
+  when above, can't tell yet when it straddles (with the interactions that would settle it).
 """
 
 from __future__ import annotations
@@ -48,6 +50,15 @@ if TYPE_CHECKING:
 
 LEVEL_OF_SCALE = {"binary": "nominal", "ordinal": "ordinal", "points": "interval"}
 CRITERION_COEFFICIENTS = ("percent_agreement", "gwet_ac1", "krippendorff_alpha", "fleiss_kappa")
+# A criterion's status against its agreement target, from the interval of its raw agreement.
+FLAGGED, PASSES, CANT_TELL = "flagged", "passes", "cant_tell"
+STATUS_TEXT = {FLAGGED: "flagged", PASSES: "passes", CANT_TELL: "can't tell yet"}
+# The percentile bootstrap is kept where it is sound: enough interactions, and enough of them
+# with a split to resample. Elsewhere the chance-corrected coefficients get the Dirichlet
+# interval (agreement.dirichlet_interval).
+BOOTSTRAP_MIN_UNITS = 30
+BOOTSTRAP_MIN_SPLIT = 5
+NOT_ESTIMABLE = "not estimable: no two interactions have different majority answers"
 
 
 @dataclass(frozen=True)
@@ -59,9 +70,12 @@ class ReportSettings:
     subjective_target: float = 0.80
     alpha_thresholds: tuple[float, float] = (0.667, 0.8)
     kappa_bands: tuple[tuple[float, str], ...] | None = None
-    n_resamples: int = 1000
+    n_resamples: int = 1000  # bootstrap resamples or posterior draws (0: closed-form only)
     confidence: float = 0.95
     seed: int = 20240601
+    # "auto": Wilson on effective pairs for agreement, Dirichlet or bootstrap for the others;
+    # "bootstrap": the percentile bootstrap everywhere, as before issue 16 (for comparison)
+    intervals: str = "auto"
 
 
 @dataclass
@@ -173,6 +187,7 @@ class Figure(View):
     se: float = math.nan
     undefined: str | None = None
     label: str | None = None
+    method: str | None = None  # how the interval was made: bootstrap, wilson-effective-n, …
 
     @classmethod
     def of(cls, fig: Figure | Mapping[str, Any]) -> Figure:
@@ -185,7 +200,8 @@ class Figure(View):
             return math.nan if raw is None else float(raw)
 
         return cls(value=number("value"), ci_low=number("ci_low"), ci_high=number("ci_high"),
-                   se=number("se"), undefined=fig.get("undefined"), label=fig.get("label"))
+                   se=number("se"), undefined=fig.get("undefined"), label=fig.get("label"),
+                   method=fig.get("method"))
 
     @property
     def defined(self) -> bool:
@@ -206,7 +222,7 @@ class Figure(View):
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"value": self.value, "ci_low": self.ci_low,
                                "ci_high": self.ci_high, "se": self.se,
-                               "undefined": self.undefined}
+                               "undefined": self.undefined, "method": self.method}
         if self.label is not None:
             out["label"] = self.label
         return out
@@ -244,8 +260,10 @@ class CriterionAgreement(View):
     krippendorff_alpha: Figure
     fleiss_kappa: Figure
     target: float
-    flagged: bool
+    flagged: bool  # status == "flagged" (kept for compatibility)
     spread: float
+    status: str = CANT_TELL  # flagged, passes or cant_tell (the interval straddles the target)
+    interactions_to_settle: int | None = None  # with cant_tell: how many would settle it
 
     def figure(self, name: str) -> Figure:
         """One of ``CRITERION_COEFFICIENTS`` by name."""
@@ -425,28 +443,108 @@ class MeetingView(View):
 def _figure(
     name: str, ratings: np.ndarray, settings: ReportSettings, **kwargs: Any
 ) -> Figure:
-    """A coefficient with its bootstrap CI, closed-form SE where one exists, and a label."""
+    """A coefficient with its interval, closed-form SE where one exists, and a label.
+
+    The interval: percent agreement, Wilson's on an effective number of pairs (closed form,
+    also with ``n_resamples=0``); the kappa family and alpha, the percentile bootstrap over
+    interactions when there are at least ``BOOTSTRAP_MIN_UNITS`` of them and
+    ``BOOTSTRAP_MIN_SPLIT`` with a split, else the Dirichlet posterior interval; the ICC, the
+    bootstrap. Alpha and kappa are not estimable when no two interactions have different
+    majority answers. ``settings.intervals == "bootstrap"``: the bootstrap everywhere, as
+    before."""
+    if settings.intervals == "bootstrap":
+        return _bootstrap_figure(name, ratings, settings, **kwargs)
     value = ag.COEFFICIENTS[name](ratings, **kwargs)
     if math.isnan(value):
         return Figure(value, undefined=ag.undefined_reason(name, ratings, **kwargs)
                       or "not defined here")
-    low = high = se = math.nan
+    cats = kwargs.get("categories")
+    if name in ("krippendorff_alpha", "fleiss_kappa") and ag.same_majority(ratings,
+                                                                           categories=cats):
+        return Figure(math.nan, undefined=NOT_ESTIMABLE)
+    low = high = math.nan
+    method: str | None = None
+    if name == "percent_agreement":
+        pairs = ag.wilson_effective_n(ratings, categories=cats, confidence=settings.confidence)
+        low, high, method = pairs.low, pairs.high, "wilson-effective-n"
+    elif settings.n_resamples > 0:
+        rated_twice = int(((~np.isnan(ratings)).sum(axis=1) >= 2).sum())
+        sound = name == "icc" or (
+            rated_twice >= BOOTSTRAP_MIN_UNITS
+            and ag.disagreeing_units(ratings, categories=cats) >= BOOTSTRAP_MIN_SPLIT)
+        if sound:
+            low, high = ag.bootstrap_ci(
+                name, ratings, n_resamples=settings.n_resamples, confidence=settings.confidence,
+                seed=settings.seed, **kwargs)
+            method = "bootstrap"
+        else:
+            low, high = ag.dirichlet_interval(
+                name, ratings, n_draws=settings.n_resamples, confidence=settings.confidence,
+                seed=settings.seed, **kwargs)
+            if not math.isnan(low):  # when nobody disagreed the draws stop just short of 1
+                low, high = min(low, value), max(high, value)
+            method = "bayesian-dirichlet"
+    return Figure(value, ci_low=low, ci_high=high, se=_se(name, ratings, **kwargs),
+                  label=_label(name, value, settings),
+                  method=method if not math.isnan(low) else None)
+
+
+def _bootstrap_figure(
+    name: str, ratings: np.ndarray, settings: ReportSettings, **kwargs: Any
+) -> Figure:
+    """A coefficient with its percentile bootstrap CI: the method before issue 16, kept so that
+    ``bench/coverage.py`` can compare it (``ReportSettings(intervals="bootstrap")``)."""
+    value = ag.COEFFICIENTS[name](ratings, **kwargs)
+    if math.isnan(value):
+        return Figure(value, undefined=ag.undefined_reason(name, ratings, **kwargs)
+                      or "not defined here")
+    low = high = math.nan
     if settings.n_resamples > 0:
         low, high = ag.bootstrap_ci(
             name, ratings, n_resamples=settings.n_resamples, confidence=settings.confidence,
             seed=settings.seed, **kwargs,
         )
-    if name != "krippendorff_alpha" and name != "icc":
-        try:
-            se = ag.standard_error(name, ratings, **kwargs)
-        except (KeyError, ValueError):
-            pass
-    label = None
+    return Figure(value, ci_low=low, ci_high=high, se=_se(name, ratings, **kwargs),
+                  label=_label(name, value, settings),
+                  method="bootstrap" if not math.isnan(low) else None)
+
+
+def _se(name: str, ratings: np.ndarray, **kwargs: Any) -> float:
+    if name == "krippendorff_alpha" or name == "icc":
+        return math.nan
+    try:
+        return ag.standard_error(name, ratings, **kwargs)
+    except (KeyError, ValueError):
+        return math.nan
+
+
+def _label(name: str, value: float, settings: ReportSettings) -> str | None:
     if name == "krippendorff_alpha":
-        label = ag.krippendorff_label(value, thresholds=settings.alpha_thresholds)
-    elif name in ("fleiss_kappa", "gwet_ac1", "cohen_kappa", "conger_kappa"):
-        label = ag.landis_koch(value, bands=settings.kappa_bands)
-    return Figure(value, ci_low=low, ci_high=high, se=se, label=label)
+        return ag.krippendorff_label(value, thresholds=settings.alpha_thresholds)
+    if name in ("fleiss_kappa", "gwet_ac1", "cohen_kappa", "conger_kappa"):
+        return ag.landis_koch(value, bands=settings.kappa_bands)
+    return None
+
+
+def _status(pa: Figure, ratings: np.ndarray, target: float, settings: ReportSettings,
+            categories: list[float] | None) -> tuple[str, int | None]:
+    """Flagged when agreement's interval lies wholly below the target, passes when wholly
+    above, else can't tell yet, with the number of interactions that would settle it for this
+    session's raters (``agreement.units_to_settle`` on its effective pairs). Under the old
+    bootstrap (``intervals="bootstrap"``) the point value decides, as it did then."""
+    if not pa.defined:
+        return CANT_TELL, None
+    if settings.intervals == "bootstrap" or math.isnan(pa.ci_low) or math.isnan(pa.ci_high):
+        return (FLAGGED if pa.value < target else PASSES), None
+    if pa.ci_high < target:
+        return FLAGGED, None
+    if pa.ci_low > target:
+        return PASSES, None
+    pairs = ag.wilson_effective_n(ratings, categories=categories or None,
+                                  confidence=settings.confidence)
+    return CANT_TELL, ag.units_to_settle(
+        pa.value, target, deff=pairs.deff, pairs_per_unit=pairs.n_pairs / pairs.n_units,
+        confidence=settings.confidence)
 
 
 def _scores(data: SessionData, values: np.ndarray, na: np.ndarray) -> np.ndarray:
@@ -498,6 +596,13 @@ def _build_report(store: Store, ref: str | int, settings: ReportSettings) -> Ses
             benchmark=(data.evaluators[data.benchmark_index].name
                        if data.benchmark_index is not None else None),
         )
+    return _report_from_data(data, summary, settings)
+
+
+def _report_from_data(data: SessionData, summary: SessionSummary,
+                      settings: ReportSettings) -> SessionReport:
+    """The session report from a session's answers as arrays (the one path every report and
+    the coverage test take)."""
     raters = [n for n in range(len(data.evaluators)) if n != data.benchmark_index]
     ref_name, ref_values, ref_na = _reference_answers(data)
     criteria_rows = _criteria_rows(data, raters, settings)
@@ -536,7 +641,7 @@ def _criteria_rows(
         coded = np.where(na, -1.0, ratings)
         pa_with_na = ag.percent_agreement(np.where(answered, coded, np.nan))
         target = settings.subjective_target if crit.subjective else settings.objective_target
-        pa = figures["percent_agreement"].value
+        status, settle = _status(figures["percent_agreement"], ratings, target, settings, cats)
         split_values = ratings[~np.isnan(ratings)]
         rows.append(CriterionAgreement(
             criterion=crit.key, section=crit.section, question=crit.question,
@@ -547,8 +652,9 @@ def _criteria_rows(
             percent_agreement_with_na=pa_with_na,
             **figures,
             target=target,
-            flagged=bool(not math.isnan(pa) and pa < target),
+            flagged=status == FLAGGED,
             spread=float(np.std(split_values)) if split_values.size else math.nan,
+            status=status, interactions_to_settle=settle,
         ))
     rows.sort(key=lambda r: (
         math.inf if math.isnan(r.percent_agreement.value) else r.percent_agreement.value,
@@ -664,7 +770,7 @@ def _evaluator_rows(
         if complete.sum() >= 2 else \
         Figure(math.nan, undefined="fewer than two interactions scored by every evaluator")
     icc_fig = IccFigure(value=fig.value, ci_low=fig.ci_low, ci_high=fig.ci_high, se=fig.se,
-                        undefined=fig.undefined, label=fig.label, form="2,1",
+                        undefined=fig.undefined, label=fig.label, method=fig.method, form="2,1",
                         interactions=int(complete.sum()))
     return rows, icc_fig
 

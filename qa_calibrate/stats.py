@@ -6,6 +6,8 @@
   upper incomplete gamma Q(df/2, x/2) (series below a + 1, continued fraction above; NR §6.2).
 - ``bh_qvalues(p)``: Benjamini–Hochberg adjusted p-values (q-values).
 - ``cohens_h(p1, p0)``: the effect size of two proportions, 2·asin√p1 − 2·asin√p0.
+- ``t_quantile(prob, df)``: the quantile of Student's t, by bisection on its tail
+  P(T > t) = I_{df/(df+t²)}(df/2, 1/2) / 2.
 
 All take and return arrays and iterate only until every element has converged.
 """
@@ -90,6 +92,24 @@ def betainc(a: Any, b: Any, x: Any) -> np.ndarray:
                                / bm[flip])
         out[mid] = np.clip(res, 0.0, 1.0)
     return out
+
+
+def t_quantile(prob: float, df: float) -> float:
+    """The ``prob`` quantile of Student's t with ``df`` degrees of freedom (0 < prob < 1)."""
+    if not 0.0 < prob < 1.0 or df <= 0:
+        raise ValueError("t_quantile needs 0 < prob < 1 and df > 0")
+    tail = min(prob, 1.0 - prob)
+    lo, hi = 0.0, 1.0
+    while 0.5 * float(betainc(df / 2.0, 0.5, df / (df + hi * hi))) > tail:
+        hi *= 2.0
+    for _ in range(60):
+        mid = (lo + hi) / 2.0
+        if 0.5 * float(betainc(df / 2.0, 0.5, df / (df + mid * mid))) > tail:
+            lo = mid
+        else:
+            hi = mid
+    t = (lo + hi) / 2.0
+    return t if prob > 0.5 else -t
 
 
 def binom_sf(k: Any, n: Any, p: Any) -> np.ndarray:

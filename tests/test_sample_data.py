@@ -383,8 +383,11 @@ def test_the_tool_finds_the_planted_facts(sample_store: Any) -> None:
     assert by[generate.CAL_HARSH].direction == "harsh"
     others = set(generate.CAL_SCORERS) - {generate.CAL_LENIENT, generate.CAL_HARSH}
     assert all(by[who].direction == "in line" for who in others)
-    # the widest split comes first; the planted splits are the ones flagged
+    # the widest split comes first and is flagged; the planted binary splits are below their
+    # targets, but ten contacts cannot show it yet (their intervals straddle the target)
     assert rep.criteria[0].criterion == generate.CAL_SPLIT_ORDINAL
-    assert set(rep.flagged_criteria) >= {generate.CAL_SPLIT_ORDINAL,
-                                            generate.CAL_HARSH_BINARY,
-                                            generate.CAL_LENIENT_BINARY}
+    assert rep.flagged_criteria == (generate.CAL_SPLIT_ORDINAL,)
+    for key in (generate.CAL_HARSH_BINARY, generate.CAL_LENIENT_BINARY):
+        crit = rep.criterion(key)
+        assert crit is not None and crit.percent_agreement.value < crit.target
+        assert crit.status == "cant_tell" and crit.interactions_to_settle > 10

@@ -280,7 +280,8 @@ def _settings_options(func: Any) -> Any:
         click.option("--subjective-target", type=float, default=0.80, show_default=True,
                      help="Agreement target on subjective criteria."),
         click.option("--resamples", type=click.IntRange(min=0), default=1000, show_default=True,
-                     help="Bootstrap resamples for confidence intervals (0: none)."),
+                     help="Bootstrap resamples or posterior draws for the intervals of AC1, α "
+                          "and κ (0: none; agreement's interval is closed-form)."),
         click.option("--seed", type=int, default=20240601, show_default=True),
     ]):
         func = option(func)
@@ -311,9 +312,12 @@ def _long_rows(report: SessionReport) -> list[dict[str, Any]]:
             f = c.figure(name)
             out.append({"section": "criterion", "subject": c.criterion, "figure": name,
                         "value": f.value, "ci_low": f.ci_low, "ci_high": f.ci_high,
-                        "se": f.se, "label": f.label or f.undefined or ""})
+                        "se": f.se, "label": f.label or f.undefined or "",
+                        "method": f.method or ""})
         out.append({"section": "criterion", "subject": c.criterion, "figure": "flagged",
                     "value": c.flagged})
+        out.append({"section": "criterion", "subject": c.criterion, "figure": "status",
+                    "value": c.interactions_to_settle, "label": c.status})
     for e in report.evaluators:
         for name in ("match_rate", "calibration_score", "ordinal_bias", "binary_bias",
                      "mean_gap", "mean_abs_gap", "interactions_outside_band", "out_of_band"):
@@ -343,7 +347,8 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
         return
     if fmt == "csv":
         emit(_long_rows(report), "csv",
-             columns=["section", "subject", "figure", "value", "ci_low", "ci_high", "se", "label"])
+             columns=["section", "subject", "figure", "value", "ci_low", "ci_high", "se", "label",
+                      "method"])
         return
     s = report.session
     console.print(styled((s.name, "bold"),
@@ -351,16 +356,16 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
                          f"{s.interactions} interactions, {len(s.evaluators)} evaluators, "
                          f"reference: {report.reference}"))
     table = Table(title="Criteria, widest split first", header_style="bold")
-    for col in ("criterion", "scale", "agreement", "Gwet AC1", "Krippendorff α", "flag"):
+    for col in ("criterion", "scale", "agreement", "Gwet AC1", "Krippendorff α", "status"):
         table.add_column(col, overflow="fold")
     for c in report.criteria:
         table.add_row(
             styled(c.criterion + (" ⚠critical" if c.critical else "")), c.scale,
             c.percent_agreement.text(pct=True), c.gwet_ac1.text(label=False),
-            c.krippendorff_alpha.text(),
-            styled((f"below {c.target:.0%}", "red")) if c.flagged else "",
+            c.krippendorff_alpha.text(), _status_text(c),
         )
     print_table(table)
+    console.print(_methods_line(report), markup=False)
     table = Table(title=styled(f"Evaluators vs {report.reference}"), header_style="bold")
     for col in ("evaluator", "match", "calibration score", "mean gap", "mean |gap|",
                 "ordinal bias", "outside ±band", "direction"):
@@ -378,6 +383,35 @@ def report_agreement(app: AppContext, session_name: str, fmt: str, **kw: Any) ->
     icc = report.overall_score_icc
     console.print(f"Overall-score ICC(2,1): {icc.text(label=False)} over {icc.interactions} "
                   "interactions")
+
+
+def _status_text(c: Any) -> Any:
+    """flagged (below the target), passes, or can't tell yet with what would settle it."""
+    if c.status == "flagged":
+        return styled((f"flagged: below {c.target:.0%}", "red"))
+    if c.status == "passes":
+        return styled((f"passes {c.target:.0%}", "green"))
+    if not c.percent_agreement.defined:
+        return styled(("can't tell: no agreement figure", "dim"))
+    settle = (f", ~{c.interactions_to_settle} interactions would settle it"
+              if c.interactions_to_settle else "")
+    return styled((f"can't tell yet vs {c.target:.0%}{settle}", "yellow"))
+
+
+def _methods_line(report: SessionReport) -> str:
+    """Which method each interval used, per coefficient, with how many criteria used it."""
+    parts = []
+    for name, title in (("percent_agreement", "agreement"), ("gwet_ac1", "AC1"),
+                        ("krippendorff_alpha", "α")):
+        used: dict[str, int] = {}
+        for c in report.criteria:
+            method = c.figure(name).method
+            if method:
+                used[method] = used.get(method, 0) + 1
+        if used:
+            parts.append(f"{title}: " + ", ".join(f"{k} ({v})" for k, v in sorted(used.items())))
+    return (f"{report.settings.confidence:.0%} intervals — "
+            + ("; ".join(parts) if parts else "none"))
 
 
 def _num(v: Any, pct: bool = False, signed: bool = False) -> str:

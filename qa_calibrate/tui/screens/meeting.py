@@ -22,7 +22,7 @@ from ..widgets.title_bar import TitleBar
 from ..widgets.transcript import TranscriptView
 
 if TYPE_CHECKING:
-    from ...report import MeetingRow, MeetingView, SessionReport
+    from ...report import CriterionAgreement, MeetingRow, MeetingView, SessionReport
 
 NARROW = 150  # below this width the figures go under the matrix, and the transcript is a toggle
 
@@ -41,6 +41,20 @@ def cell_text(criterion: Any, value: float | None, na: bool) -> str:
     if criterion.scale == "binary":
         return "Y" if value >= 1 else "N"
     return f"{value:g}"
+
+
+def _status_line(c: CriterionAgreement) -> str:
+    """The criterion against its target: flagged, passes, or can't tell yet (and what would
+    settle it), from the interval of its raw agreement."""
+    if c.status == "flagged":
+        return f"[red]flagged[/red]: below the {c.target:.0%} target"
+    if c.status == "passes":
+        return f"[green]passes[/green] the {c.target:.0%} target"
+    if not c.percent_agreement.defined:
+        return "[dim]can't tell: no agreement figure[/dim]"
+    settle = (f"; ~{c.interactions_to_settle} interactions would settle it"
+              if c.interactions_to_settle else "")
+    return f"[yellow]can't tell yet[/yellow] vs {c.target:.0%}{settle}"
 
 
 class MeetingScreen(LiveScreen):
@@ -246,8 +260,8 @@ class MeetingScreen(LiveScreen):
         if self.report is not None and fig is not None:
             lines += [
                 f"[b]whole session[/b] ({self.report.session.interactions} interactions):",
-                f"  agreement {fig.percent_agreement.text(pct=True)}"
-                + ("  [red]below target[/red]" if fig.flagged else ""),
+                f"  agreement {fig.percent_agreement.text(pct=True)}",
+                "  " + _status_line(fig),
                 f"  Gwet AC1  {fig.gwet_ac1.text()}",
                 f"  Kripp. α  {fig.krippendorff_alpha.text()}",
             ]
