@@ -7,8 +7,6 @@ lock: a writer that read version N may only write if the row is still at version
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +20,7 @@ from sqlmodel import Session, select
 
 from . import models as m
 from .errors import Conflict, InputError, NotFound, PermissionDenied
-from .importers.reading import quoting_error
+from .importers.reading import small_csv
 from .interactions import _find_interaction
 from .people import _find_evaluator
 from .rubric import _get_rubric, _rubric_criteria
@@ -319,62 +317,11 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
             records.append((number, rec))
         wb.close()
         return header, records
-    raw = path.read_bytes()
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputError(f"{path}: row 1: the file is UTF-16; save it as UTF-8")
-    if b"\x00" in raw:
-        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
-        raise InputError(f"{path}: row {line}: contains a NUL byte; not a text CSV")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        if not _cp1252_ok(raw):
-            raise InputError(f"{path}: row 1: not UTF-8 or cp1252 text") from None
-        text = raw.decode("cp1252", errors="strict")
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel  # type: ignore[assignment]
-    csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL + 1))
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [h.strip().lower() for h in next(reader, [])]
-    except csv.Error as exc:
-        raise InputError(f"{path}: row 1: not readable as CSV ({exc})") from None
-    records = []
-    number = 1
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise InputError(f"{path}: row {number + 1}: not readable as CSV ({exc})") from None
-        number += 1
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            raise InputError(
-                f"{path}: row {number}: {len(values)} fields but the header has {len(header)} "
-                "(an unquoted separator in a value, or a value missing?)"
-            )
-        wrong = quoting_error(values, header, dialect.delimiter, frozenset({"comment"}))
-        if wrong is not None:
-            raise InputError(f"{path}: row {number}: field {wrong[0]!r}: {wrong[1]}")
-        for h, v in zip(header, values, strict=True):
-            if len(v) > MAX_CELL:
-                raise InputError(f"{path}: row {number}: field {h!r}: {len(v):,} characters "
-                                 f"(at most {MAX_CELL:,})")
-        records.append((number, {h: v.strip() for h, v in zip(header, values, strict=True)}))
+    header, rows = small_csv(path, path.read_bytes(), max_cell=MAX_CELL, sniff=True,
+                             multiline=frozenset({"comment"}))
+    records = [(number, {h: v.strip() for h, v in zip(header, values, strict=True)})
+               for number, values in rows]
     return header, records
-
-
-def _cp1252_ok(raw: bytes) -> bool:
-    try:
-        raw.decode("cp1252")
-        return True
-    except UnicodeDecodeError:
-        return False
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,56 +96,24 @@ def add_evaluator(
 
 
 MAX_NAME = 200  # characters in a person's name
+MAX_CELL_PEOPLE = 10_000  # characters in any cell of a people file
 
 
 def _read_people(path: Path) -> list[tuple[str, str | None, str | None]]:
     """(name, role, site) rows of a people CSV, checked: one InputError naming file, row and
     field for the first problem."""
-    from .importers.reading import quoting_error
+    from .importers.reading import small_csv
 
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputError(f"{path}: row 1: the file is UTF-16; save it as UTF-8")
-    if b"\x00" in raw:
-        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
-        raise InputError(f"{path}: row {line}: contains a NUL byte; not a text CSV")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError as exc:
-            line = raw.count(b"\n", 0, exc.start) + 1
-            raise InputError(f"{path}: row {line}: neither UTF-8 nor cp1252 text") from None
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip().lower() for h in next(reader, [])]
-    except csv.Error as exc:
-        raise InputError(f"{path}: row 1: not readable as CSV ({exc})") from None
+    header, table = small_csv(path, raw, max_cell=MAX_CELL_PEOPLE)
     if "name" not in header:
         raise InputError(f"{path}: row 1: field 'name': missing column")
     rows = []
-    number = 1
-    while True:
-        try:
-            values = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise InputError(f"{path}: row {number + 1}: not readable as CSV ({exc})") from None
-        number += 1
+    for number, values in table:
         where = f"{path}: row {number}"
-        if not any(v.strip() for v in values):
-            continue
-        if len(values) != len(header):
-            raise InputError(f"{where}: {len(values)} fields but the header has {len(header)} "
-                             "(an unquoted comma in a value, or a value missing?)")
-        wrong = quoting_error(values, header, ",")
-        if wrong is not None:
-            raise InputError(f"{where}: field {wrong[0]!r}: {wrong[1]}")
         rec = dict(zip(header, (v.strip() for v in values), strict=True))
         for field_name in ("name", "site"):
             if len(rec.get(field_name, "")) > MAX_NAME:

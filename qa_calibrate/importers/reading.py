@@ -125,3 +125,67 @@ def quoting_error(values: list[str], header: list[str], delimiter: str,
                 return name, ("a line inside it starts like a row of this file: an "
                               "unterminated quote swallowed the next row?")
     return None
+
+
+def small_csv(path: Path, raw: bytes, *, max_cell: int, sniff: bool = False,
+              multiline: frozenset[str] = frozenset(),
+              ) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """A small CSV file (people, scores) read whole and checked: its lower-cased header and its
+    non-blank rows with their numbers. One ``InputError`` naming file, row (and field) for the
+    first problem: UTF-16, a NUL byte, text neither UTF-8 nor cp1252, what the csv module
+    cannot read, a row of another width than the header, a quote that swallowed a line break
+    outside the ``multiline`` columns, a cell over ``max_cell`` characters. ``sniff``: the
+    separator may be ``,``, ``;`` or a tab."""
+    import csv
+    import io
+
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(f"{path}: row 1: the file is UTF-16; save it as UTF-8")
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise InputError(f"{path}: row {line}: contains a NUL byte; not a text CSV")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            raise InputError(f"{path}: row {line}: neither UTF-8 nor cp1252 text") from None
+    delimiter = ","
+    if sniff:
+        try:
+            delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+        except csv.Error:
+            pass
+    csv.field_size_limit(max(csv.field_size_limit(), max_cell + 1))
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        header = [h.strip().lower() for h in next(reader, [])]
+    except csv.Error as exc:
+        raise InputError(f"{path}: row 1: not readable as CSV ({exc})") from None
+    rows: list[tuple[int, list[str]]] = []
+    number = 1
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise InputError(f"{path}: row {number + 1}: not readable as CSV ({exc})") from None
+        number += 1
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            raise InputError(
+                f"{path}: row {number}: {len(values)} fields but the header has {len(header)} "
+                "(an unquoted separator in a value, or a value missing?)")
+        wrong = quoting_error(values, header, delimiter, multiline)
+        if wrong is not None:
+            raise InputError(f"{path}: row {number}: field {wrong[0]!r}: {wrong[1]}")
+        for h, v in zip(header, values, strict=True):
+            if len(v) > max_cell:
+                raise InputError(f"{path}: row {number}: field {h!r}: {len(v):,} characters "
+                                 f"(at most {max_cell:,})")
+        rows.append((number, values))
+    return header, rows
