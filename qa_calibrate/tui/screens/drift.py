@@ -11,8 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, LoadingIndicator, Sparkline, Static
 
 from ...errors import QAError
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 
 
 def flag_grid(flags: list[Any]) -> str:
@@ -34,14 +33,14 @@ def flag_grid(flags: list[Any]) -> str:
 
 
 class DriftScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh")]
+    BINDINGS = [Binding("f5", "refresh", "Refresh"), *NAV_BINDINGS]
 
     def __init__(self) -> None:
         super().__init__()
         self.flags: list[Any] = []
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Label("Drift flags (risk-adjusted CUSUM vs peers and calibration reference)",
                     classes="title")
         yield LoadingIndicator(id="drift-loading")
@@ -50,7 +49,7 @@ class DriftScreen(Screen[None]):
         yield Label("EWMA of (outcome − expected), selected flag", classes="muted")
         yield Sparkline([], id="flag-spark")
         yield Static(id="flag-evidence", classes="panel")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("evaluator", "criterion", "direction", "size",

@@ -12,8 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, Static
 
 from ...errors import QAError
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import keys_footer, title_bar
 
 
 def store_label(url: str) -> str:
@@ -28,14 +27,17 @@ def store_label(url: str) -> str:
 
 
 class HomeScreen(Screen[None]):
+    # In footer order: the keys that must fit at 80 columns first (Help and Quit among them).
     BINDINGS = [
-        Binding("enter", "open_selected", "Open"),
         Binding("s", "score", "Score"),
         Binding("m", "meeting", "Meeting"),
         Binding("r", "report", "Report"),
         Binding("d", "drift", "Drift"),
         Binding("c", "coaching", "Coaching"),
         Binding("l", "sla", "SLAs"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+        Binding("enter", "open_selected", "Open"),
         Binding("u", "switch_user", "Switch person"),
         Binding("f5", "refresh", "Refresh"),
     ]
@@ -67,13 +69,13 @@ class HomeScreen(Screen[None]):
         return bool(app.may_on(self, action))
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Static(id="who")
         yield Label("Your queue", classes="title")
         yield DataTable(id="queue", cursor_type="row")
         yield Label("Calibration sessions", classes="title")
         yield DataTable(id="sessions", cursor_type="row")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         queue = self.query_one("#queue", DataTable)

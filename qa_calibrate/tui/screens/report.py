@@ -13,8 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, LoadingIndicator, Sparkline, Static
 
 from ...errors import QAError
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 
 
 def gap_bars(rows: list[dict[str, Any]], width: int = 24, tolerance: float = 5.0) -> Text:
@@ -42,7 +41,7 @@ def gap_bars(rows: list[dict[str, Any]], width: int = 24, tolerance: float = 5.0
 
 
 class ReportScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh")]
+    BINDINGS = [Binding("f5", "refresh", "Refresh"), *NAV_BINDINGS]
 
     def __init__(self, session_ref: Any = None) -> None:
         super().__init__()
@@ -50,7 +49,7 @@ class ReportScreen(Screen[None]):
         self.rows: list[dict[str, Any]] = []
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Label("Evaluators across revealed and closed sessions", classes="title",
                     id="report-title")
         yield LoadingIndicator(id="report-loading")
@@ -60,7 +59,7 @@ class ReportScreen(Screen[None]):
         yield Label("score gap per interaction (selected evaluator, latest session)",
                     classes="muted", id="spark-label")
         yield Sparkline([], id="gap-spark")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

@@ -11,20 +11,20 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
 from ...errors import Conflict, QAError
 from ...scoring import CriterionView
 from ..widgets.criteria import CriteriaTable
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 from ..widgets.transcript import TranscriptView
 
-# Number keys answer; only "1" is shown in the footer, as "1-9".
+# Number keys answer; only "0" is shown in the footer, as "0-9" (the help screen lists them as
+# one line too).
 ANSWER_KEYS = [
-    Binding(str(d), f"answer({d})", "Answer", show=d == 1, key_display="1-9" if d == 1 else None)
+    Binding(str(d), f"answer({d})", "Answer", show=d == 0, key_display="0-9" if d == 0 else None)
     for d in range(10)
 ]
 
@@ -34,6 +34,10 @@ def answer_text(criterion: CriterionView, answer: dict[str, Any] | None) -> str:
     if not answer:
         return "·"
     return criterion.answer_text(answer["value"], answer["na"])
+
+
+# The keys that change the evaluation: not offered (footer, help, palette) on a read-only one.
+SCORING_ACTIONS = frozenset({"answer", "na", "comment", "root_cause", "enter_value", "submit"})
 
 
 class ScoringScreen(Screen[None]):
@@ -51,7 +55,7 @@ class ScoringScreen(Screen[None]):
         Binding("right_square_bracket", "next", "Next", key_display="]"),
         Binding("left_square_bracket", "previous", "Prev", key_display="[", show=False),
         Binding("S", "submit", "Submit", key_display="S"),
-        Binding("escape", "back", "Back", show=False),
+        *NAV_BINDINGS,
     ]
     PALETTE = [
         ("submit", "Submit this evaluation", "Check every criterion is answered, then submit"),
@@ -69,16 +73,26 @@ class ScoringScreen(Screen[None]):
         self.show_all_guidance = False
         self._detail_text: str | None = None
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action not in SCORING_ACTIONS or self.is_editable
+
+    @property
+    def is_editable(self) -> bool:
+        """Whether this evaluation can still change (a draft, in an open session)."""
+        return bool(self.item) and self.item.get("status") != "submitted" \
+            and self.item.get("state") == "open"
+
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Static(id="scoring-head", classes="title")
         with Horizontal(id="scoring-body"):
             yield TranscriptView(id="transcript", classes="panel")
             with Vertical(id="rubric-side"):
                 yield CriteriaTable("", "criterion", "answer", id="criteria", classes="panel")
-                yield Static(id="criterion-detail", classes="panel")
+                with VerticalScroll(id="criterion-detail", classes="panel"):
+                    yield Static(id="criterion-detail-text")
         yield Static(id="score-bar")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         self.load(self.position)  # None: the queue opens on its first sample still to do
@@ -109,6 +123,7 @@ class ScoringScreen(Screen[None]):
         self._fill_criteria(keep_row)
         self._update_detail()
         self._update_score_bar()
+        self.refresh_bindings()  # a submitted evaluation offers no scoring keys
 
     def _fill_criteria(self, keep_row: bool) -> None:
         table = self.query_one("#criteria", CriteriaTable)
@@ -145,10 +160,13 @@ class ScoringScreen(Screen[None]):
             self._show_detail("")
             return
         ans = self.item["answers"].get(c.key)
+        # the answer keys before the question: they stay in sight when the panel is short
         lines = [f"[b]{c.section}[/b] · weight {c.weight:g}"
                  + (" · [red]critical: a fail sets the score to 0[/red]" if c.critical else "")
-                 + (" · subjective" if c.subjective else ""),
-                 c.question, f"[dim]keys:[/dim] {c.choices_text()}"]
+                 + (" · subjective" if c.subjective else "")]
+        if self.is_editable:
+            lines.append(f"[dim]answer:[/dim] {c.choices_text()}")
+        lines.append(c.question)
         if self.show_all_guidance:
             lines += [f"  [b]{k}[/b]: {v}" for k, v in c.guidance.items()]
         elif ans and (anchor := c.guidance_for(ans["value"], ans["na"])):
@@ -164,7 +182,7 @@ class ScoringScreen(Screen[None]):
         # an unchanged panel is not updated (an update lays the screen out again).
         if text != self._detail_text:
             self._detail_text = text
-            self.query_one("#criterion-detail", Static).update(text)
+            self.query_one("#criterion-detail-text", Static).update(text)
 
     def _update_score_bar(self) -> None:
         bar = self.query_one("#score-bar", Static)
@@ -180,7 +198,9 @@ class ScoringScreen(Screen[None]):
         if failed:
             text = f"AUTO-FAIL ({', '.join(failed)}): score 0  ·  {answered}/{total} answered"
         if self.item.get("status") == "submitted":
-            text += "  ·  submitted: read-only"
+            text += ": read-only"
+        elif self.item.get("state") != "open":
+            text += f"  ·  session {self.item.get('state')}: read-only"
         bar.update(text)
 
     # ---------------------------------------------------------------- saving
@@ -253,9 +273,9 @@ class ScoringScreen(Screen[None]):
         if c is None or not self._editable():
             return
 
-        def done(value: str | None) -> None:
-            if value is not None and value.strip():
-                self.save(answers={c.key: value.strip()})
+        def done(value: str | None) -> None:  # a typed answer moves on, as a key does
+            if value is not None and value.strip() and self.save(answers={c.key: value.strip()}):
+                self._advance()
 
         self.app.push_screen(PromptScreen(f"Answer: {c.key}", c.choices_text()), done)
 
@@ -327,10 +347,22 @@ class ScoringScreen(Screen[None]):
             self.notify("This is the first sample.")
 
     def action_submit(self) -> None:
-        from ...sessions import submit_item
+        """Ask once, then submit."""
+        from .modals import ConfirmScreen
 
         if not self._editable():
             return
+        answered = len(self.item.get("answers", {}))
+        total = len(self.item.get("criteria", []))
+        score = self.item.get("score")
+        question = (f"Submit {self.item['interaction']['ref']}: {answered}/{total} answered, "
+                    f"score {'–' if score is None else f'{score:.1f}'}? It becomes read-only.")
+        self.app.push_screen(ConfirmScreen(question),
+                             lambda ok: self._submit() if ok == "yes" else None)
+
+    def _submit(self) -> None:
+        from ...sessions import submit_item
+
         app: Any = self.app
         try:
             result = submit_item(app.store, self.session_ref, evaluator=app.user_name,
