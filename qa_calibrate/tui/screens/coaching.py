@@ -19,9 +19,9 @@ class CoachingScreen(Screen[None]):
     BINDINGS = [
         Binding("p", "plan", "Plan from findings"),
         Binding("x", "export", "Export .xlsx"),
+        *NAV_BINDINGS,  # before the filters: Back and Help fit at 80 columns
         Binding("t", "team_filter", "Team filter"),
         Binding("s", "status_filter", "Status filter"),
-        *NAV_BINDINGS,
     ]
     PALETTE = [
         ("plan", "Plan coaching", "Create assignments from the QA findings"),
