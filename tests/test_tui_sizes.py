@@ -53,6 +53,8 @@ async def test_every_key_is_visible_or_in_the_help(template, tmp_path, shot: Sho
         async with app.run_test(size=SIZES[size]) as pilot:
             await shot.run(pilot)
             screen = app.screen
+            # nothing below the fold: the screen itself does not scroll (its panels may)
+            assert screen.max_scroll_y == 0 and screen.max_scroll_x == 0, shot.name
             offered = [item.description for item in screen.query_one(KeysFooter).shown]
             assert offered, shot.name
             visible = visible_footer_keys(screen)

@@ -80,6 +80,9 @@ class Shot:
             await pilot.press(key)
             await settle(pilot, self.until)
         assert pilot.app.screen.__class__.__name__ == self.ends_on, pilot.app.screen
+        for field in pilot.app.screen.query("Input"):  # a blinking cursor makes flaky pictures
+            field.cursor_blink = False
+        await pilot.pause()
 
 
 SCREENS = [

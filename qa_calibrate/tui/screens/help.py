@@ -17,13 +17,14 @@ WIDGET_NAMES = {"DataTable": "In the table", "CriteriaTable": "In the criteria l
                 "TranscriptView": "In the transcript", "VerticalScroll": "In the panel"}
 
 
-def _keys_text(keys: list[str]) -> str:
-    """Key names for one line: a run of digits as "0-9", other keys joined by ", "."""
-    if len(keys) > 2 and all(k.isdigit() and len(k) == 1 for k in keys):
-        digits = sorted(int(k) for k in keys)
+def _keys_text(keys: list[tuple[str, str]]) -> str:
+    """(key, as displayed) pairs as one line's keys: a run of digit keys as "0-9", other keys
+    as displayed, joined by ", "."""
+    if len(keys) > 2 and all(k.isdigit() and len(k) == 1 for k, _shown in keys):
+        digits = sorted(int(k) for k, _shown in keys)
         if digits == list(range(digits[0], digits[-1] + 1)):
             return f"{digits[0]}-{digits[-1]}"
-    return ", ".join(dict.fromkeys(keys))
+    return ", ".join(dict.fromkeys(shown for _k, shown in keys))
 
 
 def help_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
@@ -31,20 +32,21 @@ def help_rows(screen: Screen[Any]) -> list[tuple[str, str, str]]:
     description and that the screen's ``check_action`` does not hide; bindings of one action
     (``answer(0)`` … ``answer(9)``, or ``escape`` and ``q``) share one line."""
     app = screen.app
-    lines: dict[tuple[str, str, str], list[str]] = {}
+    lines: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
     for _key, active in screen.active_bindings.items():
         node, binding = active.node, active.binding
         if not binding.description or binding.system:
             continue
-        if node is app:
+        if node is app or binding.action.startswith(("app.", "screen.")):  # Tab, Help, copy
             section = "Everywhere"
         elif node is screen:
             section = "This screen"
         else:
             section = WIDGET_NAMES.get(node.__class__.__name__, "In the focused panel")
         action = binding.action.split("(")[0].removeprefix("app.").removeprefix("screen.")
-        display = app.get_key_display(binding)
-        lines.setdefault((section, action, binding.description), []).append(display)
+        description = "Command palette" if action == "command_palette" else binding.description
+        lines.setdefault((section, action, description), []).append(
+            (binding.key, app.get_key_display(binding)))
     order = ["This screen"]
     order += [s for s, _a, _d in lines if s not in ("This screen", "Everywhere")]
     order.append("Everywhere")

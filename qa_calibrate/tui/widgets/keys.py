@@ -37,6 +37,12 @@ class KeysFooter(Footer):
     keys are rebuilt only when what the footer would show differs from what it shows.
     """
 
+    # Compact, the palette key on the right has no padding, and the last column showed a letter
+    # of the key scrolled under it.
+    DEFAULT_CSS = """
+    KeysFooter.-compact FooterKey.-command-palette { padding-right: 1; }
+    """
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[FooterItem, ...] | None = None
