@@ -408,10 +408,6 @@ class MeetingScreen(Screen[None]):
         """Say who has submitted and who still has work, then reveal on Yes."""
         from ...sessions import reveal
 
-        progress = self._progress()
-        if progress is None:
-            return
-
         def go() -> None:
             app: Any = self.app
             try:
@@ -423,6 +419,12 @@ class MeetingScreen(Screen[None]):
             self._record_drafts()
             self._refresh_after_change()
 
+        if not self.app.may_on(self, "reveal"):  # type: ignore[attr-defined]
+            go()  # not offered to this role; called anyway, the core refuses and says why
+            return
+        progress = self._progress()
+        if progress is None:
+            return
         body = progress_text(progress)
         if self.drafts:
             body += f"\n{len(self.drafts)} draft consensus will be recorded."
@@ -450,10 +452,6 @@ class MeetingScreen(Screen[None]):
         fill it from unanimous answers or the benchmark's."""
         from ...sessions import close
 
-        progress = self._progress()
-        if progress is None:
-            return
-
         def go() -> None:
             app: Any = self.app
             try:
@@ -464,6 +462,12 @@ class MeetingScreen(Screen[None]):
             self.notify("Session closed.")
             self._refresh_after_change()
 
+        if not self.app.may_on(self, "close_session"):  # type: ignore[attr-defined]
+            go()  # not offered to this role; called anyway, the core refuses and says why
+            return
+        progress = self._progress()
+        if progress is None:
+            return
         if progress.state != "revealed" or not progress.consensus_missing:
             self._confirm(f"Close {progress.session}? It becomes read-only.", go)
             return
