@@ -74,7 +74,9 @@ class ScoringScreen(Screen[None]):
         self._detail_text: str | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action not in SCORING_ACTIONS or self.is_editable
+        # Before the item is loaded the keys count as offered: most items are editable, and
+        # the footer is built once instead of twice while the screen opens.
+        return action not in SCORING_ACTIONS or not self.item or self.is_editable
 
     @property
     def is_editable(self) -> bool:

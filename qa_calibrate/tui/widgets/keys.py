@@ -1,6 +1,6 @@
 """The top and bottom lines of every screen: Textual's own ``Header`` and ``Footer``.
 
-The footer turns compact (less space around each key) below ``COMPACT_BELOW`` columns, so the
+The footer is compact (less space around each key) below ``COMPACT_BELOW`` columns, so the
 keys each screen lists first still fit at 80 columns; keys that do not fit stay reachable by
 scrolling the footer with the mouse wheel, and every key is listed by the help screen (``?``).
 """
@@ -37,10 +37,18 @@ class KeysFooter(Footer):
     keys are rebuilt only when what the footer would show differs from what it shows.
     """
 
-    # Compact, the palette key on the right has no padding, and the last column showed a letter
-    # of the key scrolled under it.
+    # Footer's keys are built compact and restyled one by one when the footer is not, which
+    # cost a style update per key while a screen opened. This footer stays compact; wide, its
+    # "-roomy" class gives the keys the spacing Footer's non-compact style has.
+    # Compact, the palette key has no padding: the last column showed a letter of the key
+    # scrolled under it.
     DEFAULT_CSS = """
-    KeysFooter.-compact FooterKey.-command-palette { padding-right: 1; }
+    KeysFooter FooterKey.-command-palette { padding-right: 1; }
+    KeysFooter.-roomy {
+        FooterKey { margin-right: 0; }
+        FooterKey .footer-key--key { padding: 0 1; }
+        FooterKey .footer-key--description { padding: 0 1 0 0; }
+    }
     """
 
     def __init__(self, **kwargs: Any) -> None:
@@ -79,12 +87,12 @@ class KeysFooter(Footer):
             super().bindings_changed(screen)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.compact = event.size.width < COMPACT_BELOW
+        self.set_class(event.size.width >= COMPACT_BELOW, "-roomy")
 
 
 def keys_footer(app: App[Any]) -> KeysFooter:
     """The footer, compact from the start on a narrow terminal (no restyle once it shows)."""
-    return KeysFooter(compact=app.size.width < COMPACT_BELOW)
+    return KeysFooter(compact=True, classes="-roomy" if app.size.width >= COMPACT_BELOW else "")
 
 
 def title_bar() -> Header:
