@@ -40,10 +40,10 @@ class KeysFooter(Footer):
     # Footer's keys are built compact and restyled one by one when the footer is not, which
     # cost a style update per key while a screen opened. This footer stays compact; wide, its
     # "-roomy" class gives the keys the spacing Footer's non-compact style has.
-    # Compact, the palette key has no padding: the last column showed a letter of the key
-    # scrolled under it.
+    # Compact, the palette key (docked right) kept the margin every key has, and the last
+    # column showed a letter of the key scrolled under it.
     DEFAULT_CSS = """
-    KeysFooter FooterKey.-command-palette { padding-right: 1; }
+    KeysFooter.-compact FooterKey.-command-palette.-compact { margin-right: 0; }
     KeysFooter.-roomy {
         FooterKey { margin-right: 0; }
         FooterKey .footer-key--key { padding: 0 1; }
