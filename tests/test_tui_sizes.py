@@ -92,6 +92,11 @@ async def _check_layout(name: str, screen: Any, size: str) -> None:
     if name.startswith("meeting"):
         header = lines_of(screen.query_one("#matrix"))[1]  # under the border
         assert "agreed" in header and "★Dana" in header, header  # the benchmark comes first
+    if name == "meeting":  # `p` was pressed: the session report is scrolled into view
+        panel = screen.query_one("#session-panel")
+        assert panel.display
+        first_line, _region = screen.get_widget_at(panel.region.x + 1, panel.region.y)
+        assert first_line is panel, (first_line, panel.region)
     if name == "scoring":
         table_lines = lines_of(screen.query_one("#criteria"))
         assert all(len(line) <= screen.query_one("#criteria").size.width for line in table_lines)
