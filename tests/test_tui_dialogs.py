@@ -53,6 +53,13 @@ async def test_reveal_says_who_has_work_left_and_records_draft_consensus(store):
         assert isinstance(app.screen, PromptScreen) and app.screen.value == "3"
         await pilot.press("escape")
         await settle(pilot)
+        meeting.action_back()  # leaving would lose the draft: asked first
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmScreen) and "1 draft consensus" in \
+            app.screen.title_text
+        app.screen.dismiss("no")
+        await settle(pilot)
+        assert app.screen is meeting
         await pilot.press("R")
         await settle(pilot)
         dialog = app.screen

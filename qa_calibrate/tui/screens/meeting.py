@@ -490,4 +490,9 @@ class MeetingScreen(Screen[None]):
         self.app.push_screen(ChoiceScreen("Consensus is incomplete", options, body), chosen)
 
     def action_back(self) -> None:
+        """Back; drafts of consensus live only on this screen, so leaving with some asks first."""
+        if self.drafts:
+            self._confirm(f"Leave the meeting? {len(self.drafts)} draft consensus (typed before "
+                          "reveal) would be lost.", self.app.pop_screen)
+            return
         self.app.pop_screen()
