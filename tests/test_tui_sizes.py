@@ -106,3 +106,23 @@ async def _check_layout(name: str, screen: Any, size: str) -> None:
         assert detail.size.height >= 3
         if size == "80x24":  # "5 Anticipates needs" does not fit the 80-column answer column
             assert any("…" in line for line in table_lines), table_lines
+
+
+async def test_the_meeting_follows_a_resize(template, tmp_path):
+    store = copy_store(template, tmp_path / "store.db")
+    shot = next(s for s in SCREENS if s.name == "meeting")
+    try:
+        app = shot.app(store)
+        async with app.run_test(size=SIZES["160x48"]) as pilot:
+            await shot.run(pilot)
+            screen = app.screen
+            assert screen.query_one(KeysFooter).has_class("-roomy")
+            await pilot.resize_terminal(80, 24)
+            await pilot.pause()
+            await pilot.pause()
+            assert not screen.query_one(KeysFooter).has_class("-roomy")
+            assert ESSENTIAL["meeting"] <= visible_footer_keys(screen)
+            assert screen.compact and screen.query_one("#meeting-body").has_class("narrow")
+            await _check_layout("meeting", screen, "80x24")
+    finally:
+        store.close()

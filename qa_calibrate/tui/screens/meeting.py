@@ -130,6 +130,9 @@ class MeetingScreen(Screen[None]):
             self.compact = event.size.width < 100
             if self.view:
                 self._fill_matrix()
+        if self.show_panel:  # laid out anew: keep the session report in view
+            self.call_after_refresh(self.query_one("#session-panel").scroll_visible,
+                                    animate=False)
 
     def on_mount(self) -> None:
         self.query_one("#meeting-body").set_class(self.app.size.width < 150, "narrow")

@@ -31,10 +31,10 @@ class FooterItem(NamedTuple):
 class KeysFooter(Footer):
     """``Footer``, compact when the terminal is narrow, rebuilt only when its keys change.
 
-    ``Footer`` rebuilds its keys (one widget each) on every bindings signal of the screen, and a
-    screen opening sends several (mount, focus, resume): on the scoring screen that was most of the
-    time to open it. Here the signals arriving before the next refresh share one check, and the
-    keys are rebuilt only when what the footer would show differs from what it shows.
+    ``Footer`` rebuilds its keys (one widget each), after the next refresh, on every bindings
+    signal of the screen, and a screen opening sends several (mount, focus, resume): on the
+    scoring screen that was most of the time to open it. Here each signal compares at once what
+    the footer would show with what it shows, and the keys are rebuilt only when they differ.
     """
 
     # Footer's keys are built compact and restyled one by one when the footer is not, which
@@ -54,7 +54,6 @@ class KeysFooter(Footer):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._shown: tuple[FooterItem, ...] | None = None
-        self._check_pending = False
 
     @property
     def shown(self) -> tuple[FooterItem, ...]:
@@ -73,13 +72,8 @@ class KeysFooter(Footer):
         return tuple(keys)
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
-        if not self._check_pending:
-            self._check_pending = True
-            self.call_after_refresh(self._check_keys, screen)
-
-    def _check_keys(self, screen: Screen[Any]) -> None:
-        self._check_pending = False
-        if not self.is_attached or screen is not self.screen or not self.app.app_focus:
+        if not self.is_attached or screen is not self.screen or screen is not self.app.screen \
+                or not self.app.app_focus:
             return  # not showing: resuming the screen sends another signal
         keys = self._keys(screen)
         if keys != self._shown:
