@@ -122,8 +122,6 @@ class HomeScreen(Screen[None]):
                           f"{row['submitted']}/{row['expected']}", "…", "", "",
                           key=str(row["id"]))
         self.load_headlines()
-        if self._queue:
-            self.warm_scoring(self._queue[0])
 
     @work(exclusive=True, thread=True, group="headlines")
     def load_headlines(self) -> None:
@@ -141,17 +139,20 @@ class HomeScreen(Screen[None]):
                 except QAError:
                     cells = ("–", "", "")
             self.app.call_from_thread(self._set_headline, str(row["id"]), cells)
+        self._warm_scoring()
 
-    @work(thread=True, group="warm", exclusive=True)
-    def warm_scoring(self, session_id: int) -> None:
-        """Ask the core once, off the UI thread, for what the scoring screen asks when it opens
-        (and drop the answer): SQLAlchemy compiles those statements on first use, a fifth of
-        the time the screen takes to open in a fresh process, paid here while home shows."""
+    def _warm_scoring(self) -> None:
+        """Ask the core once, in the headlines worker, for what the scoring screen asks when it
+        opens (and drop the answer): SQLAlchemy compiles those statements on first use, a fifth
+        of the time the screen takes to open in a fresh process, paid here while home shows."""
         from ...sessions import scoring_item
 
         app: Any = self.app
+        queue = list(getattr(self, "_queue", []))
+        if not queue:
+            return
         try:
-            scoring_item(app.store, session_id, evaluator=app.user_name, position=None)
+            scoring_item(app.store, queue[0], evaluator=app.user_name, position=None)
         except QAError:
             pass  # the screen will say why when it is opened
 
