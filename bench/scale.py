@@ -146,7 +146,7 @@ def build_store(url: str, n: int, turns: int, answers_target: int, seed: int) ->
     evaluators = [f"Evaluator {k:02d}" for k in range(20)]
     add_evaluator(store, "Lead Bench", role="lead", actor="bench")
     for name in evaluators:
-        add_evaluator(store, name, actor="bench")
+        add_evaluator(store, name, actor="Lead Bench")  # the lead adds the people
     rng = np.random.default_rng(seed)
     start = datetime(2025, 11, 1, tzinfo=timezone.utc)
     now = datetime.now(timezone.utc)
@@ -333,7 +333,7 @@ def main() -> None:
                             lead="Lead Bench", evaluators=info["evaluators"][:6],
                             benchmark="Lead Bench", sample_size=20, stratify_by="agent", seed=3)
     rng = np.random.default_rng(5)
-    detail = sessions.session_detail(store, "Scale session")
+    detail = sessions.session_detail(store, "Scale session", actor="Lead Bench")
     keys = [c["key"] for c in __import__("qa_calibrate.rubric", fromlist=["x"]).show_rubric(
         store, "chat_support")["criteria"]]
     for person in [*info["evaluators"][:6], "Lead Bench"]:

@@ -234,7 +234,7 @@ class CriterionView:
             return {1: "yes", 2: "no"}.get(digit)
         if self.scale == "ordinal":
             return digit if self.min_value <= digit <= self.max_value else None
-        return digit if digit <= self.max_value else None
+        return digit if self.min_value <= digit <= self.max_value else None
 
     def choices_text(self) -> str:
         """The keys that answer this criterion."""
@@ -243,9 +243,12 @@ class CriterionView:
         elif self.scale == "ordinal":
             parts = [f"{v} {self.labels.get(v, '')}".strip()
                      for v in range(int(self.min_value), int(self.max_value) + 1)]
-        else:
-            top = int(self.max_value)
-            parts = [f"0–{min(top, 9)} points" + (" (Enter: type a value)" if top > 9 else "")]
+        else:  # points: a digit key answers up to 9, Enter types any value of the scale
+            low, top = int(self.min_value), int(self.max_value)
+            parts = [f"{low}–{top} points"]
+            if top > 9:
+                typed = "10" if top == 10 else f"10–{top}"
+                parts = [f"{low}–{top} points (keys {low}–9, Enter to type {typed})"]
         if self.na_allowed:
             parts.append("n N/A")
         return "   ".join(parts)

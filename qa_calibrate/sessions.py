@@ -929,3 +929,90 @@ def submit_item(store: Store, ref: str | int, *, evaluator: str, interaction_id:
         _submit(session, evaluation, actor=person.name)
         return Submitted(evaluation_id=evaluation.id or 0, status=evaluation.status,
                          score=evaluation.score, version=evaluation.version)
+
+
+# ----------------------------------------------------------------------------- the lead's dialogs
+
+
+@dataclass(frozen=True)
+class ParticipantProgress(View):
+    """How far one participant is with the session's sample."""
+
+    name: str
+    benchmark: bool
+    submitted: int
+    drafts: int
+    total: int
+
+    @property
+    def left(self) -> int:
+        return self.total - self.submitted
+
+
+@dataclass(frozen=True)
+class SessionProgress(View):
+    """What the lead needs before revealing or closing: submissions per person, and how much
+    consensus is recorded, missing, and could be filled (from unanimous answers or the
+    benchmark's) — the fill figures only once the session is revealed."""
+
+    session: str
+    state: str
+    submitted: int
+    expected: int
+    people: tuple[ParticipantProgress, ...]
+    consensus_cells: int
+    consensus_done: int
+    fill_unanimous: int
+    fill_benchmark: int | None  # None: the session has no benchmark
+
+    @property
+    def with_work_left(self) -> tuple[ParticipantProgress, ...]:
+        return tuple(p for p in self.people if p.left)
+
+    @property
+    def consensus_missing(self) -> int:
+        return self.consensus_cells - self.consensus_done
+
+
+def session_progress(store: Store, ref: str | int, *, actor: str | None) -> SessionProgress:
+    """Submitted / expected per participant and the consensus still missing, for whoever may
+    open the session's meeting (a lead while it is open: the blind rule)."""
+    with store.read() as session:
+        cal = _find_session(session, ref)
+        who = _require(session, actor, "meeting", cal=cal)
+        people = _participants(session, cal)
+        items = _sample_interactions(session, cal)
+        item_ids = {i.id for i in items}
+        status = {
+            (e.evaluator_id, e.interaction_id): e.status
+            for e in session.exec(select(m.Evaluation).where(m.Evaluation.session_id == cal.id))
+            if e.interaction_id in item_ids
+        }
+        progress = tuple(
+            ParticipantProgress(
+                name=p.name, benchmark=p.id == cal.benchmark_id,
+                submitted=sum(status.get((p.id or 0, i.id or 0)) == "submitted" for i in items),
+                drafts=sum(status.get((p.id or 0, i.id or 0)) == "draft" for i in items),
+                total=len(items))
+            for p in people)
+        criteria = _rubric_criteria(session, cal.rubric_id)
+        done = {(c.interaction_id, c.criterion_id) for c in _consensus_rows(session, cal)}
+        unanimous, benchmark = 0, 0
+        if cal.state == "revealed":  # what fill_consensus would fill, cell by cell
+            cells: dict[tuple[int, int], list[tuple[int, float | None, bool]]] = {}
+            for r in _session_answers(session, cal, who):
+                if r["status"] == "submitted":
+                    cells.setdefault((r["interaction_id"], r["criterion_id"]), []).append(
+                        (r["evaluator_id"], r["value"], r["na"]))
+            for key, given in cells.items():
+                if key in done:
+                    continue
+                unanimous += len(given) >= 2 and len({(v, na) for _w, v, na in given}) == 1
+                benchmark += any(w == cal.benchmark_id for w, _v, _na in given)
+        return SessionProgress(
+            session=cal.name, state=cal.state,
+            submitted=sum(p.submitted for p in progress),
+            expected=len(items) * len(people), people=progress,
+            consensus_cells=len(items) * len(criteria), consensus_done=len(done),
+            fill_unanimous=unanimous,
+            fill_benchmark=benchmark if cal.benchmark_id is not None else None)

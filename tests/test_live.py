@@ -19,7 +19,7 @@ from qa_calibrate.changes import watch
 from qa_calibrate.people import add_evaluator
 from qa_calibrate.store import Store, open_store
 from qa_calibrate.tui.app import make_app
-from qa_calibrate.tui.screens.meeting import MeetingScreen
+from qa_calibrate.tui.screens.meeting import AGREED_COLUMN, FIRST_EVALUATOR_COLUMN, MeetingScreen
 
 
 def test_the_feed_wakes_on_a_commit_elsewhere_and_not_on_a_rollback(store: Store) -> None:
@@ -87,8 +87,8 @@ async def test_another_process_submission_and_consensus_reach_the_meeting_screen
             assert isinstance(screen, MeetingScreen)
             table = screen.query_one("#matrix", DataTable)
             names = screen.view.evaluators
-            bob = 2 + names.index("Bob")
-            agreed = 2 + len(names)
+            bob = FIRST_EVALUATOR_COLUMN + screen.order.index(names.index("Bob"))
+            agreed = AGREED_COLUMN
             assert _cell(table, "empathy", bob) == "·"  # Bob has not scored yet
             # the lead's place: the empathy row, Bob's column
             table.move_cursor(row=table.get_row_index("empathy"), column=bob)
@@ -219,7 +219,8 @@ async def test_the_meeting_listens_again_after_its_connection_drops(pg_schema_ur
             screen = app.screen
             assert isinstance(screen, MeetingScreen)
             table = screen.query_one("#matrix", DataTable)
-            bob = 2 + screen.view.evaluators.index("Bob")
+            bob = FIRST_EVALUATOR_COLUMN + screen.order.index(
+                screen.view.evaluators.index("Bob"))
             await _until(pilot, lambda: len(feeds()) == 1)
             first = feeds()[0]
             with store.engine.connect() as conn:

@@ -407,6 +407,18 @@ async def fill(app: Any, pilot: Any) -> None:
     await _on_meeting(app, pilot, SHOWN_ID, "fill")
 
 
+async def close_session(app: Any, pilot: Any) -> None:
+    """Close the revealed session, answering its dialogs: fill what is missing, then Yes."""
+    await _on_meeting(app, pilot, SHOWN_ID, "close_session")
+    for _ in range(4):
+        dialog = app.screen
+        if dialog.__class__.__name__ not in ("ChoiceScreen", "ConfirmScreen"):
+            break
+        options = [key for key, _label in dialog.options]
+        dialog.dismiss("yes" if "yes" in options else options[0])
+        await _settle(app, pilot)
+
+
 async def report(app: Any, pilot: Any) -> bool:
     app.action_open_report(None)
     await _settle(app, pilot)
@@ -473,6 +485,7 @@ ACTIONS = [
            "meeting", True),
     Action("reveal", reveal, rule("session.reveal"), True, "session.reveal"),
     Action("fill consensus", fill, rule("session.consensus"), True, "session.consensus"),
+    Action("close session", close_session, rule("session.close"), True, "session.close"),
     Action("evaluator report", report, rule("report.evaluators"), False, "report.evaluators",
            True),
     Action("trends", trend, rule("report.trend"), False, "report.trend", True),

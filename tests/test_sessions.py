@@ -188,3 +188,32 @@ def test_scoring_queue_resumes_on_the_first_sample_not_submitted(cal):
     _score_all(store, ids[1:], "Ann")
     item = sessions.scoring_item(store, "Sept chat", evaluator="Ann", position=None)
     assert item.position == 0
+
+
+def test_session_progress_says_who_has_work_left_and_what_a_fill_would_fill(cal):
+    store, ids = cal
+    _score_all(store, ids, "Ann")
+    _score_all(store, ids, "Bob")
+    _score_all(store, ids[:1], "Cy")
+    _score_all(store, ids[1:2], "Cy", submit=False)  # a draft
+    _score_all(store, ids, LEAD, answers={**FULL, "empathy": 3})  # the benchmark differs
+    with pytest.raises(PermissionDenied, match="not a lead"):  # the blind rule
+        sessions.session_progress(store, "Sept chat", actor="Ann")
+    progress = sessions.session_progress(store, "Sept chat", actor=LEAD)
+    assert (progress.submitted, progress.expected) == (3 + 3 + 1 + 3, 12)
+    assert [(p.name, p.left, p.drafts) for p in progress.with_work_left] == [("Cy", 2, 1)]
+    assert {p.name for p in progress.people if p.benchmark} == {LEAD}
+    assert (progress.consensus_cells, progress.consensus_done) == (15, 0)
+    assert progress.fill_unanimous == 0  # only after reveal
+    sessions.reveal(store, "Sept chat", actor=LEAD)
+    progress = sessions.session_progress(store, "Sept chat", actor="Ann")  # revealed: anyone
+    assert progress.consensus_missing == 15
+    # every submitted cell but empathy is unanimous; the benchmark answered all 15
+    assert (progress.fill_unanimous, progress.fill_benchmark) == (12, 15)
+    unanimous = sessions.fill_consensus(store, "Sept chat", method="unanimous", actor=LEAD)
+    after = sessions.session_progress(store, "Sept chat", actor=LEAD)
+    assert unanimous == progress.fill_unanimous and after.consensus_done == 12
+    assert (after.fill_unanimous, after.fill_benchmark) == (0, 3)
+    bench = sessions.fill_consensus(store, "Sept chat", method="benchmark", actor=LEAD)
+    assert bench == after.fill_benchmark
+    assert sessions.session_progress(store, "Sept chat", actor=LEAD).consensus_missing == 0

@@ -1,37 +1,41 @@
-"""Snapshots of the main screens on the bundled sample data (``--snapshot-update`` after an
-intended change, and look at the SVGs in tests/__snapshots__ before committing them)."""
+"""Snapshots of every screen and dialog at 80×24 and 160×48 on the bundled sample data
+(``--snapshot-update`` after an intended change, and look at the SVGs in tests/__snapshots__
+before committing them). The screens are reached as in tests/tui_screens.py; the meeting's
+transcript, the trends and a comment tied to a turn on stores planted for them."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+from tui_screens import DIALOGS, SCREENS, SIZES, Shot, build_template, copy_store
 
-from qa_calibrate.demo import load_sample_data
 from qa_calibrate.sessions import _find_session
 from qa_calibrate.store import open_store
 from qa_calibrate.tui.app import make_app
 
-SIZE = (120, 40)
-LEAD = "Dana Whitfield"
 EVALUATOR = "Jomar Santos"
 SESSION = "Oct 2026 chat calibration"
+
+SHOTS = SCREENS + DIALOGS
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory):
-    path = tmp_path_factory.mktemp("snap") / "demo.db"
-    store = open_store(f"sqlite:///{path}")
-    load_sample_data(store, actor="demo")
-    store.close()
-    return path
+    return build_template(tmp_path_factory.mktemp("snap") / "demo.db")
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("shot", SHOTS, ids=[s.name for s in SHOTS])
+def test_snapshot(snap_compare, template, tmp_path, shot: Shot, size: str):
+    store = copy_store(template, tmp_path / "demo.db")
+    try:
+        assert snap_compare(shot.app(store), terminal_size=SIZES[size], run_before=shot.run)
+    finally:
+        store.close()
 
 
 @pytest.fixture
 def demo_store(template, tmp_path):
-    path = tmp_path / "demo.db"
-    shutil.copy(template, path)
-    store = open_store(f"sqlite:///{path}")
+    store = copy_store(template, tmp_path / "demo.db")
     yield store
     store.close()
 
@@ -44,56 +48,6 @@ async def _settle(pilot, until=lambda app: True):
         if until(pilot.app) and not pilot.app.workers:
             break
     await pilot.pause()
-
-
-def test_home(snap_compare, demo_store):
-    assert snap_compare(make_app(demo_store, LEAD), terminal_size=SIZE, run_before=_settle)
-
-
-def test_scoring(snap_compare, demo_store):
-    with demo_store.session() as s:
-        sid = _find_session(s, SESSION).id
-    app = make_app(demo_store, EVALUATOR, start=("score", sid))
-
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("1", "1")  # greeting yes, verify_identity yes
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-
-
-def test_meeting(snap_compare, demo_store):
-    with demo_store.session() as s:
-        sid = _find_session(s, SESSION).id
-    app = make_app(demo_store, LEAD, start=("meeting", sid))
-
-    async def run_before(pilot):
-        await _settle(pilot, lambda app: getattr(app.screen, "report", None) is not None)
-        await pilot.press("p")
-        await _settle(pilot)
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-
-
-def test_evaluator_report(snap_compare, demo_store):
-    from qa_calibrate.sessions import reveal
-
-    reveal(demo_store, SESSION, actor=LEAD)
-    app = make_app(demo_store, LEAD)
-
-    async def run_before(pilot):
-        await _settle(pilot)
-        await pilot.press("r")
-        await _settle(pilot, lambda app: bool(getattr(app.screen, "rows", None)))
-
-    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
-
-
-# ----------------------------------------------------------------------------- issue 14
-# The transcript in the meeting and the trend view, at 80×24 and 160×48, on small planted
-# stores (tests/helpers.py) whose dates are fixed.
-
-SIZES = {"80x24": (80, 24), "160x48": (160, 48)}
 
 
 @pytest.fixture
@@ -131,9 +85,12 @@ def test_meeting_with_the_transcript(snap_compare, tied_store, size):
     async def run_before(pilot):
         await _settle(pilot, lambda app: getattr(app.screen, "report", None) is not None)
         screen = pilot.app.screen
+        from qa_calibrate.tui.screens.meeting import FIRST_EVALUATOR_COLUMN
+
         row = next(n for n, r in enumerate(screen.view.rows)
                    if r.criterion.key == "empathy")
-        screen.query_one("#matrix").move_cursor(row=row, column=2 + 2)  # Cy
+        cy = screen.order.index(screen.view.evaluators.index("Cy"))
+        screen.query_one("#matrix").move_cursor(row=row, column=FIRST_EVALUATOR_COLUMN + cy)
         if SIZES[size][0] < 150:
             await pilot.press("t")
         await _settle(pilot)

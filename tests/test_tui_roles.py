@@ -13,7 +13,7 @@ from qa_calibrate.access import allowed
 from qa_calibrate.tui.app import make_app
 from qa_calibrate.tui.screens.coaching import CoachingScreen
 from qa_calibrate.tui.screens.help import HelpScreen
-from qa_calibrate.tui.widgets.footer import KeysFooter
+from qa_calibrate.tui.widgets.keys import KeysFooter
 
 SIZE = (120, 36)
 ROLES = {LEAD: "lead", "Ann": "evaluator", "Tess Trainer": "trainer", "Zed": None}

@@ -12,7 +12,7 @@ from qa_calibrate import models as m
 from qa_calibrate import sessions
 from qa_calibrate.tui.app import make_app
 from qa_calibrate.tui.screens.home import HomeScreen
-from qa_calibrate.tui.screens.meeting import MeetingScreen
+from qa_calibrate.tui.screens.meeting import FIRST_EVALUATOR_COLUMN, MeetingScreen
 from qa_calibrate.tui.screens.scoring import ScoringScreen
 from qa_calibrate.tui.screens.trend import TrendScreen
 from qa_calibrate.tui.widgets.transcript import TranscriptView
@@ -67,7 +67,7 @@ async def test_an_evaluator_ties_a_comment_to_a_turn_with_the_keyboard(open_sess
         await _settle(app, pilot)
         assert _turn_of(store, "Ann", "greeting") == 1
         assert pane.marked == {1: "this comment"} and pane.selected == 1  # the place is kept
-        assert "tied to turn" in str(screen.query_one("#criterion-detail").render())
+        assert "tied to turn" in str(screen.query_one("#criterion-detail-text").render())
         await pilot.press("l")  # the same turn again: untied
         await _settle(app, pilot)
         assert _turn_of(store, "Ann", "greeting") is None and pane.marked == {}
@@ -109,7 +109,8 @@ async def test_the_meeting_shows_the_transcript_with_the_tied_turns(tied, size):
         assert pane.display is wide and matrix.display  # narrow: the matrix first
         assert [t.text for t in pane.turns] == [t[2] for t in MEETING_TURNS]
         names = screen.view.evaluators
-        _focus_criterion(screen, "empathy", column=2 + names.index("Cy"))
+        _focus_criterion(screen, "empathy",
+                         column=FIRST_EVALUATOR_COLUMN + screen.order.index(names.index("Cy")))
         await _settle(app, pilot)
         assert pane.marked == {4: "Ann", 5: "Cy"}  # Bob's comment is tied to no turn
         comments = str(screen.query_one("#cell-detail").render())

@@ -40,6 +40,7 @@ def test_the_scoring_item_gives_criterion_views_that_know_their_scale(sqlite_sto
     assert empathy.choices_text().startswith("1 Dismissive   2 Flat")
     assert empathy.root_causes == ("rushed", "script_gap")
     assert accuracy.answer_text(3.0) == "3/4" and accuracy.answer_for_key(5) is None
+    assert accuracy.choices_text() == "0–4 points"  # the hint is the scale's, keys and all
     assert hold.answer_text(None, na=True) == "N/A" and hold.choices_text().endswith("n N/A")
     assert greeting.answer_text(None) == "·" and greeting.guidance_for(None) is None
     # frozen: a screen cannot change what the core said
@@ -162,3 +163,15 @@ def test_the_meeting_view_carries_cells_comments_and_consensus(sqlite_store):
     assert top.consensus.note == "between the two"
     hold = next(r for r in view.rows if r.criterion.key == "hold_etiquette")
     assert all(c.na and c.answered and c.answer is None for c in hold.cells)
+
+
+def test_the_hint_of_a_points_scale_above_9_says_how_to_give_10():
+    from qa_calibrate.scoring import CriterionView
+
+    accuracy = CriterionView(id=1, key="accuracy", section="S", position=0, question="?",
+                             scale="points",
+                             min_value=0, max_value=10, pass_at=6, weight=1, critical=False,
+                             na_allowed=False, subjective=False, labels={}, guidance={},
+                             root_causes=())
+    assert accuracy.choices_text() == "0–10 points (keys 0–9, Enter to type 10)"
+    assert accuracy.answer_for_key(9) == 9 and accuracy.answer_for_key(0) == 0

@@ -200,7 +200,8 @@ class QACalibrateApp(App[None]):
         yield SystemCommand("Toggle light/dark theme", "Switch theme", self.action_toggle_theme)
         for binding in getattr(screen, "PALETTE", ()):
             action, title, help_text = binding
-            if self.may_on(screen, action):
+            # what the policy allows, and what the screen offers now (no Submit when read-only)
+            if self.may_on(screen, action) and screen.check_action(action, ()) is not False:
                 yield SystemCommand(title, help_text, getattr(screen, f"action_{action}"))
 
     def may_on(self, screen: Screen[Any], action: str) -> bool:

@@ -12,8 +12,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, LoadingIndicator, ProgressBar, Static
 
 from ...errors import QAError
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 
 if TYPE_CHECKING:
     from ...coaching import AssignmentView
@@ -23,9 +22,9 @@ class CoachingScreen(Screen[None]):
     BINDINGS = [
         Binding("p", "plan", "Plan from findings"),
         Binding("x", "export", "Export .xlsx"),
+        *NAV_BINDINGS,  # before the filters: Back and Help fit at 80 columns
         Binding("t", "team_filter", "Team filter"),
         Binding("s", "status_filter", "Status filter"),
-        Binding("escape", "back", "Back"),
     ]
     PALETTE = [
         ("plan", "Plan coaching", "Create assignments from the QA findings"),
@@ -44,14 +43,14 @@ class CoachingScreen(Screen[None]):
         self.status: str | None = None
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Label("Coaching plan", classes="title", id="coaching-title")
         yield LoadingIndicator(id="coaching-loading")
         yield Label("", id="coaching-stage")
         yield ProgressBar(id="coaching-progress", show_eta=False)
         yield DataTable(id="assignments", cursor_type="row")
         yield Static(id="assignment-detail", classes="panel")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         self._busy(False)

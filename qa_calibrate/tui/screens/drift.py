@@ -14,8 +14,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
 from ...errors import QAError
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 
 
 def flag_grid(flags: list[Any]) -> str:
@@ -58,8 +57,8 @@ def ewma_chart(flag: Any, width: int) -> Text:
 
 
 class DriftScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh"),
-                Binding("c", "clear", "Clear flag")]
+    BINDINGS = [Binding("f5", "refresh", "Refresh"), Binding("c", "clear", "Clear flag"),
+                *NAV_BINDINGS]
     POLICY = {"clear": "drift.clear"}
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -70,7 +69,7 @@ class DriftScreen(Screen[None]):
         self.flags: list[Any] = []
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Label("Standing drift flags (risk-adjusted CUSUM vs peers and calibration "
                     "reference), kept until a lead clears them", classes="title")
         yield LoadingIndicator(id="drift-loading")
@@ -79,7 +78,7 @@ class DriftScreen(Screen[None]):
             yield DataTable(id="flags", cursor_type="row")
             yield Static(id="flag-chart")
             yield Static(id="flag-evidence", classes="panel")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("flag", "evaluator", "criterion", "direction",

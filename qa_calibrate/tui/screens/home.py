@@ -14,8 +14,7 @@ from textual.widgets import DataTable, Label, Static
 
 from ...errors import QAError
 from ..live import keep_place
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import keys_footer, title_bar
 
 if TYPE_CHECKING:
     from ...sessions import SessionRow
@@ -34,15 +33,18 @@ def store_label(url: str) -> str:
 
 class HomeScreen(Screen[None]):
     _sessions: Sequence[SessionRow] = ()
+    # In footer order: the keys that must fit at 80 columns first (Help and Quit among them).
     BINDINGS = [
-        Binding("enter", "open_selected", "Open"),
         Binding("s", "score", "Score"),
         Binding("m", "meeting", "Meeting"),
         Binding("r", "report", "Report"),
         Binding("d", "drift", "Drift"),
-        Binding("t", "trend", "Trends"),
         Binding("c", "coaching", "Coaching"),
         Binding("l", "sla", "SLAs"),
+        Binding("question_mark", "app.help", "Help", key_display="?"),
+        Binding("q", "app.quit", "Quit"),
+        Binding("t", "trend", "Trends"),
+        Binding("enter", "open_selected", "Open"),
         Binding("u", "switch_user", "Switch person"),
         Binding("f5", "refresh", "Refresh"),
     ]
@@ -76,13 +78,13 @@ class HomeScreen(Screen[None]):
         return bool(app.may_on(self, action))
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Static(id="who")
         yield Label("Your queue", classes="title")
         yield DataTable(id="queue", cursor_type="row")
         yield Label("Calibration sessions", classes="title")
         yield DataTable(id="sessions", cursor_type="row")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         queue = self.query_one("#queue", DataTable)
@@ -122,9 +124,11 @@ class HomeScreen(Screen[None]):
 
         app: Any = self.app
         queue.clear()
+        self._queue: list[int] = []
         if app.user_role:
             try:
                 for row in queue_for(app.store, app.user_name):
+                    self._queue.append(row.session_id)
                     queue.add_row(row.session, f"{row.to_score}/{row.total}",
                                   str(row.drafts), str(row.due_on or ""),
                                   key=str(row.session_id))
@@ -161,6 +165,22 @@ class HomeScreen(Screen[None]):
                 except QAError:
                     cells = ("–", "", "")
             app.from_thread(self._set_headline, str(row.id), cells)
+        self._warm_scoring()
+
+    def _warm_scoring(self) -> None:
+        """Ask the core once, in the headlines worker, for what the scoring screen asks when it
+        opens (and drop the answer): SQLAlchemy compiles those statements on first use, a fifth
+        of the time the screen takes to open in a fresh process, paid here while home shows."""
+        from ...sessions import scoring_item
+
+        app: Any = self.app
+        queue = list(getattr(self, "_queue", []))
+        if not queue:
+            return
+        try:
+            scoring_item(app.store, queue[0], evaluator=app.user_name, position=None)
+        except QAError:
+            pass  # the screen will say why when it is opened
 
     def _set_headline(self, key: str, cells: tuple[str, str, str]) -> None:
         table = self.query_one("#sessions", DataTable)

@@ -12,14 +12,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import DataTable, LoadingIndicator, Static
 
 from ...errors import Conflict, QAError
 from ..live import LiveScreen, keep_place
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 from ..widgets.transcript import TranscriptView
+from .modals import ChoiceScreen
 
 if TYPE_CHECKING:
     from ...report import CriterionAgreement, MeetingRow, MeetingView, SessionReport
@@ -27,9 +27,28 @@ if TYPE_CHECKING:
 NARROW = 150  # below this width the figures go under the matrix, and the transcript is a toggle
 
 
-def short(name: str) -> str:
-    """A column header that fits 80 columns: the first name, cut to 7 letters."""
-    return name.split()[0][:7] if name.strip() else name
+def short(name: str, width: int = 7) -> str:
+    """A column header that fits 80 columns: the first name, cut to ``width`` letters."""
+    return name.split()[0][:width] if name.strip() else name
+
+
+def ellipsis(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells, ending in "…" when it was cut."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def progress_text(progress: Any) -> str:
+    """Submitted / expected and who still has work, for the reveal dialog."""
+    lines = [f"{progress.submitted} of {progress.expected} evaluations submitted."]
+    left = progress.with_work_left
+    if left:
+        lines.append("Still to submit:")
+        lines += [f"  {p.name}{' (benchmark)' if p.benchmark else ''}: {p.left} of {p.total}"
+                  + (f", {p.drafts} in draft" if p.drafts else "") for p in left]
+        lines.append("Their unsubmitted work is left out of the comparison.")
+    else:
+        lines.append("Everyone has submitted.")
+    return "\n".join(lines)
 
 
 def cell_text(criterion: Any, value: float | None, na: bool) -> str:
@@ -57,18 +76,25 @@ def _status_line(c: CriterionAgreement) -> str:
     return f"[yellow]can't tell yet[/yellow] vs {c.target:.0%}{settle}"
 
 
+# The matrix's columns: criterion, agreement, the agreed answer (kept in sight with the criterion
+# while the evaluators' columns scroll sideways), then one per evaluator, the benchmark first.
+AGREED_COLUMN = 2
+FIRST_EVALUATOR_COLUMN = 3
+
+
 class MeetingScreen(LiveScreen):
+    # In footer order: what must fit at 80 columns first (Reveal, Close, Back and Help).
     BINDINGS = [
-        Binding("right_square_bracket", "next", "Next", key_display="]"),
-        Binding("left_square_bracket", "previous", "Prev", key_display="["),
         Binding("e", "consensus", "Consensus"),
-        Binding("enter", "cell", "Comment", show=False),
-        Binding("f", "fill", "Fill unanimous"),
-        Binding("p", "panel", "Session report"),
-        Binding("t", "transcript", "Transcript"),
         Binding("R", "reveal", "Reveal", key_display="R"),
         Binding("C", "close_session", "Close", key_display="C"),
-        Binding("escape", "back", "Back"),
+        Binding("right_square_bracket", "next", "Next", key_display="]"),
+        Binding("p", "panel", "Report", tooltip="The session report: per-evaluator figures"),
+        *NAV_BINDINGS,
+        Binding("left_square_bracket", "previous", "Prev", key_display="["),
+        Binding("f", "fill", "Fill unanimous"),
+        Binding("t", "transcript", "Transcript"),
+        Binding("enter", "cell", "Comment", show=False),
     ]
     PALETTE = [
         ("reveal", "Reveal the session", "Lock scoring and show everyone's answers"),
@@ -95,24 +121,40 @@ class MeetingScreen(LiveScreen):
         self.show_panel = False
         self.show_transcript: bool | None = None  # None: beside the matrix when wide enough
         self._transcript_of: int | None = None  # the interaction the pane shows
+        # Consensus typed while the session is still open (the core records consensus only after
+        # reveal): kept in this screen, shown as drafts, recorded when the lead reveals.
+        self.drafts: dict[tuple[int, str], tuple[str, str | None]] = {}
+        self.order: list[int] = []  # the evaluators' indexes in column order
+        self.compact = False
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Static(id="meeting-head", classes="title")
         with Horizontal(id="meeting-body"):
-            yield DataTable(id="matrix", cursor_type="cell", classes="panel")
-            with Vertical(id="meeting-side", classes="panel"):
+            # the criterion column and the header stay put while the matrix scrolls
+            yield DataTable(id="matrix", cursor_type="cell", classes="panel",
+                            fixed_columns=FIRST_EVALUATOR_COLUMN)
+            with VerticalScroll(id="meeting-side", classes="panel"):
                 yield Static(id="criterion-stats")
                 yield LoadingIndicator(id="stats-loading")
                 yield Static(id="cell-detail")
                 yield TranscriptView(id="meeting-transcript", classes="panel")
                 yield Static(id="session-panel")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_resize(self, event: Any) -> None:
-        """Below 150 columns the figures go under the matrix instead of beside it."""
+        """Below 150 columns the figures go under the matrix instead of beside it (and the
+        transcript is a toggle, ``t``); below 100 the matrix's names and criteria are cut
+        shorter, so that 80 columns show every column of a six-person session."""
         self.query_one("#meeting-body").set_class(event.size.width < NARROW, "narrow")
         self._layout_transcript()
+        if (event.size.width < 100) != self.compact:
+            self.compact = event.size.width < 100
+            if self.view is not None:
+                self._fill_matrix()
+        if self.show_panel:  # laid out anew: keep the session report in view
+            self.call_after_refresh(self.query_one("#session-panel").scroll_visible,
+                                    animate=False)
 
     @property
     def narrow(self) -> bool:
@@ -129,6 +171,7 @@ class MeetingScreen(LiveScreen):
 
     def on_mount(self) -> None:
         self.query_one("#meeting-body").set_class(self.narrow, "narrow")
+        self.compact = self.app.size.width < 100
         self.query_one("#session-panel").display = False
         self._layout_transcript()
         if not self.load(self.position):
@@ -207,16 +250,28 @@ class MeetingScreen(LiveScreen):
             return
         names = self.view.evaluators
         bench = self.view.benchmark_index
-        headers = ["criterion", "agree"] + [
-            ("★" + short(n)) if i == bench else short(n) for i, n in enumerate(names)
-        ] + ["agreed"]
+        name_width, key_width = (5, 14) if self.compact else (7, 40)
+        self.order = [i for i in range(len(names)) if i == bench]
+        self.order += [i for i in range(len(names)) if i != bench]
+        headers = ["criterion", "agree", "agreed"] + [
+            ("★" + short(names[i], name_width)) if i == bench else short(names[i], name_width)
+            for i in self.order
+        ]
         table.add_columns(*headers)
         for r in self.view.rows:
             crit = r.criterion
-            label = Text(("‼ " if crit.critical else "") + crit.key)
+            label = Text(ellipsis(("‼ " if crit.critical else "") + crit.key, key_width))
             agree = "–" if math.isnan(r.agreement) else f"{r.agreement:.0%}"
-            cells: list[Any] = [label, agree]
-            for cell in r.cells:
+            cons = r.consensus
+            draft = self.drafts.get((self.view.interaction.id, crit.key))
+            if cons:
+                agreed = Text(cell_text(crit, cons.answer, cons.na), style="bold")
+            elif draft:
+                agreed = Text(f"{draft[0]}?", style="italic")  # a draft, before reveal
+            else:
+                agreed = Text("—", style="dim")
+            cells: list[Any] = [label, agree, agreed]
+            for cell in (r.cells[i] for i in self.order):
                 if not cell.answered:
                     cells.append(Text("·", style="dim"))
                     continue
@@ -228,9 +283,6 @@ class MeetingScreen(LiveScreen):
                 if cell.comment:
                     text.append(" ✎", style="dim")
                 cells.append(text)
-            cons = r.consensus
-            cells.append(Text(cell_text(crit, cons.answer, cons.na), style="bold")
-                         if cons else Text("—", style="dim"))
             table.add_row(*cells, key=crit.key)
 
     def _current_row(self) -> MeetingRow | None:
@@ -277,20 +329,31 @@ class MeetingScreen(LiveScreen):
         col = self.query_one("#matrix", DataTable).cursor_coordinate.column
         names = self.view.evaluators if self.view is not None else ()
         lines = [f"[b]comments on {r.criterion.key}[/b]"]
-        for n, (who, cell) in enumerate(zip(names, r.cells, strict=True)):
-            here = "▸" if col == n + 2 else " "
+        selected = self._evaluator_at(col)
+        for n in self.order:  # in the matrix's column order
+            who, cell = names[n], r.cells[n]
+            here = "▸" if n == selected else " "
             if cell.comment:
                 turn = f" [b]↳ #{cell.turn}[/b]" if cell.turn is not None else ""
                 lines.append(f"{here}[b]{escape(who)}[/b]{turn}: {escape(cell.comment)}")
-            elif col == n + 2:
+            elif n == selected:
                 lines.append(f"{here}[b]{escape(who)}[/b]: [dim]no comment[/dim]")
         if len(lines) == 1:
             lines.append("[dim]no comments[/dim]")
+        mark = "▸" if col == AGREED_COLUMN else " "
         if r.consensus:
-            mark = "▸" if col == 2 + len(names) else " "
             lines.append(f"{mark}[b]consensus note[/b]: "
                          f"{escape(r.consensus.note or '—')}")
+        elif self.view is not None and (
+                draft := self.drafts.get((self.view.interaction.id, r.criterion.key))):
+            lines.append(f"{mark}[b]draft consensus[/b] {escape(draft[0])} (recorded when you "
+                         f"reveal): {escape(draft[1] or '—')}")
         return "\n".join(lines)
+
+    def _evaluator_at(self, col: int) -> int | None:
+        """The evaluator (index in the view) whose column ``col`` is, if any."""
+        k = col - FIRST_EVALUATOR_COLUMN
+        return self.order[k] if 0 <= k < len(self.order) else None
 
     def _mark_turns(self, r: MeetingRow) -> None:
         """Highlight the turns the criterion's comments are tied to, saying whose; the
@@ -303,7 +366,8 @@ class MeetingScreen(LiveScreen):
                 tied.setdefault(cell.turn, []).append(short(names[n]))
         pane = self.query_one("#meeting-transcript", TranscriptView)
         if self.view is not None and self.view.transcript is not None:
-            focus = r.cells[col - 2].turn if 2 <= col < 2 + len(r.cells) else None
+            selected = self._evaluator_at(col)
+            focus = r.cells[selected].turn if selected is not None else None
             pane.mark({seq: ", ".join(who) for seq, who in tied.items()}, focus=focus)
 
     @work(exclusive=True, thread=True, group="report")
@@ -372,7 +436,10 @@ class MeetingScreen(LiveScreen):
 
     def action_panel(self) -> None:
         self.show_panel = not self.show_panel
-        self.query_one("#session-panel").display = self.show_panel
+        panel = self.query_one("#session-panel")
+        panel.display = self.show_panel
+        if self.show_panel:  # on a short terminal it is below the fold: bring it into view
+            self.call_after_refresh(panel.scroll_visible, animate=False)
 
     def _refresh_after_change(self) -> None:
         self.load(self.position)
@@ -387,24 +454,37 @@ class MeetingScreen(LiveScreen):
             return
         crit = r.criterion
         current = r.consensus
+        if self.view is None:
+            return
+        cell = (self.view.interaction.id, crit.key)
+        draft = self.drafts.get(cell)
+        value_now = (crit.answer_text(current.answer, current.na).split(" ")[0]
+                     if current else draft[0] if draft else "")
+        note_now = (current.note if current else None) or (draft[1] if draft else "") or ""
 
         def got_value(value: str | None) -> None:
             if not value:
                 return
 
             def got_note(note: str | None) -> None:
+                if self.view is not None and self.view.state == "open":  # kept, not lost
+                    self.drafts[cell] = (value.strip(), note or None)
+                    self.notify(f"Draft consensus for {crit.key} kept: it is recorded when you "
+                                "reveal the session.")
+                    self._fill_matrix()
+                    self._update_side()
+                    return
                 self._set_consensus(crit.key, value.strip(), note,
                                     current.version if current else 0)
 
             self.app.push_screen(
                 PromptScreen(f"Why {crit.key} = {value}?", "A note, so it is not argued again",
-                             (current.note if current else None) or ""), got_note)
+                             note_now), got_note)
 
         self.app.push_screen(
             PromptScreen(f"Consensus for {crit.key}", crit.choices_text()
                          .replace("1 Yes", "yes").replace("2 No", "no").replace("n N/A", "n/a"),
-                         crit.answer_text(current.answer, current.na).split(" ")[0]
-                         if current else ""),
+                         value_now),
             got_value,
         )
 
@@ -432,24 +512,41 @@ class MeetingScreen(LiveScreen):
         self._refresh_after_change()
 
     def action_fill(self) -> None:
+        self._fill("unanimous")
+
+    def _fill(self, method: str) -> bool:
         from ...sessions import fill_consensus
 
         app: Any = self.app
         try:
-            n = fill_consensus(app.store, self.session_ref, method="unanimous",
-                               actor=app.user_name)
+            n = fill_consensus(app.store, self.session_ref, method=method, actor=app.user_name)
         except QAError as exc:
             app.fail(exc)
-            return
-        self.notify(f"{n} unanimous cells recorded as consensus.")
+            return False
+        source = "unanimous" if method == "unanimous" else "benchmark"
+        self.notify(f"{n} cells recorded as consensus from the {source} answers.")
         self._refresh_after_change()
+        return True
 
-    def _confirm(self, question: str, then: Any) -> None:
+    def _confirm(self, question: str, then: Any, body: str = "") -> None:
         from .modals import ConfirmScreen
 
-        self.app.push_screen(ConfirmScreen(question), lambda ok: then() if ok == "yes" else None)
+        self.app.push_screen(ConfirmScreen(question, body),
+                             lambda ok: then() if ok == "yes" else None)
+
+    def _progress(self) -> Any:
+        """The core's count of submissions and consensus (None, and told why, if refused)."""
+        from ...sessions import session_progress
+
+        app: Any = self.app
+        try:
+            return session_progress(app.store, self.session_ref, actor=app.user_name)
+        except QAError as exc:
+            app.fail(exc)
+            return None
 
     def action_reveal(self) -> None:
+        """Say who has submitted and who still has work, then reveal on Yes."""
         from ...sessions import reveal
 
         def go() -> None:
@@ -460,11 +557,40 @@ class MeetingScreen(LiveScreen):
                 app.fail(exc)
                 return
             self.notify("Revealed: scoring is locked, answers are visible.")
+            self._record_drafts()
             self._refresh_after_change()
 
-        self._confirm("Reveal the session? Scoring locks.", go)
+        if not self.app.may_on(self, "reveal"):  # type: ignore[attr-defined]
+            go()  # not offered to this role; called anyway, the core refuses and says why
+            return
+        progress = self._progress()
+        if progress is None:
+            return
+        body = progress_text(progress)
+        if self.drafts:
+            body += f"\n{len(self.drafts)} draft consensus will be recorded."
+        self._confirm(f"Reveal {progress.session}? Scoring locks.", go, body)
+
+    def _record_drafts(self) -> None:
+        from ...sessions import set_consensus
+
+        app: Any = self.app
+        recorded = 0
+        for (interaction_id, key), (value, note) in list(self.drafts.items()):
+            try:
+                set_consensus(app.store, self.session_ref, interaction=f"#{interaction_id}",
+                              criterion=key, value=value, note=note, actor=app.user_name)
+            except QAError as exc:  # a draft the core refuses stays a draft, and says why
+                app.fail(exc)
+                continue
+            del self.drafts[(interaction_id, key)]
+            recorded += 1
+        if recorded:
+            self.notify(f"{recorded} draft consensus recorded.")
 
     def action_close_session(self) -> None:
+        """Close on Yes when consensus is complete; otherwise say what is missing and offer to
+        fill it from unanimous answers or the benchmark's."""
         from ...sessions import close
 
         def go() -> None:
@@ -477,7 +603,37 @@ class MeetingScreen(LiveScreen):
             self.notify("Session closed.")
             self._refresh_after_change()
 
-        self._confirm("Close the session? It becomes read-only.", go)
+        if not self.app.may_on(self, "close_session"):  # type: ignore[attr-defined]
+            go()  # not offered to this role; called anyway, the core refuses and says why
+            return
+        progress = self._progress()
+        if progress is None:
+            return
+        if progress.state != "revealed" or not progress.consensus_missing:
+            self._confirm(f"Close {progress.session}? It becomes read-only.", go)
+            return
+        options = []
+        if progress.fill_unanimous:
+            options.append(("unanimous", f"Fill {progress.fill_unanimous} cells from unanimous "
+                                         "answers"))
+        if progress.fill_benchmark:
+            options.append(("benchmark", f"Fill {progress.fill_benchmark} cells from the "
+                                         "benchmark's answers"))
+        options.append(("cancel", "Cancel: record the rest by hand (e)"))
+        body = (f"Consensus is recorded on {progress.consensus_done} of "
+                f"{progress.consensus_cells} cells; {progress.consensus_missing} are missing, "
+                "and the session closes only when every cell has one.")
+
+        def chosen(method: str | None) -> None:
+            if method in ("unanimous", "benchmark") and self._fill(method):
+                self.action_close_session()  # again: close, or say what is still missing
+
+        self.app.push_screen(ChoiceScreen("Consensus is incomplete", options, body), chosen)
 
     def action_back(self) -> None:
+        """Back; drafts of consensus live only on this screen, so leaving with some asks first."""
+        if self.drafts:
+            self._confirm(f"Leave the meeting? {len(self.drafts)} draft consensus (typed before "
+                          "reveal) would be lost.", self.app.pop_screen)
+            return
         self.app.pop_screen()

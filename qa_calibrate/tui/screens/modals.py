@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 
@@ -40,17 +40,21 @@ class PromptScreen(ModalScreen[str | None]):
 
 
 class ChoiceScreen(ModalScreen[str | None]):
-    """Pick one of several options; returns the option id or None."""
+    """Pick one of several options; returns the option id or None. ``body``: what the choice
+    is about, above the options (it scrolls when the terminal is short)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str, options: list[tuple[str, str]]) -> None:
+    def __init__(self, title: str, options: list[tuple[str, str]], body: str = "") -> None:
         super().__init__()
-        self.title_text, self.options = title, options
+        self.title_text, self.options, self.body = title, options, body
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.title_text, classes="title")
+            if self.body:
+                with VerticalScroll(id="dialog-body"):
+                    yield Static(self.body, markup=False)
             yield OptionList(*[Option(label, id=key) for key, label in self.options], id="choices")
 
     def on_mount(self) -> None:
@@ -66,5 +70,5 @@ class ChoiceScreen(ModalScreen[str | None]):
 class ConfirmScreen(ChoiceScreen):
     """Yes / No."""
 
-    def __init__(self, question: str) -> None:
-        super().__init__(question, [("yes", "Yes"), ("no", "No")])
+    def __init__(self, question: str, body: str = "") -> None:
+        super().__init__(question, [("yes", "Yes"), ("no", "No")], body)

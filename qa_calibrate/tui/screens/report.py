@@ -16,8 +16,7 @@ from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
 from ...errors import QAError
 from ..live import LiveScreen, keep_place
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 
 if TYPE_CHECKING:
     from ...report import EvaluatorSummary
@@ -63,7 +62,7 @@ def gap_chart(who: str, gaps: list[float], width: int) -> Text:
 
 
 class ReportScreen(LiveScreen):
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh")]
+    BINDINGS = [Binding("f5", "refresh", "Refresh"), *NAV_BINDINGS]
 
     def __init__(self, session_ref: Any = None) -> None:
         super().__init__()
@@ -71,7 +70,7 @@ class ReportScreen(LiveScreen):
         self.rows: list[EvaluatorSummary] = []
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Label("Evaluators across revealed and closed sessions", classes="title",
                     id="report-title")
         yield LoadingIndicator(id="report-loading")
@@ -80,7 +79,7 @@ class ReportScreen(LiveScreen):
             yield Static(id="chart")
             yield Static(id="criterion-bias", classes="panel")
             yield Static(id="gap-chart")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

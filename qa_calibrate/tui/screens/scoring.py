@@ -11,22 +11,26 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
 from ...errors import Conflict, QAError
 from ...scoring import CriterionView, ScoringItem
 from ..widgets.criteria import CriteriaTable
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 from ..widgets.transcript import TranscriptView
 
-# Number keys answer; only "1" is shown in the footer, as "1-9".
+# Number keys answer; only "0" is shown in the footer, as "0-9" (the help screen lists them as
+# one line too).
 ANSWER_KEYS = [
-    Binding(str(d), f"answer({d})", "Answer", show=d == 1, key_display="1-9" if d == 1 else None)
+    Binding(str(d), f"answer({d})", "Answer", show=d == 0, key_display="0-9" if d == 0 else None)
     for d in range(10)
 ]
+
+
+# The keys that change the evaluation: not offered (footer, help, palette) on a read-only one.
+SCORING_ACTIONS = frozenset({"answer", "na", "comment", "root_cause", "enter_value", "submit"})
 
 
 class ScoringScreen(Screen[None]):
@@ -47,7 +51,7 @@ class ScoringScreen(Screen[None]):
         Binding("right_square_bracket", "next", "Next", key_display="]"),
         Binding("left_square_bracket", "previous", "Prev", key_display="[", show=False),
         Binding("S", "submit", "Submit", key_display="S"),
-        Binding("escape", "back", "Back", show=False),
+        *NAV_BINDINGS,
     ]
     PALETTE = [
         ("submit", "Submit this evaluation", "Check every criterion is answered, then submit"),
@@ -68,16 +72,27 @@ class ScoringScreen(Screen[None]):
         self._detail_text: str | None = None
         self._shown_interaction: int | None = None  # whose transcript the pane shows
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Before the item is loaded the keys count as offered: most items are editable, and
+        # the footer is built once instead of twice while the screen opens.
+        return action not in SCORING_ACTIONS or not self.item or self.is_editable
+
+    @property
+    def is_editable(self) -> bool:
+        """Whether this evaluation can still change (a draft, in an open session)."""
+        return self.item is not None and self.item.editable
+
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Static(id="scoring-head", classes="title")
         with Horizontal(id="scoring-body"):
             yield TranscriptView(id="transcript", classes="panel")
             with Vertical(id="rubric-side"):
                 yield CriteriaTable("", "criterion", "answer", id="criteria", classes="panel")
-                yield Static(id="criterion-detail", classes="panel")
+                with VerticalScroll(id="criterion-detail", classes="panel"):
+                    yield Static(id="criterion-detail-text")
         yield Static(id="score-bar")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         self.load(self.position)  # None: the queue opens on its first sample still to do
@@ -113,6 +128,7 @@ class ScoringScreen(Screen[None]):
         self._fill_criteria(keep_row)
         self._update_detail()
         self._update_score_bar()
+        self.refresh_bindings()  # a submitted evaluation offers no scoring keys
 
     def _fill_criteria(self, keep_row: bool) -> None:
         table = self.query_one("#criteria", CriteriaTable)
@@ -151,10 +167,13 @@ class ScoringScreen(Screen[None]):
         ans = self.item.answer(c)
         tied = ans.turn if ans else None
         self.query_one(TranscriptView).mark({} if tied is None else {tied: "this comment"})
+        # the answer keys before the question: they stay in sight when the panel is short
         lines = [f"[b]{c.section}[/b] · weight {c.weight:g}"
                  + (" · [red]critical: a fail sets the score to 0[/red]" if c.critical else "")
-                 + (" · subjective" if c.subjective else ""),
-                 c.question, f"[dim]keys:[/dim] {c.choices_text()}"]
+                 + (" · subjective" if c.subjective else "")]
+        if self.is_editable:
+            lines.append(f"[dim]answer:[/dim] {c.choices_text()}")
+        lines.append(c.question)
         if self.show_all_guidance:
             lines += [f"  [b]{k}[/b]: {v}" for k, v in c.guidance.items()]
         elif ans and (anchor := c.guidance_for(ans.value, ans.na)):
@@ -174,7 +193,7 @@ class ScoringScreen(Screen[None]):
         # an unchanged panel is not updated (an update lays the screen out again).
         if text != self._detail_text:
             self._detail_text = text
-            self.query_one("#criterion-detail", Static).update(text)
+            self.query_one("#criterion-detail-text", Static).update(text)
 
     def _update_score_bar(self) -> None:
         bar = self.query_one("#score-bar", Static)
@@ -190,7 +209,9 @@ class ScoringScreen(Screen[None]):
         if failed:
             text = f"AUTO-FAIL ({', '.join(failed)}): score 0  ·  {answered}/{total} answered"
         if item.status == "submitted":
-            text += "  ·  submitted: read-only"
+            text += ": read-only"
+        elif item.state != "open":
+            text += f"  ·  session {item.state}: read-only"
         bar.update(text)
 
     # ---------------------------------------------------------------- saving
@@ -262,9 +283,9 @@ class ScoringScreen(Screen[None]):
         if c is None or not self._editable():
             return
 
-        def done(value: str | None) -> None:
-            if value is not None and value.strip():
-                self.save(answers={c.key: value.strip()})
+        def done(value: str | None) -> None:  # a typed answer moves on, as a key does
+            if value is not None and value.strip() and self.save(answers={c.key: value.strip()}):
+                self._advance()
 
         self.app.push_screen(PromptScreen(f"Answer: {c.key}", c.choices_text()), done)
 
@@ -360,12 +381,25 @@ class ScoringScreen(Screen[None]):
             self.notify("This is the first sample.")
 
     def action_submit(self) -> None:
-        from ...sessions import submit_item
+        """Ask once, then submit."""
+        from .modals import ConfirmScreen
 
         item = self.item
         if item is None or not self._editable():
             return
+        answered, total, score = len(item.answers), len(item.criteria), item.score
+        question = (f"Submit {item.interaction.ref}: {answered}/{total} answered, "
+                    f"score {'–' if score is None else f'{score:.1f}'}? It becomes read-only.")
+        self.app.push_screen(ConfirmScreen(question),
+                             lambda ok: self._submit() if ok == "yes" else None)
+
+    def _submit(self) -> None:
+        from ...sessions import submit_item
+
         app: Any = self.app
+        item = self.item
+        if item is None:
+            return
         try:
             result = submit_item(app.store, self.session_ref, evaluator=app.user_name,
                                  interaction_id=item.interaction.id,

@@ -13,8 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
 from ...errors import QAError
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 
 STYLE = {"met": "bold green", "missed": "bold red", "too close to tell": "yellow",
          "too few": "dim"}
@@ -58,8 +57,8 @@ def detail(row: dict[str, Any]) -> str:
 
 
 class SlaScreen(Screen[None]):
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh"),
-                Binding("p", "period", "Month/quarter")]
+    BINDINGS = [Binding("p", "period", "Month/quarter"), Binding("f5", "refresh", "Refresh"),
+                *NAV_BINDINGS]
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,13 +66,13 @@ class SlaScreen(Screen[None]):
         self.period = "month"
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Label("Quality SLAs per site and period (green met · red missed · yellow too "
                     "close to tell · grey too few)", classes="title")
         yield LoadingIndicator(id="sla-loading")
         yield DataTable(id="sla", cursor_type="row")
         yield Static(id="sla-detail", classes="panel")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns("site", "period", "evaluations",

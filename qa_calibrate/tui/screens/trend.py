@@ -16,8 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Label, LoadingIndicator, Static
 
 from ...errors import QAError
-from ..widgets.footer import KeysFooter
-from ..widgets.title_bar import TitleBar
+from ..widgets.keys import NAV_BINDINGS, keys_footer, title_bar
 
 
 def _short(session: str, width: int) -> str:
@@ -56,14 +55,14 @@ def figure(point: Any, pct: bool) -> str:
 
 class TrendScreen(Screen[None]):
     AUTO_FOCUS = "#calibration-table"  # ↑/↓ pick the evaluator whose line is drawn
-    BINDINGS = [Binding("escape", "back", "Back"), Binding("f5", "refresh", "Refresh")]
+    BINDINGS = [Binding("f5", "refresh", "Refresh"), *NAV_BINDINGS]
 
     def __init__(self) -> None:
         super().__init__()
         self.view: Any = None
 
     def compose(self) -> ComposeResult:
-        yield TitleBar()
+        yield title_bar()
         yield Label("Trends over revealed and closed sessions (oldest first)", classes="title")
         yield LoadingIndicator(id="trend-loading")
         with VerticalScroll(id="trend-body"):
@@ -72,7 +71,7 @@ class TrendScreen(Screen[None]):
                         "evaluator", classes="muted")
             yield DataTable(id="calibration-table", cursor_type="row")
             yield Static(id="calibration-chart")
-        yield KeysFooter()
+        yield keys_footer(self.app)
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
@@ -95,9 +94,9 @@ class TrendScreen(Screen[None]):
         try:
             view = trend_view(app.store, actor=app.user_name)
         except QAError as exc:
-            self.app.call_from_thread(app.fail, exc)
+            app.from_thread(app.fail, exc)
             view = None
-        self.app.call_from_thread(self._show, view)
+        app.from_thread(self._show, view)
 
     def _show(self, view: Any) -> None:
         self.view = view

@@ -9,6 +9,9 @@ focused or blurred cursor, the hovered row as its hover row), and moves the same
 page up/down, ctrl+home/ctrl+end for the first and last row, home/end and left/right to scroll
 sideways, a click puts the cursor on a row, the mouse highlights the row it is over.
 
+Cells that do not fit the width the table has are cut with an ellipsis ("3 Professio…"),
+the last column first, instead of being cropped at the edge.
+
 One difference: it has no Enter binding (the DataTable's Enter selected the row, which nothing
 used), so Enter reaches the screen.
 """
@@ -122,6 +125,7 @@ class CriteriaTable(ScrollView, can_focus=True):
         self._meta_styles: dict[tuple[int, int, bool], Style] = {}
         self._styles: tuple[Style, ...] = ()  # set for each render by render_lines
         self._new_rows = False
+        self._fit: tuple[int, list[int], list[list[Text]], list[Text]] | None = None
 
     # ------------------------------------------------------------------ content
     @property
@@ -135,8 +139,10 @@ class CriteriaTable(ScrollView, can_focus=True):
             max([label.cell_len, *(row[n].cell_len for row in self._rows if n < len(row))])
             for n, label in enumerate(self._headers)
         ]
-        width = sum(self._widths) + 2 * CELL_PADDING * len(self._widths)
-        self.virtual_size = Size(width, len(self._rows) + 1)
+        self._fit = None
+        # as wide as the table cut to its narrowest: it scrolls sideways only if even that is wider
+        narrowest = self._table_width([min(width, 4) for width in self._widths])
+        self.virtual_size = Size(narrowest, len(self._rows) + 1)
         self.refresh()
         self._new_rows = True  # the cursor is scrolled into view once they are laid out
         self.move_cursor(cursor_row)
@@ -162,6 +168,37 @@ class CriteriaTable(ScrollView, can_focus=True):
         self.scroll_to_region(region, animate=animate, spacing=Spacing(1, 0, 0, 0), force=True)
 
     # ------------------------------------------------------------------ drawing
+    @staticmethod
+    def _table_width(widths: list[int]) -> int:
+        return sum(widths) + 2 * CELL_PADDING * len(widths)
+
+    def _fitted(self, room: int) -> tuple[list[int], list[list[Text]], list[Text]]:
+        """Column widths, rows and headers cut to ``room`` cells: the last column gives way
+        first, down to 4 cells, then the one before it; a cut cell ends in "…"."""
+        if self._fit is not None and self._fit[0] == room:
+            return self._fit[1], self._fit[2], self._fit[3]
+        widths = list(self._widths)
+        over = self._table_width(widths) - room
+        for column in reversed(range(len(widths))):
+            if over <= 0:
+                break
+            give = min(over, max(0, widths[column] - 4))
+            widths[column] -= give
+            over -= give
+
+        def cut(cell: Text, width: int) -> Text:
+            if cell.cell_len <= width:
+                return cell
+            cell = cell.copy()
+            cell.truncate(width, overflow="ellipsis")
+            return cell
+
+        rows = [[cut(cell, w) for cell, w in zip(row, widths, strict=False)]
+                for row in self._rows]
+        headers = [cut(cell, w) for cell, w in zip(self._headers, widths, strict=False)]
+        self._fit = (room, widths, rows, headers)
+        return widths, rows, headers
+
     def _meta(self, row: int, column: int, out_of_bounds: bool = False) -> Style:
         key = (row, column, out_of_bounds)
         style = self._meta_styles.get(key)
@@ -187,11 +224,12 @@ class CriteriaTable(ScrollView, can_focus=True):
             component += cursor
         post = Style.from_color(component.color) + Style.from_color(bgcolor=component.bgcolor)
         row_style = header_style if header else base
-        cells = self._headers if header else self._rows[row]
+        widths, rows, headers = self._fitted(self.scrollable_content_region.width)
+        cells = headers if header else rows[row]
         segments: list[Segment] = []
         pad = " " * CELL_PADDING
         console = self.app.console
-        for column, (cell, width) in enumerate(zip(cells, self._widths, strict=False)):
+        for column, (cell, width) in enumerate(zip(cells, widths, strict=False)):
             pre = row_style + self._meta(row, column) + component
             plain = pre + post
             segments.append(Segment(pad, plain))
@@ -204,7 +242,7 @@ class CriteriaTable(ScrollView, can_focus=True):
                 segments.append(Segment(cell.plain, plain))
             segments.append(Segment(" " * (width - cell.cell_len) + pad, plain))
         extend = row_style + component + self._meta(row, 0, out_of_bounds=True)
-        used = sum(self._widths) + 2 * CELL_PADDING * len(self._widths)
+        used = self._table_width(widths)
         segments.append(Segment(" " * max(0, self.size.width - used), extend))
         return segments
 
