@@ -488,3 +488,42 @@ async def test_drift_screen_shows_standing_flags_with_their_dates_and_a_lead_cle
     with store.read() as s:
         flag = s.exec(select(m.DriftFlag)).one()
         assert (flag.cleared_by, flag.clear_note) == (LEAD, "reviewed")
+
+
+async def test_markup_in_stored_text_is_shown_literally_on_the_screens(cal):
+    """A comment, a root cause or a name holding Rich markup (``[/x]``, ``[b]``) is shown as
+    typed on the scoring and meeting screens, never read as markup (nor a crash)."""
+    from textual.widgets import Static
+
+    store, sid, ids = cal
+    hostile = "[/x] [b]not bold[/b] [link=x]"
+    for who in EVALUATORS + [LEAD]:
+        for ext in ids:
+            sessions.score(store, sid, evaluator=who, interaction=ext, submit_now=who != "Ann",
+                           answers=dict(FULL_PASS, empathy=2 if who == "Cy" else 4),
+                           comments={"empathy": hostile})
+    app = make_app(store, "Ann", start=("score", sid))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ScoringScreen)
+        row = next(n for n, c in enumerate(screen.item.criteria) if c.key == "empathy")
+        screen.query_one("#criteria").move_cursor(row=row)
+        await pilot.pause()
+        shown = str(screen.query_one("#criterion-detail-text", Static).render())
+        assert hostile in shown
+    sessions.score(store, sid, evaluator="Ann", interaction=ids[0], answers={},
+                   submit_now=True)
+    for ext in ids[1:]:
+        sessions.score(store, sid, evaluator="Ann", interaction=ext, answers={},
+                       submit_now=True)
+    sessions.reveal(store, sid, actor=LEAD)
+    app = make_app(store, LEAD, start=("meeting", sid))
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, MeetingScreen) and screen.view is not None
+        assert screen.view.rows[0].criterion.key == "empathy"
+        assert hostile in str(screen.query_one("#cell-detail", Static).render())

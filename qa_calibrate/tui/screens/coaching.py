@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -91,8 +92,8 @@ class CoachingScreen(Screen[None]):
             return
         r = self.rows[table.cursor_row]
         ex = ", ".join(r.evidence.examples) or "—"
-        panel.update(f"[b]{r.assignee}[/b] → {r.module_title} ({r.module_id})\n"
-                     f"{r.reason}\nexamples: {ex}")
+        panel.update(f"[b]{escape(r.assignee)}[/b] → {escape(r.module_title or '')} "
+                     f"({escape(r.module_id)})\n{escape(r.reason)}\nexamples: {escape(ex)}")
 
     def _busy(self, on: bool, what: str = "") -> None:
         """Show or hide the loading state: a spinner, the stage and a progress bar."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -129,12 +130,13 @@ class DriftScreen(Screen[None]):
             "not kept"
         chart.update(ewma_chart(f, self.size.width - 2))
         panel.update(
-            f"[b]{f.evaluator}[/b] is {f.direction} on [b]{f.criterion}[/b] ({f.rubric}) since "
+            f"[b]{escape(f.evaluator)}[/b] is {f.direction} on [b]{escape(f.criterion)}[/b] "
+            f"({escape(f.rubric)}) since "
             f"about {f.onset_date}; signalled {f.first_date} ({kept}).\n"
             f"fail rate {f.evaluator_fail_rate:.0%} vs {f.reference_fail_rate:.0%} "
             f"({'peers' if f.source == 'routine' else 'reference'}), {f.evidence_count} answers, "
             f"observed {f.observed} vs expected {f.expected:.1f} (z = {f.z:.1f})\n"
-            f"examples: {', '.join(f.examples) or '—'}"
+            f"examples: {escape(', '.join(f.examples)) or '—'}"
         )
 
     def action_clear(self) -> None:

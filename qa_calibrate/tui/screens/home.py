@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -109,7 +110,7 @@ class HomeScreen(Screen[None]):
         role = app.user_role or "not in the store"
         hint = "  ·  u: switch person" if app.demo else ""
         self.query_one("#who", Static).update(
-            f"[b]{who}[/b] ({role})  ·  store {store_label(app.store.url)}{hint}"
+            f"[b]{escape(who)}[/b] ({role})  ·  store {escape(store_label(app.store.url))}{hint}"
         )
         queue = self.query_one("#queue", DataTable)
         with keep_place(queue):

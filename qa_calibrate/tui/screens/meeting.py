@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -215,8 +216,8 @@ class MeetingScreen(LiveScreen):
         self.position = view.position
         it = view.interaction
         self.query_one("#meeting-head", Static).update(
-            f"{view.session} · [b]{view.state}[/b] · interaction "
-            f"{self.position + 1}/{view.total} {it.ref} · agent {it.agent or '–'}"
+            f"{escape(view.session)} · [b]{view.state}[/b] · interaction "
+            f"{self.position + 1}/{view.total} {escape(it.ref)} · agent {escape(it.agent or '–')}"
         )
         self._fill_matrix()
         self._show_transcript()
@@ -303,8 +304,8 @@ class MeetingScreen(LiveScreen):
             detail.update("")
             return
         crit = r.criterion
-        lines = [f"[b]{crit.key}[/b] ({crit.scale}{', critical' if crit.critical else ''})",
-                 crit.question]
+        lines = [f"[b]{escape(crit.key)}[/b] ({crit.scale}"
+                 f"{', critical' if crit.critical else ''})", escape(crit.question)]
         here = "–" if math.isnan(r.agreement) else f"{r.agreement:.0%}"
         lines.append(f"[b]this interaction[/b] (the agree column): {here} of evaluator pairs "
                      "agree")
@@ -328,7 +329,7 @@ class MeetingScreen(LiveScreen):
 
         col = self.query_one("#matrix", DataTable).cursor_coordinate.column
         names = self.view.evaluators if self.view is not None else ()
-        lines = [f"[b]comments on {r.criterion.key}[/b]"]
+        lines = [f"[b]comments on {escape(r.criterion.key)}[/b]"]
         selected = self._evaluator_at(col)
         for n in self.order:  # in the matrix's column order
             who, cell = names[n], r.cells[n]
@@ -395,7 +396,7 @@ class MeetingScreen(LiveScreen):
             panel.update("")
             return
         rep = self.report
-        lines = [f"[b]Whole session[/b], evaluators vs {rep.reference}",
+        lines = [f"[b]Whole session[/b], evaluators vs {escape(rep.reference)}",
                  f"{'who':<14}{'match':>6}{'cal.':>6}{'gap':>7}{'|gap|':>7}"]
 
         def n(v: float, f: str) -> str:
@@ -403,7 +404,7 @@ class MeetingScreen(LiveScreen):
 
         for e in rep.evaluators:
             mark = " [red]out[/red]" if e.out_of_band else ""
-            lines.append(f"{e.evaluator[:13]:<14}{n(e.match_rate, '.0%'):>6}"
+            lines.append(f"{escape(f'{e.evaluator[:13]:<14}')}{n(e.match_rate, '.0%'):>6}"
                          f"{n(e.calibration_score, '.0f'):>6}{n(e.mean_gap, '+.1f'):>7}"
                          f"{n(e.mean_abs_gap, '.1f'):>7}{mark}")
         lines.append(f"score ICC(2,1): {rep.overall_score_icc.text()}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -160,10 +161,10 @@ class ReportScreen(LiveScreen):
             return
         row = self.rows[table.cursor_row]
         who = row.evaluator
-        parts = [f"{b.criterion} {b.bias * 100:+.0f}% ({b.mismatches} of "
+        parts = [f"{escape(b.criterion)} {b.bias * 100:+.0f}% ({b.mismatches} of "
                  f"{b.answers} differ)" for b in row.criterion_bias[:6]
                  if b.bias or b.mismatches]
-        bias.update(f"[b]{who}[/b], bias per criterion (share of its scale, + lenient): "
+        bias.update(f"[b]{escape(who)}[/b], bias per criterion (share of its scale, + lenient): "
                     + ("; ".join(parts) if parts else "none"))
         chart.update(gap_chart(who, getattr(self, "gaps", {}).get(who, []),
                                self.size.width - 2))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -120,7 +121,7 @@ class ScoringScreen(Screen[None]):
         head = (f"{self.item.session} · {self.position + 1}/{self.item.total} · "
                 f"{it.ref} · {it.channel} · agent {it.agent or '–'} · {it.team or ''}"
                 f" · {self.item.status}")
-        self.query_one("#scoring-head", Static).update(head)
+        self.query_one("#scoring-head", Static).update(escape(head))
         transcript = self.query_one(TranscriptView)
         if self._shown_interaction != it.id:  # a save keeps the reader's place
             self._shown_interaction = it.id
@@ -168,20 +169,20 @@ class ScoringScreen(Screen[None]):
         tied = ans.turn if ans else None
         self.query_one(TranscriptView).mark({} if tied is None else {tied: "this comment"})
         # the answer keys before the question: they stay in sight when the panel is short
-        lines = [f"[b]{c.section}[/b] · weight {c.weight:g}"
+        lines = [f"[b]{escape(c.section)}[/b] · weight {c.weight:g}"
                  + (" · [red]critical: a fail sets the score to 0[/red]" if c.critical else "")
                  + (" · subjective" if c.subjective else "")]
         if self.is_editable:
-            lines.append(f"[dim]answer:[/dim] {c.choices_text()}")
-        lines.append(c.question)
+            lines.append(f"[dim]answer:[/dim] {escape(c.choices_text())}")
+        lines.append(escape(c.question))
         if self.show_all_guidance:
-            lines += [f"  [b]{k}[/b]: {v}" for k, v in c.guidance.items()]
+            lines += [f"  [b]{escape(k)}[/b]: {escape(v)}" for k, v in c.guidance.items()]
         elif ans and (anchor := c.guidance_for(ans.value, ans.na)):
-            lines.append(f"  [dim]{anchor[0]}:[/dim] {anchor[1]}")
+            lines.append(f"  [dim]{escape(anchor[0])}:[/dim] {escape(anchor[1])}")
         if ans and ans.comment:
-            lines.append(f"[dim]comment:[/dim] {ans.comment}")
+            lines.append(f"[dim]comment:[/dim] {escape(ans.comment)}")
         if ans and ans.root_cause:
-            lines.append(f"[dim]root cause:[/dim] {ans.root_cause}")
+            lines.append(f"[dim]root cause:[/dim] {escape(ans.root_cause)}")
         if tied is not None:
             lines.append(f"[dim]tied to turn:[/dim] #{tied} (l on it again unties)")
         elif ans and ans.comment:

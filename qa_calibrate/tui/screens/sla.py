@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from rich.markup import escape
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -33,7 +34,7 @@ def cell(figure: dict[str, Any] | None, fmt: str) -> Text:
 
 def detail(row: dict[str, Any]) -> str:
     """The selected site and period in words: each figure with its interval and target."""
-    lines = [f"[b]{row['site']}[/b], {row['period']}: {row['evaluations']} routine "
+    lines = [f"[b]{escape(str(row['site']))}[/b], {row['period']}: {row['evaluations']} routine "
              f"evaluations, {row['contacts_with_csat']} contacts with CSAT"]
     for key, name, fmt in FIGURES:
         fig = row.get(key)
