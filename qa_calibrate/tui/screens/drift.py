@@ -57,6 +57,10 @@ def ewma_chart(flag: Any, width: int) -> Text:
     return text
 
 
+COLUMNS = (("flag", 4), ("evaluator", 20), ("criterion", 24), ("direction", 9),
+           ("size", 8), ("onset", 10), ("raised", 10), ("evidence", 8), ("source", 9))
+
+
 class DriftScreen(Screen[None]):
     BINDINGS = [Binding("f5", "refresh", "Refresh"), Binding("c", "clear", "Clear flag"),
                 *NAV_BINDINGS]
@@ -82,8 +86,10 @@ class DriftScreen(Screen[None]):
         yield keys_footer(self.app)
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("flag", "evaluator", "criterion", "direction",
-                                              "size", "onset", "raised", "evidence", "source")
+        table = self.query_one(DataTable)
+        # fixed widths: the table looks the same however soon after loading it is drawn
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -128,7 +134,7 @@ class DriftScreen(Screen[None]):
         f = self.flags[table.cursor_row]
         kept = f"flag #{f.id}, standing since {f.first_date}" if f.id is not None else \
             "not kept"
-        chart.update(ewma_chart(f, self.size.width - 2))
+        chart.update(ewma_chart(f, self.size.width - 4))
         panel.update(
             f"[b]{escape(f.evaluator)}[/b] is {f.direction} on [b]{escape(f.criterion)}[/b] "
             f"({escape(f.rubric)}) since "

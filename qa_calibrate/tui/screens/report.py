@@ -167,7 +167,7 @@ class ReportScreen(LiveScreen):
         bias.update(f"[b]{escape(who)}[/b], bias per criterion (share of its scale, + lenient): "
                     + ("; ".join(parts) if parts else "none"))
         chart.update(gap_chart(who, getattr(self, "gaps", {}).get(who, []),
-                               self.size.width - 2))
+                               self.size.width - 4))
 
     def action_back(self) -> None:
         self.app.pop_screen()
