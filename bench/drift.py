@@ -35,6 +35,7 @@ from qa_calibrate.drift import (  # noqa: E402
     in_control_arl,
     measure_detector,
     simulate_charts,
+    simulated_team,
 )
 
 SCENARIOS = [
@@ -51,16 +52,10 @@ LEGACY = legacy.LegacySettings()
 
 def team(seed: int, runs: int, n: int, fail_rate: np.ndarray, peers: int = 5,
          days: float = 365.0) -> dict[str, np.ndarray]:
-    """The answers ``simulate_charts`` draws from the same seed (same calls, same order)."""
-    rng = np.random.default_rng(seed)
-    k = peers + 1
-    ev = np.tile(np.repeat(np.arange(k), n), runs)
-    run = np.repeat(np.arange(runs), k * n)
-    pos = np.tile(np.tile(np.arange(n), k), runs)
-    t = np.sort(rng.random((runs * k, n)) * days, axis=1).ravel()
-    p_true = np.where(ev == k - 1, np.asarray(fail_rate, dtype=float)[pos], fail_rate[0])
-    fail = rng.random(ev.size) < p_true
-    return {"ev": ev, "run": run, "pos": pos, "t": t, "fail": fail, "k": np.array(k)}
+    """The answers ``simulate_charts`` draws from the same seed (``simulated_team``)."""
+    ev, run, pos, t, fail = simulated_team(np.random.default_rng(seed), runs=runs, n=n,
+                                           fail_rate=fail_rate, peers=peers, days=days)
+    return {"ev": ev, "run": run, "pos": pos, "t": t, "fail": fail, "k": np.array(peers + 1)}
 
 
 def legacy_alarms(data: dict[str, np.ndarray], direction: str, until_day: float | None = None

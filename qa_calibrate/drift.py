@@ -989,6 +989,23 @@ class SimulatedCharts:
         return self.series % self.k == evaluator
 
 
+def simulated_team(
+    rng: np.random.Generator, *, runs: int, n: int, fail_rate: np.ndarray, peers: int = 5,
+    days: float = 365.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``runs`` simulated teams: ``peers`` stable evaluators and one more, ``n`` answers each
+    at random times over ``days`` days. Per answer: (evaluator, run, position, day, failed);
+    the last evaluator's true fail rate per answer is ``fail_rate``, the peers' ``fail_rate[0]``."""
+    k = peers + 1
+    ev = np.tile(np.repeat(np.arange(k), n), runs)
+    run = np.repeat(np.arange(runs), k * n)
+    pos = np.tile(np.tile(np.arange(n), k), runs)
+    t = np.sort(rng.random((runs * k, n)) * days, axis=1).ravel()
+    p_true = np.where(ev == k - 1, np.asarray(fail_rate, dtype=float)[pos], fail_rate[0])
+    fail = rng.random(ev.size) < p_true
+    return ev, run, pos, t, fail
+
+
 def simulate_charts(
     rng: np.random.Generator,
     *,
@@ -1008,12 +1025,8 @@ def simulate_charts(
     ``until_day`` runs it on the answers before that day only (a run on that day)."""
     settings = settings or DriftSettings()
     k = peers + 1
-    ev = np.tile(np.repeat(np.arange(k), n), runs)
-    run = np.repeat(np.arange(runs), k * n)
-    pos = np.tile(np.tile(np.arange(n), k), runs)
-    t = np.sort(rng.random((runs * k, n)) * days, axis=1).ravel()
-    p_true = np.where(ev == k - 1, np.asarray(fail_rate, dtype=float)[pos], fail_rate[0])
-    fail = rng.random(ev.size) < p_true
+    ev, run, pos, t, fail = simulated_team(rng, runs=runs, n=n, fail_rate=fail_rate,
+                                           peers=peers, days=days)
     y = fail if direction == "harsh" else ~fail
     keep = np.ones(ev.size, dtype=bool) if until_day is None else t < until_day
     ev, run, pos, t, y = ev[keep], run[keep], pos[keep], t[keep], y[keep]
