@@ -670,7 +670,6 @@ def _evaluator_rows(
     ref_na: np.ndarray | None,
     settings: ReportSettings,
 ) -> tuple[list[EvaluatorAgreement], IccFigure]:
-    weights = np.array([c.weight for c in data.criteria], dtype=float)
     critical = np.array([c.critical for c in data.criteria], dtype=bool)
     ordinal = np.array([c.scale == "ordinal" for c in data.criteria], dtype=bool)
     binary = np.array([c.scale == "binary" for c in data.criteria], dtype=bool)
@@ -694,20 +693,7 @@ def _evaluator_rows(
         if ref_values is None or ref_na is None:
             rows.append(EvaluatorAgreement(name, n_scored, int(answered.sum())))
             continue
-        ref_answered = ~np.isnan(ref_values) | ref_na
-        both = answered & ref_answered
-        same = np.where(
-            data.na[:, e, :] | ref_na,
-            data.na[:, e, :] & ref_na,
-            data.values[:, e, :] == ref_values,
-        ) & both
-        w = np.broadcast_to(weights, both.shape)
-        per_item_w = (w * both).sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cal_score = 100.0 * (w * same).sum(axis=1) / per_item_w
-        critical_miss = (both & ~same & critical).any(axis=1)
-        cal_score = np.where(critical_miss, 0.0, cal_score)
-        cal_score = np.where(per_item_w > 0, cal_score, np.nan)
+        both, same, cal_score = _against_reference(data, e, ref_values, ref_na)
         numeric = both & ~data.na[:, e, :] & ~ref_na
         diff = np.where(numeric, data.values[:, e, :] - np.nan_to_num(ref_values), np.nan)
         gaps = scores[:, e] - ref_scores
@@ -773,6 +759,24 @@ def _evaluator_rows(
                         undefined=fig.undefined, label=fig.label, method=fig.method, form="2,1",
                         interactions=int(complete.sum()))
     return rows, icc_fig
+
+
+def _against_reference(data: SessionData, e: int, ref_values: np.ndarray, ref_na: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Evaluator ``e`` against the reference, per (interaction, criterion): both answered, the
+    same answer (N/A matching N/A); and per interaction the calibration score (weighted share
+    the same ×100, 0 after a critical mismatch, NaN where nothing compares)."""
+    weights = np.array([c.weight for c in data.criteria], dtype=float)
+    critical = np.array([c.critical for c in data.criteria], dtype=bool)
+    both = data.answered[:, e, :] & (~np.isnan(ref_values) | ref_na)
+    same = np.where(data.na[:, e, :] | ref_na, data.na[:, e, :] & ref_na,
+                    data.values[:, e, :] == ref_values) & both
+    w = np.broadcast_to(weights, both.shape)
+    per_item_w = (w * both).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        score = 100.0 * (w * same).sum(axis=1) / per_item_w
+    score = np.where((both & ~same & critical).any(axis=1), 0.0, score)
+    return both, same, np.where(per_item_w > 0, score, np.nan)
 
 
 def _none_if_nan(v: float) -> float | None:

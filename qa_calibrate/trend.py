@@ -25,7 +25,13 @@ from sqlmodel import Session, col, select
 
 from . import models as m
 from .errors import NotFound
-from .report import ReportSettings, SessionData, _load_session_data, _reference_answers
+from .report import (
+    ReportSettings,
+    SessionData,
+    _against_reference,
+    _load_session_data,
+    _reference_answers,
+)
 from .store import Store
 
 
@@ -118,20 +124,9 @@ def unit_agreement(data: SessionData) -> np.ndarray:
 
 def calibration_by_interaction(data: SessionData, e: int, ref_values: np.ndarray,
                                ref_na: np.ndarray) -> np.ndarray:
-    """Evaluator ``e``'s calibration score on each interaction (NaN where nothing compares)."""
-    weights = np.array([c.weight for c in data.criteria], dtype=float)
-    critical = np.array([c.critical for c in data.criteria], dtype=bool)
-    answered = data.answered[:, e, :]
-    ref_answered = ~np.isnan(ref_values) | ref_na
-    both = answered & ref_answered
-    same = np.where(data.na[:, e, :] | ref_na, data.na[:, e, :] & ref_na,
-                    data.values[:, e, :] == ref_values) & both
-    w = np.broadcast_to(weights, both.shape)
-    per_item_w = (w * both).sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        score = 100.0 * (w * same).sum(axis=1) / per_item_w
-    score = np.where((both & ~same & critical).any(axis=1), 0.0, score)
-    return np.where(per_item_w > 0, score, np.nan)
+    """Evaluator ``e``'s calibration score on each interaction (NaN where nothing compares),
+    as the session report computes it."""
+    return _against_reference(data, e, ref_values, ref_na)[2]
 
 
 def _point(data: SessionData, per_unit: np.ndarray, settings: ReportSettings,
