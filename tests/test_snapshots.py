@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 from tui_screens import DIALOGS, SCREENS, SIZES, Shot, build_template, copy_store
+from tui_screens import settle as _settle
 
 from qa_calibrate.sessions import _find_session
 from qa_calibrate.store import open_store
@@ -38,16 +39,6 @@ def demo_store(template, tmp_path):
     store = copy_store(template, tmp_path / "demo.db")
     yield store
     store.close()
-
-
-async def _settle(pilot, until=lambda app: True):
-    """Let mounting, workers and rendering finish (and ``until`` hold) before the picture."""
-    for _ in range(200):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-        if until(pilot.app) and not pilot.app.workers:
-            break
-    await pilot.pause()
 
 
 @pytest.fixture
