@@ -19,6 +19,7 @@ import argparse
 import math
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from qa_calibrate.drift import (  # noqa: E402
     Observations,
     chart_thresholds,
     detection_delays,
+    false_alarms_per_year,
     in_control_arl,
     measure_detector,
     simulate_charts,
@@ -98,15 +100,10 @@ def ever_flagged(base: float, direction: str, answers: int, series: int, legacy_
     k = 6
     # now: a flag is never revised (past-only expectations, check at the signal) and is kept,
     # so the weekly runs together flag exactly the series that signal at all
-    flagged, total, batch, seed = 0, 0, 100, 1
-    while total < series:
-        res = simulate_charts(np.random.default_rng(seed), runs=batch, n=answers,
-                              fail_rate=np.full(answers, base), direction=direction,
-                              settings=settings)
-        flagged += np.unique(res.series).size
-        total += batch * k
-        seed += 1
-    out = {"now": flagged / total, "now_series": total}
+    res = false_alarms_per_year(runs=max(1, series // k), base_fail=base, direction=direction,
+                                answers_per_year=answers, peers=k - 1, seed=1,
+                                settings=settings)
+    out = {"now": res["ever_flagged"], "now_series": res["series"]}
     # before: the old engine run at the end of every week on the answers so far
     runs = max(1, legacy_series // k)
     data = team(10_000, runs, answers, np.full(answers, base))
@@ -192,6 +189,11 @@ def main() -> None:
           f"{settings.answers_per_year:,.0f} answers a year (in-control run length "
           f"{settings.arl0:,.0f} answers): h = {h5:.2f} at 5%, {h30:.2f} at 30% "
           f"(run length {in_control_arl(0.05, h5):,.0f} / {in_control_arl(0.3, h30):,.0f});")
+    rates = np.array([0.05, 0.3])
+    for support in (2500.0, 640.0):
+        hs = chart_thresholds(rates, settings, np.full(2, support), np.full(2, 1e9))
+        print(f"  with the expected rate estimated from {support:,.0f} peer answers: "
+              f"h = {hs[0]:.2f} at 5%, {hs[1]:.2f} at 30%")
     print(f"before: h = 8 for every rate (run length {in_control_arl(0.05, 8.0):,.0f} at 5%, "
           f"{in_control_arl(0.3, 8.0):,.0f} at 30%), z ≥ 3.5 to the end, first crossing only")
     print()
@@ -226,6 +228,25 @@ def main() -> None:
                   f"{int(e['now_series']):>11,}/{int(e['before_series']):,}")
     print("before: end = flagged by one run at the end of the year (the figure published "
           "before); weekly = flagged by any of 52 weekly runs")
+    print()
+    small = DriftSettings(answers_per_year=1000, years_per_false_alarm=4)
+    exact = replace(small, limit_for_estimate=False)
+    print("2b. the same at a test-sized stated rate (one false alarm per chart in 4 years at "
+          "1,000 answers a year), where flags are common enough to count at low volume: ever "
+          "flagged / target, with the limit for an exactly known expected rate and now "
+          f"({args.series:,} series each)")
+    print(f"{'chart':<22}{'answers/yr':>11}{'target':>9}{'known-rate limit':>18}{'now':>9}")
+    for base, direction in ((0.05, "harsh"), (0.05, "lenient"), (0.30, "harsh"),
+                            (0.30, "lenient")):
+        for answers in (120, 1000):
+            runs = max(1, args.series // 6)
+            got = [false_alarms_per_year(runs=runs, base_fail=base, direction=direction,
+                                         answers_per_year=answers, seed=3, settings=st)
+                   for st in (exact, small)]
+            label = f"{direction}, {base:.0%} fails"
+            ratios = [g["ever_flagged"] / g["target_ever_flagged"] for g in got]
+            print(f"{label:<22}{answers:>11,}{got[1]['target_ever_flagged']:>9.1%}"
+                  f"{ratios[0]:>17.2f}×{ratios[1]:>8.2f}×")
     print()
     print(f"3. detection delay, untruncated: 300 stable answers, then a lasting drift for up to "
           f"1,500 answers (over 18 months), {args.runs} runs")

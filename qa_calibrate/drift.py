@@ -15,10 +15,12 @@ Method (also in the README). Two sources of evidence feed one detector:
 On each series (evaluator × criterion × source, in time order) run the risk-adjusted Bernoulli
 CUSUM of Steiner, Cook, Farewell & Treasure (2000), once for each direction: it accumulates
 W_t = y_t·log R − log(1 − p_t + R·p_t) and signals when S_t = max(0, S_{t−1} + W_t) exceeds h.
-R is the odds ratio the chart is tuned to detect (3 by default). The change point is taken as
-the last time S_t was 0 before the signal. A signal becomes a flag only if the evidence since
-that change point passes a significance check: at least ``min_evidence`` answers and a one-sided
-z = (O − E)/sqrt(V) ≥ ``z_crit`` with O the observed count, E = Σp and V = Σp(1−p).
+R is the odds ratio the chart is tuned to detect (3 by default). The limit h depends on the
+expected rate and on how many peer answers it rests on (``chart_thresholds``), so every chart
+false-alarms at the stated rate. A signal needs at least ``min_evidence`` answers since the
+chart's last zero (and, if ``z_crit`` is set, a one-sided z = (O − E)/sqrt(V) ≥ ``z_crit`` on
+them, O the observed count, E = Σp and V = Σp(1−p)); the flag's onset is the change point of
+maximum likelihood since the chart's restart, the drift's size fitted (``change_point``).
 
 Everything is vectorised over all series at once: the CUSUM uses the Lindley form
 S_t = C_t − min(0, min_{s≤t} C_s) over segmented cumulative sums.
@@ -56,6 +58,9 @@ class DriftSettings:
     answers_per_year: float = DRIFT_ANSWERS_PER_YEAR
     years_per_false_alarm: float = DRIFT_YEARS_PER_FALSE_ALARM
     threshold: float | None = None  # a fixed h for every rate, overriding the stated rate
+    # Whether the limit allows for the expected rate's sampling error (the peer answers behind
+    # it); False: h as if the expected rate were known exactly (the chart before that).
+    limit_for_estimate: bool = True
     min_evidence: int = 10
     # A significance gate on the evidence at the signal (z ≥ z_crit); none by default: the
     # limit h already carries the whole false-alarm budget (README "Drift detection" says why).
@@ -73,8 +78,10 @@ class DriftSettings:
         """The stated false-alarm rate of the tool (flags found so are kept in the store)."""
         d = DriftSettings()
         return self.threshold is None and (self.odds_ratio, self.arl0, self.window_days,
-                                           self.shrink, self.min_evidence, self.z_crit) == (
-            d.odds_ratio, d.arl0, d.window_days, d.shrink, d.min_evidence, d.z_crit)
+                                           self.shrink, self.min_evidence, self.z_crit,
+                                           self.limit_for_estimate) == (
+            d.odds_ratio, d.arl0, d.window_days, d.shrink, d.min_evidence, d.z_crit,
+            d.limit_for_estimate)
 
 
 @dataclass(frozen=True)
@@ -190,13 +197,40 @@ def in_control_arl(p: float, h: float, odds_ratio: float = 3.0, *,
     return _arl_on_lattice(p, int(math.floor(h / d + 1e-9)) + 1, up, down)
 
 
-def threshold_for(p: float, arl: float, odds_ratio: float = 3.0) -> float:
+# Gauss-Hermite nodes (probabilists') for the expected rate's estimation error on the logit
+# scale, and the range the engine keeps expected rates in (``DriftSettings.min_rate``).
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+_MIN_RATE = 0.01
+
+
+def signal_rate(p: float, h: float, odds_ratio: float = 3.0, *,
+                support: float = math.inf) -> float:
+    """False signals per answer of a stable evaluator at true rate ``p`` whose chart reads an
+    expected rate estimated from ``support`` peer answers: the mean of 1/ARL over the
+    estimate's sampling distribution (logit-normal, variance 1/(support·p(1 − p))), each run
+    length by the Markov chain at that reference. The estimate moves slowly (a 60-day window)
+    next to a false excursion of the chart, so each one sees a fixed reference; ``support``
+    already allows for the averaging over longer excursions (``chart_thresholds``)."""
+    if not math.isfinite(support):
+        return 1.0 / in_control_arl(p, h, odds_ratio)
+    sd = 1.0 / math.sqrt(support * p * (1.0 - p))
+    refs = np.clip(1.0 / (1.0 + np.exp(-(math.log(p / (1.0 - p)) + sd * _NODES))),
+                   _MIN_RATE, 1.0 - _MIN_RATE)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rates = [1.0 / in_control_arl(p, h, odds_ratio, reference=float(r)) for r in refs]
+    return float(np.nansum(_WEIGHTS * np.asarray(rates)))
+
+
+def threshold_for(p: float, arl: float, odds_ratio: float = 3.0, *,
+                  support: float = math.inf) -> float:
     """The smallest limit h at which a stable evaluator at expected rate ``p`` false-alarms
-    at most once per ``arl`` answers on average."""
+    at most once per ``arl`` answers on average, when the expected rate is estimated from
+    ``support`` peer answers (``math.inf``: known exactly)."""
     target = math.log(arl)
 
     def f(h: float) -> float:
-        return target - math.log(in_control_arl(p, h, odds_ratio))
+        return target + math.log(signal_rate(p, h, odds_ratio, support=support))
 
     # f falls as h rises: the Illinois variant of regula falsi inside a bracket that holds it
     lo, hi = 1.0, 12.0
@@ -227,37 +261,226 @@ def threshold_for(p: float, arl: float, odds_ratio: float = 3.0) -> float:
 # Expected rates at which the limit is tabulated (logit-spaced 1%..99%, the range the chart
 # keeps expected rates in); between them the limit is interpolated on the logit scale.
 RATE_GRID = tuple(float(v) for v in 1.0 / (1.0 + np.exp(-np.linspace(-4.59512, 4.59512, 41))))
+# Effective peer answers behind the expected rate at which the limit is tabulated (inf: known
+# exactly); between them it is interpolated on 1/sqrt(support), the estimate's standard error.
+SUPPORT_GRID = (math.inf, 40000.0, 20000.0, 10000.0, 5000.0, 2500.0, 1250.0, 640.0, 320.0)
+# h per (support, rate) of SUPPORT_GRID × RATE_GRID for stated run lengths computed once
+# (each cell takes about a second: ``threshold_for``); tests/test_drift_engine.py checks that
+# the stored cells are still what the chain gives. Other run lengths are computed cell by cell
+# as the answers need them, and kept for the process.
+THRESHOLD_TABLES: dict[tuple[int, float], tuple[tuple[float, ...], ...]] = {
+    (300000, 3.0): (
+        (
+            7.5255, 7.7441, 7.9844, 8.245, 8.3424, 8.5907, 8.7288, 8.9893, 9.192,
+            9.2536, 9.5256, 9.6665, 9.8541, 9.9203, 10.0646, 10.141, 10.2127, 10.1649,
+            10.2204, 10.2587, 10.1954, 10.1458, 10.0778, 9.9913, 9.9526, 9.7734, 9.6824,
+            9.4724, 9.3253, 9.1023, 8.954, 8.7662, 8.5694, 8.3628, 8.1076, 7.8851,
+            7.7064, 7.468, 7.2604, 7.0171, 6.8113,
+        ),
+        (
+            7.3887, 7.8434, 8.045, 8.2824, 8.4025, 8.5923, 8.8043, 9.0422, 9.1929,
+            9.3611, 9.5517, 9.698, 9.8008, 9.9397, 10.0481, 10.1418, 10.1914, 10.1645,
+            10.2187, 10.258, 10.201, 10.1463, 10.1177, 10.0009, 9.9304, 9.8176, 9.6798,
+            9.5111, 9.3379, 9.1684, 8.9858, 8.7972, 8.6058, 8.4076, 8.2038, 7.9716,
+            7.8015, 7.5882, 7.3855, 7.177, 7.1177,
+        ),
+        (
+            7.3491, 7.9113, 8.0912, 8.3004, 8.4434, 8.6425, 8.8492, 9.0445, 9.2223,
+            9.3561, 9.5302, 9.7238, 9.8368, 9.9766, 10.0255, 10.1423, 10.2086, 10.1918,
+            10.2203, 10.2593, 10.2305, 10.1969, 10.1274, 10.0598, 9.9548, 9.8108, 9.7106,
+            9.5154, 9.3783, 9.201, 9.0158, 8.8373, 8.6522, 8.4722, 8.2662, 8.0833,
+            7.8981, 7.6926, 7.5229, 7.3192, 7.3051,
+        ),
+        (
+            7.3084, 8.0509, 8.2612, 8.4373, 8.5738, 8.7306, 8.9083, 9.1328, 9.3044,
+            9.4355, 9.6092, 9.7551, 9.8738, 9.9851, 10.0642, 10.1412, 10.2105, 10.2064,
+            10.268, 10.276, 10.2301, 10.1992, 10.1545, 10.0756, 9.9836, 9.8469, 9.7545,
+            9.5707, 9.4362, 9.2745, 9.1093, 8.9241, 8.7615, 8.5906, 8.4184, 8.236,
+            8.105, 7.9545, 7.8068, 7.6724, 7.6935,
+        ),
+        (
+            7.2704, 8.3436, 8.5584, 8.7336, 8.841, 8.9451, 9.0496, 9.2641, 9.4053,
+            9.5134, 9.7062, 9.8112, 9.9452, 10.0527, 10.1511, 10.2226, 10.2757, 10.295,
+            10.3012, 10.3543, 10.3129, 10.2563, 10.2243, 10.1519, 10.0675, 9.9419, 9.838,
+            9.6844, 9.5739, 9.4082, 9.2681, 9.1314, 8.9992, 8.8633, 8.7069, 8.6389,
+            8.5355, 8.4641, 8.4306, 8.4213, 8.5564,
+        ),
+        (
+            7.2396, 8.629, 9.2965, 9.3667, 9.3328, 9.4053, 9.4875, 9.6281, 9.655,
+            9.7318, 9.8608, 10.0146, 10.1391, 10.1699, 10.2524, 10.2993, 10.3858, 10.4074,
+            10.4155, 10.4704, 10.4348, 10.39, 10.3361, 10.267, 10.2059, 10.0916, 10.0409,
+            9.9364, 9.8194, 9.6905, 9.6127, 9.532, 9.4849, 9.4588, 9.4406, 9.5247,
+            9.6208, 9.7653, 10.093, 10.5235, 11.1229,
+        ),
+        (
+            7.1988, 9.0498, 11.2013, 11.2417, 10.8527, 10.6231, 10.3985, 10.3666, 10.2865,
+            10.2366, 10.396, 10.389, 10.4414, 10.5278, 10.5716, 10.6123, 10.6577, 10.6046,
+            10.6503, 10.6923, 10.6617, 10.6312, 10.5969, 10.5634, 10.546, 10.494, 10.4304,
+            10.3653, 10.3858, 10.3906, 10.4099, 10.5291, 10.7202, 10.8958, 11.3144, 11.9157,
+            12.9616, 14.1033, 16.237, 19.3021, 25.4342,
+        ),
+        (
+            7.1817, 9.0519, 12.2203, 19.2004, 16.9247, 14.5725, 13.2371, 12.6334, 12.0,
+            11.7021, 11.41, 11.2886, 11.1535, 11.2432, 11.1426, 11.1029, 11.198, 11.1897,
+            11.1395, 11.1222, 11.1432, 11.1957, 11.1798, 11.1784, 11.1857, 11.2708, 11.3764,
+            11.4811, 11.678, 11.9719, 12.5259, 13.1695, 14.1566, 15.8436, 18.2473, 22.0127,
+            33.1776, 46.1931, 57.8236, 66.4779, 73.1248,
+        ),
+        (
+            7.17, 9.0505, 16.3298, 32.6943, 65.287, 53.6326, 31.7364, 23.419, 19.7997,
+            17.066, 15.3049, 14.4256, 13.5069, 13.2129, 12.716, 12.6036, 12.5139, 12.357,
+            12.3473, 12.3357, 12.3977, 12.5191, 12.5945, 12.8495, 13.055, 13.428, 14.1957,
+            14.8946, 16.1287, 17.9487, 21.6129, 25.9367, 35.101, 58.6777, 76.0728, 103.6773,
+            129.7155, 143.4304, 156.5081, 180.7434, 239.1317,
+        ),
+    ),
+    (4000, 3.0): (
+        (
+            3.3185, 3.5303, 3.737, 3.9494, 4.0999, 4.3167, 4.4949, 4.6799, 4.8776,
+            5.0186, 5.2208, 5.3544, 5.5446, 5.6298, 5.7533, 5.8175, 5.8674, 5.8512,
+            5.9235, 5.9544, 5.9109, 5.8512, 5.7656, 5.7094, 5.6093, 5.4998, 5.3599,
+            5.1886, 5.0357, 4.8368, 4.6803, 4.4841, 4.3045, 4.09, 3.8808, 3.6829,
+            3.4876, 3.2851, 3.0819, 2.8843, 2.6958,
+        ),
+        (
+            3.2709, 3.5395, 3.7369, 3.9478, 4.1134, 4.3132, 4.5074, 4.7118, 4.8803,
+            5.0375, 5.223, 5.383, 5.4868, 5.6202, 5.7243, 5.8169, 5.8705, 5.8689,
+            5.922, 5.9455, 5.906, 5.8501, 5.8, 5.7071, 5.6121, 5.4868, 5.3584,
+            5.1967, 5.0279, 4.8555, 4.6795, 4.4863, 4.2965, 4.0972, 3.8991, 3.6889,
+            3.4984, 3.297, 3.095, 2.8995, 2.7672,
+        ),
+        (
+            3.2478, 3.5374, 3.7368, 3.939, 4.1102, 4.3221, 4.512, 4.6853, 4.8776,
+            5.0358, 5.2033, 5.3693, 5.4937, 5.6299, 5.722, 5.8184, 5.8695, 5.8704,
+            5.9093, 5.9238, 5.9093, 5.8504, 5.8039, 5.729, 5.6152, 5.5009, 5.3604,
+            5.1892, 5.0404, 4.8632, 4.6806, 4.5009, 4.3069, 4.1054, 3.9068, 3.7044,
+            3.5056, 3.3032, 3.1083, 2.9133, 2.7971,
+        ),
+        (
+            3.2303, 3.5478, 3.7517, 3.9555, 4.1362, 4.3288, 4.5175, 4.7419, 4.9018,
+            5.0522, 5.24, 5.3791, 5.5177, 5.6285, 5.7505, 5.817, 5.8621, 5.9035,
+            5.9243, 5.9309, 5.9056, 5.8669, 5.8057, 5.7329, 5.6251, 5.5006, 5.3786,
+            5.1946, 5.0491, 4.8774, 4.6957, 4.5149, 4.318, 4.1223, 3.9239, 3.7234,
+            3.5291, 3.3322, 3.137, 2.9437, 2.853,
+        ),
+        (
+            3.1996, 3.5734, 3.7705, 3.9862, 4.1595, 4.3577, 4.5251, 4.7567, 4.9126,
+            5.0443, 5.2584, 5.3871, 5.5259, 5.6285, 5.7533, 5.8272, 5.8758, 5.9073,
+            5.9249, 5.9647, 5.9183, 5.8875, 5.841, 5.7403, 5.6248, 5.5226, 5.389,
+            5.2484, 5.0849, 4.9034, 4.7205, 4.5489, 4.3496, 4.1653, 3.9581, 3.7673,
+            3.5757, 3.3778, 3.1874, 3.0001, 2.9369,
+        ),
+        (
+            3.1794, 3.5872, 3.8181, 4.0266, 4.1993, 4.3991, 4.5869, 4.7844, 4.9531,
+            5.0934, 5.2747, 5.4119, 5.5628, 5.6667, 5.7616, 5.8173, 5.9355, 5.9232,
+            5.9649, 5.9963, 5.9696, 5.9125, 5.8516, 5.7584, 5.6653, 5.5479, 5.4316,
+            5.2801, 5.1163, 4.955, 4.7756, 4.6029, 4.4144, 4.2414, 4.044, 3.8567,
+            3.6705, 3.4755, 3.292, 3.1167, 3.0854,
+        ),
+        (
+            3.1393, 3.5957, 3.9205, 4.1225, 4.3169, 4.5026, 4.6523, 4.8632, 5.0225,
+            5.1701, 5.3684, 5.5006, 5.6253, 5.7337, 5.8363, 5.9058, 5.9795, 5.988,
+            5.97, 6.0374, 6.0101, 5.9488, 5.9123, 5.8426, 5.768, 5.6242, 5.5036,
+            5.3566, 5.223, 5.0714, 4.8998, 4.7388, 4.5665, 4.3901, 4.2104, 4.0367,
+            3.8701, 3.6969, 3.5204, 3.3714, 3.3597,
+        ),
+        (
+            3.1034, 3.5655, 4.0109, 4.316, 4.5091, 4.6766, 4.8302, 5.0449, 5.1887,
+            5.3412, 5.4818, 5.6164, 5.7194, 5.8696, 5.9201, 6.017, 6.093, 6.1147,
+            6.034, 6.1212, 6.1047, 6.0566, 6.0383, 5.9503, 5.8838, 5.7797, 5.6561,
+            5.5264, 5.4073, 5.2646, 5.1343, 4.99, 4.8325, 4.7075, 4.5559, 4.4176,
+            4.2845, 4.1438, 4.0138, 3.9157, 3.9054,
+        ),
+        (
+            3.0711, 3.5292, 4.2599, 4.6454, 4.9451, 5.0825, 5.2544, 5.4124, 5.5745,
+            5.6824, 5.7993, 5.9158, 6.0409, 6.136, 6.1731, 6.2468, 6.3, 6.2897,
+            6.3352, 6.3341, 6.3164, 6.3122, 6.2888, 6.2142, 6.1574, 6.0799, 6.0228,
+            5.9126, 5.8417, 5.7314, 5.6729, 5.5971, 5.5224, 5.4747, 5.4071, 5.3539,
+            5.3402, 5.2971, 5.2981, 5.3073, 5.3593,
+        ),
+    ),
+}
 
-# h per rate of RATE_GRID for (arl0, odds ratio) = the defaults; ``threshold_table``
-# recomputes it (tests/test_drift_engine.py checks that it still does).
-DEFAULT_THRESHOLDS: dict[tuple[int, float], tuple[float, ...]] = {(300000, 3.0): (
-    7.5261, 7.7463, 7.9836, 8.2433, 8.3413, 8.5915, 8.7293, 8.9905, 9.1914, 9.2549,
-    9.5254, 9.6682, 9.8551, 9.9214, 10.064, 10.1432, 10.2129, 10.1651, 10.2214, 10.2582,
-    10.1978, 10.1462, 10.0775, 9.9923, 9.9529, 9.7724, 9.6811, 9.4737, 9.3243, 9.1036,
-    8.9528, 8.7672, 8.5703, 8.3664, 8.1077, 7.8839, 7.7054, 7.4686, 7.2584, 7.0161,
-    6.8107,
-)}
+
+@functools.lru_cache(maxsize=None)
+def threshold_cell(rate: int, support: int, arl: float, odds_ratio: float = 3.0) -> float:
+    """h at ``RATE_GRID[rate]`` and ``SUPPORT_GRID[support]`` for an in-control run length of
+    ``arl`` answers (from ``THRESHOLD_TABLES`` when stored)."""
+    stored = THRESHOLD_TABLES.get((round(arl), round(odds_ratio, 6)))
+    if stored is not None:
+        return stored[support][rate]
+    return round(threshold_for(RATE_GRID[rate], arl, odds_ratio,
+                               support=SUPPORT_GRID[support]), 4)
 
 
-@functools.lru_cache(maxsize=8)
-def threshold_table(arl: float, odds_ratio: float = 3.0) -> tuple[float, ...]:
-    """h at every rate of ``RATE_GRID`` for an in-control run length of ``arl`` answers; the
-    defaults' table is stored in ``DEFAULT_THRESHOLDS`` (computing one takes seconds)."""
-    key = (round(arl), round(odds_ratio, 6))
-    if key in DEFAULT_THRESHOLDS:
-        return DEFAULT_THRESHOLDS[key]
-    return tuple(round(threshold_for(p, arl, odds_ratio), 4) for p in RATE_GRID)
+def threshold_table(arl: float, odds_ratio: float = 3.0, *, support: int = 0
+                    ) -> tuple[float, ...]:
+    """h at every rate of ``RATE_GRID`` at ``SUPPORT_GRID[support]`` (0: the rate known
+    exactly)."""
+    return tuple(threshold_cell(i, support, arl, odds_ratio) for i in range(len(RATE_GRID)))
 
 
-def chart_thresholds(p: np.ndarray, settings: DriftSettings) -> np.ndarray:
-    """The limit for each answer from its expected rate, so that every chart false-alarms at
-    the stated rate; ``settings.threshold`` (one fixed limit for every rate) overrides it."""
+_LOGIT_GRID = np.log(np.asarray(RATE_GRID) / (1.0 - np.asarray(RATE_GRID)))
+_SE_GRID = np.array([0.0 if not math.isfinite(s) else 1.0 / math.sqrt(s) for s in SUPPORT_GRID])
+
+
+def _grid_position(x: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower cell index and the fraction towards the next, clamped to the grid."""
+    x = np.clip(x, grid[0], grid[-1])
+    i = np.clip(np.searchsorted(grid, x, side="right") - 1, 0, grid.size - 2)
+    return i, (x - grid[i]) / (grid[i + 1] - grid[i])
+
+
+def _table_values(rows: np.ndarray, cols: np.ndarray, arl: float, odds_ratio: float
+                  ) -> np.ndarray:
+    """h at the cells (SUPPORT_GRID row, RATE_GRID column), each distinct cell looked up once."""
+    codes, inverse = np.unique(rows * len(RATE_GRID) + cols, return_inverse=True)
+    values = np.array([threshold_cell(int(c) % len(RATE_GRID), int(c) // len(RATE_GRID), arl,
+                                      odds_ratio) for c in codes.tolist()])
+    return values[inverse.ravel()]
+
+
+def effective_support(p: np.ndarray, support: np.ndarray, own: np.ndarray,
+                      settings: DriftSettings) -> np.ndarray:
+    """The peer answers behind each expected rate, as a false excursion of the chart sees
+    them. The estimate's error stays for as long as its window (about ``own`` of the
+    evaluator's answers: theirs in the same window) and an excursion to the limit lasts about
+    h/KL answers (KL: the information per answer between the rate the chart is tuned to detect
+    and the expected one); an excursion longer than the window averages the errors of
+    successive windows, whose correlation falls linearly to 0 over one window: the variance
+    of that average is g(x) = 1 − x/3 (x ≤ 1) or 1/x − 1/(3x²) of one estimate's, with
+    x = excursion / window."""
+    q = np.clip(p, RATE_GRID[0], RATE_GRID[-1])
+    r = settings.odds_ratio
+    alt = r * q / (1.0 - q + r * q)
+    kl = alt * np.log(alt / q) + (1.0 - alt) * np.log((1.0 - alt) / (1.0 - q))
+    table = np.asarray(threshold_table(settings.arl0, r))
+    h = np.interp(np.log(q / (1.0 - q)), _LOGIT_GRID, table)
+    x = (h / kl) / np.maximum(own, 1.0)
+    g = np.where(x <= 1.0, 1.0 - x / 3.0, 1.0 / x - 1.0 / (3.0 * x * x))
+    return support / g
+
+
+def chart_thresholds(p: np.ndarray, settings: DriftSettings, support: np.ndarray | None = None,
+                     own: np.ndarray | None = None) -> np.ndarray:
+    """The limit for each answer from its expected rate and the peer answers behind it
+    (``support``; None: known exactly), so that every chart false-alarms at the stated rate
+    however well its expected rate is known; ``settings.threshold`` (one fixed limit for every
+    rate) overrides it. Interpolated bilinearly on (logit rate, 1/sqrt(support))."""
     if settings.threshold is not None:
         return np.full(p.shape, float(settings.threshold))
-    table = np.asarray(threshold_table(settings.arl0, settings.odds_ratio))
-    rates = np.asarray(RATE_GRID)
-    q = np.clip(p, rates[0], rates[-1])
-    return np.interp(np.log(q / (1 - q)), np.log(rates / (1 - rates)), table)
+    q = np.clip(p, RATE_GRID[0], RATE_GRID[-1])
+    i, fi = _grid_position(np.log(q / (1.0 - q)), _LOGIT_GRID)
+    if support is None or not settings.limit_for_estimate:
+        se = np.zeros(p.shape)
+    else:
+        m = effective_support(q, support, np.ones(p.shape) if own is None else own, settings)
+        se = 1.0 / np.sqrt(np.maximum(m, SUPPORT_GRID[-1]))
+    j, fj = _grid_position(se, _SE_GRID)
+    arl, r = settings.arl0, settings.odds_ratio
+    v00, v01 = _table_values(j, i, arl, r), _table_values(j, i + 1, arl, r)
+    v10, v11 = _table_values(j + 1, i, arl, r), _table_values(j + 1, i + 1, arl, r)
+    return (1 - fj) * ((1 - fi) * v00 + fi * v01) + fj * ((1 - fi) * v10 + fi * v11)
 
 
 # ----------------------------------------------------------------------------- engine
@@ -368,14 +591,36 @@ def _codes(*columns: np.ndarray) -> np.ndarray:
     return np.unique(combined, return_inverse=True)[1].ravel()
 
 
-def expected_rates(
+@dataclass(frozen=True)
+class Expectation:
+    """Per answer: the expected rate ``p`` (NaN where no peer answered before), the effective
+    number of peer answers behind it (``support``) and the evaluator's own answers in the same
+    window (``own``: how long the estimate's error lasts, in their answers)."""
+
+    p: np.ndarray
+    support: np.ndarray
+    own: np.ndarray
+
+    def flipped(self) -> Expectation:
+        """The expectation of the opposite outcome (pass for fail): the same estimate."""
+        return Expectation(p=1.0 - self.p, support=self.support, own=self.own)
+
+    def take(self, rows: np.ndarray) -> Expectation:
+        return Expectation(p=self.p[rows], support=self.support[rows], own=self.own[rows])
+
+
+def expectations(
     obs: Observations, settings: DriftSettings, *, same_stratum_today: bool = False
-) -> np.ndarray:
+) -> Expectation:
     """Peers' rate of ``y`` (leave-the-evaluator-out) in the same criterion × stratum over the
     ``window_days`` before each answer, shrunk toward the peers' rate on the criterion over all
     strata in those days. Only answers before the answer's day count, so a flag never changes
     when later answers arrive (``same_stratum_today``: the stratum's own day counts too — the
-    peers' answers in the same calibration session). NaN where no peer answered before."""
+    peers' answers in the same calibration session). NaN where no peer answered before.
+
+    The support is the binomial sample size with the estimate's variance: with n stratum
+    answers, N answers over all strata and k pseudo-observations (``shrink``),
+    (n + k)² / (n + k²/N)."""
     half = settings.window_days if settings.window_days > 0 else 1e9
     y = obs.y.astype(float)
     today = same_stratum_today
@@ -387,18 +632,28 @@ def expected_rates(
     n_ce, s_ce = _window_counts(_codes(obs.criterion, obs.evaluator), obs.time, y, half)
     peers_n, peers_s = n_cs - n_cse, s_cs - s_cse
     all_n, all_s = n_c - n_ce, s_c - s_ce
+    k = settings.shrink
     with np.errstate(invalid="ignore", divide="ignore"):
         prior = np.where(all_n > 0, all_s / all_n, np.where(peers_n > 0, peers_s / peers_n,
                                                             np.nan))
-        p = (peers_s + settings.shrink * prior) / (peers_n + settings.shrink)
-    return np.clip(p, settings.min_rate, 1 - settings.min_rate)
+        p = (peers_s + k * prior) / (peers_n + k)
+        support = np.where(all_n > 0, (peers_n + k) ** 2 / (peers_n + k * k / all_n), peers_n)
+    return Expectation(p=np.clip(p, settings.min_rate, 1 - settings.min_rate),
+                       support=support, own=n_cse + 1.0)
+
+
+def expected_rates(
+    obs: Observations, settings: DriftSettings, *, same_stratum_today: bool = False
+) -> np.ndarray:
+    """The expected rate of ``expectations`` alone."""
+    return expectations(obs, settings, same_stratum_today=same_stratum_today).p
 
 
 @dataclass
 class SeriesAlarm:
     series: int
     first_row: int  # index (in sorted order) of the signal
-    onset_row: int  # first row of the evidence window (the change point + 1)
+    onset_row: int  # first row of the evidence window: the change point (``change_point``)
     end_row: int  # last row of the evidence window: the signal itself
 
 
@@ -411,19 +666,45 @@ def _ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     return offsets + np.arange(int(lengths.sum()))
 
 
+# Odds ratios over which the change point's likelihood is maximised (the drift's size is not
+# known: the chart's R is only the size it is tuned to).
+_ONSET_LOG_ODDS = np.linspace(math.log(1.2), math.log(60.0), 48)
+_ONSET_LOOKBACK = 2000  # answers before the signal searched for its change point
+
+
+def change_point(y: np.ndarray, p: np.ndarray, start: int, end: int, *, min_evidence: int = 1
+                 ) -> int:
+    """The maximum-likelihood onset of a step in the odds of ``y`` among rows start..end
+    (one series, the chart's restart to its signal): the row τ maximising
+    max_β Σ_{t≥τ} [y_t·β − log(1 − p_t + p_t·e^β)], β > 0 the log odds ratio of the drift,
+    over a grid of β — the last zero of the chart is that maximum for β = log R only, and dates
+    a drift of another size worse. At least ``min_evidence`` rows stay after τ."""
+    start = max(start, end - _ONSET_LOOKBACK + 1)
+    last = max(end - min_evidence + 1, start)
+    yy, pp = y[start:end + 1, None], p[start:end + 1, None]
+    beta = _ONSET_LOG_ODDS[None, :]
+    w = yy * beta - np.log1p(pp * np.expm1(beta))
+    tail = np.cumsum(w[::-1], axis=0)[::-1]  # Σ over t ≥ τ, for every τ and β
+    best = tail.max(axis=1)[:last - start + 1]
+    return start + int(np.argmax(best))
+
+
 def find_alarms(
-    series: np.ndarray, y: np.ndarray, p: np.ndarray, settings: DriftSettings
+    series: np.ndarray, y: np.ndarray, p: np.ndarray, settings: DriftSettings, *,
+    support: np.ndarray | None = None, own: np.ndarray | None = None,
 ) -> list[SeriesAlarm]:
     """Every signal of every series (rows sorted by series then time), in real time.
 
     A signal is the first answer where S_t exceeds its limit (``chart_thresholds`` of the
-    answer's expected rate) with at least ``min_evidence`` answers since the change point (and,
-    if ``z_crit`` is set, z ≥ ``z_crit`` on them) — what a run on that day would have flagged. The
-    chart then restarts from zero, so a later episode gets a change point of its own."""
+    answer's expected rate and the peer answers behind it, ``support`` and ``own`` as
+    ``expectations`` gives them) with at least ``min_evidence`` answers since the change point (and,
+    if ``z_crit`` is set, z ≥ ``z_crit`` on them) — what a run on that day would have flagged. Its
+    onset is ``change_point`` between the chart's restart and the signal. The chart then restarts
+    from zero, so a later episode gets a change point of its own."""
     if series.size == 0:
         return []
     n = series.size
-    h = chart_thresholds(p, settings)
+    h = chart_thresholds(p, settings, support, own)
     starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
     seg_end = np.repeat(np.r_[starts[1:], n], np.diff(np.r_[starts, n]))  # one past the end
     cum_y = np.r_[0.0, np.cumsum(y)]
@@ -451,9 +732,13 @@ def find_alarms(
             break
         cross, on, end = cross[ok], on[ok], end[ok]
         _u, first = np.unique(seg[cross], return_index=True)  # the first signal per series
+        sub_starts = np.flatnonzero(np.r_[True, seg[1:] != seg[:-1]])
+        restart = rows[sub_starts[np.searchsorted(sub_starts, cross, side="right") - 1]]
         for k in first:
+            onset = change_point(y, p, int(restart[k]), int(end[k]),
+                                 min_evidence=settings.min_evidence)
             alarms.append(SeriesAlarm(series=int(series[end[k]]), first_row=int(end[k]),
-                                      onset_row=int(on[k]), end_row=int(end[k])))
+                                      onset_row=onset, end_row=int(end[k])))
         rows = _ranges(end[first] + 1, seg_end[end[first]])  # restart after each signal
     alarms.sort(key=lambda a: a.first_row)
     return alarms
@@ -677,7 +962,7 @@ def _flags_for(
     direction: str,
     source: str,
     settings: DriftSettings,
-    expected: np.ndarray | None = None,
+    expected: Expectation | None = None,
 ) -> list[tuple[Flag, list[int]]]:
     """Run one chart (one outcome definition) over every evaluator × criterion series; returns
     flags with the interaction ids of their examples (names filled in by the caller).
@@ -689,14 +974,16 @@ def _flags_for(
         series=ans.evaluator * n_crit + ans.criterion, evaluator=ans.evaluator,
         criterion=ans.criterion, stratum=ans.stratum, time=ans.day, y=outcome,
     )
-    p = expected_rates(obs, settings, same_stratum_today=source == "calibration") \
+    exp = expectations(obs, settings, same_stratum_today=source == "calibration") \
         if expected is None else expected
+    p = exp.p
     if ans.order is None:  # the same for every chart over these answers
         ans.order = np.lexsort((np.arange(outcome.size), obs.time, obs.series))
     order = ans.order[~np.isnan(p[ans.order])]  # an answer nobody answered before is no evidence
     series, y, pp = obs.series[order], obs.y[order].astype(float), p[order]
     out = []
-    for alarm in find_alarms(series, y, pp, settings):
+    for alarm in find_alarms(series, y, pp, settings, support=exp.support[order],
+                             own=exp.own[order]):
         src = order[alarm.onset_row:alarm.end_row + 1]
         whole = order[series == alarm.series]
         first = order[alarm.first_row]
@@ -794,11 +1081,11 @@ def _episodes(
             obs = Observations(series=ans.evaluator, evaluator=ans.evaluator,
                                criterion=ans.criterion, stratum=ans.stratum, time=ans.day,
                                y=ans.fail)
-            p_fail = expected_rates(obs, settings)
-            found += _flags_for(ans, ans.fail, "harsh", "routine", settings, expected=p_fail)
+            fail = expectations(obs, settings)
+            found += _flags_for(ans, ans.fail, "harsh", "routine", settings, expected=fail)
             # the expected pass rate is one minus the expected fail rate (same shrinkage)
             found += _flags_for(ans, ~ans.fail, "lenient", "routine", settings,
-                                expected=1.0 - p_fail)
+                                expected=fail.flipped())
     if "calibration" in sources:
         cal = _calibration_answers(store)
         if cal.fail.size and cal.ref_fail is not None:
@@ -1032,10 +1319,11 @@ def simulate_charts(
     ev, run, pos, t, y = ev[keep], run[keep], pos[keep], t[keep], y[keep]
     obs = Observations(series=run * k + ev, evaluator=ev, criterion=run,
                        stratum=np.zeros(ev.size, dtype=np.int64), time=t, y=y)
-    p = expected_rates(obs, settings)
+    exp = expectations(obs, settings)
     order = np.lexsort((t, obs.series))
-    order = order[~np.isnan(p[order])]
-    alarms = find_alarms(obs.series[order], y[order].astype(float), p[order], settings)
+    order = order[~np.isnan(exp.p[order])]
+    alarms = find_alarms(obs.series[order], y[order].astype(float), exp.p[order], settings,
+                         support=exp.support[order], own=exp.own[order])
     sig = np.array([order[a.first_row] for a in alarms], dtype=np.int64)
     on = np.array([order[a.onset_row] for a in alarms], dtype=np.int64)
     return SimulatedCharts(runs=runs, k=k, series=obs.series[sig], pos=pos[sig],
@@ -1057,14 +1345,20 @@ def false_alarms_per_year(
     kept once raised), the signals per series-year, and the target the settings state."""
     settings = settings or DriftSettings()
     a = int(answers_per_year or settings.answers_per_year)
-    res = simulate_charts(np.random.default_rng(seed), runs=runs, n=a,
-                          fail_rate=np.full(a, base_fail), peers=peers, direction=direction,
-                          settings=settings)
+    rng = np.random.default_rng(seed)
+    flagged = signals = 0
+    chunk = max(1, 150_000 // a)  # teams at a time: memory stays under ~0.5 GB
+    for start in range(0, runs, chunk):
+        res = simulate_charts(rng, runs=min(chunk, runs - start), n=a,
+                              fail_rate=np.full(a, base_fail), peers=peers,
+                              direction=direction, settings=settings)
+        flagged += np.unique(res.series).size
+        signals += res.series.size
     series = runs * (peers + 1)
     per_year = a / settings.arl0
     return {"series": series, "answers_per_year": a,
-            "ever_flagged": np.unique(res.series).size / series,
-            "signals_per_year": res.series.size / series,
+            "ever_flagged": flagged / series,
+            "signals_per_year": signals / series,
             "target_signals_per_year": per_year,
             "target_ever_flagged": 1.0 - math.exp(-per_year)}
 

@@ -11,17 +11,21 @@ import numpy as np
 import pytest
 
 from qa_calibrate.drift import (
-    DEFAULT_THRESHOLDS,
     RATE_GRID,
+    SUPPORT_GRID,
+    THRESHOLD_TABLES,
     DriftSettings,
     Observations,
+    change_point,
     chart_thresholds,
     ewma,
+    expectations,
     expected_rates,
     false_alarms_per_year,
     in_control_arl,
     measure_detector,
     segmented_cusum,
+    signal_rate,
     simulate_charts,
     threshold_for,
 )
@@ -119,28 +123,80 @@ def test_every_base_rate_gets_the_same_in_control_run_length():
     assert max(fixed) / min(fixed) > 6
 
 
-def test_the_stored_table_is_what_the_chain_gives():
-    table = DEFAULT_THRESHOLDS[(300_000, 3.0)]
-    assert len(table) == len(RATE_GRID)
-    for i in (0, 12, 20, 33):
-        assert threshold_for(RATE_GRID[i], 300_000.0) == pytest.approx(table[i], abs=0.01)
+@pytest.mark.parametrize("arl", [300_000, 4_000])
+def test_the_stored_tables_are_what_the_chain_gives(arl):
+    table = THRESHOLD_TABLES[(arl, 3.0)]
+    assert len(table) == len(SUPPORT_GRID) and {len(row) for row in table} == {len(RATE_GRID)}
+    for j, i in ((0, 0), (0, 12), (0, 33), (3, 20), (5, 12), (5, 33), (8, 28)):
+        assert threshold_for(RATE_GRID[i], float(arl), support=SUPPORT_GRID[j]) == \
+            pytest.approx(table[j][i], abs=0.01), (j, i)
+    # the less is known of the expected rate, the higher the limit it needs, up to the steps
+    # of the lattice (at 1–2% the estimate's low errors are cut off by the 1% floor of
+    # expected rates, and it falls a little)
+    for col in list(zip(*table, strict=True))[4:]:
+        assert all(a <= b + 0.1 for a, b in zip(col, col[1:], strict=False)), col
+        assert col[-1] >= col[0] + 0.15, col
 
 
-# A test-sized stated rate: one false alarm per chart every 4 years at 1,000 answers a year
-# (the shipped rate, once per 100 years at 3,000 a year, is measured by bench/drift.py).
+def test_an_estimated_expected_rate_raises_the_signal_rate_and_its_limit_restores_it():
+    """A chart whose expected rate is estimated from 2,500 peer answers signals more often than
+    one that knows it (an estimate that runs low makes a chart of rare failures climb), and the
+    limit for that support brings it back to the stated rate."""
+    settings = DriftSettings()
+    h = float(chart_thresholds(np.array([0.05]), settings)[0])
+    assert signal_rate(0.05, h) * settings.arl0 == pytest.approx(1.0, rel=0.1)
+    assert signal_rate(0.05, h, support=2500.0) * settings.arl0 > 1.5
+    h_noisy = threshold_for(0.05, settings.arl0, support=2500.0)
+    assert h_noisy > h + 0.3
+    assert signal_rate(0.05, h_noisy, support=2500.0) * settings.arl0 <= 1.0
+
+
+def test_the_support_of_an_expected_rate_is_its_binomial_sample_size():
+    # 4 peers and the evaluator, 30 answers a day each in one stratum, window 60 days
+    ev = np.repeat(np.arange(5), 3000)
+    time = np.tile(np.repeat(np.arange(100.0), 30), 5)
+    y = np.random.default_rng(1).random(ev.size) < 0.2
+    obs = Observations(series=ev, evaluator=ev, criterion=np.zeros(ev.size, int),
+                       stratum=np.zeros(ev.size, int), time=time, y=y)
+    exp = expectations(obs, DriftSettings())
+    day70 = (ev == 0) & (time == 70)
+    # one stratum: n peers' answers in it and over all strata, k = 20 pseudo-answers
+    n = 4 * 30 * 60
+    assert np.allclose(exp.support[day70], (n + 20) ** 2 / (n + 400 / n))
+    assert np.allclose(exp.own[day70], 30 * 60 + 1)
+    daily = exp.support[ev == 0][::30]
+    assert (np.diff(daily[1:61]) > 0).all()  # the window fills for 60 days
+
+
+# A test-sized stated rate: one false alarm per chart every 4 years at 1,000 answers a year.
 SMALL = DriftSettings(answers_per_year=1000, years_per_false_alarm=4)
 
 
 @pytest.mark.parametrize("base", [0.05, 0.30])
 @pytest.mark.parametrize("direction", ["harsh", "lenient"])
 def test_a_stable_evaluator_is_flagged_at_the_stated_rate(base, direction):
-    """Through the whole detector (peer expectations from 9 peers' past answers, every
-    signal, flags kept once raised): the share of stable evaluators ever flagged in a year is
-    the stated one, 1 − exp(−1,000 / 4,000) = 22%, within a factor of 1.5."""
-    res = false_alarms_per_year(runs=60, base_fail=base, direction=direction, peers=9, seed=7,
+    """Through the whole detector (expected rates from 5 peers' past 60 days, every signal,
+    flags kept once raised, so a run every week sees what a run at the end of the year does):
+    the share of stable evaluators ever flagged in a year is the stated one,
+    1 − exp(−1,000 / 4,000) = 22%, within a factor of 1.5 (360 series: ~80 flagged)."""
+    res = false_alarms_per_year(runs=60, base_fail=base, direction=direction, peers=5, seed=7,
                                 settings=SMALL)
     ratio = res["ever_flagged"] / res["target_ever_flagged"]
     assert 1 / 1.5 <= ratio <= 1.5, res
+
+
+@pytest.mark.parametrize("base", [0.05, 0.30])
+@pytest.mark.parametrize("direction", ["harsh", "lenient"])
+def test_the_shipped_rate_holds_at_three_thousand_answers_a_year(base, direction):
+    """The shipped stated rate, one false flag per chart in 100 years at 3,000 answers a year
+    (1% of stable series flagged in a year), through the whole detector with 5 peers: 1,800
+    series, ~18 flagged at the stated rate. The band is the factor 1.5 widened by the count's
+    Poisson noise (two standard errors); bench/drift.py measures it on 12,000 series."""
+    res = false_alarms_per_year(runs=300, base_fail=base, direction=direction, peers=5, seed=11)
+    expect = res["target_ever_flagged"] * res["series"]
+    flagged = res["ever_flagged"] * res["series"]
+    assert expect / 1.5 - 2 * math.sqrt(expect / 1.5) <= flagged, res
+    assert flagged <= 1.5 * expect + 2 * math.sqrt(1.5 * expect), res
 
 
 def test_flags_of_weekly_runs_are_never_revised():
@@ -170,35 +226,76 @@ def _sorted_days(res, signals):
     return [day[x] for x in signals]
 
 
+def oracle_onset_errors(runs, before, after, p0, p1, seed=0):
+    """Onset errors of the change point's maximum likelihood when both rates are known: the
+    best any dating can do on the same step."""
+    rng = np.random.default_rng(seed)
+    y = rng.random((runs, before + after)) < np.r_[np.full(before, p0), np.full(after, p1)]
+    w = np.where(y, math.log(p1 / p0), math.log((1 - p1) / (1 - p0)))
+    tail = np.cumsum(w[:, ::-1], axis=1)[:, ::-1]
+    return tail.argmax(axis=1) - before
+
+
 def test_a_second_drift_is_dated_from_its_own_onset():
     """Lenient 30% → 5% fails for 120 answers, corrected, then again from answer 1,200: the
-    first flag after the second onset dates it within 20 answers (the chart restarts after
-    each signal; before, the first crossing dated it ~1,900 answers early)."""
+    first flag after the second onset dates it a median ≤ 5 answers from it, and within 20
+    answers nearly as often as the change point can be dated at all — the maximum likelihood
+    with both rates known, 95% (the chart restarts after each signal and the onset is the
+    likelihood's change point, the drift's size fitted; before, the first crossing dated it
+    ~1,900 answers early)."""
     n = 1600
     rate = np.full(n, 0.3)
     rate[400:520] = 0.05
     rate[1200:] = 0.05
-    res = simulate_charts(np.random.default_rng(5), runs=60, n=n, fail_rate=rate,
+    res = simulate_charts(np.random.default_rng(5), runs=100, n=n, fail_rate=rate,
                           direction="lenient", days=548.0)
     mine = res.of(res.k - 1)
     assert len(set((res.series[mine & (res.pos >= 400) & (res.pos < 600)] // res.k)
-                   .tolist())) >= 50  # the first episode is flagged
+                   .tolist())) >= 90  # the first episode is flagged
     errors = []
     for r in range(res.runs):
         later = np.flatnonzero(mine & (res.series // res.k == r) & (res.pos >= 1200))
         assert later.size, r  # and the second one too
         errors.append(int(res.onset[later[0]]) - 1200)
     errors_arr = np.abs(np.array(errors))
-    assert np.median(errors_arr) <= 20 and (errors_arr <= 20).mean() >= 0.7, errors
+    best = (np.abs(oracle_onset_errors(4000, 200, 200, 0.7, 0.95)) <= 20).mean()
+    assert 0.93 <= best <= 0.97  # the step's own limit
+    assert np.median(errors_arr) <= 5 and (errors_arr <= 20).mean() >= best - 0.07, errors
+
+
+def plain_change_point(y, p, start, end, min_evidence):
+    """The profile-likelihood change point, by brute force over τ and the same grid of β."""
+    best, arg = -math.inf, start
+    betas = np.linspace(math.log(1.2), math.log(60.0), 48)
+    for tau in range(max(start, end - 1999), max(end - min_evidence + 1, start) + 1):
+        ll = max(sum(y[t] * b - math.log(1 - p[t] + p[t] * math.exp(b))
+                     for t in range(tau, end + 1)) for b in betas)
+        if ll > best + 1e-9:
+            best, arg = ll, tau
+    return arg
+
+
+def test_change_point_is_the_profile_likelihood_maximum():
+    rng = np.random.default_rng(2)
+    p = rng.uniform(0.05, 0.4, 160)
+    y = rng.random(160) < np.where(np.arange(160) >= 90, np.minimum(3 * p, 0.95), p)
+    y = y.astype(float)
+    for start, end in ((0, 159), (40, 130), (100, 159)):
+        assert change_point(y, p, start, end, min_evidence=10) == \
+            plain_change_point(y, p, start, end, 10)
+    assert abs(change_point(y, p, 0, 159) - 90) <= 10  # the step is found
 
 
 @pytest.mark.parametrize("base, drifted", [(0.30, 0.05), (0.05, 0.25)])
 def test_known_shift_is_found_quickly_and_stable_evaluators_stay_quiet(base, drifted):
     res = measure_detector(runs=200, n=120, onset=60, base_fail=base, drifted_fail=drifted,
                            seed=11)
-    # Figures stated in the README (measured with bench/drift.py at 500 runs).
-    assert res["detection_rate"] >= 0.6
-    assert res["median_delay"] <= 50
+    # Figures stated in the README (bench/drift.py, 300 runs: 56% and 66% found within the 60
+    # answers, a median 51 and 44 answers after the onset); at 120 answers a year the limit
+    # allows for an expected rate from ~100 peer answers, so it is found later than with 0.6 /
+    # 50 before (the price of holding the stated false-alarm rate).
+    assert res["detection_rate"] >= 0.5
+    assert res["median_delay"] <= 55
     assert res["false_alarm_rate"] <= 0.005
 
 
