@@ -133,6 +133,8 @@ async def test_the_meeting_shows_the_transcript_with_the_tied_turns(tied, size):
         assert pane.marked == {2: "Lena"}  # the lead's (benchmark's) comment
         side = str(screen.query_one("#criterion-stats").render())
         assert "this interaction" in side and "whole session" in side
+        # each session-wide interval says how it was made (issue 16)
+        assert "Wilson, effective n" in side, side
         await pilot.press("right_square_bracket")  # the next contact: its own transcript
         await _settle(app, pilot)
         assert screen.view.interaction.ref == "crm:C-001"

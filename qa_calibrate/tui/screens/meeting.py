@@ -77,6 +77,17 @@ def _status_line(c: CriterionAgreement) -> str:
     return f"[yellow]can't tell yet[/yellow] vs {c.target:.0%}{settle}"
 
 
+# How each interval was made (report.Figure.method), as the side panel names it.
+METHOD_NAMES = {"wilson-effective-n": "Wilson, effective n", "bayesian-dirichlet": "Dirichlet",
+                "bootstrap": "bootstrap"}
+
+
+def _method(fig: Any) -> str:
+    """The interval's method after a figure, dim: '' when it has no interval."""
+    name = METHOD_NAMES.get(fig.method or "", fig.method)
+    return f" [dim]{escape(name)}[/dim]" if name else ""
+
+
 # The matrix's columns: criterion, agreement, the agreed answer (kept in sight with the criterion
 # while the evaluators' columns scroll sideways), then one per evaluator, the benchmark first.
 AGREED_COLUMN = 2
@@ -313,10 +324,11 @@ class MeetingScreen(LiveScreen):
         if self.report is not None and fig is not None:
             lines += [
                 f"[b]whole session[/b] ({self.report.session.interactions} interactions):",
-                f"  agreement {fig.percent_agreement.text(pct=True)}",
+                f"  agreement {fig.percent_agreement.text(pct=True)}"
+                f"{_method(fig.percent_agreement)}",
                 "  " + _status_line(fig),
-                f"  Gwet AC1  {fig.gwet_ac1.text()}",
-                f"  Kripp. α  {fig.krippendorff_alpha.text()}",
+                f"  Gwet AC1  {fig.gwet_ac1.text()}{_method(fig.gwet_ac1)}",
+                f"  Kripp. α  {fig.krippendorff_alpha.text()}{_method(fig.krippendorff_alpha)}",
             ]
         stats.update("\n".join(lines))
         detail.update(self._comments(r))
