@@ -10,9 +10,15 @@ bootstrap everywhere (``ReportSettings(intervals="bootstrap")``), "after" the de
 from __future__ import annotations
 
 import argparse
+import math
 import time
 
-from qa_calibrate.coverage import measure_coverage, population_values, status_shares
+from qa_calibrate.coverage import (
+    attainable_pa_coverage,
+    measure_coverage,
+    population_values,
+    status_shares,
+)
 from qa_calibrate.report import ReportSettings
 
 POOLED = [(10, r, p, q) for r in (4, 5, 6) for p in (0.95, 0.99) for q in (0.8, 0.9)]
@@ -26,6 +32,10 @@ ROWS = [
     ("50 × 5, q 0.9, p 0.95", [(50, 5, 0.95, 0.9)]),
 ]
 SHORT = {"percent_agreement": "PA", "gwet_ac1": "AC1", "krippendorff_alpha": "α"}
+# Conditions the intervals' settings were not chosen on (the Dirichlet concentrations and the
+# prior mass were picked on the grid above): other sizes, rater counts and rates.
+HELD_OUT = [(8, 4, 0.97, 0.85), (12, 3, 0.98, 0.95), (15, 5, 0.9, 0.7), (20, 7, 0.93, 0.8),
+            (10, 8, 0.96, 0.6), (25, 4, 0.99, 0.85)]
 
 
 def main() -> None:
@@ -48,6 +58,21 @@ def main() -> None:
             tag = "before" if mode == "bootstrap" else "after"
             print(f"{label if mode == 'bootstrap' else '':<38}{tag:<8}"
                   + "".join(f"{c:>24}" for c in cells))
+    print("\nper condition of the pooled grid, then held out (conditions the settings were not "
+          "chosen on): coverage (after); PA attainable = the coverages an interval can reach "
+          "on either side of 95% (its sampling distribution has few states)")
+    print(f"{'n × r, p, q':<26}" + "".join(f"{SHORT[k]:>8}" for k in SHORT)
+          + f"{'PA attainable':>18}")
+    for label, conds in (("grid", POOLED), ("held out", HELD_OUT)):
+        print(label)
+        for cond in conds:
+            res = measure_coverage([cond], args.sessions)
+            n, r, p, q = cond
+            lo, hi = (attainable_pa_coverage(n, r, p) if math.comb(n + r, r) <= 200_000
+                      else (math.nan, math.nan))  # the enumeration's size
+            print(f"  {f'{n} × {r}, p {p:g}, q {q:g}':<24}"
+                  + "".join(f"{res[k].summary()['coverage']:>8.3f}" for k in SHORT)
+                  + f"{f'{lo:.3f} / {hi:.3f}':>18}")
     print("\nthe flag at 10 interactions × 5 raters, objective target 90%: share flagged / "
           "passes / can't tell")
     for p in (0.95, 0.93):

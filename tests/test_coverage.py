@@ -198,3 +198,21 @@ def test_t_quantile_matches_the_tables():
     assert t_quantile(0.975, 29) == pytest.approx(2.045230, abs=1e-5)
     assert t_quantile(0.025, 1) == pytest.approx(-12.706205, abs=1e-4)
     assert t_quantile(0.975, 1e6) == pytest.approx(1.959966, abs=1e-5)
+
+
+def test_no_interval_covers_between_the_attainable_coverages():
+    """At 10 × 6 raters right 99% of the time, percent agreement's sampling distribution has
+    few states: any interval covers either ≈ 0.89 or ≈ 0.98 (the per-condition band 0.93–0.97
+    cannot be met there, only pooled); the enumeration's probabilities are those of a
+    simulation."""
+    from qa_calibrate.coverage import attainable_pa_coverage
+
+    lo, hi = attainable_pa_coverage(10, 6, 0.99)
+    assert lo == pytest.approx(0.887, abs=0.002) and hi == pytest.approx(0.978, abs=0.002)
+    lo5, hi5 = attainable_pa_coverage(10, 5, 0.99)
+    assert lo5 < 0.93 and hi5 > 0.97
+    # P(no interaction with a dissent) at 10 × 6: simulated, and (p⁶ + (1 − p)⁶)¹⁰
+    x = simulate_ratings(np.random.default_rng(3), 10 * 20_000, 6, 0.99, 0.9).reshape(
+        20_000, 10, 6)
+    unanimous = (x.min(axis=2) == x.max(axis=2)).all(axis=1).mean()
+    assert unanimous == pytest.approx((0.99**6 + 0.01**6) ** 10, abs=0.01)
