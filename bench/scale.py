@@ -331,17 +331,19 @@ def main() -> None:
     store = open_store(url)
     sessions.create_session(store, name="Scale session", rubric="chat_support",
                             lead="Lead Bench", evaluators=info["evaluators"][:6],
-                            benchmark="Lead Bench", sample_size=20, stratify_by="agent", seed=3)
+                            benchmark="Lead Bench", sample_size=20, stratify_by="agent", seed=3,
+                            actor="Lead Bench")
     rng = np.random.default_rng(5)
     detail = sessions.session_detail(store, "Scale session", actor="Lead Bench")
-    keys = [c["key"] for c in __import__("qa_calibrate.rubric", fromlist=["x"]).show_rubric(
-        store, "chat_support")["criteria"]]
+    from qa_calibrate.rubric import show_rubric
+
+    keys = [c["key"] for c in show_rubric(store, "chat_support").criteria]
     for person in [*info["evaluators"][:6], "Lead Bench"]:
-        for item in detail["sample"]:
+        for item in detail.sample:
             answers = {k: ("yes" if rng.random() < 0.9 else "no") for k in keys}
             try:
                 sessions.score(store, "Scale session", evaluator=person,
-                               interaction=item["interaction"], answers=_fit(store, answers),
+                               interaction=item.interaction, answers=_fit(store, answers),
                                submit_now=True)
             except Exception as exc:  # a criterion that is not yes/no gets a scale value
                 raise SystemExit(f"scoring failed: {exc}") from exc
@@ -352,7 +354,7 @@ def main() -> None:
     figures.append(("session report (1,000 bootstrap resamples)", f"{rep:.2f} s", "< 2 s",
                     "met" if rep < 2 else "MISSED"))
     t0 = time.perf_counter()
-    flags = detect_drift(store)
+    flags = detect_drift(store, actor="Lead Bench")
     drift_s = time.perf_counter() - t0
     figures.append((f"drift over the whole store ({len(flags)} flags)", f"{drift_s:.2f} s",
                     "< 2 s", "met" if drift_s < 2 else "MISSED"))
@@ -389,7 +391,7 @@ def _fit(store, answers: dict[str, str]) -> dict[str, object]:
     """Turn yes/no into a value on each criterion's own scale."""
     from qa_calibrate.rubric import show_rubric
 
-    crit = {c["key"]: c for c in show_rubric(store, "chat_support")["criteria"]}
+    crit = {c["key"]: c for c in show_rubric(store, "chat_support").criteria}
     out: dict[str, object] = {}
     for key, yes_no in answers.items():
         c = crit[key]
