@@ -123,7 +123,7 @@ def test_every_base_rate_gets_the_same_in_control_run_length():
     assert max(fixed) / min(fixed) > 6
 
 
-@pytest.mark.parametrize("arl", [300_000, 4_000])
+@pytest.mark.parametrize("arl", [300_000, 30_000, 4_000])
 def test_the_stored_tables_are_what_the_chain_gives(arl):
     table = THRESHOLD_TABLES[(arl, 3.0)]
     assert len(table) == len(SUPPORT_GRID) and {len(row) for row in table} == {len(RATE_GRID)}
@@ -136,6 +136,21 @@ def test_the_stored_tables_are_what_the_chain_gives(arl):
     for col in list(zip(*table, strict=True))[4:]:
         assert all(a <= b + 0.1 for a, b in zip(col, col[1:], strict=False)), col
         assert col[-1] >= col[0] + 0.15, col
+
+
+def test_limits_between_the_stored_run_lengths_are_interpolated_on_log_run_length():
+    """``drift --years-per-false-alarm N`` reads its limits off the stored tables (log-linear
+    in the run length) instead of computing a table for minutes; between the stored run lengths
+    that is within 0.1 of the chain's limit where the expected rate rests on 1,250 peer answers
+    or more (at 320 the interpolation is up to 0.6 higher: stricter)."""
+    from qa_calibrate.drift import threshold_cell
+
+    assert (100_000, 3.0) not in THRESHOLD_TABLES
+    for j, i in ((0, 12), (3, 20), (5, 33), (6, 8)):
+        assert threshold_cell(i, j, 100_000.0) == pytest.approx(
+            threshold_for(RATE_GRID[i], 100_000.0, support=SUPPORT_GRID[j]), abs=0.1), (j, i)
+    exact = threshold_for(RATE_GRID[28], 100_000.0, support=SUPPORT_GRID[8])
+    assert exact <= threshold_cell(28, 8, 100_000.0) <= exact + 0.6
 
 
 def test_an_estimated_expected_rate_raises_the_signal_rate_and_its_limit_restores_it():
