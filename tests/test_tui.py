@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from qa_calibrate import models as m
 from qa_calibrate import sessions
+from qa_calibrate.errors import QAError
 from qa_calibrate.tui.app import make_app
 from qa_calibrate.tui.screens.coaching import CoachingScreen
 from qa_calibrate.tui.screens.drift import DriftScreen
@@ -492,7 +493,8 @@ async def test_drift_screen_shows_standing_flags_with_their_dates_and_a_lead_cle
 
 async def test_markup_in_stored_text_is_shown_literally_on_the_screens(cal):
     """A comment, a root cause or a name holding Rich markup (``[/x]``, ``[b]``) is shown as
-    typed on the scoring and meeting screens, never read as markup (nor a crash)."""
+    typed on the scoring and meeting screens and in notifications, never read as markup (nor a
+    crash: the meeting's comment notification raised a MarkupError on "[/x]")."""
     from textual.widgets import Static
 
     store, sid, ids = cal
@@ -519,7 +521,7 @@ async def test_markup_in_stored_text_is_shown_literally_on_the_screens(cal):
                        submit_now=True)
     sessions.reveal(store, sid, actor=LEAD)
     app = make_app(store, LEAD, start=("meeting", sid))
-    async with app.run_test(size=(160, 48)) as pilot:
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -527,3 +529,10 @@ async def test_markup_in_stored_text_is_shown_literally_on_the_screens(cal):
         assert isinstance(screen, MeetingScreen) and screen.view is not None
         assert screen.view.rows[0].criterion.key == "empathy"
         assert hostile in str(screen.query_one("#cell-detail", Static).render())
+        # the comment as a notification (enter), and an error naming stored text: plain text
+        screen.action_cell()
+        app.fail(QAError("no evaluator named [b]Zed[/b]"))
+        await pilot.pause()
+        await pilot.pause(0.3)
+        toasts = [str(t.render()) for t in app.screen.query("Toast")]
+        assert any("no evaluator named [b]Zed[/b]" in t for t in toasts), toasts

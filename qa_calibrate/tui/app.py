@@ -109,6 +109,19 @@ class QACalibrateApp(App[None]):
         except RuntimeError:  # it stopped between the check and the call
             pass
 
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """A notification, always as plain text (``markup`` is taken for the signature's sake
+        and not used; screens' ``notify`` passes it on as True): the messages carry stored
+        text — names, comments, file paths, error lines — which must show as written: "[b]"
+        in a comment is not markup, and "[/x]" would be a markup error."""
+        del markup
+        if timeout is None:
+            super().notify(message, title=title, severity=severity, markup=False)
+        else:
+            super().notify(message, title=title, severity=severity, timeout=timeout,
+                           markup=False)
+
     def fail(self, exc: Exception) -> None:
         """Show an expected error as a notification, never a traceback."""
         message = str(exc) if isinstance(exc, QAError) else f"{exc.__class__.__name__}: {exc}"
