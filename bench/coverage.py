@@ -59,8 +59,9 @@ def main() -> None:
             print(f"{label if mode == 'bootstrap' else '':<38}{tag:<8}"
                   + "".join(f"{c:>24}" for c in cells))
     print("\nper condition of the pooled grid, then held out (conditions the settings were not "
-          "chosen on): coverage (after); PA attainable = the coverages an interval can reach "
-          "on either side of 95% (its sampling distribution has few states)")
+          "chosen on): coverage (after); PA attainable = the coverages on either side of 95% "
+          "that an interval holding the states nearest the truth first can reach (the "
+          "sampling distribution has few states)")
     print(f"{'n × r, p, q':<26}" + "".join(f"{SHORT[k]:>8}" for k in SHORT)
           + f"{'PA attainable':>18}")
     for label, conds in (("grid", POOLED), ("held out", HELD_OUT)):

@@ -135,11 +135,11 @@ def attainable_pa_coverage(n: int, r: int, p: float) -> tuple[float, float]:
     """The coverages of percent agreement's interval on either side of 95% that an interval
     can reach at all at ``n`` interactions × ``r`` raters with raters right with probability
     ``p``. A session's agreement depends only on the multiset of dissent counts (raters giving
-    the other answer) of its interactions, so an interval is a function of that multiset;
-    enumerated with their probabilities, the multisets whose agreement lies nearest the truth
-    are the ones any sensible interval holds first, and the cumulative probabilities of that
-    nesting are the coverages it can have. At 10 × 6 and p = 0.99 they jump from 0.89 to 0.98:
-    no interval covers between."""
+    the other answer) of its interactions, so its interval is a function of that multiset.
+    Enumerated with their probabilities, and taking an interval that holds a multiset to hold
+    every one whose agreement lies nearer the truth (wider intervals nearer it, as Wilson's
+    are), the coverages it can have are the cumulative probabilities in that order. At 10 × 6
+    and p = 0.99 they jump from 0.89 to 0.98: no such interval covers between."""
     from itertools import combinations_with_replacement
 
     truth = population_values(p, 0.5)["percent_agreement"]

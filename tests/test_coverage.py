@@ -202,9 +202,9 @@ def test_t_quantile_matches_the_tables():
 
 def test_no_interval_covers_between_the_attainable_coverages():
     """At 10 × 6 raters right 99% of the time, percent agreement's sampling distribution has
-    few states: any interval covers either ≈ 0.89 or ≈ 0.98 (the per-condition band 0.93–0.97
-    cannot be met there, only pooled); the enumeration's probabilities are those of a
-    simulation."""
+    few states: an interval that holds the states nearest the truth first covers either ≈ 0.89
+    or ≈ 0.98 (the per-condition band 0.93–0.97 cannot be met there, only pooled), and the
+    report's covers ≈ 0.98; the enumeration's probabilities are those of a simulation."""
     from qa_calibrate.coverage import attainable_pa_coverage
 
     lo, hi = attainable_pa_coverage(10, 6, 0.99)
@@ -216,3 +216,5 @@ def test_no_interval_covers_between_the_attainable_coverages():
         20_000, 10, 6)
     unanimous = (x.min(axis=2) == x.max(axis=2)).all(axis=1).mean()
     assert unanimous == pytest.approx((0.99**6 + 0.01**6) ** 10, abs=0.01)
+    got = measure_coverage([(10, 6, 0.99, 0.9)], 300, seed=1, names=("percent_agreement",))
+    assert abs(got["percent_agreement"].summary()["coverage"] - hi) < 0.03
