@@ -510,11 +510,16 @@ def _grid_position(x: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def _table_values(rows: np.ndarray, cols: np.ndarray, arl: float, odds_ratio: float
                   ) -> np.ndarray:
-    """h at the cells (SUPPORT_GRID row, RATE_GRID column), each distinct cell looked up once."""
-    codes, inverse = np.unique(rows * len(RATE_GRID) + cols, return_inverse=True)
-    values = np.array([threshold_cell(int(c) % len(RATE_GRID), int(c) // len(RATE_GRID), arl,
-                                      odds_ratio) for c in codes.tolist()])
-    return values[inverse.ravel()]
+    """h at the cells (SUPPORT_GRID row, RATE_GRID column), each distinct cell looked up once
+    (a mask over the table's cells, not a sort of the rows)."""
+    n_rates = len(RATE_GRID)
+    codes = rows * n_rates + cols
+    needed = np.zeros(len(SUPPORT_GRID) * n_rates, dtype=bool)
+    needed[codes] = True
+    table = np.zeros(needed.size)
+    for c in np.flatnonzero(needed).tolist():
+        table[c] = threshold_cell(c % n_rates, c // n_rates, arl, odds_ratio)
+    return table[codes]
 
 
 def effective_support(p: np.ndarray, support: np.ndarray, own: np.ndarray,
