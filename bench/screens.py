@@ -61,8 +61,8 @@ def prepare(db: Path, interactions: int, answers: int) -> dict[str, str]:
               f"{time.perf_counter() - t0:.0f} s: {db}")
     store = open_store(url)
     try:
-        names = {s["name"] for s in sessions.list_sessions(store, actor=LEAD)}
-        crit = show_rubric(store, "chat_support")["criteria"]
+        names = {s.name for s in sessions.list_sessions(store, actor=LEAD)}
+        crit = show_rubric(store, "chat_support").criteria
         full = {c["key"]: ("yes" if c["scale"] == "binary" else int(c["max_value"]))
                 for c in crit}
         for name in (SESSION, REVEALED):
@@ -71,11 +71,11 @@ def prepare(db: Path, interactions: int, answers: int) -> dict[str, str]:
             sessions.create_session(store, name=name, rubric="chat_support", lead=LEAD,
                                     actor=LEAD, evaluators=evaluators[:6], benchmark=LEAD,
                                     sample_size=20, stratify_by="agent", seed=3)
-            sample = sessions.session_detail(store, name, actor=LEAD)["sample"]
+            sample = sessions.session_detail(store, name, actor=LEAD).sample
             for person in [*evaluators[:5], LEAD]:
                 for item in sample:
                     sessions.score(store, name, evaluator=person,
-                                   interaction=item["interaction"], answers=full,
+                                   interaction=item.interaction, answers=full,
                                    submit_now=True)
             if name == REVEALED:
                 sessions.reveal(store, name, actor=LEAD)
@@ -108,9 +108,7 @@ async def run():
             await pilot.pause()
             loaded = time.perf_counter() - t0
     else:
-        from qa_calibrate.sessions import find_session
-        with store.session() as s:
-            sid = find_session(s, sys.argv[7]).id
+        sid = sys.argv[7]  # the session by name, as the screens take it
         opener = {"scoring": lambda: app.action_open_scoring(sid),
                   "meeting": lambda: app.action_open_meeting(sid),
                   "report": lambda: app.action_open_report(None),
