@@ -266,8 +266,8 @@ RATE_GRID = tuple(float(v) for v in 1.0 / (1.0 + np.exp(-np.linspace(-4.59512, 4
 SUPPORT_GRID = (math.inf, 40000.0, 20000.0, 10000.0, 5000.0, 2500.0, 1250.0, 640.0, 320.0)
 # h per (support, rate) of SUPPORT_GRID × RATE_GRID for stated run lengths computed once
 # (each cell takes about a second: ``threshold_for``); tests/test_drift_engine.py checks that
-# the stored cells are still what the chain gives. Other run lengths are computed cell by cell
-# as the answers need them, and kept for the process.
+# the stored cells are still what the chain gives. Other run lengths are read off them
+# (``threshold_cell``).
 THRESHOLD_TABLES: dict[tuple[int, float], tuple[tuple[float, ...], ...]] = {
     (300000, 3.0): (
         (
