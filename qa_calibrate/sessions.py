@@ -334,6 +334,19 @@ class Submitted(View):
     version: int
 
 
+@dataclass(frozen=True)
+class ConsensusRecorded(View):
+    """What recording one consensus cell gave: the agreed answer as stored and its version
+    (the compare-and-set token for the next change)."""
+
+    interaction_id: int
+    criterion: str
+    value: float | None
+    na: bool
+    note: str | None
+    version: int
+
+
 def _summary(session: Session, cal: m.CalibrationSession) -> SessionRow:
     rub = session.get(m.Rubric, cal.rubric_id)
     lead = session.get(m.Evaluator, cal.lead_id)
@@ -683,7 +696,7 @@ def set_consensus(
     note: str | None = None,
     actor: str,
     expected_version: int | None = None,
-) -> dict[str, Any]:
+) -> ConsensusRecorded:
     """Record (or change) the agreed answer for one criterion of one interaction. Lead only,
     after reveal, before close."""
     with store.session() as session:
@@ -714,7 +727,7 @@ def _write_consensus(
     note: str | None,
     lead: m.Evaluator,
     expected_version: int | None = None,
-) -> dict[str, Any]:
+) -> ConsensusRecorded:
     from sqlalchemy import Table, update
     from sqlalchemy.exc import IntegrityError
 
@@ -766,8 +779,8 @@ def _write_consensus(
           before=before, after={"session": cal.name, "interaction_id": interaction_id,
                                 "criterion": crit.key, "value": "n/a" if na else value,
                                 "note": row.note})
-    return {"interaction_id": interaction_id, "criterion": crit.key, "value": value, "na": na,
-            "note": row.note, "version": row.version}
+    return ConsensusRecorded(interaction_id=interaction_id, criterion=crit.key, value=value,
+                             na=na, note=row.note, version=row.version)
 
 
 def _consensus_rows(session: Session, cal: m.CalibrationSession) -> list[m.Consensus]:

@@ -207,7 +207,7 @@ def _two_leads_change_one_consensus(shared, tmp_path, seen):
     sessions.reveal(store, "Busy", actor=LEAD)
     first = sessions.set_consensus(store, "Busy", interaction=ids[0], criterion="greeting",
                                    value="yes", note="agreed", actor=LEAD)
-    assert first["version"] == 1
+    assert first.version == 1
     ready = [tmp_path / f"ready-{n}" for n in range(2)]
     go = tmp_path / "go"
     ctx = mp.get_context("spawn")

@@ -195,8 +195,8 @@ def session_consensus(app: AppContext, name: str, interaction: str | None, crite
     row = sessions.set_consensus(app.store, name, interaction=interaction, criterion=criterion,
                                  value=value, note=note, actor=app.actor,
                                  expected_version=if_version)
-    console.print(f"consensus {row['criterion']} = {'n/a' if row['na'] else row['value']} "
-                  f"(version {row['version']})")
+    console.print(f"consensus {row.criterion} = {'n/a' if row.na else row.value} "
+                  f"(version {row.version})")
 
 
 @session.command("close")
