@@ -198,10 +198,10 @@ def in_control_arl(p: float, h: float, odds_ratio: float = 3.0, *,
 
 
 # Gauss-Hermite nodes (probabilists') for the expected rate's estimation error on the logit
-# scale, and the range the engine keeps expected rates in (``DriftSettings.min_rate``).
+# scale, and the range the engine keeps expected rates in (the stored tables' setting).
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(9)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
-_MIN_RATE = 0.01
+_MIN_RATE = DriftSettings.min_rate
 
 
 def signal_rate(p: float, h: float, odds_ratio: float = 3.0, *,
@@ -490,13 +490,6 @@ def threshold_cell(rate: int, support: int, arl: float, odds_ratio: float = 3.0)
     return round(max(h0 + t * (h1 - h0), 0.5), 4)
 
 
-def threshold_table(arl: float, odds_ratio: float = 3.0, *, support: int = 0
-                    ) -> tuple[float, ...]:
-    """h at every rate of ``RATE_GRID`` at ``SUPPORT_GRID[support]`` (0: the rate known
-    exactly)."""
-    return tuple(threshold_cell(i, support, arl, odds_ratio) for i in range(len(RATE_GRID)))
-
-
 _LOGIT_GRID = np.log(np.asarray(RATE_GRID) / (1.0 - np.asarray(RATE_GRID)))
 _SE_GRID = np.array([0.0 if not math.isfinite(s) else 1.0 / math.sqrt(s) for s in SUPPORT_GRID])
 
@@ -536,8 +529,7 @@ def effective_support(p: np.ndarray, support: np.ndarray, own: np.ndarray,
     r = settings.odds_ratio
     alt = r * q / (1.0 - q + r * q)
     kl = alt * np.log(alt / q) + (1.0 - alt) * np.log((1.0 - alt) / (1.0 - q))
-    table = np.asarray(threshold_table(settings.arl0, r))
-    h = np.interp(np.log(q / (1.0 - q)), _LOGIT_GRID, table)
+    h = chart_thresholds(q, settings)  # the limit for a known rate: the excursion's length
     x = (h / kl) / np.maximum(own, 1.0)
     g = np.where(x <= 1.0, 1.0 - x / 3.0, 1.0 / x - 1.0 / (3.0 * x * x))
     return support / g
@@ -559,9 +551,9 @@ def chart_thresholds(p: np.ndarray, settings: DriftSettings, support: np.ndarray
         m = effective_support(q, support, np.ones(p.shape) if own is None else own, settings)
         se = 1.0 / np.sqrt(np.maximum(m, SUPPORT_GRID[-1]))
     j, fj = _grid_position(se, _SE_GRID)
-    arl, r = settings.arl0, settings.odds_ratio
-    v00, v01 = _table_values(j, i, arl, r), _table_values(j, i + 1, arl, r)
-    v10, v11 = _table_values(j + 1, i, arl, r), _table_values(j + 1, i + 1, arl, r)
+    v00, v01, v10, v11 = _table_values(np.stack([j, j, j + 1, j + 1]),
+                                       np.stack([i, i + 1, i, i + 1]), settings.arl0,
+                                       settings.odds_ratio)
     return (1 - fj) * ((1 - fi) * v00 + fi * v01) + fj * ((1 - fi) * v10 + fi * v11)
 
 
@@ -686,9 +678,6 @@ class Expectation:
     def flipped(self) -> Expectation:
         """The expectation of the opposite outcome (pass for fail): the same estimate."""
         return Expectation(p=1.0 - self.p, support=self.support, own=self.own)
-
-    def take(self, rows: np.ndarray) -> Expectation:
-        return Expectation(p=self.p[rows], support=self.support[rows], own=self.own[rows])
 
 
 def expectations(
