@@ -958,7 +958,13 @@ def bootstrap_ci(name: str, ratings: Any, *, n_resamples: int = 1000, confidence
     (NaN, NaN) when it is undefined on all of them."""
     if not 0.0 < confidence < 1.0:
         raise ValueError("confidence must be between 0 and 1")
-    values = bootstrap_distribution(name, ratings, n_resamples=n_resamples, seed=seed, **kwargs)
+    return _equal_tailed(bootstrap_distribution(name, ratings, n_resamples=n_resamples,
+                                                seed=seed, **kwargs), confidence)
+
+
+def _equal_tailed(values: np.ndarray, confidence: float) -> tuple[float, float]:
+    """The equal-tailed interval of draws (bootstrap resamples or posterior draws), leaving
+    out those on which the coefficient is undefined; (NaN, NaN) when none is defined."""
     values = values[~np.isnan(values)]
     if values.size == 0:
         return (math.nan, math.nan)
@@ -1166,13 +1172,7 @@ def dirichlet_interval(name: str, ratings: Any, *, n_draws: int = 1000,
     rng = np.random.default_rng(seed)
     draws = rng.dirichlet(conc, size=n_draws)
     # a large total weight: alpha's (n − 1)/n factor → 1, the population value
-    values = _batch(pat, draws * 1e6)
-    values = values[~np.isnan(values)]
-    if values.size == 0:
-        return (math.nan, math.nan)
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    bounds = np.asarray(np.percentile(values, [tail, 100.0 - tail]), dtype=float)
-    return (float(bounds[0]), float(bounds[1]))
+    return _equal_tailed(_batch(pat, draws * 1e6), confidence)
 
 
 def _majorities(ratings: Any, categories: Sequence[Any] | None) -> np.ndarray:
