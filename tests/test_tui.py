@@ -529,10 +529,13 @@ async def test_markup_in_stored_text_is_shown_literally_on_the_screens(cal):
         assert isinstance(screen, MeetingScreen) and screen.view is not None
         assert screen.view.rows[0].criterion.key == "empathy"
         assert hostile in str(screen.query_one("#cell-detail", Static).render())
-        # the comment as a notification (enter), and an error naming stored text: plain text
-        screen.action_cell()
+        # the comment as a notification (enter on the matrix), and an error naming stored
+        # text: plain text
+        screen.query_one("#matrix").focus()
+        await pilot.press("enter")
         app.fail(QAError("no evaluator named [b]Zed[/b]"))
         await pilot.pause()
         await pilot.pause(0.3)
         toasts = [str(t.render()) for t in app.screen.query("Toast")]
+        assert any(hostile in t for t in toasts), toasts
         assert any("no evaluator named [b]Zed[/b]" in t for t in toasts), toasts

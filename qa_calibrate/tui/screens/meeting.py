@@ -306,6 +306,11 @@ class MeetingScreen(LiveScreen):
     def on_data_table_cell_highlighted(self, _event: DataTable.CellHighlighted) -> None:
         self._update_side()
 
+    def on_data_table_cell_selected(self, _event: DataTable.CellSelected) -> None:
+        # enter on the focused matrix is the table's own "select": the screen's enter binding
+        # (the comment) never sees it, so the selection shows the comment
+        self.action_cell()
+
     def _update_side(self) -> None:
         r = self._current_row()
         stats = self.query_one("#criterion-stats", Static)
